@@ -1,0 +1,132 @@
+package clerk
+
+// APIVersion is the Clerk Backend API version every request pins with the
+// Clerk-API-Version header. It is the version of ../shared/clerk-openapi/bapi.yml.
+const APIVersion = "2026-05-12"
+
+// Identification statuses for email_address_identification_status and
+// phone_number_identification_status.
+const (
+	StatusVerified = "verified"
+	StatusReserved = "reserved"
+)
+
+// CreateUserParams is the body of POST /v1/users. It carries every property of
+// the spec's request schema; nullable properties are Fields so that a request
+// can leave them out or send an explicit null.
+type CreateUserParams struct {
+	ExternalID                       Field[string]  `json:"external_id,omitzero"`
+	FirstName                        Field[string]  `json:"first_name,omitzero"`
+	LastName                         Field[string]  `json:"last_name,omitzero"`
+	Locale                           Field[string]  `json:"locale,omitzero"`
+	EmailAddresses                   []string       `json:"email_address,omitempty"`
+	EmailAddressIdentificationStatus []string       `json:"email_address_identification_status,omitempty"`
+	PhoneNumbers                     []string       `json:"phone_number,omitempty"`
+	PhoneNumberIdentificationStatus  []string       `json:"phone_number_identification_status,omitempty"`
+	Web3Wallets                      []string       `json:"web3_wallet,omitempty"`
+	Username                         Field[string]  `json:"username,omitzero"`
+	Password                         Field[string]  `json:"password,omitzero"`
+	PasswordDigest                   Field[string]  `json:"password_digest,omitzero"`
+	PasswordHasher                   string         `json:"password_hasher,omitempty"`
+	SkipPasswordChecks               Field[bool]    `json:"skip_password_checks,omitzero"`
+	SkipPasswordRequirement          Field[bool]    `json:"skip_password_requirement,omitzero"`
+	TOTPSecret                       Field[string]  `json:"totp_secret,omitzero"`
+	BackupCodes                      []string       `json:"backup_codes,omitempty"`
+	PublicMetadata                   map[string]any `json:"public_metadata,omitempty"`
+	PrivateMetadata                  map[string]any `json:"private_metadata,omitempty"`
+	UnsafeMetadata                   map[string]any `json:"unsafe_metadata,omitempty"`
+	DeleteSelfEnabled                Field[bool]    `json:"delete_self_enabled,omitzero"`
+	LegalAcceptedAt                  Field[string]  `json:"legal_accepted_at,omitzero"`
+	SkipLegalChecks                  Field[bool]    `json:"skip_legal_checks,omitzero"`
+	SkipUserRequirement              Field[bool]    `json:"skip_user_requirement,omitzero"`
+	CreateOrganizationEnabled        Field[bool]    `json:"create_organization_enabled,omitzero"`
+	CreateOrganizationsLimit         Field[int]     `json:"create_organizations_limit,omitzero"`
+	CreatedAt                        Field[string]  `json:"created_at,omitzero"`
+	BypassClientTrust                Field[bool]    `json:"bypass_client_trust,omitzero"`
+	Banned                           Field[bool]    `json:"banned,omitzero"`
+	Locked                           Field[bool]    `json:"locked,omitzero"`
+}
+
+// Redacted returns a copy with every secret (password, digest, TOTP secret,
+// backup codes) replaced by a marker, safe to log or show in a plan.
+func (p CreateUserParams) Redacted() CreateUserParams {
+	const mark = "[redacted]"
+	if _, ok := p.Password.Get(); ok {
+		p.Password = Value(mark)
+	}
+	if _, ok := p.PasswordDigest.Get(); ok {
+		p.PasswordDigest = Value(mark)
+	}
+	if _, ok := p.TOTPSecret.Get(); ok {
+		p.TOTPSecret = Value(mark)
+	}
+	if len(p.BackupCodes) > 0 {
+		p.BackupCodes = []string{mark}
+	}
+	return p
+}
+
+// User is Clerk's User object, with the properties this project reads.
+type User struct {
+	ID                        string         `json:"id"`
+	Object                    string         `json:"object"`
+	ExternalID                *string        `json:"external_id"`
+	PrimaryEmailAddressID     *string        `json:"primary_email_address_id"`
+	PrimaryPhoneNumberID      *string        `json:"primary_phone_number_id"`
+	PrimaryWeb3WalletID       *string        `json:"primary_web3_wallet_id"`
+	Username                  *string        `json:"username"`
+	FirstName                 *string        `json:"first_name"`
+	LastName                  *string        `json:"last_name"`
+	Locale                    *string        `json:"locale,omitempty"`
+	PublicMetadata            map[string]any `json:"public_metadata"`
+	PrivateMetadata           map[string]any `json:"private_metadata"`
+	UnsafeMetadata            map[string]any `json:"unsafe_metadata"`
+	EmailAddresses            []EmailAddress `json:"email_addresses"`
+	PhoneNumbers              []PhoneNumber  `json:"phone_numbers"`
+	Web3Wallets               []Web3Wallet   `json:"web3_wallets"`
+	PasswordEnabled           bool           `json:"password_enabled"`
+	TwoFactorEnabled          bool           `json:"two_factor_enabled"`
+	TOTPEnabled               bool           `json:"totp_enabled"`
+	BackupCodeEnabled         bool           `json:"backup_code_enabled"`
+	Banned                    bool           `json:"banned"`
+	Locked                    bool           `json:"locked"`
+	CreatedAt                 int64          `json:"created_at"`
+	UpdatedAt                 int64          `json:"updated_at"`
+	LegalAcceptedAt           *int64         `json:"legal_accepted_at,omitempty"`
+	DeleteSelfEnabled         bool           `json:"delete_self_enabled"`
+	CreateOrganizationEnabled bool           `json:"create_organization_enabled"`
+	CreateOrganizationsLimit  *int           `json:"create_organizations_limit,omitempty"`
+}
+
+// EmailAddress is Clerk's EmailAddress object (the properties we read).
+type EmailAddress struct {
+	ID           string        `json:"id"`
+	Object       string        `json:"object"`
+	EmailAddress string        `json:"email_address"`
+	Reserved     bool          `json:"reserved"`
+	Verification *Verification `json:"verification"`
+}
+
+// PhoneNumber is Clerk's PhoneNumber object (the properties we read).
+type PhoneNumber struct {
+	ID           string        `json:"id"`
+	Object       string        `json:"object"`
+	PhoneNumber  string        `json:"phone_number"`
+	Reserved     bool          `json:"reserved"`
+	Verification *Verification `json:"verification"`
+}
+
+// Web3Wallet is Clerk's Web3Wallet object (the properties we read).
+type Web3Wallet struct {
+	ID           string        `json:"id"`
+	Object       string        `json:"object"`
+	Web3Wallet   string        `json:"web3_wallet"`
+	Verification *Verification `json:"verification"`
+}
+
+// Verification is the verification attached to an identifier.
+type Verification struct {
+	Object   string `json:"object,omitempty"`
+	Status   string `json:"status"`
+	Strategy string `json:"strategy"`
+}
