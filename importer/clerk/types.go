@@ -130,3 +130,25 @@ type Verification struct {
 	Status   string `json:"status"`
 	Strategy string `json:"strategy"`
 }
+
+// ListUsersParams are the query parameters of GET /v1/users (and of
+// /v1/users/count, which takes the same filters). The slices are exact-match
+// filters of up to 100 values each.
+type ListUsersParams struct {
+	EmailAddress []string
+	PhoneNumber  []string
+	ExternalID   []string
+	Username     []string
+	Web3Wallet   []string
+	UserID       []string
+	Query        string
+	// OrderBy defaults to "-created_at" (newest first); the StartingAfter
+	// cursor works only with created_at orderings.
+	OrderBy string
+	// Limit is the page size, 1 to 500 (Clerk's default is 10).
+	Limit int
+	// Offset must be 0 when StartingAfter is set.
+	Offset int
+	// StartingAfter is the id of the last user of the previous page.
+	StartingAfter string
+}
