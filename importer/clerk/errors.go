@@ -1,6 +1,7 @@
 package clerk
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -177,12 +178,17 @@ func (c Class) String() string {
 }
 
 // Classify says what err, returned by any Client call, means for the run.
-// Errors that are not *Error (transport failures: timeouts, resets,
-// refused connections, truncated bodies) are Retry; context cancellation of
-// the caller's own context is Canceled.
+// A *RequestError (the call was refused before sending) is Permanent;
+// cancellation of the caller's own context is Canceled; other errors that
+// are not *Error (transport failures: timeouts, resets, refused
+// connections, truncated bodies) are Retry.
 func Classify(err error) Class {
 	if err == nil {
 		return NoError
+	}
+	var re *RequestError
+	if errors.As(err, &re) {
+		return Permanent
 	}
 	var ae *Error
 	if errors.As(err, &ae) {
@@ -196,7 +202,13 @@ func Classify(err error) Class {
 		}
 	}
 	var te *TransportError
-	if errors.As(err, &te) && te.Canceled {
+	if errors.As(err, &te) {
+		if te.Canceled {
+			return Canceled
+		}
+		return Retry
+	}
+	if errors.Is(err, context.Canceled) {
 		return Canceled
 	}
 	return Retry
@@ -227,6 +239,10 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // before it is sent again: any transport failure after the request may have
 // been written, and any 5xx (a gateway can time out after Clerk committed).
 func MaybeApplied(err error) bool {
+	var re *RequestError
+	if errors.As(err, &re) {
+		return false
+	}
 	var ae *Error
 	if errors.As(err, &ae) {
 		return ae.Status >= 500
@@ -237,3 +253,18 @@ func MaybeApplied(err error) bool {
 	}
 	return err != nil
 }
+
+// RequestError is a call the client refused to send because its arguments
+// are invalid (an empty user id, too many filter values, a body that does
+// not encode). Nothing reached Clerk; sending it again cannot succeed.
+type RequestError struct {
+	Method string
+	Path   string
+	Err    error
+}
+
+func (e *RequestError) Error() string {
+	return fmt.Sprintf("clerk: %s %s: invalid request: %v", e.Method, e.Path, e.Err)
+}
+
+func (e *RequestError) Unwrap() error { return e.Err }

@@ -152,3 +152,90 @@ type ListUsersParams struct {
 	// StartingAfter is the id of the last user of the previous page.
 	StartingAfter string
 }
+
+// UpdateUserParams is the body of PATCH /v1/users/{user_id}. It carries every
+// property of the spec's request schema; nullable properties are Fields so
+// that a request can leave them out or send an explicit null (a null
+// username removes it). Since 2026-05-12 the endpoint takes no metadata: use
+// MetadataParams with UpdateUserMetadata or ReplaceUserMetadata.
+type UpdateUserParams struct {
+	ExternalID                       Field[string] `json:"external_id,omitzero"`
+	FirstName                        Field[string] `json:"first_name,omitzero"`
+	LastName                         Field[string] `json:"last_name,omitzero"`
+	Locale                           Field[string] `json:"locale,omitzero"`
+	PrimaryEmailAddressID            Field[string] `json:"primary_email_address_id,omitzero"`
+	NotifyPrimaryEmailAddressChanged Field[bool]   `json:"notify_primary_email_address_changed,omitzero"`
+	PrimaryPhoneNumberID             Field[string] `json:"primary_phone_number_id,omitzero"`
+	PrimaryWeb3WalletID              Field[string] `json:"primary_web3_wallet_id,omitzero"`
+	Username                         Field[string] `json:"username,omitzero"`
+	ProfileImageID                   Field[string] `json:"profile_image_id,omitzero"`
+	Password                         Field[string] `json:"password,omitzero"`
+	// PasswordDigest is not nullable in this schema.
+	PasswordDigest            string        `json:"password_digest,omitempty"`
+	PasswordHasher            string        `json:"password_hasher,omitempty"`
+	SkipPasswordChecks        Field[bool]   `json:"skip_password_checks,omitzero"`
+	SignOutOfOtherSessions    Field[bool]   `json:"sign_out_of_other_sessions,omitzero"`
+	TOTPSecret                Field[string] `json:"totp_secret,omitzero"`
+	BackupCodes               []string      `json:"backup_codes,omitempty"`
+	DeleteSelfEnabled         Field[bool]   `json:"delete_self_enabled,omitzero"`
+	CreateOrganizationEnabled Field[bool]   `json:"create_organization_enabled,omitzero"`
+	LegalAcceptedAt           Field[string] `json:"legal_accepted_at,omitzero"`
+	SkipLegalChecks           Field[bool]   `json:"skip_legal_checks,omitzero"`
+	CreateOrganizationsLimit  Field[int]    `json:"create_organizations_limit,omitzero"`
+	CreatedAt                 Field[string] `json:"created_at,omitzero"`
+	BypassClientTrust         Field[bool]   `json:"bypass_client_trust,omitzero"`
+}
+
+// Redacted returns a copy with every secret (password, digest, TOTP secret,
+// backup codes) replaced by a marker, safe to log or show in a plan.
+func (p UpdateUserParams) Redacted() UpdateUserParams {
+	const mark = "[redacted]"
+	if _, ok := p.Password.Get(); ok {
+		p.Password = Value(mark)
+	}
+	if p.PasswordDigest != "" {
+		p.PasswordDigest = mark
+	}
+	if _, ok := p.TOTPSecret.Get(); ok {
+		p.TOTPSecret = Value(mark)
+	}
+	if len(p.BackupCodes) > 0 {
+		p.BackupCodes = []string{mark}
+	}
+	return p
+}
+
+// MetadataParams is the body of PATCH and PUT /v1/users/{user_id}/metadata.
+// A nil map leaves that metadata untouched; an empty non-nil map is sent as
+// {} (with PUT it clears the field). With PATCH (deep merge) a key whose
+// value is nil is sent as JSON null, which removes the key.
+type MetadataParams struct {
+	PublicMetadata  map[string]any `json:"public_metadata,omitzero"`
+	PrivateMetadata map[string]any `json:"private_metadata,omitzero"`
+	UnsafeMetadata  map[string]any `json:"unsafe_metadata,omitzero"`
+}
+
+// CreateEmailAddressParams is the body of POST /v1/email_addresses.
+type CreateEmailAddressParams struct {
+	UserID       string `json:"user_id"`
+	EmailAddress string `json:"email_address"`
+	// Verified creates the address verified.
+	Verified Field[bool] `json:"verified,omitzero"`
+	// Primary makes it the primary address (default: only if it is the first).
+	Primary Field[bool] `json:"primary,omitzero"`
+	// NotifyPrimaryEmailAddressChanged notifies the previous primary address.
+	NotifyPrimaryEmailAddressChanged Field[bool] `json:"notify_primary_email_address_changed,omitzero"`
+}
+
+// CreatePhoneNumberParams is the body of POST /v1/phone_numbers.
+type CreatePhoneNumberParams struct {
+	UserID string `json:"user_id"`
+	// PhoneNumber is in E.164 form.
+	PhoneNumber string `json:"phone_number"`
+	// Verified creates the number verified.
+	Verified Field[bool] `json:"verified,omitzero"`
+	// Primary makes it the primary number (default: only if it is the first).
+	Primary Field[bool] `json:"primary,omitzero"`
+	// ReservedForSecondFactor reserves the number for MFA (it must be verified).
+	ReservedForSecondFactor Field[bool] `json:"reserved_for_second_factor,omitzero"`
+}
