@@ -20,6 +20,7 @@ package checkpoint
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -56,7 +57,45 @@ var (
 	ErrFingerprintMismatch = errors.New("checkpoint: the run was started with a different source or mapping")
 	ErrRunLocked           = errors.New("checkpoint: the run is held by another process")
 	ErrRunNotFound         = errors.New("checkpoint: no such run")
+	// ErrNotHeld: a write (MarkInFlight, Settle, SetMeta, FinishRun) to a run
+	// this Store has not begun, or has already finished.
+	ErrNotHeld = errors.New("checkpoint: the run is not held by this store (call BeginRun first)")
+	// ErrClosed: the Store was closed.
+	ErrClosed = errors.New("checkpoint: the store is closed")
 )
+
+// Holder says who holds a run, for the person who was refused it.
+type Holder struct {
+	Host      string
+	PID       int
+	StartedAt time.Time // when the holder took the run
+	// Detail is what the store knows besides (the Postgres backend holding
+	// the lock, its application_name and client address); may be empty.
+	Detail string
+}
+
+// String names the holder: "pid 4242 on build-7 since 2026-05-12T10:00:00Z".
+func (h Holder) String() string {
+	s := fmt.Sprintf("pid %d on %s since %s", h.PID, h.Host, h.StartedAt.UTC().Format(time.RFC3339))
+	if h.Detail != "" {
+		s += " (" + h.Detail + ")"
+	}
+	return s
+}
+
+// RunLockedError is the error BeginRun returns when another live holder has
+// the run; errors.Is(err, ErrRunLocked) is true.
+type RunLockedError struct {
+	RunID  string
+	Holder Holder
+}
+
+func (e *RunLockedError) Error() string {
+	return fmt.Sprintf("checkpoint: run %q is held by %s", e.RunID, e.Holder)
+}
+
+// Unwrap makes errors.Is(err, ErrRunLocked) true.
+func (e *RunLockedError) Unwrap() error { return ErrRunLocked }
 
 // RunSpec says which run to begin or reopen.
 type RunSpec struct {
@@ -87,7 +126,7 @@ type Run struct {
 
 // Row is a row about to be sent, as MarkInFlight records it.
 type Row struct {
-	Pos         int64 // the source position's Index
+	Pos         int64 // the source position's Index: 1-based, >= 1
 	Key         string
 	RequestHash string // hash of the mapped request; never the request
 }
@@ -129,6 +168,8 @@ type Progress struct {
 	ByOutcome map[Outcome]int64
 	// MaxSettledPos is the highest position P such that every row at or
 	// below P is settled: a resume can skip up to there without a lookup.
+	// Positions start at 1, so it is 0 while row 1 is not settled; a
+	// position the ledger has never seen (a gap) ends the settled prefix.
 	MaxSettledPos int64
 }
 

@@ -1,0 +1,15 @@
+//go:build !unix
+
+package sqlite
+
+import "fmt"
+
+// runLock is not implemented off unix.
+type runLock struct{}
+
+// acquireRun refuses: run locking needs flock(2).
+func acquireRun(path, runID string) (*runLock, error) {
+	return nil, fmt.Errorf("checkpoint/sqlite: run locking needs a unix system (flock); use the postgres ledger here")
+}
+
+func (l *runLock) release() error { return nil }

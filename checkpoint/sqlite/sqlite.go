@@ -1,0 +1,226 @@
+// Package sqlite is the embedded run ledger: one SQLite file (modernc.org/sqlite,
+// pure Go) in WAL mode with synchronous=NORMAL, so a write that returned
+// survives the process being killed (not necessarily a power cut of the
+// machine: the last transactions may then be lost, which a resume handles by
+// looking the in-flight rows up in Clerk).
+//
+// # Locking
+//
+// A run is held from BeginRun until FinishRun or Close through an flock(2)
+// on a side file, <path>.locks/<hash of the run id>.lock, holding the holder's
+// host, pid and start time. The kernel drops the lock when the holder's
+// process ends for any reason, SIGKILL and crashes included, so a dead holder
+// never blocks the next run; a live one makes BeginRun fail with a
+// *checkpoint.RunLockedError naming it. Two Stores of one process conflict
+// like two processes do. flock is only as good as the file system: keep the
+// ledger on a local disk (SQLite wants that anyway), not on NFS.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+)
+
+// Store is a run ledger in one SQLite file. It is safe for concurrent use.
+type Store struct {
+	path   string
+	writer *sql.DB // one connection: SQLite has one writer anyway
+	reader *sql.DB // WAL readers, so Rows streams while writes go on
+
+	mu     sync.Mutex
+	closed bool
+	held   map[string]*heldRun // run ID -> the run this Store holds
+	seqs   map[string]int64    // run ID -> runs.seq, once known
+}
+
+// heldRun is a run this Store holds.
+type heldRun struct {
+	seq  int64
+	lock *runLock
+}
+
+var _ checkpoint.Store = (*Store)(nil)
+
+// Open opens the ledger at path, creating it (mode 0600) and its tables when
+// missing.
+func Open(path string) (*Store, error) {
+	if path == "" || strings.ContainsRune(path, '?') || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("checkpoint/sqlite: %q is not a plain file path", path)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint/sqlite: %w", err)
+	}
+	f.Close()
+	const pragmas = "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+	writer, err := sql.Open("sqlite", path+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint/sqlite: %w", err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	reader, err := sql.Open("sqlite", path+pragmas+"&_pragma=query_only(ON)")
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("checkpoint/sqlite: %w", err)
+	}
+	reader.SetMaxOpenConns(4)
+	s := &Store{path: path, writer: writer, reader: reader, held: map[string]*heldRun{}, seqs: map[string]int64{}}
+	if err := s.migrate(context.Background()); err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// migrations are the schema versions in order; migrations[i] brings the file
+// from user_version i to i+1. Add new tables by appending, never by editing.
+var migrations = []string{
+	`CREATE TABLE runs (
+		seq                 INTEGER PRIMARY KEY,
+		id                  TEXT NOT NULL UNIQUE,
+		kind                TEXT NOT NULL,
+		source_fingerprint  TEXT NOT NULL,
+		mapping_fingerprint TEXT NOT NULL,
+		status              TEXT NOT NULL,
+		started_at          INTEGER NOT NULL, -- unix nanoseconds, UTC
+		updated_at          INTEGER NOT NULL,
+		contiguous_to       INTEGER NOT NULL DEFAULT 0 -- every pos in 1..contiguous_to has a row
+	);
+	CREATE TABLE run_meta (
+		run   INTEGER NOT NULL REFERENCES runs(seq),
+		key   TEXT NOT NULL,
+		value TEXT NOT NULL,
+		PRIMARY KEY (run, key)
+	) WITHOUT ROWID;
+	CREATE TABLE ledger_rows (
+		run          INTEGER NOT NULL REFERENCES runs(seq),
+		pos          INTEGER NOT NULL,
+		key          TEXT NOT NULL,
+		in_flight    INTEGER NOT NULL,
+		outcome      TEXT NOT NULL, -- '' while in flight
+		clerk_id     TEXT NOT NULL,
+		error_code   TEXT NOT NULL,
+		field        TEXT NOT NULL,
+		message      TEXT NOT NULL,
+		attempts     INTEGER NOT NULL,
+		retryable    INTEGER NOT NULL,
+		request_hash TEXT NOT NULL,
+		updated_at   INTEGER NOT NULL,
+		PRIMARY KEY (run, pos)
+	) WITHOUT ROWID;
+	CREATE INDEX ledger_rows_in_flight ON ledger_rows (run, pos) WHERE in_flight = 1;
+	CREATE INDEX ledger_rows_outcome ON ledger_rows (run, outcome, pos);`,
+}
+
+// SchemaVersion is the user_version a ledger file has once opened.
+var SchemaVersion = len(migrations)
+
+// migrate brings the file's schema up to SchemaVersion.
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("checkpoint/sqlite: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("checkpoint/sqlite: migrate: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("checkpoint/sqlite: %s has schema version %d; this build knows up to %d (a newer clerkmigrate wrote it)",
+			s.path, v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("checkpoint/sqlite: migrate to version %d: %w", i+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+		return fmt.Errorf("checkpoint/sqlite: migrate: %w", err)
+	}
+	return tx.Commit()
+}
+
+// Columns lists each ledger table's columns, for audits (the shared suite
+// asserts that none of them could hold a request or a secret).
+func (s *Store) Columns(ctx context.Context) (map[string][]string, error) {
+	if err := s.usable(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := s.reader.QueryContext(ctx,
+		`SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info(m.name) p WHERE m.type = 'table' ORDER BY m.name, p.cid`)
+	if err != nil {
+		return nil, wrap("columns", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var table, col string
+		if err := rows.Scan(&table, &col); err != nil {
+			return nil, wrap("columns", err)
+		}
+		out[table] = append(out[table], col)
+	}
+	return out, wrap("columns", rows.Err())
+}
+
+// usable fails when ctx is done or the store closed.
+func (s *Store) usable(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return checkpoint.ErrClosed
+	}
+	return nil
+}
+
+// Close marks the runs this Store still holds as interrupted, lets go of
+// them and closes the file. Closing twice is not an error.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	held := s.held
+	s.held = map[string]*heldRun{}
+	s.mu.Unlock()
+
+	var errs []error
+	for id, h := range held {
+		_, err := s.writer.Exec(`UPDATE runs SET status = ?, updated_at = ? WHERE seq = ? AND status = ?`,
+			string(checkpoint.Interrupted), nowNanos(), h.seq, string(checkpoint.Running))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("checkpoint/sqlite: close run %q: %w", id, err))
+		}
+		if err := h.lock.release(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, s.reader.Close(), s.writer.Close())
+	return errors.Join(errs...)
+}
+
+// wrap names the operation that failed; it keeps nil nil and context errors
+// matchable with errors.Is.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("checkpoint/sqlite: %s: %w", op, err)
+}
