@@ -33,6 +33,9 @@ func LookupPath(root any, path string) (any, bool) {
 			cur, i = next, end
 		case i == 0 || path[i] == '.':
 			if path[i] == '.' {
+				if i == 0 {
+					return nil, false // ".a"
+				}
 				i++
 			}
 			j := i
