@@ -210,7 +210,7 @@ func TestJSONBrokenBeyondRecovery(t *testing.T) {
 }
 
 func TestJSONLines(t *testing.T) {
-	big := strings.Repeat("é", 1<<19) // 1 MiB: longer than the read buffer
+	big := strings.Repeat("é", 1<<19)                              // 1 MiB: longer than the read buffer
 	content := "\xEF\xBB\xBF" + `{"id":1,"name":"Ann"}` + "\r\n" + // line 1
 		"\n" + // line 2: blank
 		`{"id":2,"name":"Bob"` + "\n" + // line 3: truncated
