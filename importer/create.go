@@ -1,0 +1,122 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+)
+
+// FatalError is a Clerk answer that ends the whole run (a bad or revoked
+// key, a forbidden instance, an exhausted quota). The ledger stays
+// resumable.
+type FatalError struct {
+	RunID string
+	Key   string // the row whose request met it
+	Err   error
+}
+
+func (e *FatalError) Error() string {
+	return fmt.Sprintf("importer: stopped: Clerk refused the run (%v); nothing more can succeed until this is fixed; "+
+		"then re-run the same command to resume run %s", e.Err, e.RunID)
+}
+
+func (e *FatalError) Unwrap() error { return e.Err }
+
+// errRowAbandoned means a row's work stopped before it had an outcome (the
+// run was cancelled); the row stays in flight in the ledger, and a resume
+// looks it up before sending anything.
+var errRowAbandoned = errors.New("row abandoned")
+
+// job is one row for a worker.
+type job struct {
+	pos         int64
+	key         string // the source key, for the ledger
+	ext         string // the external_id, for lookups
+	params      *clerk.CreateUserParams
+	hash        string
+	lookupFirst bool   // left in flight by an earlier run: look it up before sending
+	clerkID     string // rollback: the user to delete
+}
+
+// importRow creates one user idempotently and says how the row ended. It
+// returns an error only when the row has no outcome: errRowAbandoned on
+// cancellation, *FatalError when the run must stop.
+func importRow(ctx context.Context, api *retryingAPI, runID string, j job) (checkpoint.Settlement, error) {
+	ctx, calls := withRowCounter(ctx)
+	s := checkpoint.Settlement{Pos: j.pos, Key: j.key, RequestHash: j.hash}
+	finish := func(s checkpoint.Settlement, err error) (checkpoint.Settlement, error) {
+		s.Attempts = calls.creates
+		if err == nil {
+			return s, nil
+		}
+		if ctx.Err() != nil {
+			return s, errRowAbandoned
+		}
+		switch clerk.Classify(err) {
+		case clerk.Fatal:
+			return s, &FatalError{RunID: runID, Key: j.key, Err: err}
+		case clerk.Canceled:
+			return s, errRowAbandoned
+		}
+		return failed(s, err), nil
+	}
+	if j.lookupFirst {
+		u, err := api.FindByExternalID(ctx, j.ext)
+		if err != nil {
+			return finish(s, err)
+		}
+		if u != nil {
+			s.Outcome, s.ClerkID = checkpoint.Created, u.ID
+			return finish(s, nil)
+		}
+	}
+	u, err := api.CreateUser(ctx, j.params)
+	if err == nil {
+		s.Outcome, s.ClerkID = checkpoint.Created, u.ID
+		return finish(s, nil)
+	}
+	var ae *clerk.Error
+	if errors.As(err, &ae) {
+		if param, ok := ae.IdentifierExists(); ok && param == "external_id" {
+			found, lerr := api.FindByExternalID(ctx, j.ext)
+			if lerr != nil {
+				return finish(s, lerr)
+			}
+			if found != nil {
+				s.Outcome, s.ClerkID = checkpoint.Exists, found.ID
+				return finish(s, nil)
+			}
+		}
+	}
+	return finish(s, err)
+}
+
+// failed fills a failed settlement from the error that ended the row.
+func failed(s checkpoint.Settlement, err error) checkpoint.Settlement {
+	s.Outcome = checkpoint.Failed
+	s.Retryable = errors.Is(err, ErrRetriesExhausted) || clerk.Classify(err) == clerk.Retry
+	var ae *clerk.Error
+	if errors.As(err, &ae) {
+		s.ErrorCode = ae.Code()
+		s.Field = ae.Param()
+		if param, ok := ae.IdentifierExists(); ok {
+			s.Field = param
+			s.Message = fmt.Sprintf("%s is already used by another Clerk user", param)
+			if param == "external_id" {
+				s.Message = "external_id is taken but no user with it could be found"
+			}
+			return s
+		}
+		s.Message = ae.Error()
+		if errors.Is(err, ErrRetriesExhausted) {
+			s.Message = err.Error()
+		}
+		return s
+	}
+	s.ErrorCode = "transport_error"
+	s.Message = err.Error()
+	return s
+}

@@ -1,0 +1,170 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/mapping"
+	"github.com/clerkmigrate/clerkmigrate/sources"
+)
+
+// Codes of outcomes the importer decides without Clerk.
+const (
+	CodeRecordInvalid     = "record_invalid"      // the source could not read the row
+	CodeExternalIDMissing = "external_id_missing" // no key, so no idempotent create
+	CodeNotSelected       = "not_selected"        // left out by OnlyKeys
+)
+
+// importReader reads the source, maps each row, and decides what to do
+// with it given the ledger: skip it (settled earlier), settle it at once
+// (invalid, skipped, valid in a dry run), or mark it in flight and dispatch
+// it.
+type importReader struct {
+	cfg    Config
+	p      *pipeline
+	resume resumeState
+}
+
+// fastSkipThrough is the position up to which every row is settled and
+// none needs another look: the reader skips those without asking the
+// ledger. 0 when the whole ledger must be consulted.
+func (r *importReader) fastSkipThrough() int64 {
+	pr := r.resume.progress
+	if !r.resume.run.Reopened || r.cfg.RetryFailed || r.cfg.RetryAllFailed {
+		return 0
+	}
+	if pr.ByOutcome[checkpoint.Skipped] > 0 || (!r.cfg.DryRun && pr.ByOutcome[checkpoint.Valid] > 0) {
+		return 0
+	}
+	return pr.MaxSettledPos
+}
+
+// reconsider says whether a row the ledger holds must be handled again,
+// and whether it must be looked up before anything is sent.
+func (r *importReader) reconsider(st checkpoint.RowState) (again, lookupFirst bool) {
+	if st.InFlight {
+		return true, !r.cfg.DryRun
+	}
+	switch st.Outcome {
+	case checkpoint.Skipped:
+		return true, false
+	case checkpoint.Valid:
+		return !r.cfg.DryRun, false
+	case checkpoint.Failed:
+		if r.cfg.RetryAllFailed || (r.cfg.RetryFailed && st.Retryable) {
+			// A failure after retries may hide a create that landed.
+			return true, !r.cfg.DryRun
+		}
+	case checkpoint.Invalid:
+		return r.cfg.RetryAllFailed, false
+	}
+	return false, false
+}
+
+func (r *importReader) run(ctx context.Context) error {
+	skipThrough := r.fastSkipThrough()
+	var cursor *ledgerCursor
+	if r.resume.run.Reopened {
+		cursor = newLedgerCursor(r.p.store, r.p.runID, checkpoint.Filter{FromPos: skipThrough + 1})
+	}
+	d := &dispatcher{p: r.p, size: r.cfg.MarkBatch}
+	for {
+		rec, err := r.cfg.Source.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("importer: reading %s: %w", r.cfg.Source.Info().Name, err)
+		}
+		r.p.read.Add(1)
+		pos := rec.Pos.Index
+		lookupFirst := false
+		if pos <= skipThrough {
+			r.p.alreadySettled.Add(1)
+			continue
+		}
+		if cursor != nil {
+			st, ok, err := cursor.at(ctx, pos)
+			if err != nil {
+				return err
+			}
+			if ok {
+				var again bool
+				if again, lookupFirst = r.reconsider(st); !again {
+					r.p.alreadySettled.Add(1)
+					continue
+				}
+			}
+		}
+		j, s, send := r.prepare(rec, lookupFirst)
+		if !send {
+			r.p.settleNow(ctx, s)
+			continue
+		}
+		if err := d.add(ctx, j); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+	return d.flush(ctx)
+}
+
+// prepare maps one record: a job to send, or the settlement it ends with
+// at once.
+func (r *importReader) prepare(rec sources.Record, lookupFirst bool) (job, checkpoint.Settlement, bool) {
+	s := checkpoint.Settlement{Pos: rec.Pos.Index, Key: rec.Key}
+	if rec.Err != nil {
+		s.Outcome, s.ErrorCode, s.Message = checkpoint.Invalid, CodeRecordInvalid, rec.Err.Error()
+		var re *sources.RecordError
+		if errors.As(rec.Err, &re) {
+			s.Field = re.Field
+		}
+		return job{}, s, false
+	}
+	if !lookupFirst && r.cfg.OnlyKeys != nil && !r.cfg.OnlyKeys(rec.Key) {
+		s.Outcome, s.ErrorCode, s.Message = checkpoint.Skipped, CodeNotSelected, "not among the selected keys"
+		return job{}, s, false
+	}
+	params, ferrs := r.cfg.Mapper.Map(rec)
+	if len(ferrs) > 0 || params == nil {
+		return job{}, invalid(s, rec, ferrs), false
+	}
+	ext, ok := params.ExternalID.Get()
+	if !ok || ext == "" {
+		if rec.Key == "" {
+			s.Outcome, s.ErrorCode, s.Field = checkpoint.Invalid, CodeExternalIDMissing, "external_id"
+			s.Message = fmt.Sprintf("%s: no key and no external_id: the row cannot be imported idempotently", rec.Pos)
+			return job{}, s, false
+		}
+		params.ExternalID = clerk.Value(rec.Key)
+		ext = rec.Key
+	}
+	hash := requestHash(params)
+	if r.cfg.DryRun {
+		s.Outcome, s.RequestHash = checkpoint.Valid, hash
+		return job{}, s, false
+	}
+	return job{pos: rec.Pos.Index, key: rec.Key, ext: ext, params: params, hash: hash, lookupFirst: lookupFirst}, s, true
+}
+
+// invalid settles a row the mapping refused, naming its position and every
+// field at fault (codes and reasons; never a value).
+func invalid(s checkpoint.Settlement, rec sources.Record, ferrs mapping.FieldErrors) checkpoint.Settlement {
+	s.Outcome = checkpoint.Invalid
+	if len(ferrs) == 0 {
+		s.ErrorCode, s.Message = "mapping_failed", fmt.Sprintf("%s: the mapping produced no request", rec.Pos)
+		return s
+	}
+	s.ErrorCode, s.Field = ferrs[0].Code, ferrs[0].Field
+	s.Message = fmt.Sprintf("%s: %s", rec.Pos, ferrs.Error())
+	return s
+}
