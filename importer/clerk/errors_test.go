@@ -259,14 +259,18 @@ func TestClassifyTransportFailures(t *testing.T) {
 			want: want{class: clerk.Retry, sent: true, maybeApplied: true},
 		},
 		{
-			name:    "per-request timeout",
-			baseURL: func(t *testing.T) string { return rawServer(t, func(conn net.Conn) { readRequest(conn); time.Sleep(2 * time.Second); conn.Close() }) },
+			name: "per-request timeout",
+			baseURL: func(t *testing.T) string {
+				return rawServer(t, func(conn net.Conn) { readRequest(conn); time.Sleep(2 * time.Second); conn.Close() })
+			},
 			timeout: 100 * time.Millisecond,
 			want:    want{class: clerk.Retry, sent: true, maybeApplied: true},
 		},
 		{
-			name:    "caller cancels while waiting",
-			baseURL: func(t *testing.T) string { return rawServer(t, func(conn net.Conn) { readRequest(conn); time.Sleep(2 * time.Second); conn.Close() }) },
+			name: "caller cancels while waiting",
+			baseURL: func(t *testing.T) string {
+				return rawServer(t, func(conn net.Conn) { readRequest(conn); time.Sleep(2 * time.Second); conn.Close() })
+			},
 			ctx: func() (context.Context, context.CancelFunc) {
 				ctx, cancel := context.WithCancel(context.Background())
 				time.AfterFunc(100*time.Millisecond, cancel)
