@@ -689,7 +689,9 @@ func testContextCanceled(t *testing.T, open Opener) {
 		"Settle": func() error {
 			return s.Settle(done, "r1", []checkpoint.Settlement{{Pos: 101, Outcome: checkpoint.Created}})
 		},
-		"Rows":      func() error { return s.Rows(done, "r1", checkpoint.Filter{}, func(checkpoint.RowState) error { return nil }) },
+		"Rows": func() error {
+			return s.Rows(done, "r1", checkpoint.Filter{}, func(checkpoint.RowState) error { return nil })
+		},
 		"Progress":  func() error { _, err := s.Progress(done, "r1"); return err },
 		"SetMeta":   func() error { return s.SetMeta(done, "r1", "k", "v") },
 		"FinishRun": func() error { return s.FinishRun(done, "r1", checkpoint.Done) },
@@ -761,12 +763,16 @@ func testClosed(t *testing.T, open Opener) {
 	calls := map[string]func() error{
 		"BeginRun":     func() error { _, err := s.BeginRun(ctx, spec("r2")); return err },
 		"MarkInFlight": func() error { return s.MarkInFlight(ctx, "r1", []checkpoint.Row{{Pos: 1}}) },
-		"Settle":       func() error { return s.Settle(ctx, "r1", []checkpoint.Settlement{{Pos: 1, Outcome: checkpoint.Created}}) },
-		"Rows":         func() error { return s.Rows(ctx, "r1", checkpoint.Filter{}, func(checkpoint.RowState) error { return nil }) },
-		"Progress":     func() error { _, err := s.Progress(ctx, "r1"); return err },
-		"SetMeta":      func() error { return s.SetMeta(ctx, "r1", "k", "v") },
-		"FinishRun":    func() error { return s.FinishRun(ctx, "r1", checkpoint.Done) },
-		"Runs":         func() error { _, err := s.Runs(ctx); return err },
+		"Settle": func() error {
+			return s.Settle(ctx, "r1", []checkpoint.Settlement{{Pos: 1, Outcome: checkpoint.Created}})
+		},
+		"Rows": func() error {
+			return s.Rows(ctx, "r1", checkpoint.Filter{}, func(checkpoint.RowState) error { return nil })
+		},
+		"Progress":  func() error { _, err := s.Progress(ctx, "r1"); return err },
+		"SetMeta":   func() error { return s.SetMeta(ctx, "r1", "k", "v") },
+		"FinishRun": func() error { return s.FinishRun(ctx, "r1", checkpoint.Done) },
+		"Runs":      func() error { _, err := s.Runs(ctx); return err },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, checkpoint.ErrClosed) {
