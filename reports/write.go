@@ -1,0 +1,125 @@
+package reports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+)
+
+// Write regenerates every report file of run runID in dir (created 0700
+// when missing) from the ledger, in one streaming pass over its rows. It
+// reads the ledger and never writes it, so it may run while the run is
+// going on; rows still in flight are reported with outcome "in_flight".
+// Either all files are replaced or, on error, none is.
+func Write(ctx context.Context, store checkpoint.Store, runID string, dir string, opts Options) (Files, error) {
+	run, err := findRun(ctx, store, runID)
+	if err != nil {
+		return Files{}, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Files{}, fmt.Errorf("reports: %w", err)
+	}
+	opts = opts.withDefaults()
+	files := Files{
+		OutcomesJSONL: filepath.Join(dir, OutcomesJSONLName),
+		OutcomesCSV:   filepath.Join(dir, OutcomesCSVName),
+		FailuresCSV:   filepath.Join(dir, FailuresCSVName),
+		Summary:       filepath.Join(dir, SummaryName),
+		HTML:          filepath.Join(dir, HTMLName),
+	}
+	var out [5]*atomicFile
+	defer func() {
+		for _, f := range out {
+			f.abort() // after commit, only closes what is already closed
+		}
+	}()
+	for i, p := range files.All() {
+		if out[i], err = createAtomic(p); err != nil {
+			return Files{}, err
+		}
+	}
+	t, err := streamRows(ctx, store, runID, opts, out[0], out[1], out[2])
+	if err != nil {
+		return Files{}, err
+	}
+	sum := buildSummary(run, t, opts, opts.Now())
+	if err := writeSummary(out[3], sum); err != nil {
+		return Files{}, fmt.Errorf("reports: %s: %w", SummaryName, err)
+	}
+	if err := writeHTML(out[4], newHTMLData(run, sum, t, opts)); err != nil {
+		return Files{}, fmt.Errorf("reports: %s: %w", HTMLName, err)
+	}
+	for _, f := range out {
+		if err := f.commit(); err != nil {
+			return Files{}, err
+		}
+	}
+	return files, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxExamples <= 0 {
+		o.MaxExamples = DefaultMaxExamples
+	}
+	if o.MaxFindings <= 0 {
+		o.MaxFindings = DefaultMaxFindings
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// findRun looks the run up among the ledger's runs.
+func findRun(ctx context.Context, store checkpoint.Store, runID string) (checkpoint.Run, error) {
+	runs, err := store.Runs(ctx)
+	if err != nil {
+		return checkpoint.Run{}, fmt.Errorf("reports: list runs: %w", err)
+	}
+	for _, r := range runs {
+		if r.ID == runID {
+			return r, nil
+		}
+	}
+	return checkpoint.Run{}, fmt.Errorf("reports: run %q: %w", runID, checkpoint.ErrRunNotFound)
+}
+
+// streamRows passes every row of the run once through the row writers and
+// the tally.
+func streamRows(ctx context.Context, store checkpoint.Store, runID string, opts Options, jsonl, outcomesCSV, failuresCSV *atomicFile) (*tally, error) {
+	w, err := newRowWriters(jsonl, outcomesCSV, failuresCSV)
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	t := newTally(opts.MaxExamples)
+	err = store.Rows(ctx, runID, checkpoint.Filter{}, func(r checkpoint.RowState) error {
+		l := lineOf(r)
+		t.add(r, l)
+		if err := w.add(r, l); err != nil {
+			return &writeError{err}
+		}
+		return nil
+	})
+	var we *writeError
+	switch {
+	case errors.As(err, &we):
+		return nil, fmt.Errorf("reports: write rows: %w", we.err)
+	case err != nil:
+		return nil, fmt.Errorf("reports: read rows of run %q: %w", runID, err)
+	}
+	if err := w.flush(); err != nil {
+		return nil, fmt.Errorf("reports: write rows: %w", err)
+	}
+	return t, nil
+}
+
+// writeError tells a failed write apart from a failed ledger read.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
