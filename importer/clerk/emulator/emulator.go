@@ -1,0 +1,381 @@
+// Package emulator is a stateful local fake of Clerk's Backend API users
+// endpoints (version clerk.APIVersion), for rehearsing whole migrations on
+// loopback. It keeps its own model of users and enforces what Clerk enforces:
+// bearer authentication, unique identifiers (email and username compared
+// case-insensitively), identifier formats, the password-hasher allow-list
+// and digest formats, TOTP secrets, unknown body fields, fixed-window rate
+// limits (instance-wide and per user for updates), and it answers in the
+// shapes of the spec (shared/clerk-openapi/bapi.yml), 200 for CreateUser.
+//
+// Routes: POST/GET /v1/users, GET /v1/users/count, GET/PATCH/DELETE
+// /v1/users/{user_id}, PATCH/PUT /v1/users/{user_id}/metadata, POST
+// /v1/users/{user_id}/ban|unban|lock|unlock, POST /v1/email_addresses,
+// POST /v1/phone_numbers. Control routes (bearer key required, never rate
+// limited or faulted): GET /__emulator/state, GET /__emulator/stats,
+// POST /__emulator/reset.
+//
+// # Faults
+//
+// Config.Faults injects latency, 5xx answers (500 JSON, 502 HTML, 503 JSON,
+// all before the change is applied), connection resets (closed with no
+// answer before the change is applied), slow answers (the change is applied,
+// the answer is held back for SlowDelay) and lost responses (the change is
+// applied, then the connection is closed with no answer). Faults apply to
+// /v1 routes only, after authentication and rate limiting.
+//
+// Fault decisions are deterministic from Faults.Seed even under
+// concurrency: each decision is derived from a hash of (seed, method, path
+// with its canonical query, request body, n), where n counts how many times
+// this exact request has been seen before. No shared random stream is
+// consumed in arrival order, so the k-th sending of a given request meets
+// the same fate in every run, whatever the interleaving. Resets and lost
+// responses abort the handler with http.ErrAbortHandler, so they need a
+// real net/http server (Start, httptest.Server), not a ResponseRecorder.
+//
+// Secrets: the emulator keeps no password, digest, TOTP secret or backup
+// code, only whether each is present (and the hasher name), which is all it
+// needs to answer password_enabled, totp_enabled and backup_code_enabled.
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+)
+
+// Config configures an Emulator. The zero Config is a development
+// instance on 127.0.0.1 that accepts any sk_test_/sk_live_ key.
+type Config struct {
+	// Addr is where Start listens; default "127.0.0.1:0" (loopback).
+	Addr string
+	// SecretKey, when set, is the only bearer key accepted; when empty any
+	// "sk_test_..." or "sk_live_..." key is. Anything else is 401.
+	SecretKey string
+	// RequestsPerWindow is the instance-wide limit on /v1 requests per
+	// Window; 0 decides by the request's key: sk_live_ 1000, sk_test_ 100.
+	RequestsPerWindow int
+	// Window is the fixed rate-limit window; default 10s.
+	Window time.Duration
+	// UserUpdatesPerWindow limits PATCH /v1/users/{id} and PATCH|PUT
+	// /v1/users/{id}/metadata per user and Window; default 10.
+	UserUpdatesPerWindow int
+	// RequiredIdentifiers lists the identifiers the instance requires on
+	// CreateUser ("email_address", "phone_number", "username",
+	// "web3_wallet"): 422 form_data_missing when absent, unless the request
+	// sets skip_user_requirement.
+	RequiredIdentifiers []string
+	// PasswordRequired makes CreateUser answer 422 form_data_missing
+	// (param password) when none of password, password_digest and
+	// skip_password_requirement is given, like an instance with passwords on.
+	PasswordRequired bool
+	// Faults injects failures into /v1 routes.
+	Faults Faults
+	// Now is the clock (timestamps and rate-limit windows); default time.Now.
+	Now func() time.Time
+}
+
+// Faults describes injected failures. Rates are probabilities per request
+// in [0, 1]; ErrorRate, ResetRate and LostResponseRate are exclusive of
+// each other, SlowRate and Latency combine with any of them.
+type Faults struct {
+	// Seed makes every fault decision reproducible (see the package doc).
+	Seed int64
+	// Latency is added before every /v1 request is handled, plus a
+	// uniformly drawn part of Jitter.
+	Latency, Jitter time.Duration
+	// ErrorRate answers 5xx (500 JSON, 502 HTML body, 503) without applying.
+	ErrorRate float64
+	// ResetRate closes the connection with no answer before the change is
+	// applied.
+	ResetRate float64
+	// SlowRate holds the answer back for SlowDelay after the change is
+	// applied.
+	SlowRate  float64
+	SlowDelay time.Duration
+	// LostResponseRate applies the change, then closes the connection with
+	// no answer.
+	LostResponseRate float64
+}
+
+// enabled reports whether any fault can happen.
+func (f Faults) enabled() bool {
+	return f.Latency > 0 || f.Jitter > 0 || f.ErrorRate > 0 || f.ResetRate > 0 || f.SlowRate > 0 || f.LostResponseRate > 0
+}
+
+// Emulator is the fake Clerk instance; it is an http.Handler and is safe
+// for concurrent use.
+type Emulator struct {
+	cfg      Config
+	window   time.Duration
+	perUser  int
+	required map[string]bool
+
+	mu    sync.RWMutex
+	store *store
+
+	limits  *limiter
+	faults  *faultPlan
+	stats   *statsRecorder
+	running atomic.Int64
+}
+
+// New returns an Emulator for cfg.
+func New(cfg Config) *Emulator {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	e := &Emulator{cfg: cfg, window: cfg.Window, perUser: cfg.UserUpdatesPerWindow, required: map[string]bool{}}
+	if e.window <= 0 {
+		e.window = 10 * time.Second
+	}
+	if e.perUser <= 0 {
+		e.perUser = 10
+	}
+	for _, id := range cfg.RequiredIdentifiers {
+		e.required[id] = true
+	}
+	e.store = newStore()
+	e.limits = newLimiter(e.window)
+	e.faults = newFaultPlan(cfg.Faults)
+	e.stats = newStatsRecorder()
+	return e
+}
+
+// Reset forgets every user, the statistics, the rate-limit windows and
+// how often each request was seen (for fault decisions).
+func (e *Emulator) Reset() {
+	e.mu.Lock()
+	e.store = newStore()
+	e.mu.Unlock()
+	e.limits.reset()
+	e.faults.reset()
+	e.stats.reset()
+}
+
+// request is one parsed API call handed to a route handler.
+type request struct {
+	r      *http.Request
+	userID string // the {user_id} path segment, if any
+	body   []byte
+	key    string // the bearer key
+}
+
+// reply is a route handler's answer, written by ServeHTTP (or held back
+// or dropped by a fault).
+type reply struct {
+	status     int
+	body       any // marshalled as JSON
+	retryAfter int // seconds; 0 for none
+}
+
+// maxBodyBytes bounds a request body.
+const maxBodyBytes = 4 << 20
+
+// ServeHTTP answers the API and control routes.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/__emulator/") {
+		e.serveControl(w, r)
+		return
+	}
+	n := e.running.Add(1)
+	defer e.running.Add(-1)
+	e.stats.concurrency(n)
+
+	rt := matchRoute(r.Method, r.URL.Path)
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		// The client went away mid-body; nothing to answer.
+		e.stats.record(rt.pattern, 0, outcomeNoAnswer)
+		panic(http.ErrAbortHandler)
+	}
+	key, ok := e.authenticate(r)
+	if !ok {
+		e.finish(w, rt.pattern, authError())
+		return
+	}
+	e.stats.version(r.Header.Get("Clerk-API-Version"))
+	if retry, ok := e.limits.allowInstance(e.cfg.Now(), e.instanceLimit(key)); !ok {
+		e.finish(w, rt.pattern, tooManyRequests(retry))
+		return
+	}
+	if len(body) > maxBodyBytes {
+		e.finish(w, rt.pattern, errorReply(http.StatusRequestEntityTooLarge, apiError{Code: "request_body_too_large", Message: "request body too large"}))
+		return
+	}
+	req := &request{r: r, userID: rt.userID, body: body, key: key}
+	if !strings.HasPrefix(r.URL.Path, "/v1/") || !e.faults.active() {
+		e.finish(w, rt.pattern, e.handle(rt, req))
+		return
+	}
+	e.serveFaulted(w, rt, req)
+}
+
+// handle runs the route's handler, after the per-user update limit.
+func (e *Emulator) handle(rt route, req *request) reply {
+	if rt.handler == nil {
+		return notFound("The requested resource was not found.")
+	}
+	if rt.perUserLimited {
+		if retry, ok := e.limits.allowUser(e.cfg.Now(), rt.userID, e.perUser); !ok {
+			return tooManyRequests(retry)
+		}
+	}
+	return rt.handler(e, req)
+}
+
+// serveFaulted applies the fault decided for req.
+func (e *Emulator) serveFaulted(w http.ResponseWriter, rt route, req *request) {
+	d := e.faults.decide(req.r.Method, canonicalTarget(req.r), req.body)
+	if d.latency > 0 && !sleep(req.r, d.latency) {
+		e.stats.record(rt.pattern, 0, outcomeNoAnswer)
+		panic(http.ErrAbortHandler)
+	}
+	switch d.kind {
+	case faultError:
+		e.stats.fault(d.kind)
+		e.writeServerError(w, rt.pattern, d.status)
+		return
+	case faultReset:
+		e.stats.fault(d.kind)
+		e.stats.record(rt.pattern, 0, outcomeNoAnswer)
+		panic(http.ErrAbortHandler)
+	case faultLost:
+		e.handle(rt, req) // applied, answer dropped
+		e.stats.fault(d.kind)
+		e.stats.record(rt.pattern, 0, outcomeNoAnswer)
+		panic(http.ErrAbortHandler)
+	}
+	rep := e.handle(rt, req)
+	if d.slow {
+		e.stats.fault(faultSlow)
+		if !sleep(req.r, e.cfg.Faults.SlowDelay) {
+			// The client gave up waiting: the change stays applied.
+			e.stats.record(rt.pattern, 0, outcomeNoAnswer)
+			panic(http.ErrAbortHandler)
+		}
+	}
+	e.finish(w, rt.pattern, rep)
+}
+
+// sleep waits d or until the client goes away; it reports whether the
+// whole delay passed.
+func sleep(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// writeServerError writes an injected 5xx.
+func (e *Emulator) writeServerError(w http.ResponseWriter, pattern string, status int) {
+	if status == http.StatusBadGateway {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		io.WriteString(w, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n")
+		e.stats.record(pattern, status, outcomeAnswered)
+		return
+	}
+	code, msg := "internal_clerk_error", "Oops, an unexpected error occurred"
+	if status == http.StatusServiceUnavailable {
+		code, msg = "service_unavailable", "The service is temporarily unavailable"
+	}
+	e.finish(w, pattern, errorReply(status, apiError{Code: code, Message: msg}))
+}
+
+// finish writes rep and records it.
+func (e *Emulator) finish(w http.ResponseWriter, pattern string, rep reply) {
+	writeReply(w, rep)
+	e.stats.record(pattern, rep.status, outcomeAnswered)
+}
+
+// writeReply writes rep as JSON.
+func writeReply(w http.ResponseWriter, rep reply) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(rep.body); err != nil {
+		rep = errorReply(http.StatusInternalServerError, apiError{Code: "internal_clerk_error", Message: "could not encode the response"})
+		buf.Reset()
+		enc.Encode(rep.body)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if rep.retryAfter > 0 {
+		h.Set("Retry-After", itoa(rep.retryAfter))
+	}
+	w.WriteHeader(rep.status)
+	w.Write(buf.Bytes())
+}
+
+// authenticate checks the bearer key.
+func (e *Emulator) authenticate(r *http.Request) (string, bool) {
+	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	key = strings.TrimSpace(key)
+	if e.cfg.SecretKey != "" {
+		return key, key == e.cfg.SecretKey
+	}
+	return key, (strings.HasPrefix(key, "sk_test_") || strings.HasPrefix(key, "sk_live_")) && len(key) > len("sk_test_")
+}
+
+// instanceLimit is the instance-wide limit for a request made with key.
+func (e *Emulator) instanceLimit(key string) int {
+	if e.cfg.RequestsPerWindow > 0 {
+		return e.cfg.RequestsPerWindow
+	}
+	if strings.HasPrefix(key, "sk_live_") {
+		return 1000
+	}
+	return 100
+}
+
+// serveControl answers /__emulator/*.
+func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
+	if _, ok := e.authenticate(r); !ok {
+		writeReply(w, authError())
+		return
+	}
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/__emulator/state":
+		writeReply(w, reply{status: http.StatusOK, body: e.Snapshot()})
+	case r.Method == http.MethodGet && r.URL.Path == "/__emulator/stats":
+		writeReply(w, reply{status: http.StatusOK, body: e.Stats()})
+	case r.Method == http.MethodPost && r.URL.Path == "/__emulator/reset":
+		e.Reset()
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		writeReply(w, notFound("No such emulator control route."))
+	}
+}
+
+// retryAfterSeconds is the whole seconds left until end, at least 1.
+func retryAfterSeconds(now, end time.Time) int {
+	s := int(math.Ceil(end.Sub(now).Seconds()))
+	if s < 1 {
+		s = 1
+	}
+	return s
+}
+
+// apiVersion is re-exported for the doc: the version the emulator speaks.
+const apiVersion = clerk.APIVersion

@@ -1,0 +1,73 @@
+package emulator
+
+import (
+	"net/http"
+	"strings"
+)
+
+// route is a matched API route.
+type route struct {
+	pattern        string // "POST /v1/users", or "unmatched"
+	handler        func(*Emulator, *request) reply
+	userID         string
+	perUserLimited bool
+}
+
+// unmatched is the stats pattern of a request no route takes.
+const unmatched = "unmatched"
+
+// userActions are the POST /v1/users/{user_id}/<action> routes.
+var userActions = map[string]func(*Emulator, *request) reply{
+	"ban":    func(e *Emulator, r *request) reply { return e.setFlag(r, "banned", true) },
+	"unban":  func(e *Emulator, r *request) reply { return e.setFlag(r, "banned", false) },
+	"lock":   func(e *Emulator, r *request) reply { return e.setFlag(r, "locked", true) },
+	"unlock": func(e *Emulator, r *request) reply { return e.setFlag(r, "locked", false) },
+}
+
+// matchRoute finds the handler for method and path.
+func matchRoute(method, path string) route {
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	if len(segs) < 2 || segs[0] != "v1" {
+		return route{pattern: unmatched}
+	}
+	switch {
+	case len(segs) == 2 && segs[1] == "users":
+		switch method {
+		case http.MethodGet:
+			return route{pattern: "GET /v1/users", handler: (*Emulator).listUsers}
+		case http.MethodPost:
+			return route{pattern: "POST /v1/users", handler: (*Emulator).createUser}
+		}
+	case len(segs) == 2 && segs[1] == "email_addresses" && method == http.MethodPost:
+		return route{pattern: "POST /v1/email_addresses", handler: (*Emulator).createEmailAddress}
+	case len(segs) == 2 && segs[1] == "phone_numbers" && method == http.MethodPost:
+		return route{pattern: "POST /v1/phone_numbers", handler: (*Emulator).createPhoneNumber}
+	case len(segs) == 3 && segs[1] == "users" && segs[2] == "count":
+		if method == http.MethodGet {
+			return route{pattern: "GET /v1/users/count", handler: (*Emulator).countUsers}
+		}
+	case len(segs) == 3 && segs[1] == "users" && segs[2] != "":
+		id := segs[2]
+		switch method {
+		case http.MethodGet:
+			return route{pattern: "GET /v1/users/{user_id}", handler: (*Emulator).getUser, userID: id}
+		case http.MethodPatch:
+			return route{pattern: "PATCH /v1/users/{user_id}", handler: (*Emulator).updateUser, userID: id, perUserLimited: true}
+		case http.MethodDelete:
+			return route{pattern: "DELETE /v1/users/{user_id}", handler: (*Emulator).deleteUser, userID: id}
+		}
+	case len(segs) == 4 && segs[1] == "users" && segs[2] != "" && segs[3] == "metadata":
+		id := segs[2]
+		switch method {
+		case http.MethodPatch:
+			return route{pattern: "PATCH /v1/users/{user_id}/metadata", handler: (*Emulator).mergeMetadata, userID: id, perUserLimited: true}
+		case http.MethodPut:
+			return route{pattern: "PUT /v1/users/{user_id}/metadata", handler: (*Emulator).replaceMetadata, userID: id, perUserLimited: true}
+		}
+	case len(segs) == 4 && segs[1] == "users" && segs[2] != "" && method == http.MethodPost:
+		if h, ok := userActions[segs[3]]; ok {
+			return route{pattern: "POST /v1/users/{user_id}/" + segs[3], handler: h, userID: segs[2]}
+		}
+	}
+	return route{pattern: unmatched}
+}

@@ -1,0 +1,173 @@
+package emulator
+
+import (
+	"encoding/base32"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+)
+
+var (
+	emailShape  = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
+	e164        = regexp.MustCompile(`^\+[0-9]{7,15}$`)
+	ethWallet   = regexp.MustCompile(`^0x[0-9a-fA-F]{40}$`)
+	solWallet   = regexp.MustCompile(`^[1-9A-HJ-NP-Za-km-z]{32,44}$`)
+	usernameSet = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+)
+
+// checkEmail validates an email address's syntax.
+func checkEmail(param, v string) *apiError {
+	a, err := mail.ParseAddress(v)
+	if err != nil || a.Address != v || a.Name != "" || !emailShape.MatchString(v) {
+		e := errFormat(param, "email_address must be a valid email address.")
+		return &e
+	}
+	return nil
+}
+
+// checkPhone validates E.164: "+" then 7 to 15 digits.
+func checkPhone(param, v string) *apiError {
+	if !e164.MatchString(v) {
+		e := errFormat(param, "phone_number must be a valid phone number in E.164 format, like +14155550100.")
+		return &e
+	}
+	return nil
+}
+
+// checkWallet accepts an Ethereum (0x + 40 hex) or Solana (base58) address.
+func checkWallet(param, v string) *apiError {
+	if !ethWallet.MatchString(v) && !solWallet.MatchString(v) {
+		e := errFormat(param, "web3_wallet must be a valid wallet address.")
+		return &e
+	}
+	return nil
+}
+
+// checkUsername applies Clerk's username rules: 4 to 64 characters of
+// letters, digits, "_" and "-".
+func checkUsername(v string) *apiError {
+	if n := len([]rune(v)); n < 4 || n > 64 {
+		return &apiError{Code: "form_username_invalid_length", Param: kindUsername,
+			Message: "is invalid", LongMessage: "Username must be between 4 and 64 characters long."}
+	}
+	if !usernameSet.MatchString(v) {
+		return &apiError{Code: "form_username_invalid_character", Param: kindUsername,
+			Message: "is invalid", LongMessage: "Username can only contain letters, numbers, '_' and '-'."}
+	}
+	return nil
+}
+
+// parseTime reads an RFC 3339 timestamp into Unix milliseconds.
+func parseTime(param, v string) (int64, *apiError) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		e := errFormat(param, param+" must be a timestamp in RFC 3339 format, like 2012-10-20T07:15:20.902Z.")
+		return 0, &e
+	}
+	return t.UnixMilli(), nil
+}
+
+// checkTOTPSecret accepts what a TOTP library accepts: RFC 4648 base32,
+// any case, padding optional.
+func checkTOTPSecret(v string) *apiError {
+	s := strings.ToUpper(strings.TrimSpace(v))
+	s = strings.TrimRight(s, "=")
+	_, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s)
+	if s == "" || err != nil {
+		return &apiError{Code: clerk.CodeInvalidTOTPSecret, Param: "totp_secret", Message: "is invalid",
+			LongMessage: "The TOTP secret must be a base32 (RFC 4648) string."}
+	}
+	return nil
+}
+
+// checkBackupCodes requires non-empty codes.
+func checkBackupCodes(codes []string) *apiError {
+	for _, c := range codes {
+		if strings.TrimSpace(c) == "" {
+			e := errValue("backup_codes", "backup_codes must not hold empty codes.")
+			return &e
+		}
+	}
+	return nil
+}
+
+// checkStatuses checks an identification_status array against the
+// identifiers it runs parallel to.
+func checkStatuses(param string, statuses []string, n int) *apiError {
+	if len(statuses) == 0 {
+		return nil
+	}
+	if len(statuses) != n {
+		e := errValue(param, param+" must hold exactly one status per identifier.")
+		return &e
+	}
+	for _, s := range statuses {
+		if s != clerk.StatusVerified && s != clerk.StatusReserved {
+			e := errValue(param, param+` items must be "verified" or "reserved".`)
+			return &e
+		}
+	}
+	return nil
+}
+
+// passwordInput is what a request says about the password.
+type passwordInput struct {
+	password, digest, hasher        string
+	hasPassword, hasDigest, hasHash bool
+	skipChecks                      bool
+}
+
+// readPassword reads password, password_digest, password_hasher and
+// skip_password_checks from f.
+func readPassword(f *form) passwordInput {
+	var p passwordInput
+	p.password, p.hasPassword = f.str("password")
+	p.digest, p.hasDigest = f.str("password_digest")
+	p.hasher, p.hasHash = f.str("password_hasher")
+	if p.hasher == "" {
+		p.hasHash = false
+	}
+	p.skipChecks, _ = f.boolean("skip_password_checks")
+	return p
+}
+
+// check applies the password rules; it never echoes a secret.
+func (p passwordInput) check() []apiError {
+	var errs []apiError
+	switch {
+	case p.hasPassword && (p.hasDigest || p.hasHash):
+		errs = append(errs, errValue("password_digest", "password and password_digest cannot be used together."))
+	case p.hasHash && !p.hasDigest:
+		errs = append(errs, errMissing("password_digest"))
+	case p.hasDigest && !p.hasHash:
+		errs = append(errs, errMissing("password_hasher"))
+	case p.hasHash && !knownHasher(p.hasher):
+		errs = append(errs, errValue("password_hasher", "password_hasher is not a supported hasher."))
+	case p.hasHash:
+		if err := checkDigest(p.hasher, p.digest); err != nil {
+			errs = append(errs, apiError{Code: clerk.CodePasswordDigestInvalid, Param: "password_digest",
+				Message:     "is invalid",
+				LongMessage: "The password digest does not match the format of the " + p.hasher + " hasher."})
+		}
+	case p.hasPassword && !p.skipChecks && len([]rune(p.password)) < 8:
+		errs = append(errs, apiError{Code: clerk.CodePasswordTooShort, Param: "password",
+			Message: "is too short", LongMessage: "Passwords must be 8 characters or more."})
+	}
+	return errs
+}
+
+// apply records the password's presence on u (never the secret).
+func (p passwordInput) apply(u *UserState, now int64) {
+	switch {
+	case p.hasPassword:
+		u.PasswordEnabled, u.PasswordHasher, u.HasPasswordDigest = true, "", false
+	case p.hasDigest:
+		u.PasswordEnabled, u.PasswordHasher, u.HasPasswordDigest = true, p.hasher, true
+	default:
+		return
+	}
+	u.PasswordLastUpdatedAt = now
+}
