@@ -18,10 +18,16 @@ import (
 // `["user.name"].first`. A malformed path, a missing key, an index out of
 // range or a step into a scalar all return false.
 func LookupPath(root any, path string) (any, bool) {
+	return walkPath(root, path, true)
+}
+
+// walkPath follows path from cur. With bareFirst the path starts with a key
+// ("a.b"); without it, with a step (".b", "[0]"), as the rest of a path
+// whose first key was resolved elsewhere (a SQL column holding JSON).
+func walkPath(cur any, path string, bareFirst bool) (any, bool) {
 	if path == "" {
 		return nil, false
 	}
-	cur := root
 	i := 0
 	for i < len(path) {
 		switch {
@@ -31,9 +37,9 @@ func LookupPath(root any, path string) (any, bool) {
 				return nil, false
 			}
 			cur, i = next, end
-		case i == 0 || path[i] == '.':
+		case (i == 0 && bareFirst) || path[i] == '.':
 			if path[i] == '.' {
-				if i == 0 {
+				if i == 0 && bareFirst {
 					return nil, false // ".a"
 				}
 				i++
