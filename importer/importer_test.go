@@ -104,8 +104,10 @@ func TestRunOutcomesByClerkAnswer(t *testing.T) {
 		wantInClerk   bool
 	}{
 		{
-			name:        "permanent 422 is failed and not retryable",
-			create:      func(int, *clerk.CreateUserParams, *memClerk) (*clerk.User, error) { return nil, errStatus(422, clerk.CodeParamFormatInvalid, "email_address") },
+			name: "permanent 422 is failed and not retryable",
+			create: func(int, *clerk.CreateUserParams, *memClerk) (*clerk.User, error) {
+				return nil, errStatus(422, clerk.CodeParamFormatInvalid, "email_address")
+			},
 			wantOutcome: checkpoint.Failed, wantCode: clerk.CodeParamFormatInvalid, wantField: "email_address", wantCreates: 1,
 		},
 		{
@@ -139,8 +141,10 @@ func TestRunOutcomesByClerkAnswer(t *testing.T) {
 			wantOutcome: checkpoint.Exists, wantCreates: 1, wantInClerk: true,
 		},
 		{
-			name:        "email taken by someone else: failed naming the identifier",
-			create:      func(int, *clerk.CreateUserParams, *memClerk) (*clerk.User, error) { return nil, identifierExists("email_address") },
+			name: "email taken by someone else: failed naming the identifier",
+			create: func(int, *clerk.CreateUserParams, *memClerk) (*clerk.User, error) {
+				return nil, identifierExists("email_address")
+			},
 			wantOutcome: checkpoint.Failed, wantCode: clerk.CodeIdentifierExists, wantField: "email_address", wantCreates: 1,
 		},
 	}
