@@ -48,7 +48,7 @@ func benchmarkParallel(b *testing.B, call func(ctx context.Context, i int64) err
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }
 
-func benchClient(b *testing.B, baseURL string) *clerk.Client {
+func benchClient(b testing.TB, baseURL string) *clerk.Client {
 	c, err := clerk.New(clerk.Config{BaseURL: baseURL, SecretKey: testKey})
 	if err != nil {
 		b.Fatal(err)

@@ -1,6 +1,7 @@
 package clerk_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -132,4 +133,11 @@ func newValidatedClient(t testing.TB, v *spectest.Validator, baseURL string) *cl
 		t.Fatal(err)
 	}
 	return c
+}
+
+// jsonEqual compares two values by their JSON encoding (maps sort keys).
+func jsonEqual(a, b any) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && string(ja) == string(jb)
 }

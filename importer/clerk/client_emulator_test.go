@@ -1,0 +1,234 @@
+package clerk_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/spectest"
+)
+
+// startEmulator starts an emulator for the test and closes it afterwards.
+func startEmulator(tb testing.TB, cfg emulator.Config) *emulator.Server {
+	tb.Helper()
+	srv, err := emulator.Start(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+// unlimited is an emulator configuration whose rate limits never bite.
+func unlimited() emulator.Config {
+	return emulator.Config{RequestsPerWindow: 1 << 30, UserUpdatesPerWindow: 1 << 30}
+}
+
+// TestClientAgainstEmulator drives every client method end to end against
+// the emulator, with every request and response checked against the spec.
+func TestClientAgainstEmulator(t *testing.T) {
+	v := spectest.Load(t)
+	srv := startEmulator(t, unlimited())
+	c := newValidatedClient(t, v, srv.URL())
+	ctx := context.Background()
+	calls := 0
+	must := func(err error) {
+		t.Helper()
+		calls++
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	u, err := c.CreateUser(ctx, &clerk.CreateUserParams{
+		ExternalID:      clerk.Value("legacy-42"),
+		FirstName:       clerk.Value("Ada"),
+		LastName:        clerk.Value("Lovelace"),
+		EmailAddresses:  []string{"ada@example.com"},
+		Username:        clerk.Value("ada_l"),
+		PasswordDigest:  clerk.Value("$2a$10$abcdefghijklmnopqrstuu5Y0n1S2M5m0uVSi3Kq6aW8yqpvKx2hG"),
+		PasswordHasher:  "bcrypt",
+		PublicMetadata:  map[string]any{"plan": "pro", "prefs": map[string]any{"theme": "dark", "lang": "en"}},
+		PrivateMetadata: map[string]any{"legacy_id": 42},
+	})
+	must(err)
+	if u.ID == "" || deref(u.ExternalID) != "legacy-42" || deref(u.Username) != "ada_l" || !u.PasswordEnabled ||
+		len(u.EmailAddresses) != 1 || u.EmailAddresses[0].EmailAddress != "ada@example.com" ||
+		deref(u.PrimaryEmailAddressID) != u.EmailAddresses[0].ID {
+		t.Fatalf("created user = %+v", u)
+	}
+	id := u.ID
+
+	got, err := c.GetUser(ctx, id)
+	must(err)
+	if got.ID != id || deref(got.FirstName) != "Ada" {
+		t.Errorf("GetUser = %+v", got)
+	}
+
+	list, err := c.ListUsers(ctx, clerk.ListUsersParams{ExternalID: []string{"legacy-42", "legacy-nope"}, Limit: 10})
+	must(err)
+	if len(list) != 1 || list[0].ID != id {
+		t.Errorf("ListUsers by external_id = %d users", len(list))
+	}
+	list, err = c.ListUsers(ctx, clerk.ListUsersParams{EmailAddress: []string{"ada@example.com"}})
+	must(err)
+	if len(list) != 1 || list[0].ID != id {
+		t.Errorf("ListUsers by email = %d users", len(list))
+	}
+	n, err := c.CountUsers(ctx, clerk.ListUsersParams{ExternalID: []string{"legacy-42"}})
+	must(err)
+	if n != 1 {
+		t.Errorf("CountUsers = %d", n)
+	}
+
+	got, err = c.UpdateUser(ctx, id, &clerk.UpdateUserParams{FirstName: clerk.Value("Augusta"), Username: clerk.Null[string]()})
+	must(err)
+	if deref(got.FirstName) != "Augusta" || got.Username != nil || deref(got.LastName) != "Lovelace" {
+		t.Errorf("UpdateUser: first %q username %v last %q", deref(got.FirstName), got.Username, deref(got.LastName))
+	}
+
+	got, err = c.UpdateUserMetadata(ctx, id, &clerk.MetadataParams{
+		PublicMetadata: map[string]any{"plan": nil, "prefs": map[string]any{"theme": "light"}, "new": true},
+	})
+	must(err)
+	want := map[string]any{"prefs": map[string]any{"theme": "light", "lang": "en"}, "new": true}
+	if !jsonEqual(got.PublicMetadata, want) {
+		t.Errorf("after deep merge public_metadata = %v, want %v", got.PublicMetadata, want)
+	}
+	if !jsonEqual(got.PrivateMetadata, map[string]any{"legacy_id": 42}) {
+		t.Errorf("PATCH touched private_metadata: %v", got.PrivateMetadata)
+	}
+
+	got, err = c.ReplaceUserMetadata(ctx, id, &clerk.MetadataParams{PublicMetadata: map[string]any{}})
+	must(err)
+	if len(got.PublicMetadata) != 0 || !jsonEqual(got.PrivateMetadata, map[string]any{"legacy_id": 42}) {
+		t.Errorf("after PUT public %v private %v", got.PublicMetadata, got.PrivateMetadata)
+	}
+
+	email, err := c.CreateEmailAddress(ctx, clerk.CreateEmailAddressParams{UserID: id, EmailAddress: "augusta@example.com",
+		Verified: clerk.Value(true), Primary: clerk.Value(false)})
+	must(err)
+	if email.ID == "" || email.EmailAddress != "augusta@example.com" {
+		t.Errorf("CreateEmailAddress = %+v", email)
+	}
+	phone, err := c.CreatePhoneNumber(ctx, clerk.CreatePhoneNumberParams{UserID: id, PhoneNumber: "+14155550100",
+		Verified: clerk.Value(true)})
+	must(err)
+	if phone.ID == "" || phone.PhoneNumber != "+14155550100" {
+		t.Errorf("CreatePhoneNumber = %+v", phone)
+	}
+	got, err = c.GetUser(ctx, id)
+	must(err)
+	if len(got.EmailAddresses) != 2 || len(got.PhoneNumbers) != 1 || deref(got.PrimaryEmailAddressID) != u.EmailAddresses[0].ID {
+		t.Errorf("after adding identifiers: %d emails, %d phones, primary %q", len(got.EmailAddresses), len(got.PhoneNumbers), deref(got.PrimaryEmailAddressID))
+	}
+
+	for _, step := range []struct {
+		name           string
+		call           func(context.Context, string) (*clerk.User, error)
+		banned, locked bool
+	}{
+		{"BanUser", c.BanUser, true, false},
+		{"UnbanUser", c.UnbanUser, false, false},
+		{"LockUser", c.LockUser, false, true},
+		{"UnlockUser", c.UnlockUser, false, false},
+	} {
+		got, err := step.call(ctx, id)
+		must(err)
+		if got.Banned != step.banned || got.Locked != step.locked {
+			t.Errorf("%s: banned %v locked %v", step.name, got.Banned, got.Locked)
+		}
+	}
+
+	// A second user with the same external_id is refused, naming it.
+	_, err = c.CreateUser(ctx, &clerk.CreateUserParams{ExternalID: clerk.Value("legacy-42"), EmailAddresses: []string{"other@example.com"}})
+	calls++
+	var ae *clerk.Error
+	if !errors.As(err, &ae) || ae.Status != 422 {
+		t.Fatalf("duplicate external_id: %v", err)
+	}
+	if p, ok := ae.IdentifierExists(); !ok || p != "external_id" || clerk.Classify(err) != clerk.Permanent {
+		t.Errorf("duplicate external_id: param %q ok %v class %v", p, ok, clerk.Classify(err))
+	}
+
+	must(c.DeleteUser(ctx, id))
+	_, err = c.GetUser(ctx, id)
+	calls++
+	if !errors.As(err, &ae) || ae.Status != 404 || !ae.HasCode(clerk.CodeResourceNotFound) {
+		t.Errorf("GetUser after delete: %v", err)
+	}
+
+	if v.Count() != int64(calls) || v.ResponseCount() != int64(calls) {
+		t.Errorf("validated %d requests and %d responses, want %d each", v.Count(), v.ResponseCount(), calls)
+	}
+}
+
+func TestClientAgainstEmulatorRateLimit(t *testing.T) {
+	v := spectest.Load(t)
+	srv := startEmulator(t, emulator.Config{RequestsPerWindow: 2, Window: time.Minute})
+	c := newValidatedClient(t, v, srv.URL())
+	ctx := context.Background()
+	for i := 0; i < 2; i++ {
+		if _, err := c.CountUsers(ctx, clerk.ListUsersParams{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := c.CountUsers(ctx, clerk.ListUsersParams{})
+	var ae *clerk.Error
+	if !errors.As(err, &ae) || !ae.RateLimited() {
+		t.Fatalf("third request in the window: %v", err)
+	}
+	if ae.RetryAfter <= 0 || ae.RetryAfter > time.Minute {
+		t.Errorf("RetryAfter = %s", ae.RetryAfter)
+	}
+	if clerk.Classify(err) != clerk.Retry || clerk.MaybeApplied(err) {
+		t.Errorf("429: class %v maybe applied %v", clerk.Classify(err), clerk.MaybeApplied(err))
+	}
+}
+
+func TestClientAgainstEmulatorBadKey(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{SecretKey: "sk_test_the_right_one"})
+	c := benchClient(t, srv.URL())
+	_, err := c.GetUser(context.Background(), "user_1")
+	var ae *clerk.Error
+	if !errors.As(err, &ae) || ae.Status != 401 || clerk.Classify(err) != clerk.Fatal {
+		t.Fatalf("wrong key: %v (class %v)", err, clerk.Classify(err))
+	}
+}
+
+// BenchmarkClientCreateUser measures CreateUser end to end against the
+// emulator (its validation and store included), rate limits off.
+func BenchmarkClientCreateUser(b *testing.B) {
+	srv := startEmulator(b, unlimited())
+	c := benchClient(b, srv.URL())
+	benchmarkParallel(b, func(ctx context.Context, i int64) error {
+		_, err := c.CreateUser(ctx, createParams(i))
+		return err
+	})
+}
+
+// BenchmarkClientGetUser measures GetUser end to end against the emulator,
+// rate limits off.
+func BenchmarkClientGetUser(b *testing.B) {
+	srv := startEmulator(b, unlimited())
+	c := benchClient(b, srv.URL())
+	u, err := c.CreateUser(context.Background(), createParams(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchmarkParallel(b, func(ctx context.Context, _ int64) error {
+		_, err := c.GetUser(ctx, u.ID)
+		return err
+	})
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
