@@ -1,0 +1,285 @@
+// Package postgres is the run ledger in a Postgres database (pgx/v5), for
+// teams that run migrations from several machines or want the ledger next
+// to their data. Its tables live in one schema (clerkmigrate by default),
+// created when missing.
+//
+// # Locking
+//
+// BeginRun takes a session-level pg_try_advisory_lock on a key hashed from
+// the schema and the run ID, on a connection of its own kept open until
+// FinishRun or Close. A second holder of the same run, from any machine, gets
+// a *checkpoint.RunLockedError naming the backend that holds the lock (its
+// pid, application_name and client address, from pg_locks and
+// pg_stat_activity) and the host, pid and start time the holder wrote into
+// the run's row. The server drops the lock when that connection ends: a
+// holder that dies lets go of its runs at once, but a holder whose lock
+// connection is cut also loses its run, and another process may take it.
+// The Store pings its lock connections every few seconds and refuses writes
+// to a run whose lock connection is gone (ErrLockLost); writes made in the
+// seconds before the loss was noticed may interleave with the new holder's.
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ErrLockLost: the connection holding a run's advisory lock was lost, so
+// the run may now be held by someone else; begin it again.
+var ErrLockLost = errors.New("checkpoint/postgres: the connection holding the run's lock was lost")
+
+// DefaultSchema is the schema the ledger's tables live in unless WithSchema
+// says otherwise.
+const DefaultSchema = "clerkmigrate"
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	schema       string
+	pingInterval time.Duration
+}
+
+// WithSchema puts the ledger's tables in schema name (a plain identifier:
+// letters, digits, underscores).
+func WithSchema(name string) Option { return func(o *options) { o.schema = name } }
+
+// WithLockPing sets how often the Store checks that its lock connections are
+// alive (default 5s).
+func WithLockPing(every time.Duration) Option { return func(o *options) { o.pingInterval = every } }
+
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+
+// Store is a run ledger in a Postgres schema. It is safe for concurrent use.
+type Store struct {
+	pool     *pgxpool.Pool
+	lockConf *pgx.ConnConfig
+	schema   string
+	opts     options
+	sql      statements
+
+	mu     sync.Mutex
+	closed bool
+	held   map[string]*heldRun
+	seqs   map[string]int64
+}
+
+var _ checkpoint.Store = (*Store)(nil)
+
+// Open connects to the database connString names and creates the ledger's
+// schema and tables when missing.
+func Open(ctx context.Context, connString string, opts ...Option) (*Store, error) {
+	o := options{schema: DefaultSchema, pingInterval: 5 * time.Second}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if !identifier.MatchString(o.schema) {
+		return nil, fmt.Errorf("checkpoint/postgres: schema %q is not a plain identifier", o.schema)
+	}
+	cfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint/postgres: %w", err) // pgx redacts the password
+	}
+	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "clerkmigrate"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint/postgres: %w", err)
+	}
+	s := &Store{
+		pool: pool, lockConf: cfg.ConnConfig.Copy(), schema: o.schema, opts: o,
+		sql:  newStatements(pgx.Identifier{o.schema}.Sanitize()),
+		held: map[string]*heldRun{}, seqs: map[string]int64{},
+	}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// migrations are the schema versions in order; migrations[i] brings the
+// schema from version i to i+1. "%[1]s" is the quoted schema. Add by
+// appending, never by editing.
+var migrations = []string{
+	`CREATE TABLE %[1]s.runs (
+		seq                 bigserial PRIMARY KEY,
+		id                  text NOT NULL UNIQUE,
+		kind                text NOT NULL,
+		source_fingerprint  text NOT NULL,
+		mapping_fingerprint text NOT NULL,
+		status              text NOT NULL,
+		started_at          timestamptz NOT NULL,
+		updated_at          timestamptz NOT NULL,
+		contiguous_to       bigint NOT NULL DEFAULT 0, -- every pos in 1..contiguous_to has a row
+		holder_host         text NOT NULL DEFAULT '',
+		holder_pid          integer NOT NULL DEFAULT 0,
+		holder_since        timestamptz
+	);
+	CREATE TABLE %[1]s.run_meta (
+		run   bigint NOT NULL REFERENCES %[1]s.runs (seq),
+		key   text NOT NULL,
+		value text NOT NULL,
+		PRIMARY KEY (run, key)
+	);
+	CREATE TABLE %[1]s.ledger_rows (
+		run          bigint NOT NULL REFERENCES %[1]s.runs (seq),
+		pos          bigint NOT NULL,
+		key          text NOT NULL,
+		in_flight    boolean NOT NULL,
+		outcome      text NOT NULL, -- '' while in flight
+		clerk_id     text NOT NULL,
+		error_code   text NOT NULL,
+		field        text NOT NULL,
+		message      text NOT NULL,
+		attempts     integer NOT NULL,
+		retryable    boolean NOT NULL,
+		request_hash text NOT NULL,
+		updated_at   timestamptz NOT NULL,
+		PRIMARY KEY (run, pos)
+	);
+	CREATE INDEX ledger_rows_in_flight ON %[1]s.ledger_rows (run, pos) WHERE in_flight;
+	CREATE INDEX ledger_rows_outcome ON %[1]s.ledger_rows (run, outcome, pos);`,
+}
+
+// SchemaVersion is the version a ledger schema has once opened.
+var SchemaVersion = len(migrations)
+
+// migrate creates the schema and brings it to SchemaVersion, one process at
+// a time.
+func (s *Store) migrate(ctx context.Context) error {
+	q := pgx.Identifier{s.schema}.Sanitize()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("checkpoint/postgres: migrate: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	steps := []string{
+		`SELECT pg_advisory_xact_lock(` + fmt.Sprint(lockKey(s.schema, "\x00migrate")) + `)`,
+		`CREATE SCHEMA IF NOT EXISTS ` + q,
+		`CREATE TABLE IF NOT EXISTS ` + q + `.schema_version (version integer NOT NULL)`,
+	}
+	for _, step := range steps {
+		if _, err := tx.Exec(ctx, step); err != nil {
+			return fmt.Errorf("checkpoint/postgres: migrate: %w", err)
+		}
+	}
+	var v int
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+q+`.schema_version`).Scan(&v); err != nil {
+		return fmt.Errorf("checkpoint/postgres: migrate: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("checkpoint/postgres: schema %s has version %d; this build knows up to %d (a newer clerkmigrate wrote it)",
+			s.schema, v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		if _, err := tx.Exec(ctx, fmt.Sprintf(migrations[i], q)); err != nil {
+			return fmt.Errorf("checkpoint/postgres: migrate to version %d: %w", i+1, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO `+q+`.schema_version (version) VALUES ($1)`, i+1); err != nil {
+			return fmt.Errorf("checkpoint/postgres: migrate to version %d: %w", i+1, err)
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+// lockKey is the advisory lock key of run runID in schema.
+func lockKey(schema, runID string) int64 {
+	sum := sha256.Sum256([]byte("clerkmigrate\x00" + schema + "\x00" + runID))
+	return int64(binary.BigEndian.Uint64(sum[:8]))
+}
+
+// Columns lists each ledger table's columns, for audits (the shared suite
+// asserts that none of them could hold a request or a secret).
+func (s *Store) Columns(ctx context.Context) (map[string][]string, error) {
+	if err := s.usable(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT table_name::text, column_name::text FROM information_schema.columns
+		WHERE table_schema = $1 ORDER BY table_name, ordinal_position`, s.schema)
+	if err != nil {
+		return nil, s.fail(ctx, "columns", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var table, col string
+		if err := rows.Scan(&table, &col); err != nil {
+			return nil, s.fail(ctx, "columns", err)
+		}
+		out[table] = append(out[table], col)
+	}
+	return out, s.fail(ctx, "columns", rows.Err())
+}
+
+// usable fails when ctx is done or the store closed.
+func (s *Store) usable(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return checkpoint.ErrClosed
+	}
+	return nil
+}
+
+// Close marks the runs this Store still holds as interrupted, lets go of
+// them and closes the pool. Closing twice is not an error.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	held := s.held
+	s.held = map[string]*heldRun{}
+	s.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var errs []error
+	for id, h := range held {
+		if _, err := s.pool.Exec(ctx, s.sql.interrupt, h.seq, string(checkpoint.Interrupted), string(checkpoint.Running)); err != nil {
+			errs = append(errs, fmt.Errorf("checkpoint/postgres: close run %q: %w", id, err))
+		}
+		h.release(ctx)
+	}
+	s.pool.Close()
+	return errors.Join(errs...)
+}
+
+// fail names the operation; when ctx is done it reports ctx's error, which
+// is what interrupted the database.
+func (s *Store) fail(ctx context.Context, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	return fmt.Errorf("checkpoint/postgres: %s: %w", op, err)
+}
+
+// clean makes a string storable as Postgres text: valid UTF-8, no NUL.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return s
+}

@@ -1,0 +1,206 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/checkpoint/internal/ledger"
+	"github.com/jackc/pgx/v5"
+)
+
+// MarkInFlight records rows of a run this Store holds as in flight, in one
+// statement; durable when it returns. A mark replaces whatever the position
+// held before (a failed row being retried loses its old outcome).
+func (s *Store) MarkInFlight(ctx context.Context, runID string, rows []checkpoint.Row) error {
+	seq, err := s.heldSeq(ctx, runID)
+	if err != nil {
+		return err
+	}
+	rows, err = ledger.InFlightRows(rows)
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	pos, keys, hashes := make([]int64, len(rows)), make([]string, len(rows)), make([]string, len(rows))
+	for i, r := range rows {
+		pos[i], keys[i], hashes[i] = r.Pos, clean(r.Key), clean(r.RequestHash)
+	}
+	return s.write(ctx, "mark in flight", seq, pos[0], func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, s.sql.markInFlight, seq, now(), pos, keys, hashes)
+		return err
+	})
+}
+
+// Settle records how rows of a run this Store holds ended, in one
+// statement, replacing any earlier state of the same positions; durable when
+// it returns.
+func (s *Store) Settle(ctx context.Context, runID string, settlements []checkpoint.Settlement) error {
+	seq, err := s.heldSeq(ctx, runID)
+	if err != nil {
+		return err
+	}
+	settlements, err = ledger.Settlements(settlements)
+	if err != nil || len(settlements) == 0 {
+		return err
+	}
+	n := len(settlements)
+	pos, attempts, retryable := make([]int64, n), make([]int32, n), make([]bool, n)
+	keys, outcomes, clerkIDs, codes, fields, messages, hashes :=
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, x := range settlements {
+		pos[i], attempts[i], retryable[i] = x.Pos, int32(x.Attempts), x.Retryable
+		keys[i], outcomes[i], clerkIDs[i], codes[i] = clean(x.Key), clean(string(x.Outcome)), clean(x.ClerkID), clean(x.ErrorCode)
+		fields[i], messages[i], hashes[i] = clean(x.Field), clean(x.Message), clean(x.RequestHash)
+	}
+	return s.write(ctx, "settle", seq, pos[0], func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, s.sql.settle, seq, now(), pos, keys, outcomes, clerkIDs, codes, fields, messages, attempts, retryable, hashes)
+		return err
+	})
+}
+
+// write runs one batch in a transaction that first locks the run's row, so
+// that batches of a run apply one after another, then moves the run's
+// gap-free prefix on when the batch may have extended it.
+func (s *Store) write(ctx context.Context, op string, seq, minPos int64, batch func(pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return s.fail(ctx, op, err)
+	}
+	defer tx.Rollback(context.Background())
+	var contiguous int64
+	if err := tx.QueryRow(ctx, s.sql.lockRow, seq).Scan(&contiguous); err != nil {
+		return s.fail(ctx, op, err)
+	}
+	if err := batch(tx); err != nil {
+		return s.fail(ctx, op, err)
+	}
+	if minPos <= contiguous+1 {
+		if contiguous, err = s.advance(ctx, tx, seq, contiguous); err != nil {
+			return s.fail(ctx, op, err)
+		}
+	}
+	if _, err := tx.Exec(ctx, s.sql.setContiguous, seq, contiguous, now()); err != nil {
+		return s.fail(ctx, op, err)
+	}
+	return s.fail(ctx, op, tx.Commit(ctx))
+}
+
+// advance walks the positions after c, a page at a time, while they follow
+// one another, and returns the end of the gap-free prefix.
+func (s *Store) advance(ctx context.Context, tx pgx.Tx, seq, c int64) (int64, error) {
+	const page = 4096
+	for {
+		rows, err := tx.Query(ctx, s.sql.nextPositions, seq, c, page)
+		if err != nil {
+			return c, err
+		}
+		start := c
+		c, err = ledger.NextContiguous(c, func() (int64, bool, error) {
+			if !rows.Next() {
+				return 0, false, rows.Err()
+			}
+			var p int64
+			err := rows.Scan(&p)
+			return p, err == nil, err
+		})
+		rows.Close()
+		if err != nil || c-start < page {
+			return c, err
+		}
+	}
+}
+
+// rowFilter appends f's conditions to the Rows query.
+func (s *Store) rowFilter(seq int64, f checkpoint.Filter) (string, []any) {
+	var b strings.Builder
+	b.WriteString(s.rowsQuery())
+	args := []any{seq, f.FromPos}
+	if f.InFlight {
+		b.WriteString(` AND in_flight`)
+	}
+	if len(f.Outcomes) > 0 {
+		outcomes := make([]string, len(f.Outcomes))
+		for i, o := range f.Outcomes {
+			outcomes[i] = string(o)
+		}
+		args = append(args, outcomes)
+		b.WriteString(` AND outcome = ANY($` + strconv.Itoa(len(args)) + `::text[])`)
+	}
+	if f.Retryable != nil {
+		args = append(args, string(checkpoint.Failed), *f.Retryable)
+		b.WriteString(` AND outcome = $` + strconv.Itoa(len(args)-1) + ` AND retryable = $` + strconv.Itoa(len(args)))
+	}
+	b.WriteString(` ORDER BY pos`)
+	return b.String(), args
+}
+
+// Rows calls fn for each row of the run matching f, ordered by position,
+// streaming over one pooled connection. fn may call the Store's other
+// methods (they use other connections), but not Close.
+func (s *Store) Rows(ctx context.Context, runID string, f checkpoint.Filter, fn func(checkpoint.RowState) error) error {
+	seq, err := s.runSeq(ctx, runID)
+	if err != nil {
+		return err
+	}
+	q, args := s.rowFilter(seq, f)
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return s.fail(ctx, "rows", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r checkpoint.RowState
+		var outcome string
+		var attempts int32
+		if err := rows.Scan(&r.Pos, &r.Key, &r.InFlight, &outcome, &r.ClerkID, &r.ErrorCode, &r.Field, &r.Message,
+			&attempts, &r.Retryable, &r.RequestHash, &r.UpdatedAt); err != nil {
+			return s.fail(ctx, "rows", err)
+		}
+		r.Outcome, r.Attempts, r.UpdatedAt = checkpoint.Outcome(outcome), int(attempts), r.UpdatedAt.UTC()
+		if err := fn(r); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return s.fail(ctx, "rows", rows.Err())
+}
+
+// Progress counts the run's rows from one snapshot: an indexed GROUP BY for
+// the counts and two O(log n) look-ups for MaxSettledPos.
+func (s *Store) Progress(ctx context.Context, runID string) (checkpoint.Progress, error) {
+	seq, err := s.runSeq(ctx, runID)
+	if err != nil {
+		return checkpoint.Progress{}, err
+	}
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return checkpoint.Progress{}, s.fail(ctx, "progress", err)
+	}
+	defer tx.Rollback(context.Background())
+	var contiguous, firstInFlight int64
+	if err := tx.QueryRow(ctx, s.sql.progressHead, seq).Scan(&contiguous, &firstInFlight); err != nil {
+		return checkpoint.Progress{}, s.fail(ctx, "progress", err)
+	}
+	p := checkpoint.Progress{ByOutcome: map[checkpoint.Outcome]int64{}, MaxSettledPos: ledger.MaxSettled(contiguous, firstInFlight)}
+	rows, err := tx.Query(ctx, s.sql.progressCounts, seq)
+	if err != nil {
+		return checkpoint.Progress{}, s.fail(ctx, "progress", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var outcome string
+		var n int64
+		if err := rows.Scan(&outcome, &n); err != nil {
+			return checkpoint.Progress{}, s.fail(ctx, "progress", err)
+		}
+		if outcome == "" {
+			p.InFlight = n
+		} else {
+			p.ByOutcome[checkpoint.Outcome(outcome)] = n
+		}
+	}
+	return p, s.fail(ctx, "progress", rows.Err())
+}
