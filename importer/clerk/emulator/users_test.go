@@ -11,20 +11,20 @@ var idShape = regexp.MustCompile(`^(user|idn)_[0-9A-Za-z]{27}$`)
 func TestCreateUserAnswersTheSpecUser(t *testing.T) {
 	h := newHarness(t, Config{})
 	u := h.create(map[string]any{
-		"external_id":   "legacy-1",
-		"first_name":    "Ada",
-		"email_address": []string{"Ada@Example.com", "ada2@example.com"},
+		"external_id":                         "legacy-1",
+		"first_name":                          "Ada",
+		"email_address":                       []string{"Ada@Example.com", "ada2@example.com"},
 		"email_address_identification_status": []string{"verified", "reserved"},
-		"phone_number":    []string{"+14155550100"},
-		"web3_wallet":     []string{"0x52908400098527886E0F7030069857D2E4169EE7"},
-		"username":        "ada_l",
-		"password_digest": "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
-		"password_hasher": "bcrypt",
-		"totp_secret":     "JBSWY3DPEHPK3PXP",
-		"backup_codes":    []string{"one", "two"},
-		"public_metadata": map[string]any{"plan": "pro"},
-		"created_at":      "2012-10-20T07:15:20.902Z",
-		"skip_legal_checks": true,
+		"phone_number":                        []string{"+14155550100"},
+		"web3_wallet":                         []string{"0x52908400098527886E0F7030069857D2E4169EE7"},
+		"username":                            "ada_l",
+		"password_digest":                     "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
+		"password_hasher":                     "bcrypt",
+		"totp_secret":                         "JBSWY3DPEHPK3PXP",
+		"backup_codes":                        []string{"one", "two"},
+		"public_metadata":                     map[string]any{"plan": "pro"},
+		"created_at":                          "2012-10-20T07:15:20.902Z",
+		"skip_legal_checks":                   true,
 	})
 	if id, _ := u["id"].(string); !idShape.MatchString(id) || !strings.HasPrefix(id, "user_") {
 		t.Errorf("id %q is not a Clerk user id", id)
