@@ -1,0 +1,298 @@
+package importer
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
+	"github.com/clerkmigrate/clerkmigrate/sources"
+)
+
+const testSecretKey = "sk_test_importer_e2e_0123456789"
+
+// emuServer is the real emulator behind a real HTTP server, with the time
+// of every 429 it answered.
+type emuServer struct {
+	*emulator.Emulator
+	srv    *httptest.Server
+	mu     sync.Mutex
+	limits []time.Time
+}
+
+func (s *emuServer) URL() string { return s.srv.URL + "/v1" }
+
+// limitedAt returns the times of the 429 answers.
+func (s *emuServer) limitedAt() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.limits...)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	s *emuServer
+}
+
+func (w statusRecorder) WriteHeader(code int) {
+	if code == http.StatusTooManyRequests {
+		w.s.mu.Lock()
+		w.s.limits = append(w.s.limits, time.Now())
+		w.s.mu.Unlock()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func startEmulator(t testing.TB, cfg emulator.Config) *emuServer {
+	t.Helper()
+	cfg.SecretKey = testSecretKey
+	s := &emuServer{Emulator: emulator.New(cfg)}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.Emulator.ServeHTTP(statusRecorder{ResponseWriter: w, s: s}, r)
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func newClient(t testing.TB, url string) *clerk.Client {
+	t.Helper()
+	c, err := clerk.New(clerk.Config{BaseURL: url, SecretKey: testSecretKey, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// writeUsersCSV writes n users (id, email, first_name) to a CSV file. Row
+// i (1-based) has key "u<i>"; every dupEvery-th row reuses the email of the
+// row before it (0: never); every blankEvery-th row has no email (0: never).
+func writeUsersCSV(t testing.TB, dir string, n, dupEvery, blankEvery int) string {
+	t.Helper()
+	path := filepath.Join(dir, "users.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "id,email,first_name")
+	for i := 1; i <= n; i++ {
+		email := fmt.Sprintf("user%d@example.com", i)
+		switch {
+		case blankEvery > 0 && i%blankEvery == 0:
+			email = ""
+		case dupEvery > 0 && i%dupEvery == 0:
+			email = fmt.Sprintf("user%d@example.com", i-1)
+		}
+		fmt.Fprintf(w, "u%d,%s,Name%d\n", i, email, i)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func openCSV(t testing.TB, path string) *sources.CSV {
+	t.Helper()
+	src, err := sources.OpenCSV(sources.CSVConfig{Path: path, KeyColumn: "id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
+}
+
+// emulatorUsers indexes the emulator's users by external_id and fails the
+// test on a duplicate.
+func emulatorUsers(t *testing.T, e *emulator.Emulator) map[string]emulator.UserState {
+	t.Helper()
+	out := map[string]emulator.UserState{}
+	for _, u := range e.Snapshot().Users {
+		if u.ExternalID == nil {
+			t.Errorf("user %s has no external_id", u.ID)
+			continue
+		}
+		if prev, dup := out[*u.ExternalID]; dup {
+			t.Errorf("external_id %s held by two users: %s and %s", *u.ExternalID, prev.ID, u.ID)
+		}
+		out[*u.ExternalID] = u
+	}
+	return out
+}
+
+func TestEndToEndWithFaults(t *testing.T) {
+	const n = 400
+	emu := startEmulator(t, emulator.Config{
+		RequestsPerWindow: 100000, Window: time.Second, RequiredIdentifiers: []string{"email_address"},
+		Faults: emulator.Faults{Seed: 11, ErrorRate: 0.08, ResetRate: 0.04, LostResponseRate: 0.06,
+			Latency: time.Millisecond, Jitter: 2 * time.Millisecond},
+	})
+	// u5 is in Clerk before the import.
+	client := newClient(t, emu.URL())
+	if _, err := client.CreateUser(context.Background(), &clerk.CreateUserParams{
+		ExternalID: clerk.Value("u5"), EmailAddresses: []string{"someone-else@example.com"}}); err != nil {
+		// A fault may hit this one call; send it through the retrying layer instead.
+		t.Logf("seeding u5 directly failed (%v); retrying", err)
+		r := layer(client, NewPacer(Rate{1000, time.Second}, 1), fastRetry, &apiCounters{})
+		if _, err := r.CreateUser(context.Background(), &clerk.CreateUserParams{
+			ExternalID: clerk.Value("u5"), EmailAddresses: []string{"someone-else@example.com"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := emu.Stats()
+	st := openLedger(t)
+	csvPath := writeUsersCSV(t, t.TempDir(), n, 50, 40)
+	cfg := Config{
+		Source: openCSV(t, csvPath), Mapper: fakeMapper{}, MappingFingerprint: "simple", Store: st, API: client,
+		Target: emu.URL(), Rate: Rate{Requests: 5000, Window: time.Second}, MaxInFlight: 8,
+		Retry: RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond}, Logger: discardLogger(),
+	}
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := checkEveryRowOnce(t, st, sum.RunID, n)
+	users := emulatorUsers(t, emu.Emulator)
+	stats := emu.Stats()
+	t.Logf("summary: %+v", sum)
+	t.Logf("faults: %+v, 429s %d", stats.Faults, stats.RateLimited)
+	if stats.Faults.LostResponses-before.Faults.LostResponses == 0 || stats.Faults.Errors == 0 || stats.Faults.Resets == 0 {
+		t.Fatalf("faults were not injected: %+v", stats.Faults)
+	}
+	if sum.Recovered == 0 {
+		t.Error("no lost response was recovered by a lookup")
+	}
+	for pos := int64(1); pos <= n; pos++ {
+		r := rows[pos]
+		u, inClerk := users[fmt.Sprintf("u%d", pos)]
+		switch {
+		case pos == 5:
+			if r.Outcome != checkpoint.Exists || !inClerk || u.ID != r.ClerkID {
+				t.Errorf("row 5 (already in Clerk): %+v, want exists with id %s", r.Settlement, u.ID)
+			}
+		case pos%40 == 0: // no email: the instance requires one
+			if r.Outcome != checkpoint.Failed || r.ErrorCode != clerk.CodeDataMissing || r.Field != "email_address" || inClerk {
+				t.Errorf("row %d (no email): %+v, want failed form_data_missing", pos, r.Settlement)
+			}
+		case pos%50 == 0 || pos%50 == 49 && (pos+1)%40 != 0:
+			// Rows 49 and 50 share an email: whichever came first is
+			// created, the other fails naming the identifier.
+			if pos%50 == 49 {
+				continue
+			}
+			a, b := rows[pos-1], r
+			if a.Outcome == checkpoint.Failed {
+				a, b = b, a
+			}
+			if a.Outcome != checkpoint.Created || b.Outcome != checkpoint.Failed ||
+				b.ErrorCode != clerk.CodeIdentifierExists || b.Field != "email_address" {
+				t.Errorf("rows %d and %d share an email: %+v and %+v, want one created, one failed on email_address",
+					pos-1, pos, rows[pos-1].Settlement, r.Settlement)
+			}
+			for _, x := range []checkpoint.RowState{a, b} {
+				xu, in := users[x.Key]
+				if in != (x.Outcome == checkpoint.Created) || in && xu.ID != x.ClerkID {
+					t.Errorf("row %s recorded %s %q; in the emulator: %v %s", x.Key, x.Outcome, x.ClerkID, in, xu.ID)
+				}
+			}
+		default:
+			if r.Outcome != checkpoint.Created || !inClerk || u.ID != r.ClerkID {
+				t.Errorf("row %d: %+v, want created as emulator user %q", pos, r.Settlement, u.ID)
+			}
+		}
+	}
+	if wantUsers := n - n/40 - n/50 + n/200; len(users) != wantUsers {
+		t.Errorf("emulator holds %d users, want %d (every valid row once)", len(users), wantUsers)
+	}
+}
+
+// TestRateLimitHoldsEveryWorker overdrives the pacer (three times the
+// emulator's budget) so that 429s happen, and checks that each window that
+// overflowed saw only as many 429s as requests could already be under way
+// when the first came back: one hold for all workers, not one per worker.
+func TestRateLimitHoldsEveryWorker(t *testing.T) {
+	const (
+		budget      = 20
+		window      = time.Second
+		maxInFlight = 6
+		n           = 100
+	)
+	emu := startEmulator(t, emulator.Config{RequestsPerWindow: budget, Window: window,
+		Faults: emulator.Faults{Latency: 2 * time.Millisecond}})
+	st := openLedger(t)
+	cfg := Config{
+		Source: rowsSource(n), Mapper: fakeMapper{}, MappingFingerprint: "simple", Store: st,
+		API: newClient(t, emu.URL()), Target: emu.URL(), Rate: Rate{Requests: 3 * budget, Window: window},
+		MaxInFlight: maxInFlight, Retry: fastRetry, Logger: discardLogger(),
+	}
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEveryRowOnce(t, st, sum.RunID, n)
+	if got := len(emulatorUsers(t, emu.Emulator)); got != n {
+		t.Errorf("emulator holds %d users, want %d", got, n)
+	}
+	stats := emu.Stats()
+	perWindow := map[time.Time]int{}
+	for _, at := range emu.limitedAt() {
+		perWindow[at.Truncate(window)]++
+	}
+	t.Logf("summary: %+v; emulator 429s %d, per window %v", sum, stats.RateLimited, perWindow)
+	if stats.RateLimited == 0 || sum.Holds == 0 {
+		t.Fatalf("no 429 happened (%d) or no hold (%d): the test did not overdrive the budget", stats.RateLimited, sum.Holds)
+	}
+	if int64(stats.RateLimited) != sum.RateLimited {
+		t.Errorf("emulator answered %d 429s, importer counted %d", stats.RateLimited, sum.RateLimited)
+	}
+	for w, c := range perWindow {
+		if c > maxInFlight {
+			t.Errorf("window %s: %d 429s, more than the %d requests that can be under way: workers went on during the hold",
+				w.Format("15:04:05.000"), c, maxInFlight)
+		}
+	}
+	// n creates over budget-sized windows: at most a few more windows than
+	// the minimum overflowed.
+	if minWindows := n / budget; len(perWindow) > minWindows+2 {
+		t.Errorf("%d windows saw 429s; with holds working at most %d should", len(perWindow), minWindows+2)
+	}
+}
+
+// TestPacedRunStaysUnderTheBudget paces at the emulator's own budget: the
+// pacer's 90 % rate and small burst must keep every fixed window under it.
+func TestPacedRunStaysUnderTheBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes about 3 s")
+	}
+	const budget, n = 40, 100
+	emu := startEmulator(t, emulator.Config{RequestsPerWindow: budget, Window: time.Second})
+	st := openLedger(t)
+	cfg := Config{
+		Source: rowsSource(n), Mapper: fakeMapper{}, MappingFingerprint: "simple", Store: st,
+		API: newClient(t, emu.URL()), Target: emu.URL(), Rate: Rate{Requests: budget, Window: time.Second},
+		MaxInFlight: 8, Retry: fastRetry, Logger: discardLogger(),
+	}
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEveryRowOnce(t, st, sum.RunID, n)
+	if stats := emu.Stats(); stats.RateLimited != 0 {
+		t.Errorf("%d 429s while pacing at the budget", stats.RateLimited)
+	}
+	// 90 % of the budget is 36/s; n requests take at least (n-burst)/36 s.
+	if sum.RequestsPerSec > budget {
+		t.Errorf("achieved %.1f requests/s, over the budget of %d/s", sum.RequestsPerSec, budget)
+	}
+}
