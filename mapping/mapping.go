@@ -1,0 +1,747 @@
+// Package mapping reads mapping files, which say how a legacy user record
+// becomes a Clerk CreateUser request, and applies them to records: a pure,
+// fast function from sources.Record to *clerk.CreateUserParams, or to every
+// problem of the row as FieldErrors.
+//
+// A mapping file (YAML):
+//
+//	version: 1
+//	key: id                          # legacy user id; always becomes external_id
+//	options:
+//	  required_identifiers: [email_address]
+//	  default_phone_region: US
+//	fields:
+//	  first_name: fname              # shorthand for { from: fname }
+//	  email_address: { from: [email, other_emails], split: "|", transform: [trim, lower] }
+//	  password_hasher: { value: bcrypt }
+//	  created_at: { from: signup, parse: timestamp }
+//	  private_metadata: { from: { plan: plan, role: role } }
+//	  locale: { from: locale, default: en-US }
+//
+// Conversion follows each property's type: text properties take the first
+// non-empty source (after transforms), list properties concatenate every
+// source (splitting cells on `split`), bool/int/timestamp/metadata properties
+// parse their first non-empty source. An empty cell means "not given": the
+// property is left out of the request, or takes its default.
+package mapping
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"maps"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+	"gopkg.in/yaml.v3"
+
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/mapping/hashers"
+	"github.com/clerkmigrate/clerkmigrate/sources"
+)
+
+// Mapping is a compiled mapping file. It is immutable and safe for
+// concurrent use.
+type Mapping struct {
+	key         string
+	options     Options
+	fields      []field
+	byProp      map[string]*field
+	required    []string
+	columns     []string
+	fingerprint string
+}
+
+// transform ops, applied in order.
+type textOp uint8
+
+const (
+	opTrim textOp = iota
+	opLower
+	opUpper
+)
+
+// field is one compiled field spec.
+type field struct {
+	prop      *property
+	bit       uint64
+	from      []string
+	object    []objectPart // from: {key: path}, sorted by key
+	sourceTag string       // how errors name the sources: "email, secondary_emails"
+	split     string
+	splitJSON bool
+	ops       []textOp
+	opts      *Options
+	// fixed holds a value: constant or a default: a one-value Values that
+	// runs through the same conversion as the row's cells.
+	fixed     sources.Values
+	fixedPath []string // {"value"} or {"default"}
+}
+
+type objectPart struct {
+	key, path string
+}
+
+// constValues is the Values of a value: or default: constant.
+type constValues struct{ v any }
+
+func (c constValues) Lookup(string) (sources.Value, bool) { return c.v, true }
+
+// rowState gathers what Map learns about one row.
+type rowState struct {
+	errs    FieldErrors
+	given   uint64 // properties given a value, valid or not
+	failed  uint64 // properties with a FieldError
+	fromRow uint64 // properties whose value came from the row, not value/default
+}
+
+func (st *rowState) fail(f *field, src string, pr *problem) {
+	st.errs = append(st.errs, FieldError{Field: f.prop.name, Source: src, Code: pr.code, Reason: pr.reason})
+	st.given |= f.bit
+	st.failed |= f.bit
+}
+
+// Load reads and compiles a mapping file. Errors are LoadErrors naming the
+// file and line of every problem.
+func Load(path string) (*Mapping, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := Parse(data)
+	var les LoadErrors
+	if errors.As(err, &les) {
+		for _, e := range les {
+			e.File = path
+		}
+	}
+	return m, err
+}
+
+// Parse compiles a mapping file's bytes. Errors are LoadErrors naming the
+// line of every problem.
+func Parse(data []byte) (*Mapping, error) {
+	l := &loader{}
+	doc, specs := l.readFile(data)
+	if doc == nil {
+		return nil, l.errs
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root) // for the lines of options; it decoded once already
+	m := &Mapping{key: strings.TrimSpace(doc.Key), byProp: map[string]*field{}}
+	m.options = l.compileOptions(doc.Options, &root)
+	m.fields = make([]field, 0, len(specs))
+	for _, spec := range specs {
+		m.fields = append(m.fields, l.compileField(spec, &m.options))
+	}
+	for i := range m.fields {
+		m.byProp[m.fields[i].prop.name] = &m.fields[i]
+	}
+	for _, id := range m.options.RequiredIdentifiers {
+		if _, ok := m.byProp[id]; !ok && slices.Contains(identifierProps, id) {
+			l.errorf(nodeLine(&root, "options", "required_identifiers"),
+				"options: required_identifiers names %s, which fields does not map", id)
+		}
+	}
+	m.required = m.options.RequiredIdentifiers
+	l.checkPairs(m.byProp, &root)
+	if len(l.errs) > 0 {
+		sort.SliceStable(l.errs, func(i, j int) bool { return l.errs[i].Line < l.errs[j].Line })
+		return nil, l.errs
+	}
+	m.columns = columnsOf(m.key, m.fields)
+	m.fingerprint = fingerprintOf(doc, m, specs)
+	return m, nil
+}
+
+// pairs are properties that make sense only together with another.
+var pairs = [][2]string{
+	{propDigest, propHasher},
+	{propHasher, propDigest},
+	{propEmailStatus, propEmail},
+	{propPhoneStatus, propPhone},
+}
+
+// checkPairs refuses a property mapped without its partner.
+func (l *loader) checkPairs(byProp map[string]*field, root *yaml.Node) {
+	for _, pair := range pairs {
+		if byProp[pair[0]] != nil && byProp[pair[1]] == nil {
+			l.errorf(nodeLine(root, "fields", pair[0]), "fields: %s is mapped but %s is not; map both", pair[0], pair[1])
+		}
+	}
+}
+
+// compileOptions checks and normalises the options.
+func (l *loader) compileOptions(o Options, root *yaml.Node) Options {
+	var ids []string
+	for _, id := range o.RequiredIdentifiers {
+		if !slices.Contains(identifierProps, id) {
+			l.errorf(nodeLine(root, "options", "required_identifiers"),
+				"options: required_identifiers: %q is not an identifier; valid: %s", id, strings.Join(identifierProps, ", "))
+			continue
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	o.RequiredIdentifiers = ids
+	o.DefaultPhoneRegion = strings.ToUpper(strings.TrimSpace(o.DefaultPhoneRegion))
+	if r := o.DefaultPhoneRegion; r != "" && !phonenumbers.GetSupportedRegions()[r] {
+		l.errorf(nodeLine(root, "options", "default_phone_region"),
+			"options: default_phone_region: %q is not a region phone numbers know (use ISO 3166 codes: US, GB, DE...)", r)
+	}
+	return o
+}
+
+// nodeLine finds the line of a key path in a document, 0 when absent.
+func nodeLine(root *yaml.Node, keys ...string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, k := range keys {
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				line, n, found = n.Content[i].Line, n.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+	}
+	return line
+}
+
+// compileField turns a spec into a field and checks its constants by
+// converting them once.
+func (l *loader) compileField(spec *fieldSpec, opts *Options) field {
+	idx := propertyIndex[spec.name]
+	f := field{prop: &properties[idx], bit: 1 << idx, from: spec.from, opts: opts}
+	for k, p := range spec.object {
+		f.object = append(f.object, objectPart{k, p})
+	}
+	sort.Slice(f.object, func(i, j int) bool { return f.object[i].key < f.object[j].key })
+	f.sourceTag = strings.Join(spec.from, ", ")
+	if f.object != nil {
+		parts := make([]string, len(f.object))
+		for i, o := range f.object {
+			parts[i] = o.path
+		}
+		f.sourceTag = strings.Join(parts, ", ")
+	}
+	if spec.split == "json" {
+		f.splitJSON = true
+	} else {
+		f.split = spec.split
+	}
+	for _, t := range spec.transform {
+		f.ops = append(f.ops, textOp(slices.Index(transformNames, t)))
+	}
+	switch {
+	case spec.hasValue:
+		f.fixed, f.fixedPath = constValues{spec.value}, []string{"value"}
+	case spec.hasDef:
+		f.fixed, f.fixedPath = constValues{spec.def}, []string{"default"}
+	}
+	if f.fixed != nil {
+		var st rowState
+		if !f.applyFrom(f.fixed, f.fixedPath, &clerk.CreateUserParams{}, &st) && len(st.errs) == 0 {
+			l.errorf(spec.line, "%s: %s is empty", spec.name, f.fixedPath[0])
+		}
+		for _, e := range st.errs {
+			l.errorf(spec.line, "%s: %s: %s", spec.name, f.fixedPath[0], e.Reason)
+		}
+	}
+	return f
+}
+
+// columnsOf lists the key and every source path, in file order, once each.
+func columnsOf(key string, fields []field) []string {
+	cols := []string{key}
+	add := func(p string) {
+		if !slices.Contains(cols, p) {
+			cols = append(cols, p)
+		}
+	}
+	for _, f := range fields {
+		for _, p := range f.from {
+			add(p)
+		}
+		for _, o := range f.object {
+			add(o.path)
+		}
+	}
+	return cols
+}
+
+// canonField is a field spec in the canonical form the fingerprint hashes.
+type canonField struct {
+	From      []string          `json:"from,omitempty"`
+	Object    map[string]string `json:"object,omitempty"`
+	Value     any               `json:"value,omitempty"`
+	Default   any               `json:"default,omitempty"`
+	Split     string            `json:"split,omitempty"`
+	Transform []string          `json:"transform,omitempty"`
+}
+
+// fingerprintOf hashes the meaning of the file, not its text: comments,
+// layout, key order and shorthand do not change it.
+func fingerprintOf(doc *fileDoc, m *Mapping, specs []*fieldSpec) string {
+	fields := make(map[string]canonField, len(specs))
+	for _, s := range specs {
+		fields[s.name] = canonField{From: s.from, Object: s.object, Value: s.value, Default: s.def,
+			Split: s.split, Transform: s.transform}
+	}
+	canon := struct {
+		Version int                   `json:"version"`
+		Key     string                `json:"key"`
+		Options Options               `json:"options"`
+		Fields  map[string]canonField `json:"fields"`
+	}{doc.Version, m.key, m.options, fields}
+	b, err := json.Marshal(canon)
+	if err != nil { // constants are jsonable by construction
+		panic("mapping: fingerprint: " + err.Error())
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Key is the column or path of the legacy user id, for the source.
+func (m *Mapping) Key() string { return m.key }
+
+// Fingerprint is the hex sha256 of the canonical mapping, for the run ledger:
+// it changes when the meaning of the file changes, not with comments.
+func (m *Mapping) Fingerprint() string { return m.fingerprint }
+
+// Columns lists the key and every column or path the mapping reads, once
+// each, so that a source can check its header before the first row.
+func (m *Mapping) Columns() []string { return slices.Clone(m.columns) }
+
+// Options returns the mapping's options (normalised: sorted identifiers,
+// upper-case region).
+func (m *Mapping) Options() Options {
+	o := m.options
+	o.RequiredIdentifiers = slices.Clone(o.RequiredIdentifiers)
+	return o
+}
+
+// Map turns one record into a CreateUser request, or returns every problem
+// of the row. It is pure and safe for concurrent use. external_id is always
+// the record's Key. A record whose Err is set yields one record_unreadable
+// FieldError.
+func (m *Mapping) Map(rec sources.Record) (*clerk.CreateUserParams, FieldErrors) {
+	if rec.Err != nil {
+		return nil, FieldErrors{{Field: "", Source: "", Code: CodeRecordUnreadable, Reason: rec.Err.Error()}}
+	}
+	p := &clerk.CreateUserParams{}
+	var st rowState
+	if key := strings.TrimSpace(rec.Key); key != "" {
+		p.ExternalID = clerk.Value(key)
+	} else {
+		st.errs = append(st.errs, FieldError{Field: propExternalID, Source: m.key, Code: CodeMissing,
+			Reason: "the legacy user id is empty; every user needs one (it becomes external_id)"})
+	}
+	vals := rec.Values
+	if vals == nil {
+		vals = noValues{}
+	}
+	for i := range m.fields {
+		m.fields[i].apply(vals, p, &st)
+	}
+	m.crossCheck(p, &st)
+	if len(st.errs) > 0 {
+		return nil, st.errs
+	}
+	return p, nil
+}
+
+// noValues stands in for a record without values.
+type noValues struct{}
+
+func (noValues) Lookup(string) (sources.Value, bool) { return nil, false }
+
+// apply fills the field from the row, or from its constant or default.
+func (f *field) apply(vals sources.Values, p *clerk.CreateUserParams, st *rowState) {
+	var given bool
+	if f.object != nil {
+		given = f.applyObjectParts(vals, p, st)
+	} else {
+		given = f.applyFrom(vals, f.from, p, st)
+	}
+	if given {
+		st.fromRow |= f.bit
+		return
+	}
+	if f.fixed != nil && st.failed&f.bit == 0 {
+		f.applyFrom(f.fixed, f.fixedPath, p, st)
+	}
+}
+
+// applyFrom converts the values at paths into the property; it reports
+// whether any was given (set, or refused with a FieldError).
+func (f *field) applyFrom(vals sources.Values, paths []string, p *clerk.CreateUserParams, st *rowState) bool {
+	if f.prop.kind == kindList {
+		return f.applyList(vals, paths, p, st)
+	}
+	for _, path := range paths {
+		v, ok := vals.Lookup(path)
+		if !ok || isAbsent(v) {
+			continue
+		}
+		if f.setScalar(v, path, p, st) {
+			st.given |= f.bit
+			return true
+		}
+	}
+	return false
+}
+
+// setScalar converts one value of a non-list property; false when it turns
+// out empty (blank text, MySQL zero date, JSON null).
+func (f *field) setScalar(v any, src string, p *clerk.CreateUserParams, st *rowState) bool {
+	prop := f.prop
+	switch prop.kind {
+	case kindString:
+		s, ok := toText(v)
+		if !ok {
+			st.fail(f, src, &problem{CodeTypeInvalid, "expected one text value, got " + describe(v)})
+			return true
+		}
+		if s = f.transform(s); s == "" {
+			return false
+		}
+		if prop.check != nil {
+			var pr *problem
+			if s, pr = prop.check(s, f.opts); pr != nil {
+				st.fail(f, src, pr)
+				return true
+			}
+		}
+		prop.setString(p, s)
+	case kindBool:
+		if isBlank(v) {
+			return false
+		}
+		b, pr := parseBool(v)
+		if pr != nil {
+			st.fail(f, src, withValue(pr, v))
+			return true
+		}
+		prop.setBool(p, b)
+	case kindInt:
+		if isBlank(v) {
+			return false
+		}
+		n, pr := parseInt(v)
+		if pr != nil {
+			st.fail(f, src, withValue(pr, v))
+			return true
+		}
+		prop.setInt(p, n)
+	case kindTimestamp:
+		s, given, pr := parseTimestamp(v)
+		if pr != nil {
+			st.fail(f, src, withValue(pr, v))
+			return true
+		}
+		if !given {
+			return false
+		}
+		prop.setString(p, s)
+	case kindObject:
+		obj, given, pr := parseObject(v)
+		if pr == nil && given {
+			text, _ := v.(string)
+			pr = checkMetadataSize(obj, text)
+		}
+		if pr != nil {
+			st.fail(f, src, pr)
+			return true
+		}
+		if !given {
+			return false
+		}
+		if src == "value" || src == "default" {
+			obj = maps.Clone(obj) // each request owns its metadata, not the mapping's constant
+		}
+		prop.setObject(p, obj)
+	}
+	return true
+}
+
+// isBlank reports whether a value is text holding only white space.
+func isBlank(v any) bool {
+	s, ok := v.(string)
+	return ok && strings.TrimSpace(s) == ""
+}
+
+// withValue adds the refused value to a reason (only non-secret kinds call it).
+func withValue(pr *problem, v any) *problem {
+	if s, ok := toText(v); ok {
+		return &problem{pr.code, quote(s) + " is " + pr.reason}
+	}
+	return &problem{pr.code, describe(v) + " is " + pr.reason}
+}
+
+// applyObjectParts builds metadata from several paths: {key: path}.
+func (f *field) applyObjectParts(vals sources.Values, p *clerk.CreateUserParams, st *rowState) bool {
+	var obj map[string]any
+	for _, part := range f.object {
+		v, ok := vals.Lookup(part.path)
+		if !ok || isAbsent(v) {
+			continue
+		}
+		if b, isBytes := v.([]byte); isBytes {
+			v = string(b)
+		}
+		if obj == nil {
+			obj = make(map[string]any, len(f.object))
+		}
+		obj[part.key] = v
+	}
+	if obj == nil {
+		return false
+	}
+	if pr := checkMetadataSize(obj, ""); pr != nil {
+		st.fail(f, f.sourceTag, pr)
+		return true
+	}
+	f.prop.setObject(p, obj)
+	st.given |= f.bit
+	return true
+}
+
+// transform applies the field's text ops.
+func (f *field) transform(s string) string {
+	for _, op := range f.ops {
+		switch op {
+		case opTrim:
+			s = strings.TrimSpace(s)
+		case opLower:
+			s = strings.ToLower(s)
+		case opUpper:
+			s = strings.ToUpper(s)
+		}
+	}
+	return s
+}
+
+// applyList collects the elements of every path into a list property.
+func (f *field) applyList(vals sources.Values, paths []string, p *clerk.CreateUserParams, st *rowState) bool {
+	var out []string
+	before := len(st.errs)
+	for _, path := range paths {
+		v, ok := vals.Lookup(path)
+		if !ok || isAbsent(v) {
+			continue
+		}
+		if items, isList := v.([]any); isList {
+			for _, item := range items {
+				out = f.addItem(out, item, path, true, st)
+			}
+			continue
+		}
+		s, ok := toText(v)
+		if !ok {
+			st.fail(f, path, &problem{CodeTypeInvalid, "expected text or a list, got " + describe(v)})
+			continue
+		}
+		switch {
+		case f.splitJSON:
+			items, pr := splitJSONArray(s)
+			if pr != nil {
+				st.fail(f, path, pr)
+				continue
+			}
+			for _, item := range items {
+				out = f.addItem(out, item, path, true, st)
+			}
+		case f.split != "":
+			for s != "" {
+				part, rest, _ := strings.Cut(s, f.split)
+				if part = strings.TrimSpace(part); part != "" {
+					out = f.addItem(out, part, path, false, st)
+				}
+				s = rest
+			}
+		default:
+			out = f.addItem(out, s, path, false, st)
+		}
+	}
+	if len(st.errs) > before {
+		return true
+	}
+	if len(out) == 0 {
+		return false
+	}
+	if f.prop.name == "backup_codes" {
+		if pr := checkBackupCodeCount(len(out)); pr != nil {
+			st.fail(f, f.sourceTag, pr)
+			return true
+		}
+	}
+	f.prop.setList(p, out)
+	st.given |= f.bit
+	return true
+}
+
+// addItem converts, transforms and checks one list element. Empty elements
+// are dropped, except in JSON lists of properties that keep them to refuse
+// them (backup codes).
+func (f *field) addItem(out []string, item any, src string, fromJSON bool, st *rowState) []string {
+	if item == nil {
+		item = ""
+	}
+	s, ok := toText(item)
+	if !ok {
+		st.fail(f, src, &problem{CodeTypeInvalid, "a list item is " + describe(item) + "; items must be text"})
+		return out
+	}
+	s = f.transform(s)
+	if s == "" && !(fromJSON && f.prop.keepEmpty) {
+		return out
+	}
+	if f.prop.check != nil {
+		var pr *problem
+		if s, pr = f.prop.check(s, f.opts); pr != nil {
+			if f.prop.secret {
+				pr = &problem{pr.code, "item " + strconv.Itoa(len(out)+1) + ": " + pr.reason}
+			}
+			st.fail(f, src, pr)
+			return out
+		}
+	}
+	if out == nil {
+		out = make([]string, 0, 2)
+	}
+	return append(out, s)
+}
+
+// crossCheck runs the checks that look at several properties of the row.
+func (m *Mapping) crossCheck(p *clerk.CreateUserParams, st *rowState) {
+	m.checkIdentifiers(propEmail, propEmailStatus, p, st)
+	m.checkIdentifiers(propPhone, propPhoneStatus, p, st)
+	m.checkPasswords(p, st)
+	if skip, _ := p.SkipUserRequirement.Get(); !skip {
+		for _, id := range m.required {
+			f := m.byProp[id]
+			if st.given&f.bit == 0 {
+				st.errs = append(st.errs, FieldError{Field: id, Source: f.sourceTag, Code: CodeMissing,
+					Reason: "the instance requires " + id + " and the row has none (or set skip_user_requirement)"})
+			}
+		}
+	}
+}
+
+// checkIdentifiers drops repeated addresses (keeping the first, so the
+// primary stays primary), spreads a constant status over every address, and
+// checks the status list runs parallel to the addresses.
+func (m *Mapping) checkIdentifiers(idName, statusName string, p *clerk.CreateUserParams, st *rowState) {
+	idf, sf := m.byProp[idName], m.byProp[statusName]
+	if idf == nil {
+		return
+	}
+	ids := idf.prop.getList(p)
+	var status []string
+	if sf != nil {
+		status = sf.prop.getList(p)
+		if st.fromRow&sf.bit == 0 && len(status) == 1 && len(ids) != 1 { // a constant for every address
+			status = slices.Repeat(status, len(ids))
+			if len(ids) == 0 {
+				status = nil
+			}
+		}
+	}
+	for i := 1; i < len(ids); i++ {
+		if slices.Contains(ids[:i], ids[i]) {
+			if len(status) == len(ids) {
+				status = slices.Delete(status, i, i+1)
+			}
+			ids = slices.Delete(ids, i, i+1)
+			i--
+		}
+	}
+	idf.prop.setList(p, ids)
+	if sf == nil || st.failed&(sf.bit|idf.bit) != 0 {
+		return
+	}
+	sf.prop.setList(p, status)
+	if len(status) > 0 && len(status) != len(ids) {
+		st.fail(sf, sf.sourceTag, &problem{CodeStatusLength, strconv.Itoa(len(status)) + " statuses for " +
+			strconv.Itoa(len(ids)) + " " + idName + " values; give one per address, in the same order"})
+	}
+}
+
+// checkPasswords pairs digests with hashers and checks each digest against
+// its hasher's format, and plaintext passwords against Clerk's minimum.
+func (m *Mapping) checkPasswords(p *clerk.CreateUserParams, st *rowState) {
+	digestF, hasherF := m.byProp[propDigest], m.byProp[propHasher]
+	digest, hasDigest := p.PasswordDigest.Get()
+	hasher := p.PasswordHasher
+	switch {
+	case hasDigest && hasher == "" && (hasherF == nil || st.failed&hasherF.bit == 0):
+		tag := ""
+		if hasherF != nil {
+			tag = hasherF.sourceTag
+		}
+		st.errs = append(st.errs, FieldError{Field: propHasher, Source: tag, Code: CodeHasherMissing,
+			Reason: "the row has a password digest but no hasher; map password_hasher (a column, or value: bcrypt)"})
+	case hasher != "" && !hasDigest && st.failed&digestF.bit == 0:
+		if st.fromRow&hasherF.bit != 0 {
+			st.fail(digestF, digestF.sourceTag, &problem{CodeDigestMissing,
+				"the row names hasher " + hasher + " but has no password digest"})
+		} else {
+			p.PasswordHasher = "" // a constant hasher; this user has no password
+		}
+	case hasDigest && hasher != "":
+		if err := hashers.CheckDigest(hasher, digest); err != nil {
+			st.fail(digestF, digestF.sourceTag, &problem{CodeDigestInvalid, digestReason(err)})
+		}
+	}
+	if pw, ok := p.Password.Get(); ok {
+		pf := m.byProp[propPassword]
+		if hasDigest {
+			st.fail(pf, pf.sourceTag, &problem{CodePasswordConflict, "the row has both a password and a password digest; map one"})
+		}
+		if skip, _ := p.SkipPasswordChecks.Get(); !skip && len([]rune(pw)) < passwordMinLength {
+			st.fail(pf, pf.sourceTag, &problem{CodePasswordTooShort,
+				"the password is shorter than 8 characters; Clerk refuses it unless skip_password_checks is true"})
+		}
+	}
+}
+
+// digestReason says why a digest was refused, with the hashers package's
+// hint; it never holds the digest.
+func digestReason(err error) string {
+	var de *hashers.DigestError
+	if errors.As(err, &de) {
+		r := "the digest does not fit hasher " + de.Hasher + ": " + de.Reason
+		if de.Hint != "" {
+			r += " (" + de.Hint + ")"
+		}
+		return r
+	}
+	return err.Error()
+}
+
+// checkHasher normalises a hasher name and checks Clerk accepts it.
+func checkHasher(s string, _ *Options) (string, *problem) {
+	name := strings.ToLower(strings.TrimSpace(s))
+	if hashers.Known(name) {
+		return name, nil
+	}
+	return "", &problem{CodeHasherUnknown, "unknown password hasher " + quote(s) + "; Clerk accepts " +
+		strings.Join(hashers.Names(), ", ")}
+}

@@ -1,0 +1,172 @@
+package mapping
+
+import (
+	"sort"
+
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+)
+
+// Codes of FieldError: stable, for machines (reports, tests, filters).
+const (
+	CodeMissing           = "missing"             // a required value is absent (the key, a required identifier)
+	CodeRecordUnreadable  = "record_unreadable"   // the source could not read the record at all
+	CodeTypeInvalid       = "type_invalid"        // a typed source value of the wrong shape (a list for first_name)
+	CodeListInvalid       = "list_invalid"        // a `split: json` cell that is not a JSON array of scalars
+	CodeJSONInvalid       = "json_invalid"        // metadata that is not JSON
+	CodeJSONNotObject     = "json_not_object"     // metadata JSON that is not an object
+	CodeTimestampInvalid  = "timestamp_invalid"   // a timestamp in no format we know
+	CodeBoolInvalid       = "bool_invalid"        // not one of true/false/1/0/yes/no/t/f/y/n
+	CodeIntInvalid        = "int_invalid"         // not an integer
+	CodeHasherUnknown     = "hasher_unknown"      // password_hasher not on Clerk's list
+	CodeHasherMissing     = "hasher_missing"      // a digest without a hasher
+	CodeDigestMissing     = "digest_missing"      // a hasher (from the row) without a digest
+	CodeDigestInvalid     = "digest_invalid"      // the digest does not fit its hasher's format
+	CodePasswordConflict  = "password_conflict"   // both password and password_digest
+	CodePasswordTooShort  = "password_too_short"  // a plaintext password under 8 characters
+	CodeTOTPInvalid       = "totp_invalid"        // not a usable base32 TOTP secret
+	CodeBackupCodesCount  = "backup_codes_count"  // more than 50 backup codes
+	CodeBackupCodeInvalid = "backup_code_invalid" // an empty, odd or malformed-digest backup code
+	CodeEmailInvalid      = "email_invalid"       // not an email address
+	CodePhoneInvalid      = "phone_invalid"       // not a phone number (in the default region)
+	CodeUsernameInvalid   = "username_invalid"    // not 4-64 letters, digits, _ or -
+	CodeLocaleInvalid     = "locale_invalid"      // not a language tag like en-US
+	CodeWeb3WalletInvalid = "web3_wallet_invalid" // not an Ethereum (0x...) or Solana address
+	CodeMetadataTooLarge  = "metadata_too_large"  // metadata over 8 KB serialised
+	CodeStatusInvalid     = "status_invalid"      // an identification status other than verified/reserved
+	CodeStatusLength      = "status_length"       // status array length differs from its identifiers
+)
+
+// kind is the type of a CreateUser property, which decides how a source value
+// is converted.
+type kind uint8
+
+const (
+	kindString    kind = iota // a text value
+	kindList                  // an array of text values
+	kindBool                  // a boolean, parsed from text
+	kindInt                   // an integer, parsed from text
+	kindTimestamp             // an RFC 3339 UTC string, parsed from many formats
+	kindObject                // a JSON object (metadata)
+)
+
+func (k kind) String() string {
+	return [...]string{"text", "list", "bool", "int", "timestamp", "object"}[k]
+}
+
+// parseName is the `parse:` word that names a kind's conversion.
+func (k kind) parseName() string {
+	return [...]string{"", "", "bool", "int", "timestamp", "json"}[k]
+}
+
+// property is one CreateUser body property the mapping can fill.
+type property struct {
+	name   string
+	kind   kind
+	secret bool // never put the value in a FieldError
+	// keepEmpty keeps empty elements of JSON/typed lists so that check can
+	// refuse them (backup codes); otherwise empty elements are dropped.
+	keepEmpty bool
+	// check validates and normalises one value (one element of a list).
+	check func(s string, o *Options) (string, *problem)
+	// one setter, by kind
+	setString func(p *clerk.CreateUserParams, s string)
+	setList   func(p *clerk.CreateUserParams, l []string)
+	getList   func(p *clerk.CreateUserParams) []string
+	setBool   func(p *clerk.CreateUserParams, b bool)
+	setInt    func(p *clerk.CreateUserParams, n int)
+	setObject func(p *clerk.CreateUserParams, m map[string]any)
+}
+
+// problem is what a check found wrong, before it is given a field and source.
+type problem struct {
+	code   string
+	reason string
+}
+
+// Property names used by the cross-field checks.
+const (
+	propEmail          = "email_address"
+	propEmailStatus    = "email_address_identification_status"
+	propPhone          = "phone_number"
+	propPhoneStatus    = "phone_number_identification_status"
+	propWeb3Wallet     = "web3_wallet"
+	propUsername       = "username"
+	propPassword       = "password"
+	propDigest         = "password_digest"
+	propHasher         = "password_hasher"
+	propSkipUserReq    = "skip_user_requirement"
+	propSkipPassChecks = "skip_password_checks"
+	propExternalID     = "external_id"
+)
+
+// identifierProps are the identifiers an instance can require.
+var identifierProps = []string{propEmail, propPhone, propUsername, propWeb3Wallet}
+
+// properties are the CreateUser properties a mapping can fill, in the
+// spec's order; external_id is missing on purpose: it is always the key.
+var properties = []property{
+	{name: "first_name", kind: kindString, setString: func(p *clerk.CreateUserParams, s string) { p.FirstName = clerk.Value(s) }},
+	{name: "last_name", kind: kindString, setString: func(p *clerk.CreateUserParams, s string) { p.LastName = clerk.Value(s) }},
+	{name: "locale", kind: kindString, check: checkLocale, setString: func(p *clerk.CreateUserParams, s string) { p.Locale = clerk.Value(s) }},
+	{name: propEmail, kind: kindList, check: checkEmail,
+		setList: func(p *clerk.CreateUserParams, l []string) { p.EmailAddresses = l },
+		getList: func(p *clerk.CreateUserParams) []string { return p.EmailAddresses }},
+	{name: propEmailStatus, kind: kindList, check: checkStatus,
+		setList: func(p *clerk.CreateUserParams, l []string) { p.EmailAddressIdentificationStatus = l },
+		getList: func(p *clerk.CreateUserParams) []string { return p.EmailAddressIdentificationStatus }},
+	{name: propPhone, kind: kindList, check: checkPhone,
+		setList: func(p *clerk.CreateUserParams, l []string) { p.PhoneNumbers = l },
+		getList: func(p *clerk.CreateUserParams) []string { return p.PhoneNumbers }},
+	{name: propPhoneStatus, kind: kindList, check: checkStatus,
+		setList: func(p *clerk.CreateUserParams, l []string) { p.PhoneNumberIdentificationStatus = l },
+		getList: func(p *clerk.CreateUserParams) []string { return p.PhoneNumberIdentificationStatus }},
+	{name: propWeb3Wallet, kind: kindList, check: checkWeb3Wallet,
+		setList: func(p *clerk.CreateUserParams, l []string) { p.Web3Wallets = l },
+		getList: func(p *clerk.CreateUserParams) []string { return p.Web3Wallets }},
+	{name: propUsername, kind: kindString, check: checkUsername, setString: func(p *clerk.CreateUserParams, s string) { p.Username = clerk.Value(s) }},
+	{name: propPassword, kind: kindString, secret: true, setString: func(p *clerk.CreateUserParams, s string) { p.Password = clerk.Value(s) }},
+	{name: propDigest, kind: kindString, secret: true, setString: func(p *clerk.CreateUserParams, s string) { p.PasswordDigest = clerk.Value(s) }},
+	{name: propHasher, kind: kindString, check: checkHasher, setString: func(p *clerk.CreateUserParams, s string) { p.PasswordHasher = s }},
+	{name: propSkipPassChecks, kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.SkipPasswordChecks = clerk.Value(b) }},
+	{name: "skip_password_requirement", kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.SkipPasswordRequirement = clerk.Value(b) }},
+	{name: "totp_secret", kind: kindString, secret: true, check: checkTOTPSecret, setString: func(p *clerk.CreateUserParams, s string) { p.TOTPSecret = clerk.Value(s) }},
+	{name: "backup_codes", kind: kindList, secret: true, keepEmpty: true, check: checkBackupCode,
+		setList: func(p *clerk.CreateUserParams, l []string) { p.BackupCodes = l },
+		getList: func(p *clerk.CreateUserParams) []string { return p.BackupCodes }},
+	{name: "public_metadata", kind: kindObject, setObject: func(p *clerk.CreateUserParams, m map[string]any) { p.PublicMetadata = m }},
+	{name: "private_metadata", kind: kindObject, setObject: func(p *clerk.CreateUserParams, m map[string]any) { p.PrivateMetadata = m }},
+	{name: "unsafe_metadata", kind: kindObject, setObject: func(p *clerk.CreateUserParams, m map[string]any) { p.UnsafeMetadata = m }},
+	{name: "delete_self_enabled", kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.DeleteSelfEnabled = clerk.Value(b) }},
+	{name: "legal_accepted_at", kind: kindTimestamp, setString: func(p *clerk.CreateUserParams, s string) { p.LegalAcceptedAt = clerk.Value(s) }},
+	{name: "skip_legal_checks", kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.SkipLegalChecks = clerk.Value(b) }},
+	{name: propSkipUserReq, kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.SkipUserRequirement = clerk.Value(b) }},
+	{name: "create_organization_enabled", kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.CreateOrganizationEnabled = clerk.Value(b) }},
+	{name: "create_organizations_limit", kind: kindInt, setInt: func(p *clerk.CreateUserParams, n int) { p.CreateOrganizationsLimit = clerk.Value(n) }},
+	{name: "created_at", kind: kindTimestamp, setString: func(p *clerk.CreateUserParams, s string) { p.CreatedAt = clerk.Value(s) }},
+	{name: "bypass_client_trust", kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.BypassClientTrust = clerk.Value(b) }},
+	{name: "banned", kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.Banned = clerk.Value(b) }},
+	{name: "locked", kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.Locked = clerk.Value(b) }},
+}
+
+// propertyIndex finds a property by name.
+var propertyIndex = func() map[string]int {
+	idx := make(map[string]int, len(properties))
+	for i, p := range properties {
+		idx[p.name] = i
+	}
+	return idx
+}()
+
+// propertyNames lists the names a mapping may use, sorted, for error messages.
+func propertyNames() []string {
+	names := make([]string, 0, len(properties))
+	for _, p := range properties {
+		names = append(names, p.name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Properties lists the CreateUser properties a mapping file can fill, sorted
+// (every property of the request body but external_id, which is the key).
+func Properties() []string { return propertyNames() }

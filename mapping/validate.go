@@ -1,0 +1,385 @@
+package mapping
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// This file holds the checks a dry run needs for single values. Each check
+// validates one value (one element of a list) and returns it normalised, or
+// a problem. A check of a secret property never quotes the value.
+
+// Limits Clerk applies.
+const (
+	usernameMin       = 4
+	usernameMax       = 64
+	totpMin           = 16 // base32 characters: 80 bits
+	totpMax           = 128
+	backupCodesMax    = 50
+	backupCodeMin     = 4
+	backupCodeMax     = 64
+	metadataMaxBytes  = 8 << 10 // per metadata object, serialised
+	passwordMinLength = 8
+	emailMaxLength    = 254
+	emailLocalMax     = 64
+	quoteMax          = 64 // longest value quoted in a reason
+)
+
+// quote renders a non-secret value for a reason, cut to a readable length.
+func quote(s string) string {
+	if len(s) > quoteMax {
+		cut := quoteMax
+		for cut > 0 && s[cut]&0xC0 == 0x80 { // do not split a UTF-8 sequence
+			cut--
+		}
+		return strconv.Quote(s[:cut]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// checkEmail accepts a plain address (no display name, no quoted local part,
+// no comments): a dot-atom local part of RFC 5322 and a DNS domain with at
+// least two labels. The address is returned in lower case.
+func checkEmail(s string, _ *Options) (string, *problem) {
+	s = strings.TrimSpace(s)
+	if reason := emailProblem(s); reason != "" {
+		return "", &problem{CodeEmailInvalid, "not an email address " + quote(s) + ": " + reason}
+	}
+	return strings.ToLower(s), nil
+}
+
+// emailProblem says what is wrong with an address, "" when nothing is.
+func emailProblem(s string) string {
+	if len(s) > emailMaxLength {
+		return "longer than 254 characters"
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return "no @"
+	}
+	local, domain := s[:at], s[at+1:]
+	switch {
+	case local == "":
+		return "nothing before the @"
+	case len(local) > emailLocalMax:
+		return "more than 64 characters before the @"
+	case local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, ".."):
+		return "a dot at the start or end of the name, or two dots in a row"
+	}
+	for i := 0; i < len(local); i++ {
+		if !isAtext(local[i]) && local[i] != '.' {
+			return "a character not allowed before the @ (" + quote(string(local[i])) + ")"
+		}
+	}
+	return domainProblem(domain)
+}
+
+// isAtext reports whether c may appear in a dot-atom (RFC 5322 atext).
+func isAtext(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}
+
+// domainProblem checks a DNS name: labels of letters, digits and hyphens,
+// 1-63 long, not starting or ending with a hyphen, a non-numeric top label.
+func domainProblem(d string) string {
+	if d == "" {
+		return "nothing after the @"
+	}
+	if len(d) > 253 {
+		return "a domain longer than 253 characters"
+	}
+	labels := 0
+	start := 0
+	for i := 0; i <= len(d); i++ {
+		if i < len(d) && d[i] != '.' {
+			c := d[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				if c >= 0x80 {
+					return "a domain with non-ASCII letters (write it in punycode, xn--...)"
+				}
+				return "a character not allowed in a domain (" + quote(string(c)) + ")"
+			}
+			continue
+		}
+		label := d[start:i]
+		if label == "" || len(label) > 63 {
+			return "an empty or over-long domain label"
+		}
+		if label[0] == '-' || label[len(label)-1] == '-' {
+			return "a domain label starting or ending with a hyphen"
+		}
+		labels++
+		if i == len(d) && isDigits(label) {
+			return "a numeric top-level domain"
+		}
+		start = i + 1
+	}
+	if labels < 2 {
+		return "a domain without a dot"
+	}
+	return ""
+}
+
+// isDigits reports whether s is one or more ASCII digits.
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// checkPhone parses a number written in any common way and returns it in
+// E.164. Numbers without a leading + are read in Options.DefaultPhoneRegion.
+func checkPhone(s string, o *Options) (string, *problem) {
+	s = strings.TrimSpace(s)
+	region := ""
+	if o != nil {
+		region = o.DefaultPhoneRegion
+	}
+	if !strings.HasPrefix(s, "+") && !strings.HasPrefix(s, "00") && region == "" {
+		return "", &problem{CodePhoneInvalid, "phone number " + quote(s) +
+			" has no country code: write it as +<country><number> or set options.default_phone_region"}
+	}
+	if region == "" {
+		region = "ZZ"
+	}
+	num, err := phonenumbers.Parse(s, region)
+	if err != nil {
+		return "", &problem{CodePhoneInvalid, "not a phone number " + quote(s) + ": " + err.Error()}
+	}
+	if !phonenumbers.IsValidNumber(num) {
+		return "", &problem{CodePhoneInvalid, "not a valid phone number " + quote(s) + " (wrong length or unknown area code)"}
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+// checkUsername accepts Clerk's usernames: 4 to 64 ASCII letters, digits,
+// underscores and hyphens.
+func checkUsername(s string, _ *Options) (string, *problem) {
+	if len(s) < usernameMin || len(s) > usernameMax {
+		return "", &problem{CodeUsernameInvalid, "username " + quote(s) + " must be 4 to 64 characters long"}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return "", &problem{CodeUsernameInvalid, "username " + quote(s) + " may hold only letters, digits, _ and -"}
+		}
+	}
+	return s, nil
+}
+
+// checkLocale accepts a language tag such as en, en-US, pt-BR or zh-Hant-TW;
+// underscores (en_US) become hyphens.
+func checkLocale(s string, _ *Options) (string, *problem) {
+	s = strings.TrimSpace(s)
+	bad := &problem{CodeLocaleInvalid, "not a locale " + quote(s) + " (use a language tag like en-US)"}
+	if s == "" {
+		return "", bad
+	}
+	s = strings.ReplaceAll(s, "_", "-")
+	for i, part := range strings.Split(s, "-") {
+		if i == 0 && (len(part) < 2 || len(part) > 3 || !isLetters(part)) {
+			return "", bad
+		}
+		if i > 0 && (len(part) < 1 || len(part) > 8 || !isAlnum(part)) {
+			return "", bad
+		}
+	}
+	return s, nil
+}
+
+func isLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9') && !isLetters(s[i:i+1]) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkWeb3Wallet accepts an Ethereum address (0x and 40 hex digits) or a
+// Solana address (32-44 base58 characters).
+func checkWeb3Wallet(s string, _ *Options) (string, *problem) {
+	s = strings.TrimSpace(s)
+	if len(s) == 42 && (strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X")) && isHex(s[2:]) {
+		return "0x" + s[2:], nil
+	}
+	if len(s) >= 32 && len(s) <= 44 && isBase58(s) {
+		return s, nil
+	}
+	return "", &problem{CodeWeb3WalletInvalid, "not a wallet address " + quote(s) + " (0x and 40 hex digits, or a Solana address)"}
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isBase58(s string) bool {
+	const alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(alphabet, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// checkStatus accepts an identification status: verified or reserved.
+func checkStatus(s string, _ *Options) (string, *problem) {
+	switch v := strings.ToLower(strings.TrimSpace(s)); v {
+	case "verified", "reserved":
+		return v, nil
+	}
+	return "", &problem{CodeStatusInvalid, "identification status " + quote(s) + " must be verified or reserved"}
+}
+
+// checkTOTPSecret normalises a TOTP secret (drops spaces and padding, upper
+// case) and checks it is RFC 4648 base32 of a sensible length. It never
+// quotes the secret.
+func checkTOTPSecret(s string, _ *Options) (string, *problem) {
+	norm := normaliseBase32(s)
+	if norm == "" {
+		return "", &problem{CodeTOTPInvalid, "the TOTP secret is empty once spaces and padding are removed"}
+	}
+	for i := 0; i < len(norm); i++ {
+		c := norm[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '2' && c <= '7') {
+			if isHex(norm) {
+				return "", &problem{CodeTOTPInvalid, "the TOTP secret looks hex-encoded; Clerk wants base32 (RFC 4648): decode the hex and encode the bytes as base32"}
+			}
+			return "", &problem{CodeTOTPInvalid, "the TOTP secret is not base32 (RFC 4648 letters A-Z and digits 2-7 only)"}
+		}
+	}
+	if len(norm) < totpMin || len(norm) > totpMax {
+		return "", &problem{CodeTOTPInvalid, "the TOTP secret has " + strconv.Itoa(len(norm)) +
+			" base32 characters; a usable one has 16 to 128"}
+	}
+	switch len(norm) % 8 {
+	case 1, 3, 6:
+		return "", &problem{CodeTOTPInvalid, "the TOTP secret has a base32 length no byte string encodes to (cut short?)"}
+	}
+	return norm, nil
+}
+
+// normaliseBase32 drops white space, hyphens and trailing "=" padding and
+// upper-cases, allocating only when something changes.
+func normaliseBase32(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ' ' || c == '\t' || c == '-' || c == '=' || c == '\n' || c == '\r' || (c >= 'a' && c <= 'z') {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '-' || c == '=' || c == '\n' || c == '\r':
+		case c >= 'a' && c <= 'z':
+			b.WriteByte(c - 'a' + 'A')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// checkBackupCode accepts a plain backup code (4-64 printable ASCII
+// characters without spaces) or a bcrypt digest of one. It never quotes the
+// code.
+func checkBackupCode(s string, _ *Options) (string, *problem) {
+	if strings.HasPrefix(s, "$2") {
+		if !isBcryptDigest(s) {
+			return "", &problem{CodeBackupCodeInvalid, "a backup code looks like a bcrypt digest but is malformed ($2a$/$2b$/$2y$, 2-digit cost, 53 characters)"}
+		}
+		return s, nil
+	}
+	if s == "" {
+		return "", &problem{CodeBackupCodeInvalid, "a backup code is empty"}
+	}
+	if len(s) < backupCodeMin || len(s) > backupCodeMax {
+		return "", &problem{CodeBackupCodeInvalid, "a backup code has " + strconv.Itoa(len(s)) + " characters; codes have 4 to 64"}
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return "", &problem{CodeBackupCodeInvalid, "a backup code holds a space, control or non-ASCII character"}
+		}
+	}
+	return s, nil
+}
+
+// isBcryptDigest reports whether s has bcrypt's modular-crypt shape.
+func isBcryptDigest(s string) bool {
+	if len(s) != 60 || s[0] != '$' || s[1] != '2' || s[3] != '$' || s[6] != '$' {
+		return false
+	}
+	if v := s[2]; v != 'a' && v != 'b' && v != 'y' {
+		return false
+	}
+	if !isDigits(s[4:6]) {
+		return false
+	}
+	for i := 7; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '/') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkBackupCodeCount checks how many codes a user has.
+func checkBackupCodeCount(n int) *problem {
+	if n > backupCodesMax {
+		return &problem{CodeBackupCodesCount, strconv.Itoa(n) + " backup codes; Clerk takes at most 50"}
+	}
+	return nil
+}
+
+// checkMetadataSize refuses metadata whose JSON is over Clerk's 8 KB. text
+// is the JSON it was parsed from ("" for a typed map): JSON re-encoding at
+// most multiplies its length by 6 (\u escapes), so short text needs no check.
+func checkMetadataSize(m map[string]any, text string) *problem {
+	if text != "" && len(text)*6 <= metadataMaxBytes {
+		return nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return &problem{CodeJSONInvalid, "metadata cannot be written as JSON: " + err.Error()}
+	}
+	if len(b) > metadataMaxBytes {
+		return &problem{CodeMetadataTooLarge, "metadata is " + strconv.Itoa(len(b)) + " bytes as JSON; Clerk takes at most 8192"}
+	}
+	return nil
+}
