@@ -1,0 +1,70 @@
+// Package stores opens a run ledger from the one string a user gives the
+// CLI, so that the CLI need not know the stores.
+package stores
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/checkpoint/postgres"
+	"github.com/clerkmigrate/clerkmigrate/checkpoint/sqlite"
+)
+
+// Kind is the store a DSN names: "postgres" or "sqlite".
+func Kind(dsn string) string {
+	lower := strings.ToLower(dsn)
+	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// SchemaParam is the postgres URL parameter naming the ledger's schema
+// (default clerkmigrate); Open takes it out of the URL before connecting.
+const SchemaParam = "clerkmigrate_schema"
+
+// Open opens the ledger dsn names: postgres://... or postgresql://... is a
+// Postgres database (tables in schema clerkmigrate, or the one SchemaParam
+// names); sqlite:PATH, sqlite://PATH or a plain PATH is a SQLite file.
+func Open(ctx context.Context, dsn string) (checkpoint.Store, error) {
+	if dsn == "" {
+		return nil, fmt.Errorf("checkpoint: no ledger given (a file path, sqlite:PATH or postgres://...)")
+	}
+	if Kind(dsn) == "postgres" {
+		conn, schema, err := splitSchema(dsn)
+		if err != nil {
+			return nil, err
+		}
+		var opts []postgres.Option
+		if schema != "" {
+			opts = append(opts, postgres.WithSchema(schema))
+		}
+		return postgres.Open(ctx, conn, opts...)
+	}
+	path := strings.TrimPrefix(dsn, "sqlite:")
+	path = strings.TrimPrefix(path, "//") // sqlite://PATH too
+	if path == "" {
+		return nil, fmt.Errorf("checkpoint: %q names no file", dsn)
+	}
+	return sqlite.Open(path)
+}
+
+// splitSchema takes SchemaParam out of a postgres URL. Its errors never
+// repeat the URL, which may hold a password.
+func splitSchema(dsn string) (conn, schema string, err error) {
+	if !strings.Contains(dsn, SchemaParam) {
+		return dsn, "", nil
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", "", fmt.Errorf("checkpoint: the postgres ledger URL does not parse")
+	}
+	q := u.Query()
+	schema = q.Get(SchemaParam)
+	q.Del(SchemaParam)
+	u.RawQuery = q.Encode()
+	return u.String(), schema, nil
+}
