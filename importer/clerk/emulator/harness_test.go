@@ -147,3 +147,13 @@ func (r response) expectError(t *testing.T, status int, want string) {
 		t.Fatalf("error %s, want %s", got, want)
 	}
 }
+
+// jsonOf marshals v compactly, keys sorted.
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

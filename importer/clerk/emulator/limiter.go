@@ -7,7 +7,7 @@ import (
 
 // limiter keeps Clerk's fixed rate-limit windows: one instance-wide and one
 // per user for updates. Windows are aligned to multiples of the window
-// length since the Unix epoch, so every counter rolls over at once.
+// length (time.Truncate), so every counter rolls over at once.
 type limiter struct {
 	window time.Duration
 

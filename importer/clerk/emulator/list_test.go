@@ -1,0 +1,208 @@
+package emulator
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// populate creates n users whose created_at repeats over 7 instants, so
+// that the tie-break by id matters.
+func populate(h *harness, n int) {
+	base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		h.create(map[string]any{
+			"external_id":   fmt.Sprintf("ext-%04d", i),
+			"email_address": []string{fmt.Sprintf("User%04d@Example.com", i)},
+			"username":      fmt.Sprintf("user_%04d", i),
+			"created_at":    base.Add(time.Duration(i%7) * time.Hour).Format(time.RFC3339),
+			"banned":        i%10 == 0,
+		})
+	}
+}
+
+// scan pages through GET /v1/users with the cursor and returns the ids.
+func scan(t *testing.T, h *harness, orderBy string, limit int) []string {
+	t.Helper()
+	var ids []string
+	cursor := ""
+	for page := 0; ; page++ {
+		q := url.Values{"limit": {fmt.Sprint(limit)}}
+		if orderBy != "" {
+			q.Set("order_by", orderBy)
+		}
+		if cursor != "" {
+			q.Set("starting_after", cursor)
+		}
+		r := h.do("GET", "/v1/users?"+q.Encode(), nil)
+		if r.status != 200 {
+			t.Fatalf("page %d: %d %s", page, r.status, r.body)
+		}
+		users := r.array(t)
+		for _, u := range users {
+			ids = append(ids, u["id"].(string))
+		}
+		if len(users) < limit {
+			return ids
+		}
+		cursor = ids[len(ids)-1]
+	}
+}
+
+func TestListWithCursorOverManyUsers(t *testing.T) {
+	h := newHarness(t, Config{})
+	const n = 1203
+	populate(h, n)
+	snap := h.emu.Snapshot().Users // oldest first, ties by id
+	asc := make([]string, len(snap))
+	for i, u := range snap {
+		asc[i] = u.ID
+	}
+	if !slices.IsSortedFunc(snap, func(a, b UserState) int { return before(&a, &b) }) {
+		t.Fatal("snapshot is not in (created_at, id) order")
+	}
+	desc := slices.Clone(asc)
+	slices.Reverse(desc)
+	for _, tc := range []struct {
+		orderBy string
+		limit   int
+		want    []string
+	}{{"", 500, desc}, {"-created_at", 137, desc}, {"+created_at", 500, asc}, {"created_at", 250, asc}} {
+		got := scan(t, h, tc.orderBy, tc.limit)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("order_by %q limit %d: %d ids, want %d in order (first difference at %d)", tc.orderBy, tc.limit, len(got), len(tc.want), firstDiff(got, tc.want))
+		}
+	}
+	// A user created mid-scan, newer than the cursor, is not seen by a
+	// newest-first scan and does not shift it.
+	got := h.do("GET", "/v1/users?limit=3&starting_after="+desc[10], nil).array(t)
+	if got[0]["id"] != desc[11] || got[2]["id"] != desc[13] {
+		t.Errorf("page after %s starts at %v", desc[10], got[0]["id"])
+	}
+	// offset paging agrees.
+	got = h.do("GET", "/v1/users?limit=5&offset=1000", nil).array(t)
+	if len(got) != 5 || got[0]["id"] != desc[1000] {
+		t.Errorf("offset 1000: %d users, first %v", len(got), got[0]["id"])
+	}
+	if len(h.do("GET", "/v1/users", nil).array(t)) != 10 {
+		t.Error("the default limit is not 10")
+	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+func TestListFiltersAndCursorErrors(t *testing.T) {
+	h := newHarness(t, Config{})
+	populate(h, 30)
+	snap := h.emu.Snapshot().Users
+	id3 := snap[3].ID
+	cases := []struct {
+		query string
+		want  int
+	}{
+		{"email_address=USER0003%40example.com&email_address=user0004%40EXAMPLE.com", 2},
+		{"external_id=ext-0001&external_id=ext-0002&external_id=nope", 2},
+		{"username=USER_0005", 1},
+		{"user_id=" + id3, 1},
+		{"user_id=-" + id3 + "&limit=100", 29},
+		{"external_id=ext-0001&username=user_0002", 0},
+		{"banned=true&limit=100", 3},
+		{"query=user001&limit=100", 10},
+		{"order_by=username&limit=3", 3},
+		{"order_by=-email_address&limit=100&offset=28", 2},
+	}
+	for _, c := range cases {
+		r := h.do("GET", "/v1/users?"+c.query, nil)
+		if r.status != 200 || len(r.array(t)) != c.want {
+			t.Errorf("%s: %d, %d users, want %d", c.query, r.status, len(r.array(t)), c.want)
+		}
+	}
+	first := h.do("GET", "/v1/users?order_by=username&limit=1", nil).array(t)[0]
+	if first["username"] != "user_0000" {
+		t.Errorf("order_by=username starts with %v", first["username"])
+	}
+	for query, want := range map[string]string{
+		"order_by=username&starting_after=" + id3: "form_param_value_invalid/starting_after",
+		"offset=5&starting_after=" + id3:          "form_param_value_invalid/starting_after",
+		"starting_after=user_doesnotexist":        "form_param_value_invalid/starting_after",
+		"limit=501":                               "form_param_value_invalid/limit",
+		"limit=0":                                 "form_param_value_invalid/limit",
+		"order_by=shoe_size":                      "form_param_value_invalid/order_by",
+		"email_address=" + strings.Repeat("a%40b.c&email_address=", 100) + "z%40b.c": "form_param_value_invalid/email_address",
+	} {
+		h.do("GET", "/v1/users?"+query, nil).expectError(t, 422, want)
+	}
+	if r := h.do("GET", "/v1/users?order_by=%2Bcreated_at&starting_after="+id3+"&limit=2", nil).array(t); r[0]["id"] != snap[4].ID {
+		t.Errorf("+created_at after %s starts at %v, want %s", id3, r[0]["id"], snap[4].ID)
+	}
+}
+
+func TestCount(t *testing.T) {
+	h := newHarness(t, Config{})
+	count := func(q string) any {
+		r := h.do("GET", "/v1/users/count"+q, nil)
+		if r.status != 200 || r.object(t)["object"] != "total_count" {
+			t.Fatalf("count%s: %d %s", q, r.status, r.body)
+		}
+		return r.object(t)["total_count"]
+	}
+	if got := count(""); got != float64(0) {
+		t.Errorf("empty instance counts %v", got)
+	}
+	populate(h, 25)
+	for q, want := range map[string]float64{"": 25, "?external_id=ext-0001&external_id=ext-0024": 2,
+		"?email_address=USER0007%40example.com": 1, "?banned=true": 3, "?username=nobody": 0} {
+		if got := count(q); got != want {
+			t.Errorf("count%s = %v, want %v", q, got, want)
+		}
+	}
+	h.do("DELETE", "/v1/users/"+h.emu.Snapshot().Users[0].ID, nil)
+	if got := count(""); got != float64(24) {
+		t.Errorf("after a delete: %v", got)
+	}
+}
+
+func TestMetadataMergeVersusReplace(t *testing.T) {
+	h := newHarness(t, Config{})
+	id := h.create(map[string]any{
+		"public_metadata":  map[string]any{"a": map[string]any{"b": 1, "c": 2}, "keep": true},
+		"private_metadata": map[string]any{"x": 1},
+	})["id"].(string)
+	path := "/v1/users/" + id + "/metadata"
+	r := h.do("PATCH", path, map[string]any{
+		"public_metadata": map[string]any{"a": map[string]any{"b": nil, "d": map[string]any{"e": 3, "f": nil}}},
+		"unsafe_metadata": map[string]any{"u": 1},
+	})
+	want := `{"a":{"c":2,"d":{"e":3}},"keep":true}`
+	if got := jsonOf(t, r.object(t)["public_metadata"]); got != want {
+		t.Errorf("after PATCH public_metadata = %s, want %s", got, want)
+	}
+	if got := jsonOf(t, r.object(t)["private_metadata"]); got != `{"x":1}` {
+		t.Errorf("PATCH touched private_metadata: %s", got)
+	}
+	r = h.do("PUT", path, map[string]any{"public_metadata": map[string]any{"only": 1}})
+	if got := jsonOf(t, r.object(t)["public_metadata"]); got != `{"only":1}` {
+		t.Errorf("after PUT public_metadata = %s", got)
+	}
+	if got := jsonOf(t, r.object(t)["unsafe_metadata"]); got != `{"u":1}` {
+		t.Errorf("PUT touched unsafe_metadata: %s", got)
+	}
+	h.do("PATCH", path, map[string]any{"public_metadata": "x"}).expectError(t, 422, "form_param_format_invalid/public_metadata")
+	h.do("PATCH", path, map[string]any{"metadata": map[string]any{}}).expectError(t, 422, "form_param_unknown/metadata")
+	h.do("PUT", "/v1/users/user_nobody/metadata", map[string]any{}).expectError(t, 404, "resource_not_found/")
+	// Large integers survive.
+	r = h.do("PATCH", path, `{"private_metadata":{"big":12345678901234567890}}`)
+	if !strings.Contains(string(r.body), "12345678901234567890") {
+		t.Errorf("a large number was not kept exactly: %s", r.body)
+	}
+}
