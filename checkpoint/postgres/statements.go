@@ -4,9 +4,9 @@ import "strings"
 
 // statements are the Store's SQL with the schema filled in.
 type statements struct {
-	runByID, insertRun, reopenRun, setMeta, meta, runs, finish, interrupt string
+	runByID, insertRun, reopenRun, setMeta, meta, runs, finish, interrupt                     string
 	lockRow, setContiguous, nextPositions, settle, markInFlight, progressHead, progressCounts string
-	holderRow, seqByID                                                                      string
+	holderRow, seqByID                                                                        string
 }
 
 const runColumns = `seq, id, kind, source_fingerprint, mapping_fingerprint, status, started_at, updated_at`
@@ -14,8 +14,8 @@ const runColumns = `seq, id, kind, source_fingerprint, mapping_fingerprint, stat
 func newStatements(schema string) statements {
 	r := strings.NewReplacer("§", schema+".").Replace
 	return statements{
-		runByID:   r(`SELECT ` + runColumns + ` FROM §runs WHERE id = $1`),
-		seqByID:   r(`SELECT seq FROM §runs WHERE id = $1`),
+		runByID: r(`SELECT ` + runColumns + ` FROM §runs WHERE id = $1`),
+		seqByID: r(`SELECT seq FROM §runs WHERE id = $1`),
 		insertRun: r(`INSERT INTO §runs (id, kind, source_fingerprint, mapping_fingerprint, status, started_at, updated_at, holder_host, holder_pid, holder_since)
 			VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $6) RETURNING seq`),
 		reopenRun: r(`UPDATE §runs SET source_fingerprint = $2, mapping_fingerprint = $3, status = $4, updated_at = $5,
