@@ -14,7 +14,7 @@ import (
 var plantedSecrets = []string{
 	"$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",                           // bcrypt
 	"$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$RdescudvJCsgt3ub+b+dWRWJTmaaJObG", // argon2id
-	"pbkdf2_sha256$600000$w4lDSxUIUzW3$Yq9kAiVmQqjPZT2bSzfwsnjIoJ7EOUfhQFTU/Ps8AxE=",          // django
+	"pbkdf2_sha256$600000$w4lDSxUIUzW3$Yq9kAiVmQqjPZT2bSzfwsnjIoJ7EOUfhQFTU/Ps8AxE=",         // django
 	"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",                                                       // TOTP secret, base32
 	"5f4dcc3b5aa765d61d8327deb882cf99",                                                       // md5 hex
 	"sk_test_8kd8AfX9q2LmZpQ4rT6vW1yB3nC5eH7j",                                               // a Clerk secret key

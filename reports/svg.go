@@ -157,15 +157,16 @@ type barItem struct {
 }
 
 // barChart draws horizontal bars, each labelled with its value and its
-// share of total.
+// share of total; a bar's length is its share of total (or of the largest
+// bar, when one is larger).
 func barChart(class, label string, items []barItem, total int64) template.HTML {
-	const w, rowH, labelW, valueW = 760.0, 26.0, 190.0, 130.0
+	const w, rowH, labelW, valueW = 500.0, 24.0, 150.0, 96.0
 	h := rowH*float64(len(items)) + 8
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart bars %s" viewBox="0 0 %g %g" role="img" aria-label="%s">`,
 		html.EscapeString(class), w, h, html.EscapeString(label))
 	fmt.Fprintf(&b, `<title>%s</title>`, html.EscapeString(label))
-	var max int64
+	max := total // bars are shares of the total, or of the largest bar
 	for _, it := range items {
 		if it.Value > max {
 			max = it.Value
@@ -181,7 +182,7 @@ func barChart(class, label string, items []barItem, total int64) template.HTML {
 		if it.Value > 0 && bw < 2 {
 			bw = 2
 		}
-		fmt.Fprintf(&b, `<text class="bar-label" x="%g" y="%.1f" text-anchor="end">%s</text>`, labelW-8, yy+rowH/2+4, html.EscapeString(ellipsis(it.Label, 28)))
+		fmt.Fprintf(&b, `<text class="bar-label" x="%g" y="%.1f" text-anchor="end">%s</text>`, labelW-8, yy+rowH/2+4, html.EscapeString(ellipsis(it.Label, 22)))
 		fmt.Fprintf(&b, `<rect class="bar-bg" x="%g" y="%.1f" width="%.1f" height="%g" rx="3"/>`, labelW, yy+4, barMax, rowH-8)
 		fmt.Fprintf(&b, `<rect class="bar %s" x="%g" y="%.1f" width="%.1f" height="%g" rx="3"><title>%s: %d</title></rect>`,
 			html.EscapeString(it.Class), labelW, yy+4, bw, rowH-8, html.EscapeString(it.Label), it.Value)
