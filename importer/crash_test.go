@@ -16,6 +16,7 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/sqlite"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
+	"github.com/clerkmigrate/clerkmigrate/mapping"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
 
@@ -26,6 +27,7 @@ const (
 	envCrashURL    = "CLERKMIGRATE_IMPORTER_CRASH_URL"
 	envCrashCSV    = "CLERKMIGRATE_IMPORTER_CRASH_CSV"
 	envCrashLedger = "CLERKMIGRATE_IMPORTER_CRASH_LEDGER"
+	envCrashMap    = "CLERKMIGRATE_IMPORTER_CRASH_MAPPING"
 )
 
 func TestMain(m *testing.M) {
@@ -52,12 +54,16 @@ func crashChild() int {
 		return fail(err)
 	}
 	defer src.Close()
+	m, err := mapping.Load(os.Getenv(envCrashMap))
+	if err != nil {
+		return fail(err)
+	}
 	client, err := clerk.New(clerk.Config{BaseURL: url, SecretKey: testSecretKey, Timeout: 5 * time.Second})
 	if err != nil {
 		return fail(err)
 	}
 	_, err = Run(context.Background(), Config{
-		Source: src, Mapper: fakeMapper{}, MappingFingerprint: "simple", Store: st, API: client, Target: url,
+		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: st, API: client, Target: url,
 		Rate: Rate{Requests: 700, Window: time.Second}, MaxInFlight: 8,
 		Retry:  RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond},
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -78,7 +84,7 @@ func TestCrashAndResume(t *testing.T) {
 	}
 	const (
 		n          = 5000
-		blankEvery = 97 // rows without an email: the instance refuses them
+		blankEvery = 97 // rows without an email: the mapping refuses them
 		kills      = 5
 	)
 	emu := startEmulator(t, emulator.Config{
@@ -89,6 +95,8 @@ func TestCrashAndResume(t *testing.T) {
 	dir := t.TempDir()
 	csvPath := writeUsersCSV(t, dir, n, 0, blankEvery)
 	ledgerPath := filepath.Join(dir, "ledger.db")
+	loadMapping(t, dir) // writes the file the child loads
+	mappingPath := filepath.Join(dir, "users.mapping.yaml")
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 0))
 	t.Logf("kill delays from seed %d", seed)
@@ -96,7 +104,7 @@ func TestCrashAndResume(t *testing.T) {
 	child := func() (*exec.Cmd, *bytes.Buffer) {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), envCrashChild+"=1", envCrashURL+"="+emu.URL(),
-			envCrashCSV+"="+csvPath, envCrashLedger+"="+ledgerPath)
+			envCrashCSV+"="+csvPath, envCrashLedger+"="+ledgerPath, envCrashMap+"="+mappingPath)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
@@ -138,8 +146,8 @@ func TestCrashAndResume(t *testing.T) {
 		r := rows[pos]
 		u, inClerk := users[fmt.Sprintf("u%d", pos)]
 		if pos%blankEvery == 0 {
-			if r.Outcome != checkpoint.Failed || inClerk {
-				t.Errorf("row %d (no email): %+v, in the emulator %v; want failed", pos, r.Settlement, inClerk)
+			if r.Outcome != checkpoint.Invalid || inClerk {
+				t.Errorf("row %d (no email): %+v, in the emulator %v; want invalid", pos, r.Settlement, inClerk)
 			}
 			continue
 		}
