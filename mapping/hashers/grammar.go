@@ -42,6 +42,7 @@ const (
 	rIterations      = "the iteration count must be a whole number from 1 to 10000000, without leading zeros"
 	rSaltB64         = "the salt must be standard base64 with padding"
 	rHashB64SHA256   = "the hash must be the standard base64 (with padding) of 32 bytes: 44 characters"
+	rSaltB64Hex      = "the salt looks hex-encoded; it must be standard base64"
 	rSaltDjango      = "a Django salt is letters and digits only"
 	rHashHexSHA1     = "the hash must be 40 hex characters (20 bytes of PBKDF2-SHA1)"
 	rHashHexSHA512   = "the hash must be 128 hex characters (64 bytes of PBKDF2-SHA512)"
@@ -55,14 +56,15 @@ const (
 	rPhpassRounds   = "the phpass rounds character must stand for 7 to 30 (one of 5-9, A-S)"
 	rPhpassAlphabet = "phpass salt and hash use only the alphabet ./0-9A-Za-z"
 
-	rFirebaseParts  = "a scrypt_firebase digest has 6 parts: <hash>$<salt>$<signer key>$<salt separator>$<rounds>$<mem cost>"
-	rFirebaseB64    = "the hash, salt, signer key and salt separator must be standard base64 with padding"
-	rFirebaseURLB64 = "URL-safe base64 (- or _) found: convert the hash, salt, signer key and salt separator to standard base64"
-	rFirebaseHash   = "the hash must decode to as many bytes as the signer key (64 bytes for Firebase)"
-	rFirebaseSigner = "the signer key must decode to 16 to 128 bytes"
-	rFirebaseSalt   = "the salt must decode to at least 1 byte"
-	rFirebaseRounds = "rounds must be a number from 1 to 8"
-	rFirebaseMem    = "mem cost must be a number from 1 to 14"
+	rFirebaseParts   = "a scrypt_firebase digest has 6 parts: <hash>$<salt>$<signer key>$<salt separator>$<rounds>$<mem cost>"
+	rFirebaseB64     = "the hash, salt, signer key and salt separator must be standard base64 with padding"
+	rFirebaseURLB64  = "URL-safe base64 (- or _) found: convert the hash, salt, signer key and salt separator to standard base64"
+	rFirebaseHash    = "the hash must decode to as many bytes as the signer key (64 bytes for Firebase)"
+	rFirebaseSigner  = "the signer key must decode to 16 to 128 bytes"
+	rFirebaseSalt    = "the salt must decode to at least 1 byte"
+	rFirebaseSaltHex = "the salt looks hex-encoded; it must be standard base64"
+	rFirebaseRounds  = "rounds must be a number from 1 to 8"
+	rFirebaseMem     = "mem cost must be a number from 1 to 14"
 
 	rWerkzeugPrefix = "a Werkzeug scrypt digest starts with scrypt:<n>:<r>:<p>$"
 	rWerkzeugParams = "the scrypt parameters must be n a power of two from 2 to 1048576, r from 1 to 32 and p from 1 to 16"
@@ -86,6 +88,7 @@ const (
 
 	rSSHAPrefix = "an ldap_ssha digest starts with {SSHA}"
 	rSSHAB64    = "after {SSHA} comes standard base64 with padding"
+	rSSHAHex    = "the payload after {SSHA} looks hex-encoded; it must be base64"
 	rSSHALength = "{SSHA} must hold a 20-byte SHA-1 digest and a salt of 4 to 64 bytes"
 
 	rCognitoPrefix = "an awscognito digest is awscognito#<user pool id>#<client id>#<identifier>"
@@ -97,6 +100,13 @@ const (
 	rHMACKey   = "the HMAC key must be non-empty standard base64 with padding"
 	rHMACHash  = "the hash must be the standard base64 (with padding) of 32 bytes: 44 characters"
 )
+
+// looksHex reports whether s, read as base64, is far likelier hex: at least
+// 16 characters, all hex digits (random base64 of that length is all hex
+// digits with a chance below 1 in 25 million).
+func looksHex(s string) bool {
+	return len(s) >= 16 && allOf(s, clsHex)
+}
 
 func checkBcrypt(d string) string {
 	if len(d) < 4 || d[0] != '$' || d[1] != '2' || (d[2] != 'a' && d[2] != 'b' && d[2] != 'y') || d[3] != '$' {
@@ -139,7 +149,7 @@ func checkBcryptPeppered(d string) string {
 	if d[60] != '$' {
 		return rBcryptLength
 	}
-	if p := d[61:]; len(p) > maxPepper || !allOf(p, clsPrint) {
+	if p := d[61:]; len(p) < 1 || len(p) > maxPepper || !allOf(p, clsPrint) {
 		return rPepperChars
 	}
 	return ""
@@ -243,6 +253,9 @@ func checkPBKDF2SHA256(d string) string {
 	}
 	if n := stdB64Len(salt); n < 1 {
 		return rSaltB64
+	}
+	if looksHex(salt) {
+		return rSaltB64Hex
 	}
 	if stdB64Len(hash) != 32 {
 		return rHashB64SHA256
@@ -369,6 +382,9 @@ func checkScryptFirebase(d string) string {
 	}
 	if salt < 1 {
 		return rFirebaseSalt
+	}
+	if looksHex(p[1]) {
+		return rFirebaseSaltHex
 	}
 	if n := parseUint(p[4]); n < 1 || n > 8 {
 		return rFirebaseRounds
@@ -500,6 +516,9 @@ func checkLDAPSSHA(d string) string {
 	n := stdB64Len(d[len(prefix):])
 	if n < 0 {
 		return rSSHAB64
+	}
+	if looksHex(d[len(prefix):]) {
+		return rSSHAHex
 	}
 	if n < 20+4 || n > 20+64 {
 		return rSSHALength
