@@ -548,8 +548,8 @@ func (f *field) applyList(vals sources.Values, paths []string, p *clerk.CreateUs
 			continue
 		}
 		if items, isList := v.([]any); isList {
-			for _, item := range items {
-				out = f.addItem(out, item, path, true, st)
+			for i, item := range items {
+				out = f.addItem(out, item, i+1, path, true, st)
 			}
 			continue
 		}
@@ -565,19 +565,19 @@ func (f *field) applyList(vals sources.Values, paths []string, p *clerk.CreateUs
 				st.fail(f, path, pr)
 				continue
 			}
-			for _, item := range items {
-				out = f.addItem(out, item, path, true, st)
+			for i, item := range items {
+				out = f.addItem(out, item, i+1, path, true, st)
 			}
 		case f.split != "":
-			for s != "" {
+			for n := 1; s != ""; n++ {
 				part, rest, _ := strings.Cut(s, f.split)
 				if part = strings.TrimSpace(part); part != "" {
-					out = f.addItem(out, part, path, false, st)
+					out = f.addItem(out, part, n, path, false, st)
 				}
 				s = rest
 			}
 		default:
-			out = f.addItem(out, s, path, false, st)
+			out = f.addItem(out, s, 1, path, false, st)
 		}
 	}
 	if len(st.errs) > before {
@@ -597,10 +597,10 @@ func (f *field) applyList(vals sources.Values, paths []string, p *clerk.CreateUs
 	return true
 }
 
-// addItem converts, transforms and checks one list element. Empty elements
-// are dropped, except in JSON lists of properties that keep them to refuse
-// them (backup codes).
-func (f *field) addItem(out []string, item any, src string, fromJSON bool, st *rowState) []string {
+// addItem converts, transforms and checks one list element, the n-th of its
+// cell. Empty elements are dropped, except in JSON lists of properties that
+// keep them to refuse them (backup codes).
+func (f *field) addItem(out []string, item any, n int, src string, fromJSON bool, st *rowState) []string {
 	if item == nil {
 		item = ""
 	}
@@ -617,7 +617,7 @@ func (f *field) addItem(out []string, item any, src string, fromJSON bool, st *r
 		var pr *problem
 		if s, pr = f.prop.check(s, f.opts); pr != nil {
 			if f.prop.secret {
-				pr = &problem{pr.code, "item " + strconv.Itoa(len(out)+1) + ": " + pr.reason}
+				pr = &problem{pr.code, "item " + strconv.Itoa(n) + ": " + pr.reason}
 			}
 			st.fail(f, src, pr)
 			return out

@@ -149,6 +149,9 @@ func checkPhone(s string, o *Options) (string, *problem) {
 		return "", &problem{CodePhoneInvalid, "phone number " + quote(s) +
 			" has no country code: write it as +<country><number> or set options.default_phone_region"}
 	}
+	if strings.HasPrefix(s, "00") { // the international prefix of most countries
+		s = "+" + s[2:]
+	}
 	if region == "" {
 		region = "ZZ"
 	}
@@ -374,12 +377,22 @@ func checkMetadataSize(m map[string]any, text string) *problem {
 	if text != "" && len(text)*6 <= metadataMaxBytes {
 		return nil
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
+	var n countWriter
+	enc := json.NewEncoder(&n)
+	enc.SetEscapeHTML(false) // count the data, not json.Marshal's \u003c escapes
+	if err := enc.Encode(m); err != nil {
 		return &problem{CodeJSONInvalid, "metadata cannot be written as JSON: " + err.Error()}
 	}
-	if len(b) > metadataMaxBytes {
-		return &problem{CodeMetadataTooLarge, "metadata is " + strconv.Itoa(len(b)) + " bytes as JSON; Clerk takes at most 8192"}
+	if size := int(n) - 1; size > metadataMaxBytes { // Encode ends with a newline
+		return &problem{CodeMetadataTooLarge, "metadata is " + strconv.Itoa(size) + " bytes as JSON; Clerk takes at most 8192"}
 	}
 	return nil
+}
+
+// countWriter counts the bytes written to it.
+type countWriter int
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	*c += countWriter(len(p))
+	return len(p), nil
 }
