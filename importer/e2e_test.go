@@ -255,6 +255,9 @@ func TestRateLimitHoldsEveryWorker(t *testing.T) {
 		maxInFlight = 6
 		n           = 100
 	)
+	if testing.Short() {
+		t.Skip("takes about 5 s")
+	}
 	emu := startEmulator(t, emulator.Config{RequestsPerWindow: budget, Window: window,
 		Faults: emulator.Faults{Latency: 2 * time.Millisecond}})
 	st := openLedger(t)

@@ -103,9 +103,13 @@ func NewPacer(budget Rate, maxInFlight int) *Pacer {
 	if maxInFlight < 1 {
 		maxInFlight = 1
 	}
-	perSec := budget.PerSecond() * pacerFraction
 	burst := int(float64(budget.Requests) * (1 - pacerFraction) / 2)
 	burst = max(1, min(burst, 20))
+	// burst + rate·window ≤ budget, also for tiny budgets where the burst
+	// of 1 is more than the 10 % slack.
+	perWindow := min(pacerFraction*float64(budget.Requests), float64(budget.Requests-burst))
+	perWindow = max(perWindow, 0.5)
+	perSec := perWindow / budget.Window.Seconds()
 	p := &Pacer{
 		budget:  budget,
 		perSec:  perSec,
