@@ -96,10 +96,15 @@ func eachCSVKey(name string, r io.Reader, col int, fn func(string) error) error 
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.StartLine
+			}
 			return &KeysError{Path: name, Line: line, Err: err}
 		}
+		line, _ := cr.FieldPos(0)
 		if col >= len(rec) {
 			if len(rec) == 1 && rec[0] == "" {
 				continue

@@ -11,7 +11,7 @@ const Redacted = "[redacted]"
 // digestRe matches the password digest formats Clerk accepts (see
 // CLERK_API.md) and the usual modular-crypt strings, whole.
 var digestRe = regexp.MustCompile(strings.Join([]string{
-	`\$2[abxy]?\$\d{1,2}\$[./A-Za-z0-9]{8,}`,                          // bcrypt, bcrypt_peppered
+	`\$2[abxy]?\$\d{1,2}\$[./A-Za-z0-9]{8,}(?:\$\S*)?`,                // bcrypt, bcrypt_peppered
 	`\$argon2(?:id|i|d)\$\S+`,                                         // argon2 PHC strings
 	`\$(?:scrypt|pbkdf2[-\w]*|sha(?:1|256|512)|[1567]|y|gy|md5)\$\S+`, // PHC and crypt(3)
 	`\$[PH]\$[./0-9A-Za-z]{8,}`,                                       // phpass, md5_phpass
@@ -21,7 +21,8 @@ var digestRe = regexp.MustCompile(strings.Join([]string{
 }, "|"))
 
 // tokenRe finds the candidates for a long token; looksLikeToken decides.
-var tokenRe = regexp.MustCompile(`[A-Za-z0-9+/=_-]{16,}`)
+// '=' only ends a token (base64 padding), so "secret=TOKEN" keeps its name.
+var tokenRe = regexp.MustCompile(`[A-Za-z0-9+/_-]{16,}={0,6}`)
 
 var (
 	clerkIDRe = regexp.MustCompile(`^[a-z]{2,8}_[A-Za-z0-9]{20,40}$`)
@@ -54,7 +55,7 @@ func looksLikeToken(tok string) bool {
 	if clerkIDRe.MatchString(tok) || uuidRe.MatchString(tok) {
 		return false
 	}
-	if hexRe.MatchString(tok) || base32Re.MatchString(strings.TrimRight(tok, "=")) && hasBase32Digit(tok) {
+	if hexRe.MatchString(tok) || base32Re.MatchString(tok) && hasBase32Digit(tok) {
 		return true
 	}
 	if base32Re.MatchString(tok) && strings.ToUpper(tok) == tok {
