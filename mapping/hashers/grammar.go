@@ -92,7 +92,7 @@ const (
 	rSSHALength = "{SSHA} must hold a 20-byte SHA-1 digest and a salt of 4 to 64 bytes"
 
 	rCognitoPrefix = "an awscognito digest is awscognito#<user pool id>#<client id>#<identifier>"
-	rCognitoPool   = "the user pool id must look like <region>_<id>, e.g. us-east-1_AbCdEf123"
+	rCognitoPool   = "the user pool id must be <region>_<id>: a region such as us-east-1, an underscore, letters and digits"
 	rCognitoClient = "the app client id must be 1 to 128 letters, digits, _ or +"
 	rCognitoIdent  = "the identifier must be 1 to 256 printable characters without spaces"
 

@@ -173,15 +173,25 @@ func unknownHasherError(name string) *DigestError {
 	return e
 }
 
-// plausibleName reports whether s is short and made of name characters, so
-// echoing it cannot leak a secret.
+// plausibleName reports whether s reads like a hasher name (at most 32
+// characters of letters, digits, '_' and '-', in words of at most 12) and is
+// not shaped like a digest, so that echoing it cannot leak a secret put in
+// the wrong column.
 func plausibleName(s string) bool {
-	if len(s) == 0 || len(s) > 32 {
+	if len(s) == 0 || len(s) > 32 || looksHex(s) || len(Detect(s)) > 0 {
 		return false
 	}
+	word := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+		switch {
+		case c == '_' || c == '-':
+			word = 0
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9':
+			if word++; word > 12 {
+				return false
+			}
+		default:
 			return false
 		}
 	}

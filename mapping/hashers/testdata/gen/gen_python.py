@@ -70,7 +70,7 @@ def main():
 
         # bcrypt_peppered: Devise computes bcrypt(password + pepper); Clerk's
         # digest carries the pepper after a '$'.
-        pepper = ["a3f1c2e4d5b6978812345678deadbeef", "pepper", "p3pp3r$with$dollars", "Z"][i]
+        pepper = ["a3f1c2e4d5b6978812345678deadbeef", "s3cr3t-Devise-p3pp3r", "p3pp3r$with$dollars", "Z"][i]
         digest = bcrypt.hashpw(pwb + pepper.encode(), bcrypt.gensalt(rounds=4)).decode()
         emit("bcrypt_peppered", pw, digest + "$" + pepper, BCRYPT + " of password+pepper, as Devise computes it")
 
