@@ -1,0 +1,234 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/importer"
+	"github.com/clerkmigrate/clerkmigrate/mapping"
+	"github.com/clerkmigrate/clerkmigrate/reports"
+	"github.com/clerkmigrate/clerkmigrate/samples"
+	"github.com/clerkmigrate/clerkmigrate/sources"
+)
+
+// sourceFlags say where the legacy users come from.
+func sourceFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "source", Aliases: []string{"s"},
+			Usage: "legacy export: a .csv/.tsv/.json/.jsonl file or a postgres:// URL (default: the embedded sample)"},
+		&cli.StringFlag{Name: "mapping", Aliases: []string{"m"},
+			Usage: "mapping file (YAML) from source fields to Clerk's CreateUser (default: the sample's)"},
+		&cli.StringFlag{Name: "source-kind", Usage: "csv, tsv, json, jsonl or postgres (default: from the name)"},
+		&cli.StringFlag{Name: "delimiter", Usage: "CSV field delimiter (default ,)"},
+		&cli.StringFlag{Name: "array-path", Usage: "JSON: the path of the users array in a wrapping object (e.g. users)"},
+		&cli.StringFlag{Name: "table", Usage: "Postgres: the table to read"},
+		&cli.StringFlag{Name: "query", Usage: "Postgres: a SQL query to read instead of a table"},
+		&cli.StringFlag{Name: "updated-at-column", Usage: "Postgres: the column --since compares"},
+		&cli.TimestampFlag{Name: "since", Layout: time.RFC3339, Usage: "Postgres: only rows updated after this time"},
+		&cli.StringFlag{Name: "bytea", Value: "hex", Usage: "Postgres: render bytea as hex or base64"},
+	}
+}
+
+func importCommand() *cli.Command {
+	flags := append(sourceFlags(),
+		flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagRunID,
+		&cli.BoolFlag{Name: "dry-run", Usage: "map and validate every row; send nothing"},
+		&cli.BoolFlag{Name: "resume", Usage: "refuse to start unless the run is already in the ledger"},
+		&cli.BoolFlag{Name: "force", Usage: "resume even though the source or mapping changed since the run began"},
+		&cli.BoolFlag{Name: "retry-failed", Usage: "re-attempt rows that failed for a passing reason (rate limits, 5xx)"},
+		&cli.BoolFlag{Name: "retry-all-failed", Usage: "re-attempt every failed or invalid row (after fixing the data)"},
+		&cli.StringFlag{Name: "only-keys", Usage: "import only the keys in this file (e.g. a failures.csv); others are skipped"},
+		&cli.BoolFlag{Name: "no-progress", Usage: "no progress line on a terminal"},
+	)
+	return &cli.Command{
+		Name:  "import",
+		Usage: "import legacy users into Clerk (with no flags: the sample into a local emulator)",
+		Description: "Reads every row, maps it to a CreateUser request, sends it at the highest rate the instance\n" +
+			"allows and records one outcome per row in the ledger. Re-running the same command resumes: settled\n" +
+			"rows are skipped and rows that were in flight are looked up by external_id before anything is sent\n" +
+			"again, so no user is created twice. Reports go to OUT/<run-id>/.\n\n" + exitCodeTable,
+		Flags:  flags,
+		Action: runImport,
+	}
+}
+
+func runImport(c *cli.Context) error {
+	src, m, err := openSourceAndMapping(c)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	store, err := openLedger(c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	cfg := importer.Config{
+		Source:             src,
+		Mapper:             m,
+		MappingFingerprint: m.Fingerprint(),
+		Store:              store,
+		RunID:              c.String("run-id"),
+		MaxInFlight:        c.Int("max-in-flight"),
+		DryRun:             c.Bool("dry-run"),
+		Resume:             c.Bool("resume"),
+		Force:              c.Bool("force"),
+		RetryFailed:        c.Bool("retry-failed"),
+		RetryAllFailed:     c.Bool("retry-all-failed"),
+	}
+	if path := c.String("only-keys"); path != "" {
+		keys, err := reports.ReadKeys(path)
+		if err != nil {
+			return withCode(ExitUsage, err)
+		}
+		cfg.OnlyKeys = func(k string) bool { _, ok := keys[k]; return ok }
+	}
+	if !cfg.DryRun {
+		t, err := openTarget(c)
+		if err != nil {
+			return err
+		}
+		defer t.Close()
+		cfg.API, cfg.Rate, cfg.Target = t.API, t.Rate, targetID(c, t)
+	}
+	return runAndReport(c, store, func(p *progressView) (importer.Summary, error) {
+		cfg.Progress = p.Update
+		return importer.Run(c.Context, cfg)
+	})
+}
+
+// runAndReport runs a job, writes its reports to OUT/<run-id>/ and prints a
+// summary; the exit code says whether every row ended well.
+func runAndReport(c *cli.Context, store checkpoint.Store, job func(*progressView) (importer.Summary, error)) error {
+	view := newProgressView(c.App.ErrWriter, !c.Bool("no-progress"))
+	started := time.Now()
+	sum, runErr := job(view)
+	view.Finish()
+	code := runErrorCode(c.Context, runErr)
+	if runErr == nil && runHasFailures(c, store, sum.RunID) {
+		code = ExitRowsFailed
+	}
+	if sum.RunID != "" {
+		stats := view.Stats(started, sum, code)
+		dir := filepath.Join(c.String("out"), sum.RunID)
+		files, err := reports.Write(c.Context, store, sum.RunID, dir, reports.Options{Stats: &stats})
+		if err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "clerkmigrate: writing reports: %v\n", err)
+		} else {
+			printSummary(c, sum, files)
+		}
+	}
+	if runErr != nil {
+		return withCode(code, runErr)
+	}
+	if code != ExitOK {
+		return withCode(code, errors.New("some rows failed or were invalid: see failures.csv"))
+	}
+	return nil
+}
+
+// runHasFailures reports whether the whole run (this invocation and earlier
+// ones) holds failed or invalid rows, so that re-running a finished run
+// exits as the run stands, not as this invocation's share of it.
+func runHasFailures(c *cli.Context, store checkpoint.Store, runID string) bool {
+	if runID == "" {
+		return false
+	}
+	p, err := store.Progress(c.Context, runID)
+	if err != nil {
+		return true
+	}
+	return p.ByOutcome[checkpoint.Failed]+p.ByOutcome[checkpoint.Invalid] > 0
+}
+
+func printSummary(c *cli.Context, s importer.Summary, files reports.Files) {
+	w := c.App.Writer
+	fmt.Fprintf(w, "run %s (%s): %s in %s\n", s.RunID, s.Kind, s.Status, s.Elapsed.Round(time.Millisecond))
+	if s.AlreadySettled > 0 {
+		fmt.Fprintf(w, "  %d rows already settled by an earlier invocation\n", s.AlreadySettled)
+	}
+	for _, o := range []checkpoint.Outcome{checkpoint.Created, checkpoint.Exists, checkpoint.Valid,
+		checkpoint.Deleted, checkpoint.Skipped, checkpoint.Invalid, checkpoint.Failed} {
+		if n := s.ByOutcome[o]; n > 0 {
+			fmt.Fprintf(w, "  %-8s %d\n", o, n)
+		}
+	}
+	if s.Requests > 0 {
+		fmt.Fprintf(w, "  %d requests (%.1f/s, budget %s), %d rate-limited, %d retries\n",
+			s.Requests, s.RequestsPerSec, s.Budget, s.RateLimited, s.Retries)
+	}
+	fmt.Fprintf(w, "reports: %s\n", filepath.Dir(files.Summary))
+}
+
+// openSourceAndMapping opens --source with --mapping, or the embedded sample
+// (copied into OUT so that the same command resumes the same run).
+func openSourceAndMapping(c *cli.Context) (sources.Source, *mapping.Mapping, error) {
+	srcPath, mapPath := c.String("source"), c.String("mapping")
+	if srcPath == "" {
+		if mapPath != "" {
+			return nil, nil, usageErrorf("--mapping given without --source")
+		}
+		var err error
+		if srcPath, mapPath, err = extractSample(c.String("out")); err != nil {
+			return nil, nil, withCode(ExitUsage, err)
+		}
+	}
+	if mapPath == "" {
+		return nil, nil, usageErrorf("--mapping is required with --source (see samples/ for examples)")
+	}
+	m, err := mapping.Load(mapPath)
+	if err != nil {
+		return nil, nil, withCode(ExitUsage, err)
+	}
+	spec := sources.Spec{
+		Kind:            c.String("source-kind"),
+		Location:        srcPath,
+		KeyPath:         m.Key(),
+		ArrayPath:       c.String("array-path"),
+		Table:           c.String("table"),
+		Query:           c.String("query"),
+		UpdatedAtColumn: c.String("updated-at-column"),
+		BytesEncoding:   c.String("bytea"),
+	}
+	if d := c.String("delimiter"); d != "" {
+		r := []rune(strings.ReplaceAll(d, `\t`, "\t"))
+		if len(r) != 1 {
+			return nil, nil, usageErrorf("--delimiter must be one character")
+		}
+		spec.Delimiter = r[0]
+	}
+	if ts := c.Timestamp("since"); ts != nil {
+		spec.Since = *ts
+	}
+	src, err := sources.Open(c.Context, spec)
+	if err != nil {
+		return nil, nil, withCode(ExitUsage, err)
+	}
+	return src, m, nil
+}
+
+// extractSample writes the embedded sample files into OUT/sample/.
+func extractSample(out string) (src, mapFile string, err error) {
+	dir := filepath.Join(out, "sample")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", "", err
+	}
+	for _, name := range []string{samples.DefaultSource, samples.DefaultMapping} {
+		b, err := samples.FS.ReadFile(name)
+		if err != nil {
+			return "", "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			return "", "", err
+		}
+	}
+	return filepath.Join(dir, samples.DefaultSource), filepath.Join(dir, samples.DefaultMapping), nil
+}

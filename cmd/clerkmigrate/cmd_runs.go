@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/importer"
+	"github.com/clerkmigrate/clerkmigrate/reports"
+)
+
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "status",
+		Usage:       "show the runs in the ledger, or one run's progress and outcome counts",
+		ArgsUsage:   "[RUN-ID]",
+		Description: "Reads the ledger only; safe while a run is going on.\n\n" + exitCodeTable,
+		Flags:       []cli.Flag{flagOut, flagLedger},
+		Action:      runStatus,
+	}
+}
+
+func runStatus(c *cli.Context) error {
+	store, err := openLedger(c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	runs, err := store.Runs(c.Context)
+	if err != nil {
+		return withCode(ExitFatal, err)
+	}
+	id := c.Args().First()
+	w := c.App.Writer
+	for _, r := range runs {
+		if id != "" && r.ID != id {
+			continue
+		}
+		p, err := store.Progress(c.Context, r.ID)
+		if err != nil {
+			return withCode(ExitFatal, err)
+		}
+		fmt.Fprintf(w, "%s  %-8s %-11s started %s, updated %s\n", r.ID, r.Kind, r.Status,
+			r.StartedAt.Local().Format(time.DateTime), r.UpdatedAt.Local().Format(time.DateTime))
+		fmt.Fprintf(w, "    settled %d, in flight %d%s\n", p.Settled(), p.InFlight, formatCounts(p.ByOutcome))
+		if id != "" {
+			for k, v := range r.Meta {
+				fmt.Fprintf(w, "    %s: %s\n", k, v)
+			}
+		}
+	}
+	if id != "" && !containsRun(runs, id) {
+		return usageErrorf("no run %q in the ledger %s", id, ledgerDSN(c))
+	}
+	if len(runs) == 0 {
+		fmt.Fprintf(w, "no runs in %s\n", ledgerDSN(c))
+	}
+	return nil
+}
+
+func containsRun(runs []checkpoint.Run, id string) bool {
+	for _, r := range runs {
+		if r.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func formatCounts(m map[checkpoint.Outcome]int64) string {
+	keys := make([]string, 0, len(m))
+	for o := range m {
+		keys = append(keys, string(o))
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, ", %s %d", k, m[checkpoint.Outcome(k)])
+	}
+	return b.String()
+}
+
+func rollbackCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "rollback",
+		Usage:     "delete the users that an import run created (and only those)",
+		ArgsUsage: "IMPORT-RUN-ID",
+		Description: "Deletes, paced, every user the run settled as created; users that were already in Clerk are\n" +
+			"never touched. Asks for confirmation unless --yes. Resumable: run it again to go on.\n\n" + exitCodeTable,
+		Flags: []cli.Flag{flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight,
+			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be deleted; delete nothing"},
+			&cli.BoolFlag{Name: "yes", Usage: "do not ask for confirmation"},
+			&cli.BoolFlag{Name: "retry-failed", Usage: "re-attempt deletions that failed"},
+			&cli.BoolFlag{Name: "no-progress", Usage: "no progress line on a terminal"},
+		},
+		Action: runRollback,
+	}
+}
+
+func runRollback(c *cli.Context) error {
+	runID := c.Args().First()
+	if runID == "" {
+		return usageErrorf("rollback needs the import run id (see clerkmigrate status)")
+	}
+	store, err := openLedger(c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	p, err := store.Progress(c.Context, runID)
+	if err != nil {
+		return withCode(ExitUsage, fmt.Errorf("run %s: %w", runID, err))
+	}
+	created := p.ByOutcome[checkpoint.Created]
+	if !c.Bool("dry-run") && !c.Bool("yes") && !confirm(c, fmt.Sprintf(
+		"Delete the %d users that run %s created from %s? Type yes: ", created, runID, c.String("target"))) {
+		return usageErrorf("not confirmed; nothing deleted")
+	}
+	cfg := importer.RollbackConfig{
+		Store: store, ImportRunID: runID, MaxInFlight: c.Int("max-in-flight"),
+		DryRun: c.Bool("dry-run"), RetryFailed: c.Bool("retry-failed"),
+	}
+	if !cfg.DryRun {
+		t, err := openTarget(c)
+		if err != nil {
+			return err
+		}
+		defer t.Close()
+		cfg.API, cfg.Rate = t.API, t.Rate
+	}
+	return runAndReport(c, store, func(v *progressView) (importer.Summary, error) {
+		cfg.Progress = v.Update
+		return importer.Rollback(c.Context, cfg)
+	})
+}
+
+// confirm asks a yes/no question on the terminal.
+func confirm(c *cli.Context, question string) bool {
+	fmt.Fprint(c.App.ErrWriter, question)
+	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return false
+	}
+	return strings.TrimSpace(strings.ToLower(line)) == "yes"
+}
+
+func reportCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "report",
+		Usage:     "regenerate a run's reports from the ledger (also while it runs)",
+		ArgsUsage: "RUN-ID",
+		Description: "Writes outcomes.jsonl, outcomes.csv, failures.csv, summary.json and report.html to\n" +
+			"OUT/RUN-ID/ (or --dir). Figures only the running process knew (rates over time) are left out.\n\n" +
+			exitCodeTable,
+		Flags:  []cli.Flag{flagOut, flagLedger, &cli.StringFlag{Name: "dir", Usage: "where to write (default OUT/RUN-ID)"}},
+		Action: runReport,
+	}
+}
+
+func runReport(c *cli.Context) error {
+	runID := c.Args().First()
+	if runID == "" {
+		return usageErrorf("report needs a run id (see clerkmigrate status)")
+	}
+	store, err := openLedger(c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	dir := c.String("dir")
+	if dir == "" {
+		dir = filepath.Join(c.String("out"), runID)
+	}
+	files, err := reports.Write(c.Context, store, runID, dir, reports.Options{})
+	if errors.Is(err, checkpoint.ErrRunNotFound) {
+		return usageErrorf("no run %q in the ledger %s", runID, ledgerDSN(c))
+	}
+	if err != nil {
+		return withCode(ExitFatal, err)
+	}
+	for _, f := range files.All() {
+		fmt.Fprintln(c.App.Writer, f)
+	}
+	return nil
+}

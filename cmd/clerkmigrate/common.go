@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/checkpoint/stores"
+	"github.com/clerkmigrate/clerkmigrate/importer"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
+)
+
+// Defaults of the embedded rehearsal: everything under ./clerkmigrate-out.
+const (
+	defaultOutDir    = "clerkmigrate-out"
+	targetLocal      = "local"
+	targetClerk      = "clerk"
+	clerkBaseURL     = "https://api.clerk.com/v1"
+	localEmulatorKey = "sk_live_localemulator" // a production-shaped key: the emulator grants it 1000 req/10 s
+)
+
+// Flags that several commands share.
+var (
+	flagOut = &cli.StringFlag{Name: "out", Value: defaultOutDir,
+		Usage: "directory for the ledger (by default), the reports and the local emulator's state"}
+	flagLedger = &cli.StringFlag{Name: "ledger",
+		Usage: "run ledger: a SQLite file path (default OUT/ledger.db) or a postgres:// URL"}
+	flagTarget = &cli.StringFlag{Name: "target", Value: targetLocal,
+		Usage: "where users go: \"local\" (an in-process emulator, state kept in OUT), \"clerk\" (" + clerkBaseURL +
+			"), or a base URL such as http://127.0.0.1:8787/v1 (an emulator you started)"}
+	flagSecretKeyFile = &cli.StringFlag{Name: "secret-key-file",
+		Usage: "file holding the Clerk secret key (otherwise " + secretKeyEnv + "); never pass the key as a flag"}
+	flagRate = &cli.IntFlag{Name: "rate",
+		Usage: "requests per 10 s the run may use (default: the key's instance budget, 1000 live / 100 test)"}
+	flagMaxInFlight = &cli.IntFlag{Name: "max-in-flight", Value: 32, Usage: "most concurrent requests"}
+	flagRunID       = &cli.StringFlag{Name: "run-id",
+		Usage: "name of the run in the ledger (default: derived from source, mapping and target, so re-running resumes)"}
+)
+
+// ledgerDSN is --ledger, or the SQLite file in --out.
+func ledgerDSN(c *cli.Context) string {
+	if dsn := c.String("ledger"); dsn != "" {
+		return dsn
+	}
+	return filepath.Join(c.String("out"), "ledger.db")
+}
+
+// openLedger opens the run ledger, creating --out for a default SQLite file.
+func openLedger(c *cli.Context) (checkpoint.Store, error) {
+	dsn := ledgerDSN(c)
+	if stores.Kind(dsn) == "sqlite" {
+		if err := os.MkdirAll(c.String("out"), 0o700); err != nil {
+			return nil, withCode(ExitUsage, err)
+		}
+	}
+	st, err := stores.Open(c.Context, dsn)
+	if err != nil {
+		return nil, withCode(ExitFatal, fmt.Errorf("opening the ledger: %w", err))
+	}
+	return st, nil
+}
+
+// target is the Clerk instance a run talks to.
+type target struct {
+	API  *clerk.Client
+	Name string // for the ledger and logs: a URL and the key's kind, never the key
+	Key  string
+	Rate importer.Rate
+	stop func()
+}
+
+// Close stops a local emulator, saving its state.
+func (t *target) Close() {
+	if t.stop != nil {
+		t.stop()
+	}
+}
+
+// openTarget resolves --target: a local in-process emulator (the default, so
+// a rehearsal needs no account), Clerk itself, or a given base URL.
+func openTarget(c *cli.Context) (*target, error) {
+	key, err := readSecretKey(c.String("secret-key-file"))
+	if err != nil {
+		return nil, withCode(ExitUsage, err)
+	}
+	t := &target{}
+	switch name := c.String("target"); name {
+	case targetLocal:
+		if err := t.startLocal(c); err != nil {
+			return nil, err
+		}
+	case targetClerk:
+		t.Name = clerkBaseURL
+	default:
+		if !strings.HasPrefix(name, "http://") && !strings.HasPrefix(name, "https://") {
+			return nil, usageErrorf("--target must be local, clerk or an http(s) base URL")
+		}
+		t.Name = strings.TrimSuffix(name, "/")
+	}
+	if t.Key == "" {
+		if key == "" {
+			return nil, usageErrorf("no secret key: set %s or use --secret-key-file", secretKeyEnv)
+		}
+		t.Key = key
+	}
+	t.API, err = clerk.New(clerk.Config{BaseURL: t.Name, SecretKey: t.Key, UserAgent: "clerkmigrate/" + version})
+	if err != nil {
+		t.Close()
+		return nil, withCode(ExitUsage, err)
+	}
+	t.Rate = importer.DefaultRate(t.Key)
+	if n := c.Int("rate"); n > 0 {
+		t.Rate = importer.Rate{Requests: n, Window: 10 * time.Second}
+	}
+	return t, nil
+}
+
+// startLocal starts an in-process emulator whose state lives in OUT, so that
+// a resumed rehearsal finds the users an earlier invocation created.
+func (t *target) startLocal(c *cli.Context) error {
+	out := c.String("out")
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return withCode(ExitUsage, err)
+	}
+	srv, err := emulator.Start(emulator.Config{SecretKey: localEmulatorKey})
+	if err != nil {
+		return withCode(ExitFatal, err)
+	}
+	statePath := filepath.Join(out, "emulator-state.json")
+	if err := loadEmulatorState(srv.Emulator(), statePath); err != nil {
+		srv.Close()
+		return withCode(ExitUsage, fmt.Errorf("loading %s: %w", statePath, err))
+	}
+	t.Name, t.Key = srv.URL(), localEmulatorKey
+	t.stop = func() {
+		saveEmulatorState(srv.Emulator(), statePath)
+		srv.Close()
+	}
+	slog.Info("rehearsing against a local Clerk emulator", "url", srv.URL(), "state", statePath)
+	return nil
+}
+
+// targetID names a target in the ledger and in default run ids: local
+// rehearsals share one name whatever port the emulator got.
+func targetID(c *cli.Context, t *target) string {
+	if c.String("target") == targetLocal {
+		return "local-emulator:" + filepath.Clean(c.String("out"))
+	}
+	kind := "test"
+	if strings.HasPrefix(t.Key, "sk_live_") {
+		kind = "live"
+	}
+	return t.Name + " (" + kind + ")"
+}
+
+// runErrorCode maps the error of a run to an exit code.
+func runErrorCode(ctx context.Context, err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	if ctx.Err() != nil {
+		return ExitInterrupted
+	}
+	return ExitFatal
+}
