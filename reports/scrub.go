@@ -40,7 +40,12 @@ func Scrub(s string) string {
 	if s == "" {
 		return s
 	}
-	s = digestRe.ReplaceAllString(s, Redacted)
+	if strings.ContainsAny(s, "${#:") { // every digest pattern has one of these
+		s = digestRe.ReplaceAllString(s, Redacted)
+	}
+	if !hasTokenRun(s) {
+		return s
+	}
 	return tokenRe.ReplaceAllStringFunc(s, func(tok string) string {
 		if looksLikeToken(tok) {
 			return Redacted
@@ -62,6 +67,23 @@ func looksLikeToken(tok string) bool {
 		return true // an all-capitals run of 16+ letters is no word either
 	}
 	return len(tok) >= 24 && hasDigit(tok) && hasLetter(tok)
+}
+
+// hasTokenRun reports whether s has 16 token characters in a row, the
+// least tokenRe matches: most messages have none and skip the regexp.
+func hasTokenRun(s string) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '_' || c == '-' {
+			if run++; run >= 16 {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
 }
 
 func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }

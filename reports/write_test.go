@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -385,5 +386,34 @@ func sliceRows(rows []ledgerRow, failAt int64, err error) func(int64) (checkpoin
 			return checkpoint.RowState{}, false, nil
 		}
 		return checkpoint.RowState{Settlement: rows[i].Settlement, InFlight: rows[i].inFlight}, true, nil
+	}
+}
+
+// The tally stays bounded whatever the rows: codes past maxCodes and
+// fields past maxFieldsPerCode fold into OtherCode, examples stop at the
+// bound, and no row goes uncounted.
+func TestTallyIsBounded(t *testing.T) {
+	tl := newTally(3)
+	const n = 5000
+	for i := range int64(n) {
+		r := checkpoint.RowState{Settlement: checkpoint.Settlement{Pos: i + 1, Key: "k", Outcome: checkpoint.Failed,
+			ErrorCode: "code_" + strconv.FormatInt(i%1000, 10), Field: "f" + strconv.FormatInt(i, 10)}}
+		tl.add(r, lineOf(r))
+	}
+	if len(tl.codes) > maxCodes {
+		t.Errorf("%d codes kept, want at most %d", len(tl.codes), maxCodes)
+	}
+	var sum int64
+	for code, g := range tl.codes {
+		sum += g.Count
+		if len(g.Examples) > 3 || len(g.Fields) > maxFieldsPerCode+1 {
+			t.Errorf("code %s keeps %d examples and %d fields", code, len(g.Examples), len(g.Fields))
+		}
+	}
+	if sum != n || tl.failures != n {
+		t.Errorf("groups count %d rows, failures %d, want %d", sum, tl.failures, n)
+	}
+	if tl.codes[OtherCode] == nil {
+		t.Error("no (other) group for the codes past the bound")
 	}
 }
