@@ -47,8 +47,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 )
 
 // Config configures an Emulator. The zero Config is a development
@@ -376,6 +374,3 @@ func retryAfterSeconds(now, end time.Time) int {
 	}
 	return s
 }
-
-// apiVersion is re-exported for the doc: the version the emulator speaks.
-const apiVersion = clerk.APIVersion
