@@ -417,3 +417,41 @@ func TestTallyIsBounded(t *testing.T) {
 		t.Error("no (other) group for the codes past the bound")
 	}
 }
+
+// Every field of summary.json is documented in SUMMARY.md.
+func TestSummaryFieldsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("SUMMARY.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Summary{Validation: &SummaryValidation{}, CountsByOutcome: map[string]int64{}, ErrorsByCode: map[string]int64{}}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	var walk func(prefix string, v map[string]any)
+	walk = func(prefix string, v map[string]any) {
+		for k, x := range v {
+			p := prefix + k
+			if sub, ok := x.(map[string]any); ok && len(sub) > 0 && k != "counts_by_outcome" && k != "errors_by_code" {
+				walk(p+".", sub)
+				continue
+			}
+			paths = append(paths, p)
+		}
+	}
+	walk("", m)
+	if len(paths) < 40 {
+		t.Fatalf("found only %d fields: %v", len(paths), paths)
+	}
+	for _, p := range paths {
+		if !bytes.Contains(doc, []byte("`"+p+"`")) {
+			t.Errorf("SUMMARY.md does not document `%s`", p)
+		}
+	}
+}
