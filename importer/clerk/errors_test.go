@@ -83,6 +83,7 @@ func TestErrorParsing(t *testing.T) {
 		},
 		{name: "Retry-After garbage", status: 429, header: map[string]string{"Retry-After": "soon"}},
 		{name: "empty body", status: 500, wantText: "POST /v1/users: 500"},
+		{name: "error body over the size bound", status: 503, body: strings.Repeat("<p>", clerk.MaxResponseBody)},
 		{name: "JSON that is not ClerkErrors", status: 400, header: jsonCT, body: `["x"]`},
 		{name: "truncated JSON", status: 400, header: jsonCT, body: `{"errors":[{"code":"form_`},
 	}
