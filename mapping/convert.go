@@ -331,6 +331,9 @@ func splitJSONArray(s string) ([]any, *problem) {
 	if s[0] != '[' {
 		return nil, &problem{CodeListInvalid, "not a JSON array (split: json wants [\"a\", \"b\"])"}
 	}
+	if l, ok := quickStringArray(s); ok {
+		return l, nil
+	}
 	var l []any
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
@@ -338,4 +341,55 @@ func splitJSONArray(s string) ([]any, *problem) {
 		return nil, &problem{CodeListInvalid, "not a valid JSON array"}
 	}
 	return l, nil
+}
+
+// quickStringArray reads the common case of a JSON array of strings without
+// escapes (["a", "b"]) with one allocation; false sends anything else to the
+// full decoder.
+func quickStringArray(s string) ([]any, bool) {
+	if strings.IndexByte(s, '\\') >= 0 {
+		return nil, false
+	}
+	n := strings.Count(s, ",") + 1
+	out := make([]any, 0, n)
+	i := skipSpace(s, 1)
+	if i < len(s) && s[i] == ']' {
+		return out, skipSpace(s, i+1) == len(s)
+	}
+	for {
+		if i >= len(s) || s[i] != '"' {
+			return nil, false
+		}
+		end := strings.IndexByte(s[i+1:], '"')
+		if end < 0 {
+			return nil, false
+		}
+		item := s[i+1 : i+1+end]
+		for j := 0; j < len(item); j++ {
+			if item[j] < ' ' {
+				return nil, false
+			}
+		}
+		out = append(out, item)
+		i = skipSpace(s, i+2+end)
+		if i >= len(s) {
+			return nil, false
+		}
+		switch s[i] {
+		case ',':
+			i = skipSpace(s, i+1)
+		case ']':
+			return out, skipSpace(s, i+1) == len(s)
+		default:
+			return nil, false
+		}
+	}
+}
+
+// skipSpace returns the index of the first non-JSON-space byte from i.
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
 }

@@ -211,3 +211,40 @@ func TestTransformsAndSplits(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitJSONArray: the quick path for plain string arrays agrees with
+// the full decoder, which takes everything else.
+func TestSplitJSONArray(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []any
+		bad  bool
+	}{
+		{`["a","b"]`, []any{"a", "b"}, false},
+		{` [ "a" , "b,c" ] `, []any{"a", "b,c"}, false},
+		{`[]`, []any{}, false},
+		{`["é\u00e9"]`, []any{"éé"}, false},
+		{`["a\"b"]`, []any{`a"b`}, false},
+		{`["a", 7, true, null]`, []any{"a", json.Number("7"), true, nil}, false},
+		{``, nil, false},
+		{`null`, nil, false},
+		{`["a",]`, nil, true},
+		{`["a"] x`, nil, true},
+		{`["a"`, nil, true},
+		{`"a"`, nil, true},
+		{`a|b`, nil, true},
+		{"[\"a\tb\"]", nil, true},
+	}
+	for _, tt := range tests {
+		got, pr := splitJSONArray(tt.in)
+		if tt.bad {
+			if pr == nil || pr.code != CodeListInvalid {
+				t.Errorf("splitJSONArray(%q) = %v, %v; want list_invalid", tt.in, got, pr)
+			}
+			continue
+		}
+		if pr != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("splitJSONArray(%q) = %#v, %v; want %#v", tt.in, got, pr, tt.want)
+		}
+	}
+}

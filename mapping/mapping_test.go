@@ -217,17 +217,17 @@ fields:
 	m := mustParse(t, yaml)
 	row := vals{
 		"email": "good@x.io", "more": "bad@|worse",
-		"phone": "12",
-		"user": "a b",
-		"loc": "english",
-		"totp": "3132333435363738393031323334353637383930",
-		"codes": `["abcd-1", "", 7]`,
-		"meta": `{"a":`,
-		"priv": `[1]`,
-		"created": "31/12/2020",
+		"phone":    "12",
+		"user":     "a b",
+		"loc":      "english",
+		"totp":     "3132333435363738393031323334353637383930",
+		"codes":    `["abcd-1", "", 7]`,
+		"meta":     `{"a":`,
+		"priv":     `[1]`,
+		"created":  "31/12/2020",
 		"disabled": "sometimes",
-		"orgs": "many",
-		"first": []any{"Ann"},
+		"orgs":     "many",
+		"first":    []any{"Ann"},
 	}
 	_, errs := m.Map(sources.Record{Key: "", Values: row})
 	want := []string{

@@ -377,6 +377,9 @@ func checkMetadataSize(m map[string]any, text string) *problem {
 	if text != "" && len(text)*6 <= metadataMaxBytes {
 		return nil
 	}
+	if text == "" && flatSizeBound(m) <= metadataMaxBytes {
+		return nil
+	}
 	var n countWriter
 	enc := json.NewEncoder(&n)
 	enc.SetEscapeHTML(false) // count the data, not json.Marshal's \u003c escapes
@@ -387,6 +390,21 @@ func checkMetadataSize(m map[string]any, text string) *problem {
 		return &problem{CodeMetadataTooLarge, "metadata is " + strconv.Itoa(size) + " bytes as JSON; Clerk takes at most 8192"}
 	}
 	return nil
+}
+
+// flatSizeBound is an upper bound of the JSON size of an object whose
+// values are all strings (every byte escaped to 6); a large number when
+// another value type makes it unknown.
+func flatSizeBound(m map[string]any) int {
+	n := 2
+	for k, v := range m {
+		s, ok := v.(string)
+		if !ok {
+			return metadataMaxBytes + 1
+		}
+		n += 6*len(k) + 6*len(s) + 6 // quotes, colon, comma
+	}
+	return n
 }
 
 // countWriter counts the bytes written to it.
