@@ -231,3 +231,28 @@ func TestErrorsNeverQuoteTheDigest(t *testing.T) {
 		t.Fatalf("only %d errors checked", n)
 	}
 }
+
+func TestVerifyRefusesCostlyParameters(t *testing.T) {
+	argon := firstVector(t, "argon2id", "argon2-cffi")
+	argon = strings.Replace(argon, "m=256,", "m=4194304,", 1)
+	werk := firstVector(t, "scrypt_werkzeug", "")
+	werk = "scrypt:1048576:32:1" + werk[strings.IndexByte(werk, '$'):]
+	for name, d := range map[string]string{"argon2id": argon, "scrypt_werkzeug": werk} {
+		if err := CheckDigest(name, d); err != nil {
+			t.Fatalf("%s: costly but valid digest rejected: %v", name, err)
+		}
+		if ok, err := Verify(name, d, "x"); ok || !errors.Is(err, ErrTooCostly) {
+			t.Errorf("%s: Verify = %v, %v; want ErrTooCostly", name, ok, err)
+		}
+	}
+}
+
+func TestVerifyUnknownAndMalformed(t *testing.T) {
+	if ok, err := Verify("sha1", "abc", "x"); ok || err == nil {
+		t.Errorf("Verify(unknown hasher) = %v, %v", ok, err)
+	}
+	var de *DigestError
+	if ok, err := Verify("bcrypt", "$2b$04$short", "x"); ok || !errors.As(err, &de) {
+		t.Errorf("Verify(malformed) = %v, %v; want a *DigestError", ok, err)
+	}
+}

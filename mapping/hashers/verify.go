@@ -26,6 +26,13 @@ import (
 // nothing a password can be checked against locally.
 var ErrNotVerifiable = errors.New("hashers: this hasher's digest cannot be verified locally")
 
+// ErrTooCostly is returned by Verify when a digest's parameters would need
+// more than MaxVerifyMemory bytes of memory to check.
+var ErrTooCostly = errors.New("hashers: the digest's cost parameters need too much memory to verify here")
+
+// MaxVerifyMemory caps the memory Verify lets one scrypt or argon2 check use.
+const MaxVerifyMemory = 1 << 30
+
 // Verify reports whether password matches digest under hasher name. It
 // checks the digest's grammar first and returns its *DigestError when the
 // digest does not fit. For awscognito it returns ErrNotVerifiable: that
@@ -261,6 +268,9 @@ func verifyScryptWerkzeug(d, pw string) (bool, error) {
 	method, rest, _ := cut(d, '$')
 	salt, hexSum, _ := cut(rest, '$')
 	n, r, p, _ := werkzeugParams(method)
+	if 128*n*r > MaxVerifyMemory {
+		return false, ErrTooCostly
+	}
 	want, err := hex.DecodeString(hexSum)
 	if err != nil {
 		return false, err
@@ -276,6 +286,9 @@ func verifyArgon2With(d, pw, prefix string, id bool) (bool, error) {
 	a, reason := parseArgon2(d[len(prefix):])
 	if reason != "" {
 		return false, &DigestError{Reason: reason}
+	}
+	if a.m*1024 > MaxVerifyMemory {
+		return false, ErrTooCostly
 	}
 	salt, err := base64.RawStdEncoding.DecodeString(a.salt)
 	if err != nil {
