@@ -41,9 +41,18 @@ func checkEveryRowOnce(t *testing.T, st checkpoint.Store, runID string, n int) m
 
 func TestRunCreatesEveryRowOnce(t *testing.T) {
 	st, api := openLedger(t), newFakeAPI()
-	sum, err := Run(context.Background(), testConfig(t, st, rowsSource(50), api))
+	cfg := testConfig(t, st, rowsSource(50), api)
+	var last Progress
+	calls := 0
+	cfg.TotalRows = 50
+	cfg.Progress = func(p Progress) { last, calls = p, calls+1 }
+	sum, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if calls == 0 || last.Settled != 50 || last.ByOutcome[checkpoint.Created] != 50 || last.Read != 50 ||
+		last.Requests != 50 || last.ETA != 0 || last.RunID != sum.RunID {
+		t.Errorf("%d progress calls, the last %+v; want 50 rows settled and nothing left", calls, last)
 	}
 	rows := checkEveryRowOnce(t, st, sum.RunID, 50)
 	for pos, r := range rows {
@@ -522,5 +531,35 @@ func TestResumeRefusesAnUnknownRun(t *testing.T) {
 	cfg.Resume = true
 	if _, err := Run(context.Background(), cfg); !errors.Is(err, checkpoint.ErrRunNotFound) {
 		t.Errorf("err = %v, want ErrRunNotFound", err)
+	}
+}
+
+// settleFailingStore is a real ledger whose Settle fails.
+type settleFailingStore struct {
+	checkpoint.Store
+	err error
+}
+
+func (s settleFailingStore) Settle(context.Context, string, []checkpoint.Settlement) error { return s.err }
+
+func TestLedgerFailureStopsTheRun(t *testing.T) {
+	st, api := openLedger(t), newFakeAPI()
+	cfg := testConfig(t, settleFailingStore{Store: st, err: errors.New("disk full")}, rowsSource(30), api)
+	sum, err := Run(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "writing the ledger") || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("err = %v, want the ledger failure", err)
+	}
+	if sum.Status != checkpoint.Interrupted || sum.Settled() != 0 {
+		t.Errorf("summary %+v: want interrupted with nothing settled", sum)
+	}
+	// Nothing was settled, so every row sent is still in flight: a resume
+	// looks each one up and creates nothing twice.
+	sum, err = Run(context.Background(), testConfig(t, st, rowsSource(30), api))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEveryRowOnce(t, st, sum.RunID, 30)
+	if got := len(api.mem.externalIDs()); got != 30 {
+		t.Errorf("clerk holds %d users, want 30", got)
 	}
 }

@@ -61,7 +61,11 @@ func (p *pipeline) run(ctx context.Context, read readFunc, handle handleFunc) (S
 	p.jobs = make(chan job, p.maxInFlight)
 	p.settle = make(chan checkpoint.Settlement, 2*settleBatch)
 
-	g, gctx := errgroup.WithContext(ctx)
+	// failCtx lets the writer stop everything at once when the ledger
+	// fails; errgroup cancels gctx when any other part returns an error.
+	failCtx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
+	g, gctx := errgroup.WithContext(failCtx)
 	// Requests already under way run on a context detached from ctx: on
 	// cancellation they get ShutdownGrace to finish; on a fatal error or a
 	// failed ledger they stop at once.
@@ -104,7 +108,7 @@ func (p *pipeline) run(ctx context.Context, read readFunc, handle handleFunc) (S
 		producers.Wait()
 		close(p.settle)
 	}()
-	g.Go(func() error { return p.write(context.WithoutCancel(ctx)) })
+	g.Go(func() error { return p.write(context.WithoutCancel(ctx), fail) })
 
 	err := g.Wait()
 	return p.finish(ctx, err)
@@ -130,9 +134,9 @@ func (p *pipeline) work(gctx, workCtx context.Context, handle handleFunc) error 
 }
 
 // write settles outcomes in batches of up to settleBatch rows or every
-// settleEvery. It keeps draining after a ledger failure so that nothing
-// upstream blocks, and returns the failure.
-func (p *pipeline) write(ctx context.Context) error {
+// settleEvery. On a ledger failure it stops the run through fail, keeps
+// draining so that nothing upstream blocks, and returns the failure.
+func (p *pipeline) write(ctx context.Context, fail context.CancelCauseFunc) error {
 	tick := time.NewTicker(settleEvery)
 	defer tick.Stop()
 	batch := make([]checkpoint.Settlement, 0, settleBatch)
@@ -145,6 +149,7 @@ func (p *pipeline) write(ctx context.Context) error {
 		}
 		if err := p.store.Settle(ctx, p.runID, batch); err != nil {
 			werr = fmt.Errorf("importer: writing the ledger of run %s: %w", p.runID, err)
+			fail(werr)
 			batch = batch[:0]
 			return
 		}
