@@ -540,7 +540,9 @@ type settleFailingStore struct {
 	err error
 }
 
-func (s settleFailingStore) Settle(context.Context, string, []checkpoint.Settlement) error { return s.err }
+func (s settleFailingStore) Settle(context.Context, string, []checkpoint.Settlement) error {
+	return s.err
+}
 
 func TestLedgerFailureStopsTheRun(t *testing.T) {
 	st, api := openLedger(t), newFakeAPI()
