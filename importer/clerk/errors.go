@@ -263,8 +263,10 @@ type RequestError struct {
 	Err    error
 }
 
+// Error says which call was refused and why; it never holds the key.
 func (e *RequestError) Error() string {
 	return fmt.Sprintf("clerk: %s %s: invalid request: %v", e.Method, e.Path, e.Err)
 }
 
+// Unwrap returns the reason the call was refused.
 func (e *RequestError) Unwrap() error { return e.Err }

@@ -91,7 +91,7 @@ func Load(t testing.TB) *Validator {
 	return &Validator{spec: loaded}
 }
 
-// SpecPath returns the file the spec was loaded from ("" before Load).
+// SpecPath returns the file the spec was loaded from.
 func (v *Validator) SpecPath() string { return v.spec.path }
 
 // Doc returns the loaded spec, with Servers overridden to "/v1". Callers
