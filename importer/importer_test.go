@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
@@ -563,5 +564,79 @@ func TestLedgerFailureStopsTheRun(t *testing.T) {
 	checkEveryRowOnce(t, st, sum.RunID, 30)
 	if got := len(api.mem.externalIDs()); got != 30 {
 		t.Errorf("clerk holds %d users, want 30", got)
+	}
+}
+
+func TestCancelLetsRequestsUnderWayFinish(t *testing.T) {
+	st, api := openLedger(t), newFakeAPI()
+	ctx, cancel := context.WithCancel(context.Background())
+	// Row 1's create is under way when the run is cancelled; it answers
+	// after the cancellation and must still be settled created.
+	api.createFunc = func(cctx context.Context, p *clerk.CreateUserParams) (*clerk.User, error) {
+		if ext, _ := p.ExternalID.Get(); ext == "u0001" {
+			cancel()
+			time.Sleep(30 * time.Millisecond)
+			if cctx.Err() != nil {
+				return nil, &clerk.TransportError{Canceled: true, Err: cctx.Err()}
+			}
+		}
+		return api.mem.create(p)
+	}
+	cfg := testConfig(t, st, rowsSource(40), api)
+	cfg.MaxInFlight, cfg.MarkBatch = 1, 1
+	sum, err := Run(ctx, cfg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want the cancellation", err)
+	}
+	r, ok := ledgerRows(t, st, sum.RunID)[1]
+	if !ok || r.InFlight || r.Outcome != checkpoint.Created || r.ClerkID == "" {
+		t.Errorf("row 1: %+v (in ledger %v); want created: a request under way finishes after a cancel", r, ok)
+	}
+	if api.creates.Load() > 2 {
+		t.Errorf("%d creates sent after the cancellation", api.creates.Load()-1)
+	}
+}
+
+func TestShutdownGraceBoundsTheWait(t *testing.T) {
+	st, api := openLedger(t), newFakeAPI()
+	ctx, cancel := context.WithCancel(context.Background())
+	api.createFunc = func(cctx context.Context, p *clerk.CreateUserParams) (*clerk.User, error) {
+		cancel()
+		<-cctx.Done() // never answers on its own
+		return nil, &clerk.TransportError{Canceled: true, Sent: true, Err: cctx.Err()}
+	}
+	cfg := testConfig(t, st, rowsSource(5), api)
+	cfg.ShutdownGrace = 50 * time.Millisecond
+	start := time.Now()
+	sum, err := Run(ctx, cfg)
+	if !errors.Is(err, context.Canceled) || time.Since(start) > 5*time.Second {
+		t.Fatalf("err = %v after %s; want a cancellation soon after the grace", err, time.Since(start))
+	}
+	rows := ledgerRows(t, st, sum.RunID)
+	if len(rows) == 0 {
+		t.Fatal("no row was marked in flight")
+	}
+	for pos, r := range rows {
+		if !r.InFlight {
+			t.Errorf("row %d settled %+v; a request cut off by the grace must stay in flight for a lookup", pos, r.Settlement)
+		}
+	}
+}
+
+func TestFingerprintChangeNeedsForce(t *testing.T) {
+	st, api := openLedger(t), newFakeAPI()
+	cfg := testConfig(t, st, rowsSource(3), api)
+	cfg.RunID = "fixed"
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Source, cfg.MappingFingerprint = rowsSource(3), "map-2"
+	if _, err := Run(context.Background(), cfg); !errors.Is(err, checkpoint.ErrFingerprintMismatch) {
+		t.Fatalf("err = %v, want ErrFingerprintMismatch", err)
+	}
+	cfg.Source, cfg.Force = rowsSource(3), true
+	sum, err := Run(context.Background(), cfg)
+	if err != nil || sum.AlreadySettled != 3 || api.creates.Load() != 3 {
+		t.Errorf("forced resume: %v, %+v, %d creates", err, sum, api.creates.Load())
 	}
 }
