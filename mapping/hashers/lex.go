@@ -1,5 +1,7 @@
 package hashers
 
+import "strings"
+
 // Lexical helpers for digest grammars. They scan without allocating, so that
 // CheckDigest stays allocation-free on valid input (it runs once per row of a
 // dry run).
@@ -45,14 +47,20 @@ func init() {
 	charClass['_'] |= clsB64URL
 }
 
-// allOf reports whether every byte of s is in class cls.
+// allOf reports whether every byte of s is in class cls (one class bit). It ANDs the classes
+// of all bytes without branching (valid input, the hot path, scans to the
+// end anyway).
 func allOf(s string, cls uint8) bool {
-	for i := 0; i < len(s); i++ {
-		if charClass[s[i]]&cls == 0 {
-			return false
-		}
+	acc0, acc1 := uint8(0xff), uint8(0xff)
+	i := 0
+	for ; i+1 < len(s); i += 2 {
+		acc0 &= charClass[s[i]]
+		acc1 &= charClass[s[i+1]]
 	}
-	return true
+	if i < len(s) {
+		acc0 &= charClass[s[i]]
+	}
+	return (acc0&acc1)&cls == cls
 }
 
 // anyOf reports whether some byte of s is in class cls.
@@ -133,23 +141,15 @@ func parseUint(s string) int {
 
 // cut splits s at the first sep: before, after, and whether sep was found.
 func cut(s string, sep byte) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == sep {
-			return s[:i], s[i+1:], true
-		}
+	if i := strings.IndexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:], true
 	}
 	return s, "", false
 }
 
 // count returns the number of sep bytes in s.
 func count(s string, sep byte) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == sep {
-			n++
-		}
-	}
-	return n
+	return strings.Count(s, string(rune(sep)))
 }
 
 // hasPrefix is strings.HasPrefix, kept local so the hot path reads as one file.
