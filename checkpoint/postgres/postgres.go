@@ -151,7 +151,13 @@ var migrations = []string{
 		PRIMARY KEY (run, pos)
 	);
 	CREATE INDEX ledger_rows_in_flight ON %[1]s.ledger_rows (run, pos) WHERE in_flight;
-	CREATE INDEX ledger_rows_outcome ON %[1]s.ledger_rows (run, outcome, pos);`,
+	CREATE INDEX ledger_rows_outcome ON %[1]s.ledger_rows (run, outcome, pos);
+	CREATE TABLE %[1]s.run_counts ( -- kept by every write, so that Progress reads no row
+		run     bigint NOT NULL REFERENCES %[1]s.runs (seq),
+		outcome text NOT NULL, -- '' counts the rows in flight
+		n       bigint NOT NULL,
+		PRIMARY KEY (run, outcome)
+	);`,
 }
 
 // SchemaVersion is the version a ledger schema has once opened.

@@ -26,7 +26,8 @@ func (s *Store) MarkInFlight(ctx context.Context, runID string, rows []checkpoin
 	for i, r := range rows {
 		pos[i], keys[i], hashes[i] = r.Pos, clean(r.Key), clean(r.RequestHash)
 	}
-	return s.write(ctx, "mark in flight", seq, pos[0], func(tx pgx.Tx) error {
+	added := map[string]int64{"": int64(len(rows))}
+	return s.write(ctx, "mark in flight", seq, pos, added, true, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, s.sql.markInFlight, seq, now(), pos, keys, hashes)
 		return err
 	})
@@ -53,7 +54,11 @@ func (s *Store) Settle(ctx context.Context, runID string, settlements []checkpoi
 		keys[i], outcomes[i], clerkIDs[i], codes[i] = clean(x.Key), clean(string(x.Outcome)), clean(x.ClerkID), clean(x.ErrorCode)
 		fields[i], messages[i], hashes[i] = clean(x.Field), clean(x.Message), clean(x.RequestHash)
 	}
-	return s.write(ctx, "settle", seq, pos[0], func(tx pgx.Tx) error {
+	added := map[string]int64{}
+	for _, o := range outcomes {
+		added[o]++
+	}
+	return s.write(ctx, "settle", seq, pos, added, false, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, s.sql.settle, seq, now(), pos, keys, outcomes, clerkIDs, codes, fields, messages, attempts, retryable, hashes)
 		return err
 	})
@@ -62,20 +67,39 @@ func (s *Store) Settle(ctx context.Context, runID string, settlements []checkpoi
 // write runs one batch in a transaction that first locks the run's row, so
 // that batches of a run apply one after another, then moves the run's
 // gap-free prefix on when the batch may have extended it.
-func (s *Store) write(ctx context.Context, op string, seq, minPos int64, batch func(pgx.Tx) error) error {
+//
+// A flushed batch (MarkInFlight) commits with synchronous_commit on: the
+// mark is on disk before a request is sent. A settlement commits without
+// waiting for the flush (synchronous_commit off): it survives this process
+// dying, and is lost only if the server crashes within a few hundred
+// milliseconds, when the row is still durably marked in flight and the
+// resume looks it up in Clerk. This keeps the importer's settle rate from
+// being the server's fsync rate.
+//
+// It also moves the run's counts: minus what the positions pos (ascending)
+// held before, plus added (outcome -> rows, ” for in flight).
+func (s *Store) write(ctx context.Context, op string, seq int64, pos []int64, added map[string]int64, flush bool, batch func(pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return s.fail(ctx, op, err)
 	}
 	defer tx.Rollback(context.Background())
+	if !flush {
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return s.fail(ctx, op, err)
+		}
+	}
 	var contiguous int64
 	if err := tx.QueryRow(ctx, s.sql.lockRow, seq).Scan(&contiguous); err != nil {
+		return s.fail(ctx, op, err)
+	}
+	if err := s.count(ctx, tx, seq, pos, added); err != nil {
 		return s.fail(ctx, op, err)
 	}
 	if err := batch(tx); err != nil {
 		return s.fail(ctx, op, err)
 	}
-	if minPos <= contiguous+1 {
+	if pos[0] <= contiguous+1 {
 		if contiguous, err = s.advance(ctx, tx, seq, contiguous); err != nil {
 			return s.fail(ctx, op, err)
 		}
@@ -84,6 +108,43 @@ func (s *Store) write(ctx context.Context, op string, seq, minPos int64, batch f
 		return s.fail(ctx, op, err)
 	}
 	return s.fail(ctx, op, tx.Commit(ctx))
+}
+
+// count moves the run's counts: minus what positions pos held, plus added.
+func (s *Store) count(ctx context.Context, tx pgx.Tx, seq int64, pos []int64, added map[string]int64) error {
+	rows, err := tx.Query(ctx, s.sql.oldCounts, seq, pos)
+	if err != nil {
+		return err
+	}
+	delta := make(map[string]int64, len(added)+2)
+	for o, n := range added {
+		delta[o] += n
+	}
+	for rows.Next() {
+		var o string
+		var n int64
+		if err := rows.Scan(&o, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		delta[o] -= n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var outcomes []string
+	var ns []int64
+	for o, n := range delta {
+		if n != 0 {
+			outcomes, ns = append(outcomes, o), append(ns, n)
+		}
+	}
+	if len(outcomes) == 0 {
+		return nil
+	}
+	_, err = tx.Exec(ctx, s.sql.addCounts, seq, outcomes, ns)
+	return err
 }
 
 // advance walks the positions after c, a page at a time, while they follow
@@ -135,18 +196,45 @@ func (s *Store) rowFilter(seq int64, f checkpoint.Filter) (string, []any) {
 	return b.String(), args
 }
 
+// rowsPage is how many rows Rows reads per query.
+const rowsPage = 1000
+
 // Rows calls fn for each row of the run matching f, ordered by position,
-// streaming over one pooled connection. fn may call the Store's other
-// methods (they use other connections), but not Close.
+// a page of rows at a time (keyset pagination on pos, each page its own
+// short query), so that a Rows walking a run for hours holds neither a
+// connection nor a snapshot while fn runs: a row written meanwhile shows its
+// newest state when its page is read. fn may call the Store's other methods.
 func (s *Store) Rows(ctx context.Context, runID string, f checkpoint.Filter, fn func(checkpoint.RowState) error) error {
 	seq, err := s.runSeq(ctx, runID)
 	if err != nil {
 		return err
 	}
+	page := make([]checkpoint.RowState, 0, rowsPage)
+	for {
+		if page, err = s.readPage(ctx, seq, f, page[:0]); err != nil {
+			return err
+		}
+		for _, r := range page {
+			if err := fn(r); err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if len(page) < rowsPage {
+			return nil
+		}
+		f.FromPos = page[len(page)-1].Pos + 1
+	}
+}
+
+// readPage appends to page the first rowsPage rows matching f.
+func (s *Store) readPage(ctx context.Context, seq int64, f checkpoint.Filter, page []checkpoint.RowState) ([]checkpoint.RowState, error) {
 	q, args := s.rowFilter(seq, f)
-	rows, err := s.pool.Query(ctx, q, args...)
+	rows, err := s.pool.Query(ctx, q+` LIMIT `+strconv.Itoa(rowsPage), args...)
 	if err != nil {
-		return s.fail(ctx, "rows", err)
+		return nil, s.fail(ctx, "rows", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -155,21 +243,16 @@ func (s *Store) Rows(ctx context.Context, runID string, f checkpoint.Filter, fn 
 		var attempts int32
 		if err := rows.Scan(&r.Pos, &r.Key, &r.InFlight, &outcome, &r.ClerkID, &r.ErrorCode, &r.Field, &r.Message,
 			&attempts, &r.Retryable, &r.RequestHash, &r.UpdatedAt); err != nil {
-			return s.fail(ctx, "rows", err)
+			return nil, s.fail(ctx, "rows", err)
 		}
 		r.Outcome, r.Attempts, r.UpdatedAt = checkpoint.Outcome(outcome), int(attempts), r.UpdatedAt.UTC()
-		if err := fn(r); err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+		page = append(page, r)
 	}
-	return s.fail(ctx, "rows", rows.Err())
+	return page, s.fail(ctx, "rows", rows.Err())
 }
 
-// Progress counts the run's rows from one snapshot: an indexed GROUP BY for
-// the counts and two O(log n) look-ups for MaxSettledPos.
+// Progress counts the run's rows from one snapshot: the counts every write
+// keeps, and two O(log n) look-ups for MaxSettledPos; it reads no ledger row.
 func (s *Store) Progress(ctx context.Context, runID string) (checkpoint.Progress, error) {
 	seq, err := s.runSeq(ctx, runID)
 	if err != nil {

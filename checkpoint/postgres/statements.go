@@ -6,7 +6,7 @@ import "strings"
 type statements struct {
 	runByID, insertRun, reopenRun, setMeta, meta, runs, finish, interrupt                     string
 	lockRow, setContiguous, nextPositions, settle, markInFlight, progressHead, progressCounts string
-	holderRow, seqByID                                                                        string
+	holderRow, seqByID, oldCounts, addCounts                                                  string
 }
 
 const runColumns = `seq, id, kind, source_fingerprint, mapping_fingerprint, status, started_at, updated_at`
@@ -46,7 +46,10 @@ func newStatements(schema string) statements {
 		progressHead: r(`SELECT contiguous_to,
 			coalesce((SELECT pos FROM §ledger_rows WHERE run = $1 AND in_flight ORDER BY pos LIMIT 1), 0)
 			FROM §runs WHERE seq = $1`),
-		progressCounts: r(`SELECT outcome, count(*) FROM §ledger_rows WHERE run = $1 GROUP BY outcome`),
+		progressCounts: r(`SELECT outcome, n FROM §run_counts WHERE run = $1 AND n <> 0`),
+		oldCounts:      r(`SELECT outcome, count(*) FROM §ledger_rows WHERE run = $1 AND pos = ANY($2::bigint[]) GROUP BY outcome`),
+		addCounts: r(`INSERT INTO §run_counts (run, outcome, n) SELECT $1, u.outcome, u.n FROM unnest($2::text[], $3::bigint[]) AS u (outcome, n)
+			ON CONFLICT (run, outcome) DO UPDATE SET n = §run_counts.n + excluded.n`),
 	}
 }
 

@@ -3,16 +3,27 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"strings"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/internal/ledger"
 )
 
-// upsertRow replaces the whole state of one (run, pos).
-const upsertRow = `INSERT OR REPLACE INTO ledger_rows
+// upsertRows replaces the whole state of n positions of a run.
+func upsertRows(n int) string {
+	const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	return `INSERT OR REPLACE INTO ledger_rows
 	(run, pos, key, in_flight, outcome, clerk_id, error_code, field, message, attempts, retryable, request_hash, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES ` + row + strings.Repeat(", "+row, n-1)
+}
+
+// chunk is how many rows one INSERT writes; 13 parameters a row stay far
+// below SQLite's limit of 32766.
+const chunk = 128
+
+// upsertChunk is upsertRows(chunk), built once.
+var upsertChunk = upsertRows(chunk)
 
 // MarkInFlight records rows of a run this Store holds as in flight, in one
 // transaction; durable when it returns. A mark replaces whatever the
@@ -27,13 +38,14 @@ func (s *Store) MarkInFlight(ctx context.Context, runID string, rows []checkpoin
 		return err
 	}
 	now := nowNanos()
-	return s.write(ctx, "mark in flight", seq, rows[0].Pos, func(stmt *sql.Stmt) error {
-		for _, r := range rows {
-			if _, err := stmt.ExecContext(ctx, seq, r.Pos, r.Key, 1, "", "", "", "", "", 0, 0, r.RequestHash, now); err != nil {
-				return err
-			}
-		}
-		return nil
+	pos := make([]int64, len(rows))
+	for i, r := range rows {
+		pos[i] = r.Pos
+	}
+	added := map[string]int64{"": int64(len(rows))}
+	return s.write(ctx, "mark in flight", seq, pos, added, func(i int, args []any) []any {
+		r := rows[i]
+		return append(args, seq, r.Pos, r.Key, 1, "", "", "", "", "", 0, 0, r.RequestHash, now)
 	})
 }
 
@@ -50,33 +62,37 @@ func (s *Store) Settle(ctx context.Context, runID string, settlements []checkpoi
 		return err
 	}
 	now := nowNanos()
-	return s.write(ctx, "settle", seq, settlements[0].Pos, func(stmt *sql.Stmt) error {
-		for _, x := range settlements {
-			if _, err := stmt.ExecContext(ctx, seq, x.Pos, x.Key, 0, string(x.Outcome), x.ClerkID, x.ErrorCode,
-				x.Field, x.Message, x.Attempts, boolInt(x.Retryable), x.RequestHash, now); err != nil {
-				return err
-			}
-		}
-		return nil
+	pos := make([]int64, len(settlements))
+	added := map[string]int64{}
+	for i, x := range settlements {
+		pos[i] = x.Pos
+		added[string(x.Outcome)]++
+	}
+	return s.write(ctx, "settle", seq, pos, added, func(i int, args []any) []any {
+		x := settlements[i]
+		return append(args, seq, x.Pos, x.Key, 0, string(x.Outcome), x.ClerkID, x.ErrorCode,
+			x.Field, x.Message, x.Attempts, boolInt(x.Retryable), x.RequestHash, now)
 	})
 }
 
-// write runs one batch in a transaction through the prepared upsert, then
-// moves the run's gap-free prefix on when the batch may have extended it.
-func (s *Store) write(ctx context.Context, op string, seq, minPos int64, batch func(*sql.Stmt) error) error {
+// write upserts the rows at positions pos (ascending), whose parameters
+// args appends, in one transaction, chunk rows per statement; it moves the
+// run's counts by what the rows held before and added (outcome -> rows, ”
+// for in flight), and the run's gap-free prefix when the batch may have
+// extended it.
+func (s *Store) write(ctx context.Context, op string, seq int64, pos []int64, added map[string]int64, args func(i int, dst []any) []any) error {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return s.fail(ctx, op, err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, upsertRow)
-	if err != nil {
+	if err := count(ctx, tx, seq, pos, added); err != nil {
 		return s.fail(ctx, op, err)
 	}
-	defer stmt.Close()
-	if err := batch(stmt); err != nil {
+	if err := upsert(ctx, tx, len(pos), args); err != nil {
 		return s.fail(ctx, op, err)
 	}
+	minPos := pos[0]
 	var contiguous int64
 	if err := tx.QueryRowContext(ctx, `SELECT contiguous_to FROM runs WHERE seq = ?`, seq).Scan(&contiguous); err != nil {
 		return s.fail(ctx, op, err)
@@ -91,6 +107,78 @@ func (s *Store) write(ctx context.Context, op string, seq, minPos int64, batch f
 		return s.fail(ctx, op, err)
 	}
 	return s.fail(ctx, op, tx.Commit())
+}
+
+// count moves the run's counts: minus what positions pos held, plus added.
+func count(ctx context.Context, tx *sql.Tx, seq int64, pos []int64, added map[string]int64) error {
+	list, err := json.Marshal(pos)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT outcome, count(*) FROM ledger_rows
+		WHERE run = ? AND pos IN (SELECT value FROM json_each(?)) GROUP BY outcome`, seq, string(list))
+	if err != nil {
+		return err
+	}
+	delta := make(map[string]int64, len(added)+2)
+	for o, n := range added {
+		delta[o] += n
+	}
+	for rows.Next() {
+		var o string
+		var n int64
+		if err := rows.Scan(&o, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		delta[o] -= n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for o, n := range delta {
+		if n == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO run_counts (run, outcome, n) VALUES (?, ?, ?)
+			ON CONFLICT (run, outcome) DO UPDATE SET n = n + excluded.n`, seq, o, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// upsert writes n rows through at most two prepared statements.
+func upsert(ctx context.Context, tx *sql.Tx, n int, args func(i int, dst []any) []any) error {
+	var full *sql.Stmt
+	buf := make([]any, 0, 13*min(n, chunk))
+	i := 0
+	for ; n-i >= chunk; i += chunk {
+		if full == nil {
+			var err error
+			if full, err = tx.PrepareContext(ctx, upsertChunk); err != nil {
+				return err
+			}
+			defer full.Close()
+		}
+		buf = buf[:0]
+		for j := i; j < i+chunk; j++ {
+			buf = args(j, buf)
+		}
+		if _, err := full.ExecContext(ctx, buf...); err != nil {
+			return err
+		}
+	}
+	if i == n {
+		return nil
+	}
+	buf = buf[:0]
+	for j := i; j < n; j++ {
+		buf = args(j, buf)
+	}
+	_, err := tx.ExecContext(ctx, upsertRows(n-i), buf...)
+	return err
 }
 
 // advance walks the positions after c, a page at a time, while they follow
@@ -150,18 +238,45 @@ func rowQuery(seq int64, f checkpoint.Filter) (string, []any) {
 	return b.String(), args
 }
 
+// rowsPage is how many rows Rows reads per query.
+const rowsPage = 1000
+
 // Rows calls fn for each row of the run matching f, ordered by position,
-// streaming from a read snapshot taken when it starts. fn may call the
-// Store's other methods, but not Close.
+// streaming a page of rows at a time, each page a short read, so that a
+// Rows walking a run for hours never pins the WAL: a row written meanwhile
+// shows its newest state when its page is read. fn may call the Store's
+// other methods.
 func (s *Store) Rows(ctx context.Context, runID string, f checkpoint.Filter, fn func(checkpoint.RowState) error) error {
 	seq, err := s.runSeq(ctx, runID)
 	if err != nil {
 		return err
 	}
+	page := make([]checkpoint.RowState, 0, rowsPage)
+	for {
+		if page, err = s.readPage(ctx, seq, f, page[:0]); err != nil {
+			return err
+		}
+		for _, r := range page {
+			if err := fn(r); err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if len(page) < rowsPage {
+			return nil
+		}
+		f.FromPos = page[len(page)-1].Pos + 1
+	}
+}
+
+// readPage appends to page the first rowsPage rows matching f.
+func (s *Store) readPage(ctx context.Context, seq int64, f checkpoint.Filter, page []checkpoint.RowState) ([]checkpoint.RowState, error) {
 	q, args := rowQuery(seq, f)
-	rows, err := s.reader.QueryContext(ctx, q, args...)
+	rows, err := s.reader.QueryContext(ctx, q+` LIMIT ?`, append(args, rowsPage)...)
 	if err != nil {
-		return s.fail(ctx, "rows", err)
+		return nil, s.fail(ctx, "rows", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -171,22 +286,17 @@ func (s *Store) Rows(ctx context.Context, runID string, f checkpoint.Filter, fn 
 		var updated int64
 		if err := rows.Scan(&r.Pos, &r.Key, &inFlight, &outcome, &r.ClerkID, &r.ErrorCode, &r.Field, &r.Message,
 			&r.Attempts, &retryable, &r.RequestHash, &updated); err != nil {
-			return s.fail(ctx, "rows", err)
+			return nil, s.fail(ctx, "rows", err)
 		}
 		r.InFlight, r.Retryable = inFlight == 1, retryable == 1
 		r.Outcome, r.UpdatedAt = checkpoint.Outcome(outcome), fromNanos(updated)
-		if err := fn(r); err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+		page = append(page, r)
 	}
-	return s.fail(ctx, "rows", rows.Err())
+	return page, s.fail(ctx, "rows", rows.Err())
 }
 
-// Progress counts the run's rows: one indexed GROUP BY for the counts and
-// two O(log n) look-ups for MaxSettledPos.
+// Progress counts the run's rows: the counts every write keeps, and two
+// O(log n) look-ups for MaxSettledPos; it reads no ledger row.
 func (s *Store) Progress(ctx context.Context, runID string) (checkpoint.Progress, error) {
 	seq, err := s.runSeq(ctx, runID)
 	if err != nil {
@@ -205,7 +315,7 @@ func (s *Store) Progress(ctx context.Context, runID string) (checkpoint.Progress
 		return checkpoint.Progress{}, s.fail(ctx, "progress", err)
 	}
 	p.MaxSettledPos = ledger.MaxSettled(contiguous, firstInFlight.Int64)
-	rows, err := tx.QueryContext(ctx, `SELECT outcome, count(*) FROM ledger_rows WHERE run = ? GROUP BY outcome`, seq)
+	rows, err := tx.QueryContext(ctx, `SELECT outcome, n FROM run_counts WHERE run = ? AND n <> 0`, seq)
 	if err != nil {
 		return checkpoint.Progress{}, s.fail(ctx, "progress", err)
 	}

@@ -120,7 +120,13 @@ var migrations = []string{
 		PRIMARY KEY (run, pos)
 	) WITHOUT ROWID;
 	CREATE INDEX ledger_rows_in_flight ON ledger_rows (run, pos) WHERE in_flight = 1;
-	CREATE INDEX ledger_rows_outcome ON ledger_rows (run, outcome, pos);`,
+	CREATE INDEX ledger_rows_outcome ON ledger_rows (run, outcome, pos);
+	CREATE TABLE run_counts ( -- kept by every write, so that Progress reads no row
+		run     INTEGER NOT NULL REFERENCES runs(seq),
+		outcome TEXT NOT NULL, -- '' counts the rows in flight
+		n       INTEGER NOT NULL,
+		PRIMARY KEY (run, outcome)
+	) WITHOUT ROWID;`,
 }
 
 // SchemaVersion is the user_version a ledger file has once opened.

@@ -51,6 +51,7 @@ func Run(t *testing.T, open Opener) {
 		{"RefusesBadBatch", testRefusesBadBatch},
 		{"Filters", testFilters},
 		{"Ordering", testOrdering},
+		{"RowsAcrossPages", testRowsAcrossPages},
 		{"ProgressAndMaxSettledPos", testProgress},
 		{"Meta", testMeta},
 		{"FinishRun", testFinishRun},
@@ -122,6 +123,23 @@ func collect(t *testing.T, s checkpoint.Store, runID string, f checkpoint.Filter
 		t.Fatalf("Rows(%+v): %v", f, err)
 	}
 	return out
+}
+
+// checkCounts asserts that Progress counts what Rows yields.
+func checkCounts(t *testing.T, s checkpoint.Store, runID string) {
+	t.Helper()
+	want := checkpoint.Progress{ByOutcome: map[checkpoint.Outcome]int64{}}
+	for _, r := range collect(t, s, runID, checkpoint.Filter{}) {
+		if r.InFlight {
+			want.InFlight++
+		} else {
+			want.ByOutcome[r.Outcome]++
+		}
+	}
+	got := progress(t, s, runID)
+	if got.InFlight != want.InFlight || !reflect.DeepEqual(got.ByOutcome, want.ByOutcome) {
+		t.Errorf("Progress counts %d in flight, %v; Rows holds %d in flight, %v", got.InFlight, got.ByOutcome, want.InFlight, want.ByOutcome)
+	}
 }
 
 func positions(rows []checkpoint.RowState) []int64 {
@@ -365,6 +383,7 @@ func testSettleReplaces(t *testing.T, open Opener) {
 	if p := progress(t, s, "r1"); p.InFlight != 0 || p.Settled() != 2 || p.MaxSettledPos != 2 {
 		t.Errorf("Progress = %+v, want 2 settled", p)
 	}
+	checkCounts(t, s, "r1")
 }
 
 func testRefusesBadBatch(t *testing.T, open Opener) {
@@ -464,6 +483,60 @@ func testOrdering(t *testing.T, open Opener) {
 	if got := positions(collect(t, s, "r1", checkpoint.Filter{})); !reflect.DeepEqual(got, span(1, 300)) {
 		t.Errorf("Rows yielded %v, want 1..300 in order", got)
 	}
+	checkCounts(t, s, "r1")
+}
+
+func testRowsAcrossPages(t *testing.T, open Opener) {
+	s := open(t)
+	defer s.Close()
+	ctx := context.Background()
+	begin(t, s, spec("r1"))
+	const total = 2500
+	all := span(1, total)
+	rand.New(rand.NewSource(3)).Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	outcomes := []checkpoint.Outcome{checkpoint.Created, checkpoint.Exists, checkpoint.Failed, checkpoint.Invalid}
+	var ss []checkpoint.Settlement
+	for _, p := range all {
+		ss = append(ss, checkpoint.Settlement{Pos: p, Outcome: outcomes[p%4], Retryable: p%8 == 2})
+	}
+	for i := 0; i < len(ss); i += 700 {
+		if err := s.Settle(ctx, "r1", ss[i:min(i+700, len(ss))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var thirds, failed, retryable []int64
+	for p := int64(1); p <= total; p++ {
+		if p%3 == 0 {
+			thirds = append(thirds, p)
+		} else if p%4 == 2 {
+			failed = append(failed, p)
+			if p%8 == 2 {
+				retryable = append(retryable, p)
+			}
+		}
+	}
+	mark(t, s, "r1", thirds...)
+	yes := true
+	tests := []struct {
+		name string
+		f    checkpoint.Filter
+		want []int64
+	}{
+		{"all", checkpoint.Filter{}, span(1, total)},
+		{"from pos", checkpoint.Filter{FromPos: 1001}, span(1001, total)},
+		{"in flight", checkpoint.Filter{InFlight: true}, thirds},
+		{"failed", checkpoint.Filter{Outcomes: []checkpoint.Outcome{checkpoint.Failed}}, failed},
+		{"retryable", checkpoint.Filter{Retryable: &yes}, retryable},
+	}
+	for _, tc := range tests {
+		if got := positions(collect(t, s, "r1", tc.f)); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: Rows yielded %d rows, want %d in order", tc.name, len(got), len(tc.want))
+		}
+	}
+	checkCounts(t, s, "r1")
+	if p := progress(t, s, "r1"); p.MaxSettledPos != 2 {
+		t.Errorf("MaxSettledPos = %d, want 2 (row 3 is in flight)", p.MaxSettledPos)
+	}
 }
 
 // step is one write of a Progress scenario.
@@ -511,6 +584,7 @@ func testProgress(t *testing.T, open Opener) {
 					}
 				}
 			}
+			checkCounts(t, s, id)
 			p := progress(t, s, id)
 			if p.MaxSettledPos != tc.wantMax || p.InFlight != tc.wantInFlight || p.Settled() != tc.wantSettled ||
 				p.ByOutcome[checkpoint.Created] != tc.wantSettled {
@@ -640,6 +714,7 @@ func testConcurrentWrites(t *testing.T, open Opener) {
 	if got := positions(collect(t, s, "r1", checkpoint.Filter{})); !reflect.DeepEqual(got, span(1, total)) {
 		t.Errorf("Rows yielded %d rows, want 1..%d in order", len(got), total)
 	}
+	checkCounts(t, s, "r1")
 }
 
 func testSecondStoreLocked(t *testing.T, open Opener) {
