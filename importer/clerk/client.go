@@ -271,7 +271,7 @@ func (c *Client) do(ctx context.Context, cl call) error {
 	if err != nil {
 		return c.transportError(ctx, cl.method, fullPath, err)
 	}
-	respBody, readErr := readBody(resp.Body)
+	respBody, readErr := readBody(resp.Body, resp.ContentLength)
 	if readErr != nil && readErr != errBodyTooLarge {
 		readErr = c.transportError(ctx, cl.method, fullPath, readErr)
 	}
@@ -302,11 +302,17 @@ func (c *Client) do(ctx context.Context, cl call) error {
 
 var errBodyTooLarge = fmt.Errorf("response body exceeds %d bytes", MaxResponseBody)
 
-// readBody reads at most MaxResponseBody bytes, then drains a little more
-// and closes the body so that the connection can be reused.
-func readBody(rc io.ReadCloser) ([]byte, error) {
+// readBody reads at most MaxResponseBody bytes (into a buffer sized by
+// contentLength when it is known), then drains a little more and closes the
+// body so that the connection can be reused.
+func readBody(rc io.ReadCloser, contentLength int64) ([]byte, error) {
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, MaxResponseBody+1))
+	var buf bytes.Buffer
+	if contentLength > 0 && contentLength <= MaxResponseBody {
+		buf.Grow(int(contentLength) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(rc, MaxResponseBody+1))
+	b := buf.Bytes()
 	if err != nil {
 		return b, err
 	}

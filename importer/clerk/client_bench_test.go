@@ -1,6 +1,7 @@
 package clerk_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -88,4 +89,31 @@ func BenchmarkClientGetUserCanned(b *testing.B) {
 		_, err := c.GetUser(ctx, "user_1")
 		return err
 	})
+}
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// BenchmarkClientGetUserNoNetwork measures the client's own cost (request
+// building, headers, timeout context, bounded read, decoding a User) with a
+// transport that answers in memory.
+func BenchmarkClientGetUserNoNetwork(b *testing.B) {
+	body := []byte(userJSON("user_1"))
+	c, err := clerk.New(clerk.Config{BaseURL: "http://127.0.0.1:1/v1", SecretKey: testKey,
+		HTTPClient: &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+				Body: io.NopCloser(bytes.NewReader(body)), Request: r}, nil
+		})}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.GetUser(ctx, "user_1"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
