@@ -183,16 +183,31 @@ func (p Progress) Settled() int64 {
 }
 
 // Store is a run ledger. It is safe for concurrent use.
+//
+// Writes (MarkInFlight, Settle, SetMeta, FinishRun) need the run held by
+// this Store through BeginRun, else ErrNotHeld; reads (Rows, Progress, Runs)
+// work on any run. Every method returns ErrClosed after Close and ctx's
+// error once ctx is done.
 type Store interface {
 	// BeginRun creates the run, or reopens it when the ID exists, and holds
-	// it until FinishRun or Close.
+	// it until FinishRun or Close. A reopen sets it running again and merges
+	// spec.Meta into its metadata. Another live holder of the run gets a
+	// *RunLockedError (ErrRunLocked); BeginRun of a run this Store already
+	// holds reopens it.
 	BeginRun(ctx context.Context, spec RunSpec) (Run, error)
-	// MarkInFlight records rows as in flight; durable when it returns.
+	// MarkInFlight records rows as in flight, replacing any earlier state of
+	// the same position (a failed row retried loses its old outcome); durable
+	// when it returns. One batch is one transaction; within it the last row
+	// of a position wins; a bad row (Pos < 1) refuses the whole batch.
 	MarkInFlight(ctx context.Context, runID string, rows []Row) error
 	// Settle records how rows ended, replacing any earlier state of the same
-	// position; durable when it returns.
+	// position; durable when it returns. One batch is one transaction; an
+	// empty Outcome or Pos < 1 refuses the whole batch, naming the row.
 	Settle(ctx context.Context, runID string, s []Settlement) error
-	// Rows calls fn for each row matching f, ordered by Pos, streaming.
+	// Rows calls fn for each row matching f, ordered by Pos, streaming. The
+	// stores read a page of rows at a time, so a row written while Rows runs
+	// shows its state when its page is read; fn may call the Store's other
+	// methods, except Close. An error from fn stops Rows and is returned.
 	Rows(ctx context.Context, runID string, f Filter, fn func(RowState) error) error
 	// Progress counts the run's rows.
 	Progress(ctx context.Context, runID string) (Progress, error)
@@ -202,6 +217,7 @@ type Store interface {
 	FinishRun(ctx context.Context, runID string, status RunStatus) error
 	// Runs lists the runs in the ledger, newest first.
 	Runs(ctx context.Context) ([]Run, error)
-	// Close lets go of every held run and closes the store.
+	// Close marks every run it still holds (and that is still running) as
+	// Interrupted, lets go of them and closes the store.
 	Close() error
 }
