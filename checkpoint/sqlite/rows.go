@@ -115,8 +115,10 @@ func count(ctx context.Context, tx *sql.Tx, seq int64, pos []int64, added map[st
 	if err != nil {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT outcome, count(*) FROM ledger_rows
-		WHERE run = ? AND pos IN (SELECT value FROM json_each(?)) GROUP BY outcome`, seq, string(list))
+	// CROSS JOIN keeps json_each outside: one primary-key look-up per
+	// position, never a scan of the run.
+	rows, err := tx.QueryContext(ctx, `SELECT r.outcome, count(*) FROM json_each(?1) AS j CROSS JOIN ledger_rows AS r
+		WHERE r.run = ?2 AND r.pos = j.value GROUP BY r.outcome`, string(list), seq)
 	if err != nil {
 		return err
 	}
