@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"bytes"
 	"encoding/json"
 )
 
@@ -27,29 +28,48 @@ type jsonShape struct {
 const maxShapeKey = 1 << 10
 
 func (s *jsonShape) Write(p []byte) (int, error) {
-	for _, b := range p {
+	for i := 0; i < len(p); {
 		if s.inString {
-			s.stringByte(b)
+			i += s.stringBytes(p[i:])
 			continue
 		}
-		s.structureByte(b)
+		s.structureByte(p[i])
+		i++
 	}
 	return len(p), nil
 }
 
-func (s *jsonShape) stringByte(b byte) {
-	switch {
-	case s.escape:
+// stringBytes consumes string content up to and including the next
+// unescaped quote, jumping to quotes and backslashes with IndexByte (most of
+// a JSON file's bytes are inside strings). It returns the bytes consumed.
+func (s *jsonShape) stringBytes(p []byte) int {
+	if s.escape {
 		s.escape = false
-	case b == '\\':
-		s.escape = true
-	case b == '"':
-		s.inString = false
-		s.capturing = false
-		return
+		s.capture(p[:1])
+		return 1
 	}
+	end := bytes.IndexByte(p, '"')
+	limit := end
+	if limit < 0 {
+		limit = len(p)
+	}
+	if bs := bytes.IndexByte(p[:limit], '\\'); bs >= 0 {
+		s.capture(p[:bs+1])
+		s.escape = true
+		return bs + 1
+	}
+	if end < 0 {
+		s.capture(p)
+		return len(p)
+	}
+	s.capture(p[:end])
+	s.inString, s.capturing = false, false
+	return end + 1
+}
+
+func (s *jsonShape) capture(b []byte) {
 	if s.capturing && len(s.key) < maxShapeKey {
-		s.key = append(s.key, b)
+		s.key = append(s.key, b[:min(len(b), maxShapeKey-len(s.key))]...)
 	}
 }
 
