@@ -1,0 +1,68 @@
+package checkpoint
+
+import "context"
+
+// ClerkIndex is the on-disk copy of one Clerk instance's users that the
+// nightly sync diffs the source against, and the fingerprints of the secrets
+// the sync sent (Clerk never returns them). It lives in the ledger next to
+// the runs, in tables of its own, so that a sync's memory does not grow with
+// the number of users.
+//
+// Everything is kept per scope (the Clerk instance, e.g. the sync's target
+// id), so one ledger can serve several instances. The index holds what
+// Clerk's API returns of a user (names, identifiers, metadata, flags) and no
+// secret; a fingerprint is a keyed hash of a secret, never the secret.
+//
+// Both stores (sqlite.Store, postgres.Store) implement it; storetest.RunIndex
+// is the suite an implementation must pass.
+type ClerkIndex interface {
+	// ResetIndex forgets the scope's users (not its fingerprints), before a
+	// new full scan of Clerk.
+	ResetIndex(ctx context.Context, scope string) error
+	// PutUsers inserts or replaces users by ClerkID, with their email
+	// addresses, in one transaction; a user put again loses its Seen mark.
+	PutUsers(ctx context.Context, scope string, users []IndexedUser) error
+	// UsersByExternalID returns the users holding these external ids, by
+	// external id; ids with no user are absent from the map.
+	UsersByExternalID(ctx context.Context, scope string, externalIDs []string) (map[string]IndexedUser, error)
+	// UsersByEmail returns the users holding these email addresses
+	// (compared lower-cased), by lower-cased address.
+	UsersByEmail(ctx context.Context, scope string, emails []string) (map[string]IndexedUser, error)
+	// MarkSeen records that the source still has these external ids.
+	MarkSeen(ctx context.Context, scope string, externalIDs []string) error
+	// CountUnseen counts the users that have an external id the source did
+	// not have (not marked seen since they were put).
+	CountUnseen(ctx context.Context, scope string) (int64, error)
+	// Unseen calls fn for each such user, ordered by ClerkID, streaming.
+	Unseen(ctx context.Context, scope string, fn func(IndexedUser) error) error
+	// Fingerprints returns the recorded fingerprints of these external ids:
+	// external id → group → fingerprint. Ids with none are absent.
+	Fingerprints(ctx context.Context, scope string, externalIDs []string) (map[string]map[string]string, error)
+	// PutFingerprints records fingerprints, replacing those of the same
+	// external id and group, in one transaction.
+	PutFingerprints(ctx context.Context, scope string, fps []Fingerprint) error
+}
+
+// IndexedUser is one Clerk user as the index keeps it.
+type IndexedUser struct {
+	ClerkID    string
+	ExternalID string // "" when the user has none
+	// Emails are the user's email addresses, lower-cased, for UsersByEmail.
+	Emails []string
+	// UpdatedAt is Clerk's updated_at (Unix ms), to tell a stale plan.
+	UpdatedAt int64
+	// State is the user's comparable fields, encoded by the sync (JSON);
+	// the index does not read it. It never holds a secret.
+	State []byte
+	// Seen is set by MarkSeen.
+	Seen bool
+}
+
+// Fingerprint is a keyed hash of one group of secret fields of one user
+// (group "password", "totp" or "backup_codes"), as last sent to or
+// recorded for Clerk.
+type Fingerprint struct {
+	ExternalID string
+	Group      string
+	Value      string
+}

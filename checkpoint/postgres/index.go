@@ -1,0 +1,312 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+)
+
+var _ checkpoint.ClerkIndex = (*Store)(nil)
+
+// indexTables are the ClerkIndex's tables ("§" is the quoted schema and a
+// dot). They are created on first use, apart from the run ledger's numbered
+// migrations, so that the two evolve independently.
+const indexTables = `
+CREATE TABLE IF NOT EXISTS §clerk_index (
+	scope       text NOT NULL,
+	clerk_id    text NOT NULL,
+	external_id text,             -- NULL when the user has none
+	updated_at  bigint NOT NULL,  -- Clerk's, Unix ms
+	state       bytea NOT NULL,
+	seen        boolean NOT NULL,
+	PRIMARY KEY (scope, clerk_id)
+);
+CREATE INDEX IF NOT EXISTS clerk_index_external_id ON §clerk_index (scope, external_id);
+CREATE INDEX IF NOT EXISTS clerk_index_unseen ON §clerk_index (scope, clerk_id) WHERE NOT seen AND external_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS §clerk_index_emails (
+	scope    text NOT NULL,
+	email    text NOT NULL,
+	clerk_id text NOT NULL,
+	PRIMARY KEY (scope, email)
+);
+CREATE INDEX IF NOT EXISTS clerk_index_emails_user ON §clerk_index_emails (scope, clerk_id);
+CREATE TABLE IF NOT EXISTS §clerk_fingerprints (
+	scope       text NOT NULL,
+	external_id text NOT NULL,
+	grp         text NOT NULL,
+	value       text NOT NULL,
+	PRIMARY KEY (scope, external_id, grp)
+);`
+
+// indexReady records the Stores whose index tables exist.
+var indexReady sync.Map // *Store -> struct{}
+
+// indexPage is the page size of Unseen.
+const indexPage = 500
+
+// q fills the schema into an index statement.
+func (s *Store) q(sql string) string { return strings.ReplaceAll(sql, "§", s.quoted()+".") }
+
+// ensureIndex creates the index tables once per Store, one process at a
+// time.
+func (s *Store) ensureIndex(ctx context.Context) error {
+	if err := s.usable(ctx); err != nil {
+		return err
+	}
+	if _, ok := indexReady.Load(s); ok {
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey(s.schema, "\x00index")); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, s.q(indexTables))
+		return err
+	})
+	if err != nil {
+		return s.fail(ctx, "index: create tables", err)
+	}
+	indexReady.Store(s, struct{}{})
+	return nil
+}
+
+// ResetIndex forgets the scope's users and their addresses.
+func (s *Store) ResetIndex(ctx context.Context, scope string) error {
+	if err := s.ensureIndex(ctx); err != nil {
+		return err
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, s.q(`DELETE FROM §clerk_index WHERE scope = $1`), scope); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, s.q(`DELETE FROM §clerk_index_emails WHERE scope = $1`), scope)
+		return err
+	})
+	return s.fail(ctx, "index: reset", err)
+}
+
+// PutUsers inserts or replaces users, unseen, with their addresses, in one
+// round trip.
+func (s *Store) PutUsers(ctx context.Context, scope string, users []checkpoint.IndexedUser) error {
+	if err := s.ensureIndex(ctx); err != nil {
+		return err
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	ids := make([]string, len(users))
+	exts := make([]*string, len(users))
+	updated := make([]int64, len(users))
+	states := make([][]byte, len(users))
+	var emailUsers, emails []string
+	owner := map[string]int{} // address -> its index in emails: one statement cannot touch a row twice
+	for i, u := range users {
+		ids[i] = clean(u.ClerkID)
+		if u.ExternalID != "" {
+			e := clean(u.ExternalID)
+			exts[i] = &e
+		}
+		updated[i] = u.UpdatedAt
+		states[i] = u.State
+		for _, e := range u.Emails {
+			e = clean(strings.ToLower(e))
+			if j, dup := owner[e]; dup {
+				emailUsers[j] = ids[i]
+				continue
+			}
+			owner[e] = len(emails)
+			emailUsers = append(emailUsers, ids[i])
+			emails = append(emails, e)
+		}
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(s.q(`INSERT INTO §clerk_index (scope, clerk_id, external_id, updated_at, state, seen)
+			SELECT $1, * , false FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bytea[])
+			ON CONFLICT (scope, clerk_id) DO UPDATE SET external_id = excluded.external_id,
+				updated_at = excluded.updated_at, state = excluded.state, seen = false`),
+			scope, ids, exts, updated, states)
+		b.Queue(s.q(`DELETE FROM §clerk_index_emails WHERE scope = $1 AND clerk_id = ANY($2)`), scope, ids)
+		b.Queue(s.q(`INSERT INTO §clerk_index_emails (scope, email, clerk_id)
+			SELECT $1, * FROM unnest($2::text[], $3::text[])
+			ON CONFLICT (scope, email) DO UPDATE SET clerk_id = excluded.clerk_id`), scope, emails, emailUsers)
+		return tx.SendBatch(ctx, b).Close()
+	})
+	return s.fail(ctx, "index: put users", err)
+}
+
+// UsersByExternalID looks users up by external id.
+func (s *Store) UsersByExternalID(ctx context.Context, scope string, externalIDs []string) (map[string]checkpoint.IndexedUser, error) {
+	return s.lookupUsers(ctx, "index: users by external id", s.q(`SELECT external_id, clerk_id, coalesce(external_id, ''), updated_at, state, seen
+		FROM §clerk_index WHERE scope = $1 AND external_id = ANY($2)`), scope, cleanAll(externalIDs))
+}
+
+// UsersByEmail looks users up by any of their email addresses.
+func (s *Store) UsersByEmail(ctx context.Context, scope string, emails []string) (map[string]checkpoint.IndexedUser, error) {
+	lower := make([]string, len(emails))
+	for i, e := range emails {
+		lower[i] = clean(strings.ToLower(e))
+	}
+	return s.lookupUsers(ctx, "index: users by email", s.q(`SELECT e.email, u.clerk_id, coalesce(u.external_id, ''), u.updated_at, u.state, u.seen
+		FROM §clerk_index_emails e JOIN §clerk_index u ON u.scope = e.scope AND u.clerk_id = e.clerk_id
+		WHERE e.scope = $1 AND e.email = ANY($2)`), scope, lower)
+}
+
+func (s *Store) lookupUsers(ctx context.Context, op, query, scope string, keys []string) (map[string]checkpoint.IndexedUser, error) {
+	if err := s.ensureIndex(ctx); err != nil {
+		return nil, err
+	}
+	out := map[string]checkpoint.IndexedUser{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, query, scope, keys)
+	if err != nil {
+		return nil, s.fail(ctx, op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var u checkpoint.IndexedUser
+		if err := rows.Scan(&key, &u.ClerkID, &u.ExternalID, &u.UpdatedAt, &u.State, &u.Seen); err != nil {
+			return nil, s.fail(ctx, op, err)
+		}
+		out[key] = u
+	}
+	return out, s.fail(ctx, op, rows.Err())
+}
+
+// MarkSeen marks the users holding these external ids seen.
+func (s *Store) MarkSeen(ctx context.Context, scope string, externalIDs []string) error {
+	if err := s.ensureIndex(ctx); err != nil {
+		return err
+	}
+	if len(externalIDs) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, s.q(`UPDATE §clerk_index SET seen = true WHERE scope = $1 AND external_id = ANY($2) AND NOT seen`),
+		scope, cleanAll(externalIDs))
+	return s.fail(ctx, "index: mark seen", err)
+}
+
+// CountUnseen counts the users with an external id not marked seen.
+func (s *Store) CountUnseen(ctx context.Context, scope string) (int64, error) {
+	if err := s.ensureIndex(ctx); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := s.pool.QueryRow(ctx, s.q(`SELECT count(*) FROM §clerk_index WHERE scope = $1 AND NOT seen AND external_id IS NOT NULL`),
+		scope).Scan(&n)
+	return n, s.fail(ctx, "index: count unseen", err)
+}
+
+// Unseen streams the users with an external id not marked seen, by
+// ClerkID, a page at a time.
+func (s *Store) Unseen(ctx context.Context, scope string, fn func(checkpoint.IndexedUser) error) error {
+	if err := s.ensureIndex(ctx); err != nil {
+		return err
+	}
+	after := ""
+	for {
+		page, err := s.unseenPage(ctx, scope, after)
+		if err != nil {
+			return err
+		}
+		for _, u := range page {
+			if err := fn(u); err != nil {
+				return err
+			}
+		}
+		if len(page) < indexPage {
+			return nil
+		}
+		after = page[len(page)-1].ClerkID
+	}
+}
+
+func (s *Store) unseenPage(ctx context.Context, scope, after string) ([]checkpoint.IndexedUser, error) {
+	rows, err := s.pool.Query(ctx, s.q(`SELECT clerk_id, coalesce(external_id, ''), updated_at, state, seen FROM §clerk_index
+		WHERE scope = $1 AND NOT seen AND external_id IS NOT NULL AND clerk_id > $2 ORDER BY clerk_id LIMIT $3`),
+		scope, after, indexPage)
+	if err != nil {
+		return nil, s.fail(ctx, "index: unseen", err)
+	}
+	defer rows.Close()
+	var page []checkpoint.IndexedUser
+	for rows.Next() {
+		var u checkpoint.IndexedUser
+		if err := rows.Scan(&u.ClerkID, &u.ExternalID, &u.UpdatedAt, &u.State, &u.Seen); err != nil {
+			return nil, s.fail(ctx, "index: unseen", err)
+		}
+		page = append(page, u)
+	}
+	return page, s.fail(ctx, "index: unseen", rows.Err())
+}
+
+// Fingerprints returns the recorded fingerprints of these external ids.
+func (s *Store) Fingerprints(ctx context.Context, scope string, externalIDs []string) (map[string]map[string]string, error) {
+	if err := s.ensureIndex(ctx); err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]string{}
+	if len(externalIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, s.q(`SELECT external_id, grp, value FROM §clerk_fingerprints WHERE scope = $1 AND external_id = ANY($2)`),
+		scope, cleanAll(externalIDs))
+	if err != nil {
+		return nil, s.fail(ctx, "index: fingerprints", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ext, grp, v string
+		if err := rows.Scan(&ext, &grp, &v); err != nil {
+			return nil, s.fail(ctx, "index: fingerprints", err)
+		}
+		if out[ext] == nil {
+			out[ext] = map[string]string{}
+		}
+		out[ext][grp] = v
+	}
+	return out, s.fail(ctx, "index: fingerprints", rows.Err())
+}
+
+// PutFingerprints records fingerprints in one statement.
+func (s *Store) PutFingerprints(ctx context.Context, scope string, fps []checkpoint.Fingerprint) error {
+	if err := s.ensureIndex(ctx); err != nil {
+		return err
+	}
+	if len(fps) == 0 {
+		return nil
+	}
+	// One statement cannot touch the same row twice: the last one wins.
+	last := map[[2]string]int{}
+	for i, f := range fps {
+		last[[2]string{f.ExternalID, f.Group}] = i
+	}
+	var exts, grps, vals []string
+	for i, f := range fps {
+		if last[[2]string{f.ExternalID, f.Group}] != i {
+			continue
+		}
+		exts = append(exts, clean(f.ExternalID))
+		grps = append(grps, clean(f.Group))
+		vals = append(vals, clean(f.Value))
+	}
+	_, err := s.pool.Exec(ctx, s.q(`INSERT INTO §clerk_fingerprints (scope, external_id, grp, value)
+		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[])
+		ON CONFLICT (scope, external_id, grp) DO UPDATE SET value = excluded.value`), scope, exts, grps, vals)
+	return s.fail(ctx, "index: put fingerprints", err)
+}
+
+func cleanAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = clean(s)
+	}
+	return out
+}

@@ -1,0 +1,345 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+)
+
+var _ checkpoint.ClerkIndex = (*Store)(nil)
+
+// indexTables are the ClerkIndex's tables. They are created on first use,
+// apart from the run ledger's numbered migrations, so that the two evolve
+// independently.
+const indexTables = `
+CREATE TABLE IF NOT EXISTS clerk_index (
+	scope       TEXT NOT NULL,
+	clerk_id    TEXT NOT NULL,
+	external_id TEXT,            -- NULL when the user has none
+	updated_at  INTEGER NOT NULL, -- Clerk's, Unix ms
+	state       BLOB NOT NULL,
+	seen        INTEGER NOT NULL,
+	PRIMARY KEY (scope, clerk_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS clerk_index_external_id ON clerk_index (scope, external_id);
+CREATE INDEX IF NOT EXISTS clerk_index_unseen ON clerk_index (scope, clerk_id) WHERE seen = 0 AND external_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS clerk_index_emails (
+	scope    TEXT NOT NULL,
+	email    TEXT NOT NULL,
+	clerk_id TEXT NOT NULL,
+	PRIMARY KEY (scope, email)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS clerk_index_emails_user ON clerk_index_emails (scope, clerk_id);
+CREATE TABLE IF NOT EXISTS clerk_fingerprints (
+	scope       TEXT NOT NULL,
+	external_id TEXT NOT NULL,
+	grp         TEXT NOT NULL,
+	value       TEXT NOT NULL,
+	PRIMARY KEY (scope, external_id, grp)
+) WITHOUT ROWID;`
+
+// indexReady records the Stores whose index tables exist.
+var indexReady sync.Map // *Store -> struct{}
+
+// indexChunk bounds the values bound in one IN (...) list.
+const indexChunk = 500
+
+// ensureIndex creates the index tables once per Store.
+func (s *Store) ensureIndex(ctx context.Context) error {
+	if err := s.usable(ctx); err != nil {
+		return err
+	}
+	if _, ok := indexReady.Load(s); ok {
+		return nil
+	}
+	if _, err := s.writer.ExecContext(ctx, indexTables); err != nil {
+		return wrap("index: create tables", err)
+	}
+	indexReady.Store(s, struct{}{})
+	return nil
+}
+
+// ResetIndex forgets the scope's users and their addresses.
+func (s *Store) ResetIndex(ctx context.Context, scope string) error {
+	if err := s.ensureIndex(ctx); err != nil {
+		return err
+	}
+	return s.inTx(ctx, "index: reset", func(tx *sql.Tx) error {
+		for _, q := range []string{`DELETE FROM clerk_index WHERE scope = ?`, `DELETE FROM clerk_index_emails WHERE scope = ?`} {
+			if _, err := tx.ExecContext(ctx, q, scope); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// PutUsers inserts or replaces users, unseen, with their addresses.
+func (s *Store) PutUsers(ctx context.Context, scope string, users []checkpoint.IndexedUser) error {
+	if err := s.ensureIndex(ctx); err != nil {
+		return err
+	}
+	return s.inTx(ctx, "index: put users", func(tx *sql.Tx) error {
+		putUser, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO clerk_index
+			(scope, clerk_id, external_id, updated_at, state, seen) VALUES (?, ?, ?, ?, ?, 0)`)
+		if err != nil {
+			return err
+		}
+		defer putUser.Close()
+		dropEmails, err := tx.PrepareContext(ctx, `DELETE FROM clerk_index_emails WHERE scope = ? AND clerk_id = ?`)
+		if err != nil {
+			return err
+		}
+		defer dropEmails.Close()
+		putEmail, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO clerk_index_emails (scope, email, clerk_id) VALUES (?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer putEmail.Close()
+		for _, u := range users {
+			var ext any
+			if u.ExternalID != "" {
+				ext = u.ExternalID
+			}
+			if _, err := putUser.ExecContext(ctx, scope, u.ClerkID, ext, u.UpdatedAt, u.State); err != nil {
+				return err
+			}
+			if _, err := dropEmails.ExecContext(ctx, scope, u.ClerkID); err != nil {
+				return err
+			}
+			for _, e := range u.Emails {
+				if _, err := putEmail.ExecContext(ctx, scope, strings.ToLower(e), u.ClerkID); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// UsersByExternalID looks users up by external id.
+func (s *Store) UsersByExternalID(ctx context.Context, scope string, externalIDs []string) (map[string]checkpoint.IndexedUser, error) {
+	out := map[string]checkpoint.IndexedUser{}
+	err := s.lookup(ctx, "index: users by external id", externalIDs, func(n int) string {
+		return `SELECT external_id, clerk_id, coalesce(external_id, ''), updated_at, state, seen FROM clerk_index
+			WHERE scope = ? AND external_id IN (` + placeholders(n) + `)`
+	}, scope, func(k string, u checkpoint.IndexedUser) { out[k] = u })
+	return out, err
+}
+
+// UsersByEmail looks users up by any of their email addresses.
+func (s *Store) UsersByEmail(ctx context.Context, scope string, emails []string) (map[string]checkpoint.IndexedUser, error) {
+	lower := make([]string, len(emails))
+	for i, e := range emails {
+		lower[i] = strings.ToLower(e)
+	}
+	out := map[string]checkpoint.IndexedUser{}
+	err := s.lookup(ctx, "index: users by email", lower, func(n int) string {
+		return `SELECT e.email, u.clerk_id, coalesce(u.external_id, ''), u.updated_at, u.state, u.seen
+			FROM clerk_index_emails e JOIN clerk_index u ON u.scope = e.scope AND u.clerk_id = e.clerk_id
+			WHERE e.scope = ? AND e.email IN (` + placeholders(n) + `)`
+	}, scope, func(k string, u checkpoint.IndexedUser) { out[k] = u })
+	return out, err
+}
+
+// lookup runs query over keys in chunks; each row is (key, user columns).
+func (s *Store) lookup(ctx context.Context, op string, keys []string, query func(n int) string, scope string,
+	emit func(string, checkpoint.IndexedUser)) error {
+	if err := s.ensureIndex(ctx); err != nil {
+		return err
+	}
+	for start := 0; start < len(keys); start += indexChunk {
+		chunk := keys[start:min(len(keys), start+indexChunk)]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, scope)
+		for _, k := range chunk {
+			args = append(args, k)
+		}
+		rows, err := s.reader.QueryContext(ctx, query(len(chunk)), args...)
+		if err != nil {
+			return wrap(op, err)
+		}
+		for rows.Next() {
+			var key string
+			u, err := scanIndexed(rows, &key)
+			if err != nil {
+				rows.Close()
+				return wrap(op, err)
+			}
+			emit(key, u)
+		}
+		if err := rows.Close(); err != nil {
+			return wrap(op, err)
+		}
+		if err := rows.Err(); err != nil {
+			return wrap(op, err)
+		}
+	}
+	return nil
+}
+
+// scanIndexed reads (extra..., clerk_id, external_id, updated_at, state, seen).
+func scanIndexed(rows *sql.Rows, extra ...any) (checkpoint.IndexedUser, error) {
+	var u checkpoint.IndexedUser
+	var seen int
+	dst := append(extra, &u.ClerkID, &u.ExternalID, &u.UpdatedAt, &u.State, &seen)
+	if err := rows.Scan(dst...); err != nil {
+		return u, err
+	}
+	u.Seen = seen != 0
+	return u, nil
+}
+
+// MarkSeen marks the users holding these external ids seen.
+func (s *Store) MarkSeen(ctx context.Context, scope string, externalIDs []string) error {
+	if err := s.ensureIndex(ctx); err != nil {
+		return err
+	}
+	return s.inTx(ctx, "index: mark seen", func(tx *sql.Tx) error {
+		for start := 0; start < len(externalIDs); start += indexChunk {
+			chunk := externalIDs[start:min(len(externalIDs), start+indexChunk)]
+			args := make([]any, 0, len(chunk)+1)
+			args = append(args, scope)
+			for _, k := range chunk {
+				args = append(args, k)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE clerk_index SET seen = 1 WHERE scope = ? AND external_id IN (`+
+				placeholders(len(chunk))+`)`, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CountUnseen counts the users with an external id not marked seen.
+func (s *Store) CountUnseen(ctx context.Context, scope string) (int64, error) {
+	if err := s.ensureIndex(ctx); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := s.reader.QueryRowContext(ctx,
+		`SELECT count(*) FROM clerk_index WHERE scope = ? AND seen = 0 AND external_id IS NOT NULL`, scope).Scan(&n)
+	return n, wrap("index: count unseen", err)
+}
+
+// Unseen streams the users with an external id not marked seen, by
+// ClerkID, a page at a time.
+func (s *Store) Unseen(ctx context.Context, scope string, fn func(checkpoint.IndexedUser) error) error {
+	if err := s.ensureIndex(ctx); err != nil {
+		return err
+	}
+	after := ""
+	for {
+		page, err := s.unseenPage(ctx, scope, after)
+		if err != nil {
+			return err
+		}
+		for _, u := range page {
+			if err := fn(u); err != nil {
+				return err
+			}
+		}
+		if len(page) < indexChunk {
+			return nil
+		}
+		after = page[len(page)-1].ClerkID
+	}
+}
+
+func (s *Store) unseenPage(ctx context.Context, scope, after string) ([]checkpoint.IndexedUser, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT clerk_id, coalesce(external_id, ''), updated_at, state, seen FROM clerk_index
+		WHERE scope = ? AND seen = 0 AND external_id IS NOT NULL AND clerk_id > ? ORDER BY clerk_id LIMIT ?`,
+		scope, after, indexChunk)
+	if err != nil {
+		return nil, wrap("index: unseen", err)
+	}
+	defer rows.Close()
+	var page []checkpoint.IndexedUser
+	for rows.Next() {
+		u, err := scanIndexed(rows)
+		if err != nil {
+			return nil, wrap("index: unseen", err)
+		}
+		page = append(page, u)
+	}
+	return page, wrap("index: unseen", rows.Err())
+}
+
+// Fingerprints returns the recorded fingerprints of these external ids.
+func (s *Store) Fingerprints(ctx context.Context, scope string, externalIDs []string) (map[string]map[string]string, error) {
+	if err := s.ensureIndex(ctx); err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]string{}
+	for start := 0; start < len(externalIDs); start += indexChunk {
+		chunk := externalIDs[start:min(len(externalIDs), start+indexChunk)]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, scope)
+		for _, k := range chunk {
+			args = append(args, k)
+		}
+		rows, err := s.reader.QueryContext(ctx, `SELECT external_id, grp, value FROM clerk_fingerprints
+			WHERE scope = ? AND external_id IN (`+placeholders(len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, wrap("index: fingerprints", err)
+		}
+		for rows.Next() {
+			var ext, grp, v string
+			if err := rows.Scan(&ext, &grp, &v); err != nil {
+				rows.Close()
+				return nil, wrap("index: fingerprints", err)
+			}
+			if out[ext] == nil {
+				out[ext] = map[string]string{}
+			}
+			out[ext][grp] = v
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, wrap("index: fingerprints", err)
+		}
+	}
+	return out, nil
+}
+
+// PutFingerprints records fingerprints in one transaction.
+func (s *Store) PutFingerprints(ctx context.Context, scope string, fps []checkpoint.Fingerprint) error {
+	if err := s.ensureIndex(ctx); err != nil {
+		return err
+	}
+	return s.inTx(ctx, "index: put fingerprints", func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO clerk_fingerprints (scope, external_id, grp, value) VALUES (?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, f := range fps {
+			if _, err := st.ExecContext(ctx, scope, f.ExternalID, f.Group, f.Value); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// inTx runs fn in one write transaction.
+func (s *Store) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap(op, err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return wrap(op, err)
+	}
+	return wrap(op, tx.Commit())
+}
+
+// placeholders is "?, ?, ..." n times.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
