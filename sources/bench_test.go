@@ -180,7 +180,7 @@ func BenchmarkFingerprint(b *testing.B) {
 			}
 			gib := float64(st.Size()) * float64(b.N) / (1 << 30)
 			b.ReportMetric(b.Elapsed().Seconds()/gib, "s/GiB")
-			b.ReportMetric((cpuTime() - cpuBefore).Seconds()/gib, "cpu-s/GiB")
+			b.ReportMetric((cpuTime()-cpuBefore).Seconds()/gib, "cpu-s/GiB")
 		})
 	}
 }

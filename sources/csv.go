@@ -205,12 +205,12 @@ func (c *CSV) Next(ctx context.Context) (Record, error) {
 	}
 	c.index++
 	pos := Position{Index: c.index, Offset: start}
-	var parseErr *csv.ParseError
-	if errors.As(err, &parseErr) {
-		pos.Line = int64(parseErr.StartLine)
-		return Record{Pos: pos, Err: &RecordError{Pos: pos, Err: c.describeParseError(parseErr)}}, nil
-	}
-	if err != nil {
+	if err != nil { // errors.As only here: its target escapes, an allocation per row otherwise
+		var parseErr *csv.ParseError
+		if errors.As(err, &parseErr) {
+			pos.Line = int64(parseErr.StartLine)
+			return Record{Pos: pos, Err: &RecordError{Pos: pos, Err: c.describeParseError(parseErr)}}, nil
+		}
 		return Record{}, fmt.Errorf("csv %s: reading record %d after byte %d: %w", c.cfg.Path, c.index, start, err)
 	}
 	line, _ := c.reader.FieldPos(0)
