@@ -100,3 +100,38 @@ func TestSampleSharedEmail(t *testing.T) {
 		t.Errorf("emails %v", emails)
 	}
 }
+
+// TestMapConcurrent: one Mapping serves many workers and gives each the
+// same answers as one worker does; each request owns its maps and slices,
+// so changing one races with nothing (run with -race).
+func TestMapConcurrent(t *testing.T) {
+	m := loadSample(t)
+	recs := sampleRecords(t, m)
+	want := make([]string, len(recs))
+	for i, r := range recs {
+		p, errs := m.Map(r)
+		want[i] = requestJSON(t, p) + joinErrs(errs)
+	}
+	done := make(chan string, 4)
+	for w := 0; w < 4; w++ {
+		go func() {
+			for i, r := range recs {
+				p, errs := m.Map(r)
+				if got := requestJSON(t, p) + joinErrs(errs); got != want[i] {
+					done <- "row " + r.Key + " differs under concurrency"
+					return
+				}
+				if p != nil {
+					p.PrivateMetadata["touched"] = true
+					p.EmailAddresses[0] = "changed@example.com"
+				}
+			}
+			done <- ""
+		}()
+	}
+	for w := 0; w < 4; w++ {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
+		}
+	}
+}
