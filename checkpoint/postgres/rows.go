@@ -232,7 +232,19 @@ func (s *Store) Rows(ctx context.Context, runID string, f checkpoint.Filter, fn 
 // readPage appends to page the first rowsPage rows matching f.
 func (s *Store) readPage(ctx context.Context, seq int64, f checkpoint.Filter, page []checkpoint.RowState) ([]checkpoint.RowState, error) {
 	q, args := s.rowFilter(seq, f)
-	rows, err := s.pool.Query(ctx, q+` LIMIT `+strconv.Itoa(rowsPage), args...)
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, s.fail(ctx, "rows", err)
+	}
+	defer tx.Rollback(context.Background())
+	// Rows wants the first rows fast, in pos order: the primary key's order.
+	// Without fresh statistics (a ledger written faster than autovacuum
+	// analyses it) the planner may bitmap-scan the rest of the run and sort
+	// it instead; with sorting disabled it walks the index.
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_sort = off`); err != nil {
+		return nil, s.fail(ctx, "rows", err)
+	}
+	rows, err := tx.Query(ctx, q+` LIMIT `+strconv.Itoa(rowsPage), args...)
 	if err != nil {
 		return nil, s.fail(ctx, "rows", err)
 	}
