@@ -45,6 +45,8 @@ func BenchmarkImport(b *testing.B) {
 	}{
 		{"budget=1000/s,latency=0", Rate{1000, time.Second}, 0},
 		{"budget=1000/s,latency=20ms", Rate{1000, time.Second}, 20 * time.Millisecond},
+		// Above what two shared cores can serve: shows the pipeline's own ceiling.
+		{"budget=10000/s,latency=0", Rate{10000, time.Second}, 0},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			emu := startEmulator(b, emulator.Config{RequestsPerWindow: 1 << 30, Window: time.Second,
