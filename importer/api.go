@@ -242,6 +242,8 @@ func (a *retryingAPI) retry(ctx context.Context, fn func() error, before func(er
 	}
 }
 
+// CreateUser creates a user; a create that may have been applied is looked
+// up by external_id before it is sent again.
 func (a *retryingAPI) CreateUser(ctx context.Context, p *clerk.CreateUserParams) (*clerk.User, error) {
 	ext, _ := p.ExternalID.Get()
 	var u *clerk.User
@@ -284,6 +286,7 @@ func (a *retryingAPI) CreateUser(ctx context.Context, p *clerk.CreateUserParams)
 	return u, nil
 }
 
+// ListUsers lists users, retried on retryable failures.
 func (a *retryingAPI) ListUsers(ctx context.Context, p clerk.ListUsersParams) (us []clerk.User, err error) {
 	err = a.retry(ctx, func() error {
 		us, err = a.next.ListUsers(ctx, p)
@@ -292,6 +295,8 @@ func (a *retryingAPI) ListUsers(ctx context.Context, p clerk.ListUsersParams) (u
 	return us, err
 }
 
+// DeleteUser deletes a user, retried on retryable failures (a user gone
+// by the retry answers 404, which the caller treats as deleted).
 func (a *retryingAPI) DeleteUser(ctx context.Context, id string) error {
 	return a.retry(ctx, func() error { return a.next.DeleteUser(ctx, id) }, nil)
 }

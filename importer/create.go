@@ -18,11 +18,13 @@ type FatalError struct {
 	Err   error
 }
 
+// Error says what stopped the run and how to resume it.
 func (e *FatalError) Error() string {
 	return fmt.Sprintf("importer: stopped: Clerk refused the run (%v); nothing more can succeed until this is fixed; "+
 		"then re-run the same command to resume run %s", e.Err, e.RunID)
 }
 
+// Unwrap returns Clerk's error.
 func (e *FatalError) Unwrap() error { return e.Err }
 
 // errRowAbandoned means a row's work stopped before it had an outcome (the

@@ -42,6 +42,7 @@ func (r Rate) PerSecond() float64 {
 // IsZero reports an unset Rate.
 func (r Rate) IsZero() bool { return r.Requests == 0 && r.Window == 0 }
 
+// String writes the rate as "100/10s".
 func (r Rate) String() string { return fmt.Sprintf("%d/%s", r.Requests, r.Window) }
 
 func (r Rate) validate() error {
