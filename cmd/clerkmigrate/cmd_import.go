@@ -168,18 +168,22 @@ func printSummary(c *cli.Context, s importer.Summary, files reports.Files) {
 	fmt.Fprintf(w, "reports: %s\n", filepath.Dir(files.Summary))
 }
 
-// openSourceAndMapping opens --source with --mapping, or the embedded sample
-// (copied into OUT so that the same command resumes the same run).
+// openSourceAndMapping opens --source with --mapping, or the embedded sample.
+// The sample is copied to a temporary directory removed by the returned
+// cleanup, so that no copy of its digests stays on disk; its content, not its
+// path, identifies the run, so the same command resumes the same run.
 func openSourceAndMapping(c *cli.Context) (sources.Source, *mapping.Mapping, error) {
 	srcPath, mapPath := c.String("source"), c.String("mapping")
 	if srcPath == "" {
 		if mapPath != "" {
 			return nil, nil, usageErrorf("--mapping given without --source")
 		}
-		var err error
-		if srcPath, mapPath, err = extractSample(c.String("out")); err != nil {
+		dir, err := extractSample()
+		if err != nil {
 			return nil, nil, withCode(ExitUsage, err)
 		}
+		defer os.RemoveAll(dir) // the open source keeps its file open
+		srcPath, mapPath = filepath.Join(dir, samples.DefaultSource), filepath.Join(dir, samples.DefaultMapping)
 	}
 	if mapPath == "" {
 		return nil, nil, usageErrorf("--mapping is required with --source (see samples/ for examples)")
@@ -215,20 +219,22 @@ func openSourceAndMapping(c *cli.Context) (sources.Source, *mapping.Mapping, err
 	return src, m, nil
 }
 
-// extractSample writes the embedded sample files into OUT/sample/.
-func extractSample(out string) (src, mapFile string, err error) {
-	dir := filepath.Join(out, "sample")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", "", err
+// extractSample writes the embedded sample files into a new temporary
+// directory, readable by this user only.
+func extractSample() (string, error) {
+	dir, err := os.MkdirTemp("", "clerkmigrate-sample-")
+	if err != nil {
+		return "", err
 	}
 	for _, name := range []string{samples.DefaultSource, samples.DefaultMapping} {
 		b, err := samples.FS.ReadFile(name)
-		if err != nil {
-			return "", "", err
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, name), b, 0o600)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
-			return "", "", err
+		if err != nil {
+			os.RemoveAll(dir)
+			return "", err
 		}
 	}
-	return filepath.Join(dir, samples.DefaultSource), filepath.Join(dir, samples.DefaultMapping), nil
+	return dir, nil
 }
