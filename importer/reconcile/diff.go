@@ -1,0 +1,303 @@
+package reconcile
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strings"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+)
+
+// MetadataMode says how changed metadata is written.
+type MetadataMode string
+
+// The metadata modes.
+const (
+	// Merge deep-merges the source's metadata into Clerk's (PATCH
+	// /metadata): keys that Clerk-side code added are kept, and a key the
+	// source dropped is kept too.
+	Merge MetadataMode = "merge"
+	// Replace makes each metadata field equal to the source's (PUT
+	// /metadata): keys the source does not have are removed.
+	Replace MetadataMode = "replace"
+)
+
+// Secret field groups, whose fingerprints the ledger keeps.
+const (
+	GroupPassword    = "password"
+	GroupTOTP        = "totp"
+	GroupBackupCodes = "backup_codes"
+)
+
+// addIdent is an email address or phone number to add to a user.
+type addIdent struct {
+	Value   string
+	Primary bool
+}
+
+// change is what one user needs: nothing, a create, or some writes.
+type change struct {
+	create    bool
+	fields    []string // the names of what changed, for the plan and the ledger
+	addEmails []addIdent
+	addPhones []addIdent
+	update    *clerk.UpdateUserParams
+	metadata  *clerk.MetadataParams
+	ban       *bool // true: ban, false: unban
+	lock      *bool
+	// fps are the fingerprints to record once the writes succeed (those of
+	// secrets sent, and baselines recorded without sending).
+	fps []checkpoint.Fingerprint
+}
+
+// writes counts the API calls the change makes.
+func (c *change) writes() int {
+	if c.create {
+		return 1
+	}
+	n := len(c.addEmails) + len(c.addPhones)
+	for _, b := range []bool{c.update != nil, c.metadata != nil, c.ban != nil, c.lock != nil} {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// differ computes changes under one set of options.
+type differ struct {
+	managed func(prop string) bool
+	mode    MetadataMode
+	fpKey   []byte
+	keyID   string
+}
+
+func newDiffer(managed []string, mode MetadataMode, fpKey []byte) *differ {
+	d := &differ{mode: mode, fpKey: fpKey}
+	if managed != nil {
+		set := map[string]bool{}
+		for _, p := range managed {
+			set[p] = true
+		}
+		d.managed = func(p string) bool { return set[p] }
+	} else {
+		d.managed = func(string) bool { return false }
+	}
+	mac := hmac.New(sha256.New, fpKey)
+	mac.Write([]byte("clerkmigrate fingerprint key id"))
+	d.keyID = hex.EncodeToString(mac.Sum(nil))[:8]
+	return d
+}
+
+// fingerprint is the keyed hash of one secret group's value: "<key id>:"
+// and 32 hex digits, or "<key id>:-" when the source has no such secret.
+// It is an HMAC under a key derived from the instance's secret key, so the
+// ledger alone does not let anyone test a guess at a password.
+func (d *differ) fingerprint(group string, parts ...string) string {
+	empty := true
+	for _, p := range parts {
+		if p != "" {
+			empty = false
+		}
+	}
+	if empty {
+		return d.keyID + ":-"
+	}
+	mac := hmac.New(sha256.New, d.fpKey)
+	mac.Write([]byte(group))
+	for _, p := range parts {
+		mac.Write([]byte{0})
+		mac.Write([]byte(p))
+	}
+	return d.keyID + ":" + hex.EncodeToString(mac.Sum(nil))[:32]
+}
+
+// secretPrints are the fingerprints of a request's secret groups.
+func (d *differ) secretPrints(p *clerk.CreateUserParams) map[string]string {
+	pw, _ := p.Password.Get()
+	digest, _ := p.PasswordDigest.Get()
+	totp, _ := p.TOTPSecret.Get()
+	return map[string]string{
+		GroupPassword:    d.fingerprint(GroupPassword, pw, digest, p.PasswordHasher),
+		GroupTOTP:        d.fingerprint(GroupTOTP, totp),
+		GroupBackupCodes: d.fingerprint(GroupBackupCodes, strings.Join(p.BackupCodes, "\x00")),
+	}
+}
+
+// forCreate is the change of a user Clerk does not have.
+func (d *differ) forCreate(ext string, p *clerk.CreateUserParams) change {
+	c := change{create: true, fields: []string{"user"}}
+	for g, v := range d.secretPrints(p) {
+		c.fps = append(c.fps, checkpoint.Fingerprint{ExternalID: ext, Group: g, Value: v})
+	}
+	return c
+}
+
+// diff compares what the source wants with what Clerk has. recorded are the
+// fingerprints the ledger holds for the user (nil for none).
+func (d *differ) diff(ext string, want *clerk.CreateUserParams, have userState, recorded map[string]string) change {
+	var c change
+	up := &clerk.UpdateUserParams{}
+	touched := false
+	text := func(prop string, w clerk.Field[string], h *string, set func(clerk.Field[string])) {
+		v, ok := w.Get()
+		cur := ""
+		if h != nil {
+			cur = *h
+		}
+		switch {
+		case ok && v != cur:
+			set(clerk.Value(v))
+		case !ok && cur != "" && d.managed(prop):
+			set(clerk.Null[string]())
+		default:
+			return
+		}
+		c.fields = append(c.fields, prop)
+		touched = true
+	}
+	text("first_name", want.FirstName, have.FirstName, func(f clerk.Field[string]) { up.FirstName = f })
+	text("last_name", want.LastName, have.LastName, func(f clerk.Field[string]) { up.LastName = f })
+	text("username", want.Username, have.Username, func(f clerk.Field[string]) { up.Username = f })
+	text("locale", want.Locale, have.Locale, func(f clerk.Field[string]) { up.Locale = f })
+
+	var primary string
+	c.addEmails, primary = identDiff(want.EmailAddresses, have.Emails, have.PrimaryEmail, strings.EqualFold)
+	if len(c.addEmails) > 0 {
+		c.fields = append(c.fields, "email_address")
+	}
+	if primary != "" {
+		up.PrimaryEmailAddressID = clerk.Value(primary)
+		c.fields = append(c.fields, "primary_email_address_id")
+		touched = true
+	}
+	c.addPhones, primary = identDiff(want.PhoneNumbers, have.Phones, have.PrimaryPhone, func(a, b string) bool { return a == b })
+	if len(c.addPhones) > 0 {
+		c.fields = append(c.fields, "phone_number")
+	}
+	if primary != "" {
+		up.PrimaryPhoneNumberID = clerk.Value(primary)
+		c.fields = append(c.fields, "primary_phone_number_id")
+		touched = true
+	}
+
+	if d.secrets(ext, want, recorded, up, &c) {
+		touched = true
+	}
+	if touched {
+		c.update = up
+	}
+	c.metadata = d.metadataDiff(want, have, &c)
+	if b, ok := want.Banned.Get(); ok && b != have.Banned {
+		c.ban = &b
+		c.fields = append(c.fields, "banned")
+	}
+	if l, ok := want.Locked.Get(); ok && l != have.Locked {
+		c.lock = &l
+		c.fields = append(c.fields, "locked")
+	}
+	slices.Sort(c.fields)
+	return c
+}
+
+// identDiff lists the identifiers to add and, when the wanted primary one
+// is already the user's but not primary, its id. The first wanted value is
+// the primary one; identifiers Clerk has and the source does not are left.
+func identDiff(want []string, have []ident, havePrimary string, eq func(a, b string) bool) (add []addIdent, switchTo string) {
+	for i, w := range want {
+		found := ""
+		for _, h := range have {
+			if eq(h.Value, w) {
+				found = h.ID
+				break
+			}
+		}
+		switch {
+		case found == "":
+			add = append(add, addIdent{Value: w, Primary: i == 0 && len(have) > 0})
+		case i == 0 && found != havePrimary:
+			switchTo = found
+		}
+	}
+	return add, switchTo
+}
+
+// secrets decides, per secret group, whether to send it (the source changed
+// it since the fingerprint was recorded) or only to record a fingerprint
+// (none was recorded: the import just set it; see the package doc).
+func (d *differ) secrets(ext string, want *clerk.CreateUserParams, recorded map[string]string, up *clerk.UpdateUserParams, c *change) bool {
+	sent := false
+	for g, now := range d.secretPrints(want) {
+		old, ok := recorded[g]
+		if ok && old == now {
+			continue
+		}
+		c.fps = append(c.fps, checkpoint.Fingerprint{ExternalID: ext, Group: g, Value: now})
+		if !ok || !strings.HasPrefix(old, d.keyID+":") || strings.HasSuffix(now, ":-") {
+			// Baseline (no fingerprint under this key), or the source
+			// dropped the secret, which the API cannot take back: record.
+			continue
+		}
+		sent = true
+		c.fields = append(c.fields, g)
+		switch g {
+		case GroupPassword:
+			if pw, ok := want.Password.Get(); ok {
+				up.Password = clerk.Value(pw)
+				if skip, ok := want.SkipPasswordChecks.Get(); ok {
+					up.SkipPasswordChecks = clerk.Value(skip)
+				}
+			} else {
+				up.PasswordDigest, _ = want.PasswordDigest.Get()
+				up.PasswordHasher = want.PasswordHasher
+			}
+		case GroupTOTP:
+			up.TOTPSecret = want.TOTPSecret
+		case GroupBackupCodes:
+			up.BackupCodes = want.BackupCodes
+		}
+	}
+	return sent
+}
+
+// metadataDiff returns the metadata write the user needs, or nil.
+func (d *differ) metadataDiff(want *clerk.CreateUserParams, have userState, c *change) *clerk.MetadataParams {
+	var mp clerk.MetadataParams
+	some := false
+	for _, f := range []struct {
+		prop string
+		want map[string]any
+		have []byte
+		dst  *map[string]any
+	}{
+		{"public_metadata", want.PublicMetadata, have.Public, &mp.PublicMetadata},
+		{"private_metadata", want.PrivateMetadata, have.Private, &mp.PrivateMetadata},
+		{"unsafe_metadata", want.UnsafeMetadata, have.Unsafe, &mp.UnsafeMetadata},
+	} {
+		if f.want == nil && !d.managed(f.prop) {
+			continue
+		}
+		w := f.want
+		if w == nil {
+			w = map[string]any{}
+		}
+		var changed bool
+		if d.mode == Replace {
+			changed = string(canonical(w)) != string(canonicalRaw(f.have))
+		} else {
+			changed = !contains(decodeObject(f.have), w)
+		}
+		if changed {
+			*f.dst = w
+			c.fields = append(c.fields, f.prop)
+			some = true
+		}
+	}
+	if !some {
+		return nil
+	}
+	return &mp
+}

@@ -1,0 +1,146 @@
+package reconcile
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// PlanVersion is the version of the plan file format.
+const PlanVersion = 1
+
+// Plan actions.
+const (
+	ActionCreate = "create"
+	ActionUpdate = "update"
+	ActionBan    = "ban"
+	ActionDelete = "delete"
+	ActionOrphan = "orphan" // reported only
+)
+
+// Plan is what a sync would do, as --plan writes it: the names of the
+// fields that change, never their values, so it holds no secret.
+type Plan struct {
+	Version            int          `json:"version"`
+	RunID              string       `json:"run_id"`
+	CreatedAt          time.Time    `json:"created_at"`
+	Target             string       `json:"target"`
+	SourceFingerprint  string       `json:"source_fingerprint"`
+	MappingFingerprint string       `json:"mapping_fingerprint"`
+	MetadataMode       MetadataMode `json:"metadata_mode"`
+	Entries            []PlanEntry  `json:"entries"`
+	Counts             PlanCounts   `json:"counts"`
+}
+
+// PlanEntry is one user's planned change.
+type PlanEntry struct {
+	Action string `json:"action"`
+	// Key is the legacy user id (Clerk's external_id).
+	Key     string `json:"key"`
+	ClerkID string `json:"clerk_id,omitempty"`
+	// UpdatedAt is Clerk's updated_at when the plan was made: apply refuses
+	// the plan when it differs.
+	UpdatedAt int64    `json:"updated_at,omitempty"`
+	Fields    []string `json:"fields,omitempty"`
+}
+
+// PlanCounts sums a plan up.
+type PlanCounts struct {
+	Create, Update, Ban, Delete, Orphan, Unchanged, Invalid int64
+}
+
+// ErrStalePlan: Clerk or the source changed since the plan was made.
+var ErrStalePlan = errors.New("reconcile: the plan is stale")
+
+// ReadPlan reads a plan file.
+func ReadPlan(path string) (*Plan, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var p Plan
+	dec := json.NewDecoder(bufio.NewReader(f))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("reconcile: reading plan %s: %w", path, err)
+	}
+	if p.Version != PlanVersion {
+		return nil, fmt.Errorf("reconcile: plan %s has version %d; this build reads version %d", path, p.Version, PlanVersion)
+	}
+	return &p, nil
+}
+
+// planWriter writes a plan as it is made, one entry a line, so that its
+// memory does not grow with the plan.
+type planWriter struct {
+	w      *bufio.Writer
+	n      int
+	counts PlanCounts
+	err    error
+}
+
+func newPlanWriter(w io.Writer, head Plan) *planWriter {
+	pw := &planWriter{w: bufio.NewWriter(w)}
+	head.Entries = nil
+	b, err := json.MarshalIndent(head, "", " ")
+	if err != nil {
+		pw.err = err
+		return pw
+	}
+	// Reopen the object after the header's fields to stream the entries.
+	s := strings.TrimSuffix(strings.TrimSpace(string(b)), "}")
+	s = s[:strings.LastIndex(s, `"entries"`)]
+	pw.w.WriteString(s + "\"entries\": [\n")
+	return pw
+}
+
+func (pw *planWriter) add(e PlanEntry) {
+	if pw.err != nil {
+		return
+	}
+	switch e.Action {
+	case ActionCreate:
+		pw.counts.Create++
+	case ActionUpdate:
+		pw.counts.Update++
+	case ActionBan:
+		pw.counts.Ban++
+	case ActionDelete:
+		pw.counts.Delete++
+	case ActionOrphan:
+		pw.counts.Orphan++
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		pw.err = err
+		return
+	}
+	if pw.n > 0 {
+		pw.w.WriteString(",\n")
+	}
+	pw.n++
+	pw.w.WriteString("  ")
+	pw.w.Write(b)
+}
+
+func (pw *planWriter) close() error {
+	if pw.err != nil {
+		return pw.err
+	}
+	c, err := json.Marshal(pw.counts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(pw.w, "\n ],\n \"counts\": %s\n}\n", c)
+	return pw.w.Flush()
+}
+
+// sameFields reports whether two sorted field lists are equal.
+func sameFields(a, b []string) bool { return slices.Equal(a, b) }

@@ -1,0 +1,874 @@
+package reconcile
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/importer"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/sources"
+)
+
+// Kinds of the runs a sync records in the ledger.
+const (
+	KindSync  = "sync"
+	KindPlan  = "sync-plan"
+	KindApply = "sync-apply"
+)
+
+// Meta keys a sync records with its run.
+const (
+	MetaHighWater  = "since_high_water" // RFC 3339: offer it as --since to the next run
+	MetaTarget     = "target"
+	MetaOrphanStep = "orphan_step"
+)
+
+// OrphanAction is what a sync does to orphans: users in Clerk with an
+// external_id the source no longer has.
+type OrphanAction string
+
+// The orphan actions.
+const (
+	ReportOrphans OrphanAction = "report"
+	BanOrphans    OrphanAction = "ban"
+	DeleteOrphans OrphanAction = "delete"
+)
+
+// PageSize is the page size of the full scan of Clerk's users.
+const PageSize = 500
+
+// Config says what to sync, where, and how.
+type Config struct {
+	// Source yields the legacy users; Run does not close it.
+	Source sources.Source
+	// Mapper turns a record into a CreateUser request (*mapping.Mapping).
+	Mapper importer.Mapper
+	// MappingFingerprint identifies the mapping, for the ledger and plans.
+	MappingFingerprint string
+	// Store is the run ledger; Index keeps the copy of Clerk's users and
+	// the fingerprints (the same sqlite or postgres Store).
+	Store checkpoint.Store
+	Index checkpoint.ClerkIndex
+	// API is Clerk (a *clerk.Client).
+	API API
+	// Target names the Clerk instance (the index's scope); never the key.
+	Target string
+	// RunID names the run; empty means "sync-<UTC time>-<target hash>".
+	RunID string
+	// Rate, MaxInFlight and Retry are as for an import.
+	Rate        importer.Rate
+	MaxInFlight int
+	Retry       importer.RetryPolicy
+	// PerUserRate is Clerk's per-user budget of updates; default 10/10 s.
+	PerUserRate importer.Rate
+	// Metadata is Merge (default) or Replace.
+	Metadata MetadataMode
+	// Managed lists the CreateUser properties the mapping sets: for those,
+	// an empty source value clears Clerk's. With nil, a property is only
+	// compared when the source gives a value.
+	Managed []string
+	// FingerprintKey keys the secret fingerprints (derive it from the
+	// instance's secret key; it is never stored).
+	FingerprintKey []byte
+	// Orphans is what to do to orphans (default ReportOrphans); MaxDelete
+	// caps the orphans Ban or Delete may act on: over it, the whole orphan
+	// step is refused (OrphanGuardError).
+	Orphans   OrphanAction
+	MaxDelete int64
+	// Incremental says the source yields only rows changed since the last
+	// run (--since): orphans cannot be judged, and that step is skipped.
+	Incremental bool
+	// HighWater, when set, is called after the source is read; its time is
+	// recorded in the run's Meta (MetaHighWater) for the next --since.
+	HighWater func() time.Time
+	// PlanTo, when set, receives the plan (JSON) and nothing is written to
+	// Clerk. ApplyPlan, when set, carries out exactly that plan.
+	PlanTo    io.Writer
+	ApplyPlan *Plan
+	// Logger gets the run's lines; nil means slog.Default().
+	Logger *slog.Logger
+	// Progress, when set, is called after each ledger flush.
+	Progress func(importer.Progress)
+}
+
+// Summary is what a sync did.
+type Summary struct {
+	importer.Summary
+	// Calls by kind: list pages of the scan, creates, PATCH user, metadata
+	// writes, email addresses and phone numbers added, ban/unban/lock/unlock,
+	// deletes.
+	Pages, Creates, Updates, MetadataWrites, Emails, Phones, Flags, Deletes int64
+	// Orphans counts users in Clerk whose external_id the source lacks;
+	// OrphanStep says what became of them.
+	Orphans    int64
+	OrphanStep string
+	// Plan sums up the plan written or applied.
+	Plan *PlanCounts
+}
+
+// OrphanGuardError is a refused orphan step: more orphans than MaxDelete,
+// which is what a broken or truncated source looks like. Nothing was banned
+// or deleted; every other change of the run was made.
+type OrphanGuardError struct {
+	Orphans, Max int64
+	Action       OrphanAction
+}
+
+func (e *OrphanGuardError) Error() string {
+	return fmt.Sprintf("reconcile: refused to %s %d orphaned users: more than --max-delete %d; nothing was %s. "+
+		"If the source really lost them, re-run with a higher --max-delete", e.Action, e.Orphans, e.Max, pastTense(e.Action))
+}
+
+func pastTense(a OrphanAction) string {
+	if a == BanOrphans {
+		return "banned"
+	}
+	return "deleted"
+}
+
+// run is one sync in progress.
+type run struct {
+	cfg   Config
+	id    string
+	kind  string
+	scope string
+	log   *slog.Logger
+	gate  *importer.Gate
+	pacer *importer.Pacer
+	d     *differ
+	w     *writer
+	n     callCounts
+	plan  *planWriter
+	// planned indexes ApplyPlan's entries by key.
+	planned map[string]PlanEntry
+
+	mu      sync.Mutex
+	outcome map[checkpoint.Outcome]int64
+	read    int64
+	maxPos  int64
+	started time.Time
+}
+
+func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.Source == nil || c.Mapper == nil:
+		return c, errors.New("reconcile: no source or mapping")
+	case c.Store == nil || c.Index == nil:
+		return c, errors.New("reconcile: no ledger")
+	case c.API == nil:
+		return c, errors.New("reconcile: no Clerk API")
+	case c.PlanTo != nil && c.ApplyPlan != nil:
+		return c, errors.New("reconcile: --plan and --apply exclude each other")
+	}
+	if c.Rate.IsZero() {
+		c.Rate = importer.DefaultRate("")
+	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 32
+	}
+	if c.PerUserRate.IsZero() {
+		c.PerUserRate = importer.Rate{Requests: 10, Window: 10 * time.Second}
+	}
+	if c.Metadata == "" {
+		c.Metadata = Merge
+	}
+	if c.Metadata != Merge && c.Metadata != Replace {
+		return c, fmt.Errorf("reconcile: metadata mode %q: want merge or replace", c.Metadata)
+	}
+	if c.Orphans == "" {
+		c.Orphans = ReportOrphans
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c, nil
+}
+
+func (c Config) kind() string {
+	switch {
+	case c.PlanTo != nil:
+		return KindPlan
+	case c.ApplyPlan != nil:
+		return KindApply
+	}
+	return KindSync
+}
+
+// DefaultRunID names a sync run: every invocation is its own run (a sync
+// is idempotent, so there is nothing to resume: run it again).
+func DefaultRunID(kind, target string, now time.Time) string {
+	sum := sha256.Sum256([]byte(target))
+	return fmt.Sprintf("%s-%s-%s", kind, now.UTC().Format("20060102T150405.000Z"), hex.EncodeToString(sum[:4]))
+}
+
+// Run syncs the source into Clerk: a full scan of Clerk's users into the
+// ledger's index, then one pass over the source that creates the missing
+// users, updates the changed fields of the others and leaves the unchanged
+// alone without a call, then the orphan step. It records one outcome per
+// source row and per orphan.
+func Run(ctx context.Context, cfg Config) (Summary, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return Summary{}, err
+	}
+	r := &run{cfg: cfg, kind: cfg.kind(), scope: cfg.Target, outcome: map[checkpoint.Outcome]int64{}, started: time.Now()}
+	r.id = cfg.RunID
+	if r.id == "" {
+		r.id = DefaultRunID(r.kind, cfg.Target, r.started)
+	}
+	r.log = cfg.Logger.With("run", r.id)
+	info := cfg.Source.Info()
+	if p := cfg.ApplyPlan; p != nil {
+		if err := r.checkPlanHeader(info); err != nil {
+			return r.summary(checkpoint.Interrupted), err
+		}
+	}
+	if _, err := cfg.Store.BeginRun(ctx, checkpoint.RunSpec{
+		ID: r.id, Kind: r.kind, SourceFingerprint: info.Fingerprint, MappingFingerprint: cfg.MappingFingerprint,
+		Meta: map[string]string{"source": info.Name, "source_kind": info.Kind, MetaTarget: cfg.Target,
+			"metadata_mode": string(cfg.Metadata), "orphans": string(cfg.Orphans)},
+	}); err != nil {
+		return Summary{}, fmt.Errorf("reconcile: opening run %s: %w", r.id, err)
+	}
+	r.pacer = importer.NewPacer(cfg.Rate, cfg.MaxInFlight)
+	r.gate = importer.NewGate(cfg.API, r.pacer, cfg.Retry)
+	r.d = newDiffer(cfg.Managed, cfg.Metadata, cfg.FingerprintKey)
+	r.w = &writer{api: cfg.API, gate: r.gate, mode: cfg.Metadata, perUser: cfg.PerUserRate, n: &r.n}
+	if cfg.PlanTo != nil {
+		r.plan = newPlanWriter(cfg.PlanTo, Plan{Version: PlanVersion, RunID: r.id, CreatedAt: r.started.UTC(),
+			Target: cfg.Target, SourceFingerprint: info.Fingerprint, MappingFingerprint: cfg.MappingFingerprint,
+			MetadataMode: cfg.Metadata})
+	}
+	sum, err := r.steps(ctx)
+	status := checkpoint.Done
+	if err != nil && !isGuard(err) {
+		status = checkpoint.Interrupted
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if ferr := cfg.Store.FinishRun(fctx, r.id, status); ferr != nil && err == nil {
+		err = ferr
+	}
+	sum = r.summary(status)
+	return sum, err
+}
+
+func isGuard(err error) bool {
+	var g *OrphanGuardError
+	return errors.As(err, &g)
+}
+
+// steps runs the scan, the source pass and the orphan step.
+func (r *run) steps(ctx context.Context) (Summary, error) {
+	r.log.Info("sync starting: scanning Clerk's users", "kind", r.kind, "target", r.cfg.Target)
+	if err := r.scan(ctx); err != nil {
+		return Summary{}, err
+	}
+	if r.cfg.ApplyPlan != nil {
+		if err := r.checkPlanAgainstClerk(ctx); err != nil {
+			return Summary{}, err
+		}
+	}
+	if err := r.pass(ctx); err != nil {
+		return Summary{}, err
+	}
+	if r.cfg.HighWater != nil {
+		if hw := r.cfg.HighWater(); !hw.IsZero() {
+			if err := r.cfg.Store.SetMeta(ctx, r.id, MetaHighWater, hw.UTC().Format(time.RFC3339Nano)); err != nil {
+				return Summary{}, err
+			}
+		}
+	}
+	guardErr := r.orphans(ctx)
+	if guardErr != nil && !isGuard(guardErr) {
+		return Summary{}, guardErr
+	}
+	if r.plan != nil {
+		if err := r.plan.close(); err != nil {
+			return Summary{}, fmt.Errorf("reconcile: writing the plan: %w", err)
+		}
+	}
+	return Summary{}, guardErr
+}
+
+// scan reads every Clerk user into the index, a page at a time.
+func (r *run) scan(ctx context.Context) error {
+	if err := r.cfg.Index.ResetIndex(ctx, r.scope); err != nil {
+		return err
+	}
+	after := ""
+	for {
+		r.n.pages.Add(1)
+		page, err := r.gate.ListUsers(ctx, clerk.ListUsersParams{Limit: PageSize, OrderBy: "+created_at", StartingAfter: after})
+		if err != nil {
+			return fmt.Errorf("reconcile: listing Clerk's users after %q: %w", after, err)
+		}
+		batch := make([]checkpoint.IndexedUser, 0, len(page))
+		for i := range page {
+			x, err := indexed(&page[i])
+			if err != nil {
+				return err
+			}
+			batch = append(batch, x)
+		}
+		if err := r.cfg.Index.PutUsers(ctx, r.scope, batch); err != nil {
+			return err
+		}
+		if len(page) < PageSize {
+			return nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// row is one source row on its way.
+type row struct {
+	s      checkpoint.Settlement // Pos, Key; the outcome once known
+	ext    string
+	params *clerk.CreateUserParams
+	have   *checkpoint.IndexedUser
+	c      change
+	done   bool // settled without a call
+}
+
+// result is a settled row and the fingerprints to record with it.
+type result struct {
+	s   checkpoint.Settlement
+	fps []checkpoint.Fingerprint
+}
+
+const readBatch = 200
+
+// pass reads the source in batches, diffs each row, settles the unchanged
+// and invalid ones at once and hands the others to the workers.
+func (r *run) pass(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	jobs := make(chan *row, r.cfg.MaxInFlight)
+	results := make(chan result, 512)
+	var workers sync.WaitGroup
+	for range r.cfg.MaxInFlight {
+		workers.Add(1)
+		g.Go(func() error {
+			defer workers.Done()
+			for j := range jobs {
+				res, err := r.work(gctx, j)
+				if err != nil {
+					return err
+				}
+				select {
+				case results <- res:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error { return r.settle(gctx, results) })
+	g.Go(func() error {
+		defer func() {
+			close(jobs)
+			workers.Wait()
+			close(results)
+		}()
+		return r.readSource(gctx, jobs, results)
+	})
+	return g.Wait()
+}
+
+// read is the reader: source → mapping → index lookups → diff → dispatch.
+func (r *run) readSource(ctx context.Context, jobs chan<- *row, results chan<- result) error {
+	batch := make([]*row, 0, readBatch)
+	flush := func() error {
+		if err := r.prepare(ctx, batch); err != nil {
+			return err
+		}
+		for _, rw := range batch {
+			var send chan<- *row
+			if !rw.done {
+				send = jobs
+			}
+			if send != nil {
+				select {
+				case send <- rw:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				continue
+			}
+			select {
+			case results <- result{s: rw.s, fps: rw.c.fps}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for {
+		rec, err := r.cfg.Source.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return flush()
+		}
+		if err != nil {
+			return fmt.Errorf("reconcile: reading the source: %w", err)
+		}
+		r.mu.Lock()
+		r.read++
+		r.maxPos = max(r.maxPos, rec.Pos.Index)
+		r.mu.Unlock()
+		batch = append(batch, r.mapRow(rec))
+		if len(batch) == readBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// mapRow maps a record; a row that cannot be sent is settled invalid.
+func (r *run) mapRow(rec sources.Record) *row {
+	rw := &row{s: checkpoint.Settlement{Pos: rec.Pos.Index, Key: rec.Key}}
+	invalid := func(code, field, msg string) *row {
+		rw.s.Outcome, rw.s.ErrorCode, rw.s.Field, rw.s.Message = checkpoint.Invalid, code, field, msg
+		rw.done = true
+		return rw
+	}
+	if rec.Err != nil {
+		return invalid(importer.CodeRecordInvalid, "", rec.Err.Error())
+	}
+	p, ferrs := r.cfg.Mapper.Map(rec)
+	if len(ferrs) > 0 {
+		return invalid(ferrs[0].Code, ferrs[0].Field, fmt.Sprintf("%s: %s", rec.Pos, ferrs.Error()))
+	}
+	ext, _ := p.ExternalID.Get()
+	if ext == "" {
+		ext = rec.Key
+		p.ExternalID = clerk.Value(ext)
+	}
+	if ext == "" {
+		return invalid(importer.CodeExternalIDMissing, "external_id", fmt.Sprintf("%s: no key, so no idempotent create", rec.Pos))
+	}
+	rw.ext, rw.params = ext, p
+	return rw
+}
+
+// prepare looks a batch up in the index and decides each row's change.
+func (r *run) prepare(ctx context.Context, batch []*row) error {
+	var exts []string
+	for _, rw := range batch {
+		if !rw.done {
+			exts = append(exts, rw.ext)
+		}
+	}
+	if len(exts) == 0 {
+		return nil
+	}
+	have, err := r.cfg.Index.UsersByExternalID(ctx, r.scope, exts)
+	if err != nil {
+		return err
+	}
+	fps, err := r.cfg.Index.Fingerprints(ctx, r.scope, exts)
+	if err != nil {
+		return err
+	}
+	if err := r.cfg.Index.MarkSeen(ctx, r.scope, exts); err != nil {
+		return err
+	}
+	var newEmails []string
+	for _, rw := range batch {
+		if rw.done {
+			continue
+		}
+		if u, ok := have[rw.ext]; ok {
+			rw.have = &u
+			st, err := decodeState(u)
+			if err != nil {
+				return fmt.Errorf("reconcile: index entry of %s: %w", rw.ext, err)
+			}
+			rw.c = r.d.diff(rw.ext, rw.params, st, fps[rw.ext])
+			rw.s.ClerkID = u.ClerkID
+		} else {
+			rw.c = r.d.forCreate(rw.ext, rw.params)
+			newEmails = append(newEmails, rw.params.EmailAddresses...)
+		}
+	}
+	taken, err := r.cfg.Index.UsersByEmail(ctx, r.scope, newEmails)
+	if err != nil {
+		return err
+	}
+	for _, rw := range batch {
+		if !rw.done {
+			r.decide(rw, taken)
+		}
+	}
+	return nil
+}
+
+// decide settles what needs no call and marks the rest for a worker.
+func (r *run) decide(rw *row, taken map[string]checkpoint.IndexedUser) {
+	if rw.c.create {
+		for _, e := range rw.params.EmailAddresses {
+			if u, ok := taken[strings.ToLower(e)]; ok {
+				rw.s.Outcome, rw.s.ErrorCode, rw.s.Field = checkpoint.Failed, clerk.CodeIdentifierExists, "email_address"
+				rw.s.Message = fmt.Sprintf("email_address is already used by Clerk user %s (external_id %q)", u.ClerkID, u.ExternalID)
+				rw.done, rw.c.fps = true, nil
+				return
+			}
+		}
+	}
+	action := ActionUpdate
+	if rw.c.create {
+		action = ActionCreate
+	}
+	unchanged := rw.c.writes() == 0
+	switch {
+	case r.cfg.ApplyPlan != nil:
+		e, ok := r.planned[rw.ext]
+		switch {
+		case unchanged:
+		case !ok:
+			rw.s.Outcome, rw.s.Message, rw.done = checkpoint.Skipped, "changed, but not in the plan: left for the next sync", true
+			rw.c.fps = nil
+			return
+		case e.Action != action || !sameFields(e.Fields, rw.c.fields):
+			rw.s.Outcome, rw.s.ErrorCode, rw.done = checkpoint.Failed, "plan_mismatch", true
+			rw.s.Message = fmt.Sprintf("the plan says %s %v; the source and Clerk now say %s %v", e.Action, e.Fields, action, rw.c.fields)
+			rw.c.fps = nil
+			return
+		}
+	case r.plan != nil:
+		rw.done, rw.c.fps = true, nil
+		if unchanged {
+			rw.s.Outcome = checkpoint.Unchanged
+			return
+		}
+		e := PlanEntry{Action: action, Key: rw.ext, Fields: rw.c.fields}
+		if rw.have != nil {
+			e.ClerkID, e.UpdatedAt = rw.have.ClerkID, rw.have.UpdatedAt
+		}
+		r.plan.add(e)
+		rw.s.Outcome, rw.s.Message = checkpoint.Valid, "planned: "+action+" "+strings.Join(rw.c.fields, ",")
+		return
+	}
+	if unchanged {
+		rw.s.Outcome, rw.done = checkpoint.Unchanged, true
+	}
+}
+
+// work carries out one row's change.
+func (r *run) work(ctx context.Context, rw *row) (result, error) {
+	s := rw.s
+	var err error
+	if rw.c.create {
+		r.n.creates.Add(1)
+		var u *clerk.User
+		u, err = r.gate.CreateUser(ctx, rw.params)
+		if err == nil {
+			s.Outcome, s.ClerkID = checkpoint.Created, u.ID
+		}
+	} else {
+		err = r.w.apply(ctx, rw.have.ClerkID, &rw.c)
+		if err == nil {
+			s.Outcome, s.Message = checkpoint.Updated, "changed: "+strings.Join(rw.c.fields, ", ")
+		}
+	}
+	if err == nil {
+		return result{s: s, fps: rw.c.fps}, nil
+	}
+	switch clerk.Classify(err) {
+	case clerk.Fatal:
+		return result{}, &importer.FatalError{RunID: r.id, Key: rw.s.Key, Err: err}
+	case clerk.Canceled:
+		return result{}, err
+	}
+	if ctx.Err() != nil {
+		return result{}, ctx.Err()
+	}
+	return result{s: failure(s, err)}, nil
+}
+
+// settle is the writer: it records outcomes and fingerprints in batches.
+func (r *run) settle(ctx context.Context, results <-chan result) error {
+	var ss []checkpoint.Settlement
+	var fps []checkpoint.Fingerprint
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	// Writes go on after a cancellation so that what was done is recorded.
+	wctx := context.WithoutCancel(ctx)
+	flush := func() error {
+		if len(ss) > 0 {
+			if err := r.cfg.Store.Settle(wctx, r.id, ss); err != nil {
+				return err
+			}
+		}
+		if len(fps) > 0 {
+			if err := r.cfg.Index.PutFingerprints(wctx, r.scope, fps); err != nil {
+				return err
+			}
+		}
+		r.mu.Lock()
+		for _, s := range ss {
+			r.outcome[s.Outcome]++
+		}
+		r.mu.Unlock()
+		ss, fps = ss[:0], fps[:0]
+		if r.cfg.Progress != nil {
+			r.cfg.Progress(r.progress())
+		}
+		return nil
+	}
+	for {
+		select {
+		case res, ok := <-results:
+			if !ok {
+				return flush()
+			}
+			ss = append(ss, res.s)
+			fps = append(fps, res.fps...)
+			if len(ss) >= 256 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		case <-tick.C:
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// orphans reports, bans or deletes the users whose external_id the source
+// no longer has, all or none under the MaxDelete cap.
+func (r *run) orphans(ctx context.Context) error {
+	if r.cfg.Incremental {
+		r.log.Warn("incremental sync: the source gave only changed rows, so orphans cannot be judged; orphan step skipped")
+		return r.cfg.Store.SetMeta(ctx, r.id, MetaOrphanStep, "skipped: incremental source")
+	}
+	n, err := r.cfg.Index.CountUnseen(ctx, r.scope)
+	if err != nil {
+		return err
+	}
+	act := r.cfg.Orphans != ReportOrphans
+	var guard error
+	if act && n > r.cfg.MaxDelete {
+		guard = &OrphanGuardError{Orphans: n, Max: r.cfg.MaxDelete, Action: r.cfg.Orphans}
+		r.log.Error("orphan step refused", "orphans", n, "max_delete", r.cfg.MaxDelete)
+		act = false
+	}
+	step := fmt.Sprintf("%d orphans: %s", n, r.cfg.Orphans)
+	if guard != nil {
+		step = fmt.Sprintf("%d orphans: refused (over --max-delete %d)", n, r.cfg.MaxDelete)
+	}
+	if err := r.cfg.Store.SetMeta(ctx, r.id, MetaOrphanStep, step); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	pos := r.maxPos
+	r.mu.Unlock()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.cfg.MaxInFlight)
+	results := make(chan result, 512)
+	done := make(chan error, 1)
+	go func() { done <- r.settle(context.WithoutCancel(ctx), results) }()
+	err = r.cfg.Index.Unseen(ctx, r.scope, func(u checkpoint.IndexedUser) error {
+		pos++
+		s := checkpoint.Settlement{Pos: pos, Key: u.ExternalID, ClerkID: u.ClerkID, Outcome: checkpoint.Orphan,
+			Message: "in Clerk, not in the source"}
+		if guard != nil {
+			s.Message = guard.Error()
+		}
+		if !act || gctx.Err() != nil {
+			r.planOrphan(ActionOrphan, u)
+			results <- result{s: s}
+			return gctx.Err()
+		}
+		if r.plan != nil { // the plan is written by one goroutine
+			res, _ := r.orphan(gctx, u, s)
+			results <- res
+			return nil
+		}
+		g.Go(func() error {
+			res, err := r.orphan(gctx, u, s)
+			if err != nil {
+				return err
+			}
+			results <- res
+			return nil
+		})
+		return nil
+	})
+	if gerr := g.Wait(); err == nil {
+		err = gerr
+	}
+	close(results)
+	if serr := <-done; err == nil {
+		err = serr
+	}
+	if err != nil {
+		return err
+	}
+	return guard
+}
+
+func (r *run) planOrphan(action string, u checkpoint.IndexedUser) {
+	if r.plan != nil {
+		r.plan.add(PlanEntry{Action: action, Key: u.ExternalID, ClerkID: u.ClerkID, UpdatedAt: u.UpdatedAt})
+	}
+}
+
+// orphan bans or deletes one orphan (or plans to).
+func (r *run) orphan(ctx context.Context, u checkpoint.IndexedUser, s checkpoint.Settlement) (result, error) {
+	action := ActionDelete
+	if r.cfg.Orphans == BanOrphans {
+		action = ActionBan
+	}
+	if r.plan != nil {
+		r.planOrphan(action, u)
+		s.Message = "planned: " + action
+		return result{s: s}, nil
+	}
+	if r.cfg.ApplyPlan != nil {
+		if e, ok := r.planned[u.ExternalID]; !ok || e.Action != action {
+			s.Message = "not in the plan: reported only"
+			return result{s: s}, nil
+		}
+	}
+	var err error
+	if action == ActionBan {
+		st, _ := decodeState(u)
+		if st.Banned {
+			s.Outcome, s.Message = checkpoint.Banned, "already banned"
+			return result{s: s}, nil
+		}
+		r.n.flags.Add(1)
+		err = r.gate.Do(ctx, func(ctx context.Context) error { _, err := r.cfg.API.BanUser(ctx, u.ClerkID); return err })
+		s.Outcome = checkpoint.Banned
+	} else {
+		r.n.deletes.Add(1)
+		err = r.gate.Do(ctx, func(ctx context.Context) error { return r.cfg.API.DeleteUser(ctx, u.ClerkID) })
+		var ae *clerk.Error
+		if errors.As(err, &ae) && ae.Status == 404 {
+			err = nil // gone already
+		}
+		s.Outcome = checkpoint.Deleted
+	}
+	s.Message = ""
+	if err != nil {
+		if clerk.Classify(err) == clerk.Fatal {
+			return result{}, &importer.FatalError{RunID: r.id, Key: s.Key, Err: err}
+		}
+		return result{s: failure(s, err)}, nil
+	}
+	return result{s: s}, nil
+}
+
+// progress is the run's state for a display.
+func (r *run) progress() importer.Progress {
+	st := r.gate.Stats()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := importer.Progress{RunID: r.id, Read: r.read, ByOutcome: map[checkpoint.Outcome]int64{},
+		Requests: st.Requests, RateLimited: st.RateLimited, Elapsed: time.Since(r.started)}
+	for o, n := range r.outcome {
+		p.ByOutcome[o] = n
+		p.Settled += n
+	}
+	p.Failures = r.outcome[checkpoint.Failed] + r.outcome[checkpoint.Invalid]
+	if s := p.Elapsed.Seconds(); s > 0 {
+		p.RowsPerSec, p.RequestsPerSec = float64(p.Settled)/s, float64(p.Requests)/s
+	}
+	return p
+}
+
+// summary sums the run up.
+func (r *run) summary(status checkpoint.RunStatus) Summary {
+	s := Summary{}
+	s.RunID, s.Kind, s.Status, s.Budget = r.id, r.kind, status, r.cfg.Rate
+	s.Elapsed = time.Since(r.started)
+	if r.gate != nil {
+		p := r.progress()
+		st := r.gate.Stats()
+		s.Read, s.ByOutcome, s.Requests = p.Read, p.ByOutcome, st.Requests
+		s.Summary.Creates, s.Lookups, s.Summary.Deletes = st.Creates, st.Lookups, r.n.deletes.Load()
+		s.RateLimited, s.Retries, s.Recovered = st.RateLimited, st.Retries, st.Recovered
+		ps := r.pacer.Stats()
+		s.Holds, s.PeakInFlight = ps.Holds, ps.PeakInFlight
+		s.RequestsPerSec, s.RowsPerSec = p.RequestsPerSec, p.RowsPerSec
+	}
+	s.Pages, s.Creates, s.Updates, s.MetadataWrites = r.n.pages.Load(), r.n.creates.Load(), r.n.updates.Load(), r.n.metadata.Load()
+	s.Emails, s.Phones, s.Flags, s.Deletes = r.n.emails.Load(), r.n.phones.Load(), r.n.flags.Load(), r.n.deletes.Load()
+	s.Orphans = s.ByOutcome[checkpoint.Orphan] + s.ByOutcome[checkpoint.Banned] + s.ByOutcome[checkpoint.Deleted]
+	if r.plan != nil {
+		c := r.plan.counts
+		c.Unchanged, c.Invalid = s.ByOutcome[checkpoint.Unchanged], s.ByOutcome[checkpoint.Invalid]
+		s.Plan = &c
+	}
+	return s
+}
+
+// checkPlanHeader refuses a plan made for another target, source or
+// mapping.
+func (r *run) checkPlanHeader(info sources.Info) error {
+	p := r.cfg.ApplyPlan
+	switch {
+	case p.Target != r.cfg.Target:
+		return fmt.Errorf("%w: it was made for target %q, not %q", ErrStalePlan, p.Target, r.cfg.Target)
+	case p.SourceFingerprint != info.Fingerprint:
+		return fmt.Errorf("%w: the source changed since it was made (fingerprint %s, now %s)", ErrStalePlan, p.SourceFingerprint, info.Fingerprint)
+	case p.MappingFingerprint != r.cfg.MappingFingerprint:
+		return fmt.Errorf("%w: the mapping changed since it was made", ErrStalePlan)
+	case p.MetadataMode != r.cfg.Metadata:
+		return fmt.Errorf("%w: it was made with metadata mode %s, not %s", ErrStalePlan, p.MetadataMode, r.cfg.Metadata)
+	}
+	r.planned = make(map[string]PlanEntry, len(p.Entries))
+	for _, e := range p.Entries {
+		r.planned[e.Key] = e
+	}
+	return nil
+}
+
+// checkPlanAgainstClerk refuses the whole plan, before any write, when a
+// planned user changed in Clerk since (its updated_at differs, it is gone,
+// or a user to create now exists).
+func (r *run) checkPlanAgainstClerk(ctx context.Context) error {
+	entries := r.cfg.ApplyPlan.Entries
+	var stale []string
+	for start := 0; start < len(entries); start += 500 {
+		chunk := entries[start:min(len(entries), start+500)]
+		keys := make([]string, len(chunk))
+		for i, e := range chunk {
+			keys[i] = e.Key
+		}
+		now, err := r.cfg.Index.UsersByExternalID(ctx, r.scope, keys)
+		if err != nil {
+			return err
+		}
+		for _, e := range chunk {
+			u, ok := now[e.Key]
+			switch {
+			case e.Action == ActionCreate && ok:
+				stale = append(stale, fmt.Sprintf("%s (now in Clerk as %s)", e.Key, u.ClerkID))
+			case e.Action != ActionCreate && (!ok || u.ClerkID != e.ClerkID || u.UpdatedAt != e.UpdatedAt):
+				stale = append(stale, fmt.Sprintf("%s (Clerk user %s changed)", e.Key, e.ClerkID))
+			}
+		}
+	}
+	if len(stale) > 0 {
+		return fmt.Errorf("%w: %d planned users changed in Clerk since the plan was made, e.g. %s; nothing was written: make a new plan",
+			ErrStalePlan, len(stale), strings.Join(stale[:min(3, len(stale))], ", "))
+	}
+	return nil
+}
