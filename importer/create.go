@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
@@ -46,7 +47,7 @@ type job struct {
 // importRow creates one user idempotently and says how the row ended. It
 // returns an error only when the row has no outcome: errRowAbandoned on
 // cancellation, *FatalError when the run must stop.
-func importRow(ctx context.Context, api *retryingAPI, runID string, j job) (checkpoint.Settlement, error) {
+func importRow(ctx context.Context, api *retryingAPI, runID string, runStart time.Time, j job) (checkpoint.Settlement, error) {
 	ctx, calls := withRowCounter(ctx)
 	s := checkpoint.Settlement{Pos: j.pos, Key: j.key, RequestHash: j.hash}
 	finish := func(s checkpoint.Settlement, err error) (checkpoint.Settlement, error) {
@@ -71,13 +72,14 @@ func importRow(ctx context.Context, api *retryingAPI, runID string, j job) (chec
 			return finish(s, err)
 		}
 		if u != nil {
-			s.Outcome, s.ClerkID = checkpoint.Created, u.ID
+			s.Outcome, s.ClerkID = attribute(u, runStart), u.ID
 			return finish(s, nil)
 		}
 	}
 	u, err := api.CreateUser(ctx, j.params)
 	if err == nil {
-		s.Outcome, s.ClerkID = checkpoint.Created, u.ID
+		// u may come from a lookup after a lost answer: attribute it.
+		s.Outcome, s.ClerkID = attribute(u, runStart), u.ID
 		return finish(s, nil)
 	}
 	var ae *clerk.Error
@@ -94,6 +96,27 @@ func importRow(ctx context.Context, api *retryingAPI, runID string, j job) (chec
 		}
 	}
 	return finish(s, err)
+}
+
+// clockSkew is how far Clerk's clock may run behind ours when attributing
+// a user that a lookup found.
+const clockSkew = 5 * time.Minute
+
+// attribute says whether a user found under a row's external_id was created
+// by this run or was there before it. A lookup after a lost answer cannot
+// tell "our create landed" from "our create was refused because the user
+// existed", so it reads the user's updated_at, which Clerk sets to its own
+// clock at creation (unlike created_at, which an import may backdate): a
+// user last written before the run began (less clock skew) existed already
+// and is recorded exists, so that a rollback never deletes it.
+func attribute(u *clerk.User, runStart time.Time) checkpoint.Outcome {
+	if runStart.IsZero() || u.UpdatedAt == 0 {
+		return checkpoint.Created
+	}
+	if time.UnixMilli(u.UpdatedAt).Before(runStart.Add(-clockSkew)) {
+		return checkpoint.Exists
+	}
+	return checkpoint.Created
 }
 
 // failed fills a failed settlement from the error that ended the row.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/sqlite"
@@ -90,7 +91,8 @@ func (m *memClerk) create(p *clerk.CreateUserParams) (*clerk.User, error) {
 		}
 	}
 	m.n++
-	u := clerk.User{ID: fmt.Sprintf("user_%04d", m.n), Object: "user", ExternalID: &ext}
+	now := time.Now().UnixMilli()
+	u := clerk.User{ID: fmt.Sprintf("user_%04d", m.n), Object: "user", ExternalID: &ext, CreatedAt: now, UpdatedAt: now}
 	for _, e := range p.EmailAddresses {
 		u.EmailAddresses = append(u.EmailAddresses, clerk.EmailAddress{EmailAddress: e})
 	}
@@ -122,6 +124,17 @@ func (m *memClerk) delete(id string) error {
 	}
 	delete(m.users, id)
 	return nil
+}
+
+// backdate moves every user's updated_at d into the past: they were there,
+// untouched, long before the run.
+func (m *memClerk) backdate(d time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, u := range m.users {
+		u.UpdatedAt -= d.Milliseconds()
+		m.users[id] = u
+	}
 }
 
 // externalIDs lists the users' external ids, sorted.

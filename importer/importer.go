@@ -244,7 +244,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		"settled_before", rt.progress.Settled(), "in_flight_before", rt.progress.InFlight,
 		"rate", cfg.Rate.String(), "dry_run", cfg.DryRun)
 	return p.run(ctx, r.run, func(ctx context.Context, j job) (checkpoint.Settlement, error) {
-		return importRow(ctx, p.api, runID, j)
+		return importRow(ctx, p.api, runID, rt.run.StartedAt, j)
 	})
 }
 

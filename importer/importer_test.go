@@ -146,6 +146,16 @@ func TestRunOutcomesByClerkAnswer(t *testing.T) {
 			wantOutcome: checkpoint.Failed, wantCode: "transport_error", wantRetryable: true, wantCreates: int64(fastRetry.MaxRetries + 1),
 		},
 		{
+			name: "refused create whose answer was lost: the user was there before the run, so exists",
+			create: func(n int, p *clerk.CreateUserParams, mem *memClerk) (*clerk.User, error) {
+				if _, err := mem.create(p); err == nil {
+					return nil, errors.New("test: the user should have been there already")
+				}
+				return nil, &clerk.TransportError{Method: "POST", Path: "/v1/users", Sent: true, Err: errors.New("connection reset")}
+			},
+			preexisting: true, wantOutcome: checkpoint.Exists, wantCreates: 1, wantInClerk: true,
+		},
+		{
 			name:        "external_id taken: exists with the found id",
 			preexisting: true,
 			wantOutcome: checkpoint.Exists, wantCreates: 1, wantInClerk: true,
@@ -163,6 +173,7 @@ func TestRunOutcomesByClerkAnswer(t *testing.T) {
 			st, api := openLedger(t), newFakeAPI()
 			if tt.preexisting {
 				api.mem.create(&clerk.CreateUserParams{ExternalID: clerk.Value("u0001")})
+				api.mem.backdate(time.Hour)
 			}
 			var n atomic.Int64
 			if tt.create != nil {
