@@ -1,0 +1,217 @@
+package validate
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// The unique identifiers checked for duplicates across rows. Each is its own
+// namespace: an email equal to a username is no duplicate.
+const (
+	idEmail byte = iota
+	idPhone
+	idUsername
+	idExternalID
+	idKinds
+)
+
+// idKindInfo names an identifier kind in findings.
+var idKindInfo = [idKinds]struct {
+	field, code, noun string
+}{
+	idEmail:      {"email_address", CodeDuplicateEmail, "email"},
+	idPhone:      {"phone_number", CodeDuplicatePhone, "phone number"},
+	idUsername:   {"username", CodeDuplicateUsername, "username"},
+	idExternalID: {"external_id", CodeDuplicateExternalID, "external_id"},
+}
+
+// dupKeyLen is the sort key of an identifier entry: kind, hash, position.
+const dupKeyLen = 1 + 8 + 8
+
+// appendIDEntry encodes one identifier of one row for the duplicate sorter:
+// [kind][hash BE][pos BE] line, value, key. The value is kept so that two
+// values whose hashes collide are told apart exactly.
+func appendIDEntry(buf []byte, kind byte, hash uint64, pos, line int64, value, key string) []byte {
+	buf = append(buf, kind)
+	buf = binary.BigEndian.AppendUint64(buf, hash)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(pos))
+	buf = binary.AppendUvarint(buf, uint64(line))
+	buf = binary.AppendUvarint(buf, uint64(len(value)))
+	buf = append(buf, value...)
+	if kind != idExternalID { // the value is the key
+		buf = binary.AppendUvarint(buf, uint64(len(key)))
+		buf = append(buf, key...)
+	}
+	return buf
+}
+
+// idEntry is a decoded identifier entry.
+type idEntry struct {
+	kind       byte
+	hash       uint64
+	pos, line  int64
+	value, key string
+}
+
+func decodeIDEntry(rec []byte) (idEntry, error) {
+	bad := errors.New("validate: corrupt identifier record")
+	if len(rec) < dupKeyLen {
+		return idEntry{}, bad
+	}
+	e := idEntry{kind: rec[0], hash: binary.BigEndian.Uint64(rec[1:]), pos: int64(binary.BigEndian.Uint64(rec[9:]))}
+	rec = rec[dupKeyLen:]
+	line, w := binary.Uvarint(rec)
+	if w <= 0 {
+		return idEntry{}, bad
+	}
+	e.line, rec = int64(line), rec[w:]
+	readStr := func() (string, bool) {
+		n, w := binary.Uvarint(rec)
+		if w <= 0 || uint64(len(rec)-w) < n {
+			return "", false
+		}
+		s := string(rec[w : w+int(n)])
+		rec = rec[w+int(n):]
+		return s, true
+	}
+	var ok bool
+	if e.value, ok = readStr(); !ok {
+		return idEntry{}, bad
+	}
+	if e.kind == idExternalID {
+		e.key = e.value
+	} else if e.key, ok = readStr(); !ok {
+		return idEntry{}, bad
+	}
+	return e, nil
+}
+
+// maxNamedRows bounds the other rows a duplicate finding names; the rest are
+// counted ("and 1,234 more").
+const maxNamedRows = 10
+
+// valueRows is what a duplicate finding says about one value: how many
+// rows hold it and the first of them.
+type valueRows struct {
+	count int
+	first []idEntry // up to maxNamedRows+1, in position order
+}
+
+// resolveDuplicates reads the identifier entries in (kind, hash, position)
+// order and emits one finding per row that shares a value with another row.
+// Entries with equal hashes are grouped, then told apart by value, so a hash
+// collision never makes a false duplicate. A group is held in memory; the
+// groups are as large as the number of rows sharing one hash (in practice,
+// one value), which the caller's data bounds, not the number of rows.
+func resolveDuplicates(it recordIter, emit func(f *Finding, invalidates bool) error) (int64, error) {
+	var group []idEntry
+	var groups int64
+	flush := func() error {
+		if len(group) < 2 {
+			group = group[:0]
+			return nil
+		}
+		n, err := emitGroup(group, emit)
+		groups += n
+		group = group[:0]
+		return err
+	}
+	for {
+		rec, ok := it.Next()
+		if !ok {
+			break
+		}
+		e, err := decodeIDEntry(rec)
+		if err != nil {
+			return groups, err
+		}
+		if len(group) > 0 && (group[0].kind != e.kind || group[0].hash != e.hash) {
+			if err := flush(); err != nil {
+				return groups, err
+			}
+		}
+		group = append(group, e)
+	}
+	if err := it.Err(); err != nil {
+		return groups, err
+	}
+	return groups, flush()
+}
+
+// emitGroup handles the entries of one (kind, hash): usually one value.
+// It returns the number of duplicated values found.
+func emitGroup(group []idEntry, emit func(f *Finding, invalidates bool) error) (int64, error) {
+	byValue := make(map[string]*valueRows, 1)
+	for _, e := range group {
+		v := byValue[e.value]
+		if v == nil {
+			v = &valueRows{}
+			byValue[e.value] = v
+		}
+		v.count++
+		if len(v.first) <= maxNamedRows {
+			v.first = append(v.first, e)
+		}
+	}
+	var dups int64
+	for _, v := range byValue {
+		if v.count > 1 {
+			dups++
+		}
+	}
+	for i := range group {
+		e := &group[i]
+		v := byValue[e.value]
+		if v.count < 2 {
+			continue
+		}
+		first := v.first[0].pos == e.pos
+		info := idKindInfo[e.kind]
+		f := Finding{Pos: e.pos, Line: e.line, Key: e.key, Field: info.field, Code: info.code,
+			Reason: duplicateReason(e, v, first)}
+		if err := emit(&f, !first); err != nil {
+			return dups, err
+		}
+	}
+	return dups, nil
+}
+
+// duplicateReason says which other rows hold the value and what an import
+// would do: the first row in source order is created, the others are
+// refused.
+func duplicateReason(e *idEntry, v *valueRows, first bool) string {
+	info := idKindInfo[e.kind]
+	var rows, keys []string
+	for _, o := range v.first {
+		if o.pos == e.pos || len(rows) == maxNamedRows {
+			continue
+		}
+		rows = append(rows, strconv.FormatInt(o.pos, 10))
+		keys = append(keys, o.key)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s is also on row", info.noun, e.value)
+	if v.count > 2 {
+		b.WriteByte('s')
+	}
+	fmt.Fprintf(&b, " %s (key", strings.Join(rows, ", "))
+	if len(keys) > 1 {
+		b.WriteByte('s')
+	}
+	fmt.Fprintf(&b, " %s)", strings.Join(keys, ", "))
+	if more := v.count - 1 - len(rows); more > 0 {
+		fmt.Fprintf(&b, " and %d more", more)
+	}
+	if first {
+		b.WriteString("; this row comes first, so an import creates it and refuses the others")
+	} else if e.kind == idExternalID {
+		fmt.Fprintf(&b, "; an import keeps the first (row %d) and this row's data would not reach Clerk", v.first[0].pos)
+	} else {
+		fmt.Fprintf(&b, "; an import creates the first (row %d) and Clerk refuses this one (form_identifier_exists)",
+			v.first[0].pos)
+	}
+	return b.String()
+}

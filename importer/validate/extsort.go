@@ -1,0 +1,231 @@
+package validate
+
+import (
+	"bufio"
+	"bytes"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+)
+
+// extSorter sorts byte records of any number by their first keyLen bytes
+// (compared as bytes, so keys are written big-endian) in bounded memory: it
+// keeps up to chunkBytes of records, sorts them, writes them out as a run
+// to a temporary file, and merges the runs when asked. Records with equal
+// keys keep the order they were added in.
+type extSorter struct {
+	dir        string
+	keyLen     int
+	chunkBytes int
+
+	buf  []byte   // the current chunk: length-prefixed records
+	offs []uint32 // start of each record in buf
+	runs []*os.File
+	n    int64
+}
+
+// newExtSorter makes a sorter whose runs go to dir (os.TempDir when empty).
+func newExtSorter(dir string, keyLen, chunkBytes int) *extSorter {
+	if chunkBytes <= 0 {
+		chunkBytes = 8 << 20
+	}
+	return &extSorter{dir: dir, keyLen: keyLen, chunkBytes: chunkBytes}
+}
+
+// Len is the number of records added.
+func (s *extSorter) Len() int64 { return s.n }
+
+// Add copies one record (at least keyLen bytes) into the sorter.
+func (s *extSorter) Add(rec []byte) error {
+	if len(rec) < s.keyLen {
+		return fmt.Errorf("validate: sort record of %d bytes is shorter than its %d-byte key", len(rec), s.keyLen)
+	}
+	if len(s.buf)+len(rec)+binary.MaxVarintLen32 > s.chunkBytes && len(s.offs) > 0 {
+		if err := s.spill(); err != nil {
+			return err
+		}
+	}
+	s.offs = append(s.offs, uint32(len(s.buf)))
+	s.buf = binary.AppendUvarint(s.buf, uint64(len(rec)))
+	s.buf = append(s.buf, rec...)
+	s.n++
+	return nil
+}
+
+// record returns the record that starts at off in buf.
+func record(buf []byte, off uint32) []byte {
+	n, w := binary.Uvarint(buf[off:])
+	start := int(off) + w
+	return buf[start : start+int(n)]
+}
+
+// sortChunk orders the chunk's offsets by key, stably.
+func (s *extSorter) sortChunk() {
+	k := s.keyLen
+	slices.SortStableFunc(s.offs, func(a, b uint32) int {
+		return bytes.Compare(record(s.buf, a)[:k], record(s.buf, b)[:k])
+	})
+}
+
+// spill writes the current chunk, sorted, as a run.
+func (s *extSorter) spill() error {
+	s.sortChunk()
+	f, err := os.CreateTemp(s.dir, "clerkmigrate-validate-*.run")
+	if err != nil {
+		return fmt.Errorf("validate: spilling to a temporary file: %w", err)
+	}
+	os.Remove(f.Name()) // the open file stays readable; nothing is left behind on a crash
+	w := bufio.NewWriterSize(f, 256<<10)
+	var lenBuf [binary.MaxVarintLen32]byte
+	for _, off := range s.offs {
+		rec := record(s.buf, off)
+		w.Write(lenBuf[:binary.PutUvarint(lenBuf[:], uint64(len(rec)))])
+		w.Write(rec)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("validate: spilling to a temporary file: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return err
+	}
+	s.runs = append(s.runs, f)
+	s.buf, s.offs = s.buf[:0], s.offs[:0]
+	return nil
+}
+
+// Close removes the runs.
+func (s *extSorter) Close() error {
+	for _, f := range s.runs {
+		f.Close()
+	}
+	s.runs = nil
+	return nil
+}
+
+// recordIter yields records in key order. The record Next returns is valid
+// until the following call.
+type recordIter interface {
+	Next() ([]byte, bool)
+	Err() error
+}
+
+// Sorted finishes adding and returns the records in key order: straight from
+// memory when nothing was spilled, else a k-way merge of the runs.
+func (s *extSorter) Sorted() (recordIter, error) {
+	if len(s.runs) == 0 {
+		s.sortChunk()
+		return &memIter{buf: s.buf, offs: s.offs}, nil
+	}
+	if len(s.offs) > 0 {
+		if err := s.spill(); err != nil {
+			return nil, err
+		}
+	}
+	m := &mergeIter{keyLen: s.keyLen}
+	for i, f := range s.runs {
+		r := &runReader{r: bufio.NewReaderSize(f, 32<<10), idx: i}
+		ok, err := r.advance()
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			m.h = append(m.h, r)
+		}
+	}
+	heap.Init(m)
+	return m, nil
+}
+
+type memIter struct {
+	buf  []byte
+	offs []uint32
+	i    int
+}
+
+func (it *memIter) Next() ([]byte, bool) {
+	if it.i >= len(it.offs) {
+		return nil, false
+	}
+	rec := record(it.buf, it.offs[it.i])
+	it.i++
+	return rec, true
+}
+
+func (it *memIter) Err() error { return nil }
+
+// runReader reads one sorted run.
+type runReader struct {
+	r   *bufio.Reader
+	idx int
+	cur []byte
+}
+
+func (r *runReader) advance() (bool, error) {
+	n, err := binary.ReadUvarint(r.r)
+	if errors.Is(err, io.EOF) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("validate: reading a sorted run: %w", err)
+	}
+	if cap(r.cur) < int(n) {
+		r.cur = make([]byte, n, max(int(n), 256))
+	}
+	r.cur = r.cur[:n]
+	if _, err := io.ReadFull(r.r, r.cur); err != nil {
+		return false, fmt.Errorf("validate: reading a sorted run: %w", err)
+	}
+	return true, nil
+}
+
+// mergeIter merges runs with a heap ordered by key, then run index (runs
+// were written in the order records were added, so ties stay stable).
+type mergeIter struct {
+	keyLen int
+	h      []*runReader
+	out    []byte
+	err    error
+}
+
+func (m *mergeIter) Len() int { return len(m.h) }
+func (m *mergeIter) Less(i, j int) bool {
+	c := bytes.Compare(m.h[i].cur[:m.keyLen], m.h[j].cur[:m.keyLen])
+	if c != 0 {
+		return c < 0
+	}
+	return m.h[i].idx < m.h[j].idx
+}
+func (m *mergeIter) Swap(i, j int) { m.h[i], m.h[j] = m.h[j], m.h[i] }
+func (m *mergeIter) Push(x any)    { m.h = append(m.h, x.(*runReader)) }
+func (m *mergeIter) Pop() any {
+	x := m.h[len(m.h)-1]
+	m.h = m.h[:len(m.h)-1]
+	return x
+}
+
+func (m *mergeIter) Next() ([]byte, bool) {
+	if m.err != nil || len(m.h) == 0 {
+		return nil, false
+	}
+	top := m.h[0]
+	m.out = append(m.out[:0], top.cur...)
+	ok, err := top.advance()
+	if err != nil {
+		m.err = err
+		return nil, false
+	}
+	if ok {
+		heap.Fix(m, 0)
+	} else {
+		heap.Pop(m)
+	}
+	return m.out, true
+}
+
+func (m *mergeIter) Err() error { return m.err }
