@@ -1,0 +1,243 @@
+package main
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"gopkg.in/yaml.v3"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/importer"
+	"github.com/clerkmigrate/clerkmigrate/importer/reconcile"
+	"github.com/clerkmigrate/clerkmigrate/samples"
+)
+
+// ExitOrphanGuard is the exit code of a sync whose orphan step was refused
+// by --max-delete (every other change was made).
+const ExitOrphanGuard = 5
+
+const syncExitCodes = exitCodeTable + `
+   5  sync: the orphan step was refused (more orphans than --max-delete); nothing was banned or deleted`
+
+func syncCommand() *cli.Command {
+	flags := append(sourceFlags(),
+		flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagRunID,
+		&cli.StringFlag{Name: "metadata", Value: string(reconcile.Merge),
+			Usage: "how changed metadata is written: merge (PATCH, keeps keys added in Clerk) or replace (PUT)"},
+		&cli.BoolFlag{Name: "ban-orphans", Usage: "ban users in Clerk whose external_id the source no longer has"},
+		&cli.BoolFlag{Name: "delete-orphans", Usage: "delete users in Clerk whose external_id the source no longer has"},
+		&cli.Int64Flag{Name: "max-delete", Value: 100,
+			Usage: "most orphans --ban-orphans/--delete-orphans may act on; over it the whole orphan step is refused (exit 5)"},
+		&cli.BoolFlag{Name: "since-last", Usage: "Postgres: read only rows changed since the last sync's high-water mark"},
+		&cli.StringFlag{Name: "plan", Usage: "write the plan (JSON, no secrets) to this file; change nothing in Clerk"},
+		&cli.StringFlag{Name: "apply", Usage: "carry out exactly the plan in this file (refused if Clerk or the source changed since)"},
+		&cli.BoolFlag{Name: "no-progress", Usage: "no progress line on a terminal"},
+	)
+	return &cli.Command{
+		Name:  "sync",
+		Usage: "nightly reconcile: create who is new, update who changed, report (or ban/delete) who vanished",
+		Description: "Scans Clerk's users (GET /v1/users, 500 a page) into the ledger, then reads the source once:\n" +
+			"missing users are created (idempotently by external_id), changed fields are written, unchanged users\n" +
+			"cost no call. Passwords, TOTP secrets and backup codes are sent only when the source changed them since\n" +
+			"the last sync (the ledger keeps a keyed fingerprint; the first sync after an import records them without\n" +
+			"sending). Orphans are reported; --ban-orphans/--delete-orphans act on them only up to --max-delete.\n" +
+			"With --since/--since-last (Postgres) only changed rows are read and orphans are not judged.\n\n" + syncExitCodes,
+		Flags:  flags,
+		Action: runSync,
+	}
+}
+
+func runSync(c *cli.Context) error {
+	orphans, err := orphanAction(c)
+	if err != nil {
+		return err
+	}
+	if c.String("plan") != "" && c.String("apply") != "" {
+		return usageErrorf("--plan and --apply exclude each other")
+	}
+	store, err := openLedger(c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	index, ok := store.(checkpoint.ClerkIndex)
+	if !ok {
+		return withCode(ExitFatal, fmt.Errorf("the ledger %T cannot keep the sync's index", store))
+	}
+	t, err := openTarget(c)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	target := targetID(c, t)
+	if c.Bool("since-last") {
+		if err := sinceLast(c, store, target); err != nil {
+			return err
+		}
+	}
+	src, m, err := openSourceAndMapping(c)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	managed, err := managedProperties(c)
+	if err != nil {
+		return withCode(ExitUsage, err)
+	}
+	key := sha256.Sum256([]byte("clerkmigrate sync fingerprints\x00" + t.Key))
+	cfg := reconcile.Config{
+		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: store, Index: index,
+		API: t.API, Target: target, RunID: c.String("run-id"), Rate: t.Rate, MaxInFlight: c.Int("max-in-flight"),
+		Metadata: reconcile.MetadataMode(c.String("metadata")), Managed: managed, FingerprintKey: key[:],
+		Orphans: orphans, MaxDelete: c.Int64("max-delete"), Incremental: c.Timestamp("since") != nil,
+	}
+	if hw, ok := src.(interface{ HighWater() time.Time }); ok {
+		cfg.HighWater = hw.HighWater
+	}
+	if path := c.String("apply"); path != "" {
+		if cfg.ApplyPlan, err = reconcile.ReadPlan(path); err != nil {
+			return withCode(ExitUsage, err)
+		}
+	}
+	var planFile *os.File
+	if path := c.String("plan"); path != "" {
+		if planFile, err = os.CreateTemp(filepath.Dir(path), ".plan-*"); err != nil {
+			return withCode(ExitUsage, err)
+		}
+		defer os.Remove(planFile.Name())
+		cfg.PlanTo = planFile
+	}
+	var sum reconcile.Summary
+	runErr := runAndReport(c, store, func(p *progressView) (importer.Summary, error) {
+		cfg.Progress = p.Update
+		var err error
+		sum, err = reconcile.Run(c.Context, cfg)
+		return sum.Summary, err
+	})
+	if planFile != nil {
+		if err := finishPlan(planFile, c.String("plan"), runErr); err != nil && runErr == nil {
+			runErr = withCode(ExitFatal, err)
+		}
+	}
+	printSyncSummary(c, sum, store)
+	var guard *reconcile.OrphanGuardError
+	switch {
+	case errors.As(runErr, &guard):
+		return withCode(ExitOrphanGuard, runErr)
+	case errors.Is(runErr, reconcile.ErrStalePlan):
+		return withCode(ExitFatal, runErr)
+	}
+	return runErr
+}
+
+// orphanAction reads --ban-orphans and --delete-orphans.
+func orphanAction(c *cli.Context) (reconcile.OrphanAction, error) {
+	switch {
+	case c.Bool("ban-orphans") && c.Bool("delete-orphans"):
+		return "", usageErrorf("--ban-orphans and --delete-orphans exclude each other")
+	case c.Bool("ban-orphans"):
+		return reconcile.BanOrphans, nil
+	case c.Bool("delete-orphans"):
+		return reconcile.DeleteOrphans, nil
+	}
+	return reconcile.ReportOrphans, nil
+}
+
+// sinceLast sets --since to the high-water mark of the newest finished
+// sync of this target.
+func sinceLast(c *cli.Context, store checkpoint.Store, target string) error {
+	if c.Timestamp("since") != nil {
+		return usageErrorf("--since and --since-last exclude each other")
+	}
+	runs, err := store.Runs(c.Context)
+	if err != nil {
+		return withCode(ExitFatal, err)
+	}
+	for _, r := range runs {
+		if r.Kind == reconcile.KindSync && r.Status == checkpoint.Done && r.Meta[reconcile.MetaTarget] == target {
+			if hw := r.Meta[reconcile.MetaHighWater]; hw != "" {
+				fmt.Fprintf(c.App.ErrWriter, "clerkmigrate: reading rows changed since %s (run %s)\n", hw, r.ID)
+				return c.Set("since", hw)
+			}
+		}
+	}
+	return usageErrorf("--since-last: no finished sync of %s recorded a high-water mark (run a full sync first)", target)
+}
+
+// managedProperties lists the CreateUser properties the mapping file sets:
+// for those an empty source value clears Clerk's.
+func managedProperties(c *cli.Context) ([]string, error) {
+	path := c.String("mapping")
+	var data []byte
+	var err error
+	if path == "" {
+		data, err = samples.FS.ReadFile(samples.DefaultMapping)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Fields map[string]yaml.Node `yaml:"fields"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("reading the mapping's fields: %w", err)
+	}
+	out := make([]string, 0, len(doc.Fields))
+	for name := range doc.Fields {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// finishPlan moves the plan into place, or drops it when the run failed.
+func finishPlan(f *os.File, path string, runErr error) error {
+	if err := f.Close(); err != nil {
+		return err
+	}
+	var guard *reconcile.OrphanGuardError
+	if runErr != nil && !errors.As(runErr, &guard) {
+		return nil
+	}
+	return os.Rename(f.Name(), path)
+}
+
+func printSyncSummary(c *cli.Context, s reconcile.Summary, store checkpoint.Store) {
+	w := c.App.Writer
+	if s.RunID == "" {
+		return
+	}
+	for _, o := range []checkpoint.Outcome{checkpoint.Updated, checkpoint.Unchanged, checkpoint.Orphan, checkpoint.Banned} {
+		if n := s.ByOutcome[o]; n > 0 {
+			fmt.Fprintf(w, "  %-9s %d\n", o, n)
+		}
+	}
+	fmt.Fprintf(w, "  calls: %d list pages, %d creates, %d user updates, %d metadata writes, %d emails, %d phones, %d ban/lock, %d deletes\n",
+		s.Pages, s.Creates, s.Updates, s.MetadataWrites, s.Emails, s.Phones, s.Flags, s.Deletes)
+	if p := s.Plan; p != nil && c.String("plan") != "" {
+		fmt.Fprintf(w, "  plan %s: %d create, %d update, %d ban, %d delete, %d orphans reported\n",
+			c.String("plan"), p.Create, p.Update, p.Ban, p.Delete, p.Orphan)
+	}
+	runs, err := store.Runs(c.Context)
+	if err != nil {
+		return
+	}
+	for _, r := range runs {
+		if r.ID == s.RunID {
+			if step := r.Meta[reconcile.MetaOrphanStep]; step != "" {
+				fmt.Fprintf(w, "  orphan step: %s\n", step)
+			}
+			if hw := r.Meta[reconcile.MetaHighWater]; hw != "" {
+				fmt.Fprintf(w, "  high-water mark %s: the next run can take --since-last\n", hw)
+			}
+		}
+	}
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runSyncCLI runs the CLI in-process with the sync command wired in.
+func runSyncCLI(t *testing.T, dir string, args ...string) cliResult {
+	t.Helper()
+	t.Chdir(dir)
+	t.Setenv(secretKeyEnv, "")
+	outF, _ := os.CreateTemp(t.TempDir(), "stdout")
+	errF, _ := os.CreateTemp(t.TempDir(), "stderr")
+	app := newApp(outF, errF)
+	wired := false
+	for _, c := range app.Commands {
+		wired = wired || c.Name == "sync"
+	}
+	if !wired {
+		app.Commands = append(app.Commands, syncCommand())
+	}
+	err := app.RunContext(context.Background(), append([]string{"clerkmigrate"}, args...))
+	if err != nil {
+		errF.WriteString("clerkmigrate: " + err.Error() + "\n")
+	}
+	outF.Close()
+	errF.Close()
+	out, _ := os.ReadFile(outF.Name())
+	errOut, _ := os.ReadFile(errF.Name())
+	return cliResult{code: exitCodeOf(err), stdout: string(out), stderr: string(errOut)}
+}
+
+func TestSyncCommand(t *testing.T) {
+	dir := t.TempDir()
+	full, err := os.ReadFile(repoFile(t, "samples/legacy_users.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(full), "\n")
+	write := func(name string, ls []string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(strings.Join(ls, "")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	mapFile := repoFile(t, "samples/legacy_users.mapping.yaml")
+	all := write("all.csv", lines)
+	if r := runSyncCLI(t, dir, "import", "--no-progress", "--source", all, "--mapping", mapFile); r.code != ExitRowsFailed {
+		t.Fatalf("import: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// Right after the import: nothing to write; the sample's invalid rows exit 1.
+	r := runSyncCLI(t, dir, "sync", "--no-progress", "--source", all, "--mapping", mapFile)
+	if r.code != ExitRowsFailed || !strings.Contains(r.stdout, "unchanged 35") || !strings.Contains(r.stdout, "0 user updates") {
+		t.Fatalf("sync: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// A source that lost most of its rows: the orphan step is refused.
+	shrunk := write("shrunk.csv", lines[:4])
+	r = runSyncCLI(t, dir, "sync", "--no-progress", "--source", shrunk, "--mapping", mapFile, "--delete-orphans", "--max-delete", "5")
+	if r.code != ExitOrphanGuard || !strings.Contains(r.stderr, "more than --max-delete 5") || !strings.Contains(r.stdout, "refused") {
+		t.Fatalf("guarded sync: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// --plan writes a plan and nothing else.
+	plan := filepath.Join(dir, "plan.json")
+	r = runSyncCLI(t, dir, "sync", "--no-progress", "--source", shrunk, "--mapping", mapFile, "--delete-orphans", "--max-delete", "50", "--plan", plan)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "delete") {
+		t.Fatalf("plan: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if b, err := os.ReadFile(plan); err != nil || !strings.Contains(string(b), `"action":"delete"`) || strings.Contains(string(b), "$2a$") {
+		t.Fatalf("plan file: %v\n%s", err, b)
+	}
+	r = runSyncCLI(t, dir, "sync", "--no-progress", "--source", shrunk, "--mapping", mapFile, "--delete-orphans", "--max-delete", "50", "--apply", plan)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "deleted") {
+		t.Fatalf("apply: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
