@@ -50,6 +50,9 @@ type fieldSpec struct {
 	hasDef    bool
 	split     string // split: a separator, or "json"
 	transform []string
+	template  string // template: "{col}$...{param:name}"
+	hasTmpl   bool
+	parse     string // parse: as written, when it changes the conversion ("future")
 }
 
 // LoadError is one problem in a mapping file, with its line.
@@ -171,7 +174,7 @@ func (l *loader) readFile(data []byte) (*fileDoc, []*fieldSpec) {
 }
 
 // specKeys are the keys a field spec may hold.
-var specKeys = []string{"from", "value", "default", "split", "transform", "parse"}
+var specKeys = []string{"from", "value", "template", "default", "split", "transform", "parse"}
 
 // readField reads one field spec: a bare path ("first_name: fname") or a
 // mapping of specKeys.
@@ -205,6 +208,16 @@ func (l *loader) readField(name string, n *yaml.Node) *fieldSpec {
 			l.readFrom(spec, prop, v)
 		case "value":
 			spec.value, spec.hasValue = l.decodeAny(name, "value", v), true
+		case "template":
+			if v.Kind != yaml.ScalarNode || v.Value == "" {
+				l.errorf(v.Line, "%s: template: text such as \"+{phone}\" or \"{hash}${salt}${param:key}\"", name)
+				continue
+			}
+			if _, err := parseTemplate(v.Value); err != nil {
+				l.errorf(v.Line, "%s: template: %v", name, err)
+				continue
+			}
+			spec.template, spec.hasTmpl = v.Value, true
 		case "default":
 			spec.def, spec.hasDef = l.decodeAny(name, "default", v), true
 		case "split":
@@ -221,7 +234,9 @@ func (l *loader) readField(name string, n *yaml.Node) *fieldSpec {
 			l.readTransform(spec, prop, v)
 		case "parse":
 			want := prop.kind.parseName()
-			if want == "" {
+			if prop.kind == kindBool && v.Value == parseFuture {
+				spec.parse = parseFuture
+			} else if want == "" {
 				l.errorf(k.Line, "%s: is %s and takes no parse (parse is for bool, int, timestamp and json properties)", name, prop.kind)
 			} else if v.Value != want {
 				l.errorf(v.Line, "%s: is parsed as %s (got parse: %s); parse may be left out", name, want, v.Value)
@@ -231,12 +246,14 @@ func (l *loader) readField(name string, n *yaml.Node) *fieldSpec {
 		}
 	}
 	switch {
+	case spec.hasTmpl && (spec.hasValue || spec.from != nil || spec.object != nil):
+		l.errorf(n.Line, "%s: give one of from, value and template (use default for a fallback)", name)
 	case spec.hasValue && (spec.from != nil || spec.object != nil):
 		l.errorf(n.Line, "%s: give from or value, not both (use default for a fallback)", name)
 	case spec.hasValue && spec.hasDef:
 		l.errorf(n.Line, "%s: value is used for every row; default makes no sense with it", name)
-	case !spec.hasValue && spec.from == nil && spec.object == nil && len(l.errs) == before:
-		l.errorf(n.Line, "%s: say where it comes from: from: <column/path>, or value: <constant>", name)
+	case !spec.hasValue && !spec.hasTmpl && spec.from == nil && spec.object == nil && len(l.errs) == before:
+		l.errorf(n.Line, "%s: say where it comes from: from: <column/path>, template: \"...{column}...\", or value: <constant>", name)
 	}
 	if len(l.errs) > before {
 		return nil
@@ -292,8 +309,17 @@ func (l *loader) readFrom(spec *fieldSpec, prop *property, v *yaml.Node) {
 	}
 }
 
-// transformNames are the transforms of text values.
-var transformNames = []string{"trim", "lower", "upper"}
+// transformNames are the transforms of text values, in textOp order.
+// first_word and rest_words cut a full name ("Ada King Lovelace") into the
+// first word ("Ada") and the rest ("King Lovelace"), for first_name and
+// last_name out of one display-name column; a one-word name is all
+// first_word and no rest_words.
+var transformNames = []string{"trim", "lower", "upper", "first_word", "rest_words"}
+
+// parseFuture is the `parse:` of a bool property read from a timestamp: true
+// when the timestamp is after the moment the mapping was loaded (Supabase's
+// banned_until), false when before.
+const parseFuture = "future"
 
 func (l *loader) readTransform(spec *fieldSpec, prop *property, v *yaml.Node) {
 	if prop.kind != kindString && prop.kind != kindList {

@@ -36,6 +36,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
 	"gopkg.in/yaml.v3"
@@ -64,6 +66,8 @@ const (
 	opTrim textOp = iota
 	opLower
 	opUpper
+	opFirstWord
+	opRestWords
 )
 
 // field is one compiled field spec.
@@ -81,6 +85,13 @@ type field struct {
 	// runs through the same conversion as the row's cells.
 	fixed     sources.Values
 	fixedPath []string // {"value"} or {"default"}
+	// tmpl composes the value from the row and params (template:); params
+	// are bound by WithParams.
+	tmpl   *template
+	params Params
+	// future: a bool read from a timestamp, true when after now (parse: future).
+	future bool
+	now    time.Time
 }
 
 type objectPart struct {
@@ -234,6 +245,13 @@ func (l *loader) compileField(spec *fieldSpec, opts *Options) field {
 	}
 	sort.Slice(f.object, func(i, j int) bool { return f.object[i].key < f.object[j].key })
 	f.sourceTag = strings.Join(spec.from, ", ")
+	if spec.hasTmpl {
+		f.tmpl, _ = parseTemplate(spec.template) // checked by readField
+		f.sourceTag = spec.template
+	}
+	if spec.parse == parseFuture {
+		f.future, f.now = true, time.Now()
+	}
 	if f.object != nil {
 		parts := make([]string, len(f.object))
 		for i, o := range f.object {
@@ -282,6 +300,11 @@ func columnsOf(key string, fields []field) []string {
 		for _, o := range f.object {
 			add(o.path)
 		}
+		if f.tmpl != nil {
+			for _, p := range f.tmpl.paths {
+				add(p)
+			}
+		}
 	}
 	return cols
 }
@@ -294,6 +317,8 @@ type canonField struct {
 	Default   any               `json:"default,omitempty"`
 	Split     string            `json:"split,omitempty"`
 	Transform []string          `json:"transform,omitempty"`
+	Template  string            `json:"template,omitempty"` // names parameters, never their values
+	Parse     string            `json:"parse,omitempty"`
 }
 
 // fingerprintOf hashes the meaning of the file, not its text: comments,
@@ -302,7 +327,7 @@ func fingerprintOf(doc *fileDoc, m *Mapping, specs []*fieldSpec) string {
 	fields := make(map[string]canonField, len(specs))
 	for _, s := range specs {
 		fields[s.name] = canonField{From: s.from, Object: s.object, Value: s.value, Default: s.def,
-			Split: s.split, Transform: s.transform}
+			Split: s.split, Transform: s.transform, Template: s.template, Parse: s.parse}
 	}
 	canon := struct {
 		Version int                   `json:"version"`
@@ -375,9 +400,12 @@ func (noValues) Lookup(string) (sources.Value, bool) { return nil, false }
 // apply fills the field from the row, or from its constant or default.
 func (f *field) apply(vals sources.Values, p *clerk.CreateUserParams, st *rowState) {
 	var given bool
-	if f.object != nil {
+	switch {
+	case f.tmpl != nil:
+		given = f.applyTemplate(vals, p, st)
+	case f.object != nil:
 		given = f.applyObjectParts(vals, p, st)
-	} else {
+	default:
 		given = f.applyFrom(vals, f.from, p, st)
 	}
 	if given {
@@ -433,6 +461,9 @@ func (f *field) setScalar(v any, src string, p *clerk.CreateUserParams, st *rowS
 	case kindBool:
 		if isBlank(v) {
 			return false
+		}
+		if f.future {
+			return f.setFuture(v, src, p, st)
 		}
 		b, pr := parseBool(v)
 		if pr != nil {
@@ -533,6 +564,10 @@ func (f *field) transform(s string) string {
 			s = strings.ToLower(s)
 		case opUpper:
 			s = strings.ToUpper(s)
+		case opFirstWord:
+			s, _ = splitFirstWord(s)
+		case opRestWords:
+			_, s = splitFirstWord(s)
 		}
 	}
 	return s
@@ -744,4 +779,35 @@ func checkHasher(s string, _ *Options) (string, *problem) {
 	}
 	return "", &problem{CodeHasherUnknown, "unknown password hasher " + quote(s) + "; Clerk accepts " +
 		strings.Join(hashers.Names(), ", ")}
+}
+
+// splitFirstWord cuts a name at its first run of white space: "Ada King
+// Lovelace" is "Ada" and "King Lovelace".
+func splitFirstWord(s string) (first, rest string) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, unicode.IsSpace)
+	if i < 0 {
+		return s, ""
+	}
+	return s[:i], strings.TrimSpace(s[i:])
+}
+
+// setFuture sets a bool property from a timestamp: true when it is after
+// the moment the mapping was loaded (parse: future).
+func (f *field) setFuture(v any, src string, p *clerk.CreateUserParams, st *rowState) bool {
+	ts, given, pr := parseTimestamp(v)
+	if pr != nil {
+		st.fail(f, src, withValue(pr, v))
+		return true
+	}
+	if !given {
+		return false
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil { // parseTimestamp writes RFC 3339
+		st.fail(f, src, withValue(errTimestamp, v))
+		return true
+	}
+	f.prop.setBool(p, t.After(f.now))
+	return true
 }

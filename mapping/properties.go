@@ -34,6 +34,7 @@ const (
 	CodeMetadataTooLarge  = "metadata_too_large"  // metadata over 8 KB serialised
 	CodeStatusInvalid     = "status_invalid"      // an identification status other than verified/reserved
 	CodeStatusLength      = "status_length"       // status array length differs from its identifiers
+	CodeParamMissing      = "param_missing"       // a template's {param:name} was not given at run time
 )
 
 // kind is the type of a CreateUser property, which decides how a source value
