@@ -71,11 +71,17 @@ func runCSV(t *testing.T, mappingYAML string, lines []string, tweak func(*Config
 
 func runFiles(t *testing.T, dir, csvPath, mapPath string, tweak func(*Config)) *fixture {
 	t.Helper()
-	ctx := context.Background()
 	m, err := mapping.Load(mapPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return runMapping(t, dir, csvPath, m, tweak)
+}
+
+// runMapping validates the CSV at csvPath with a compiled mapping.
+func runMapping(t *testing.T, dir, csvPath string, m *mapping.Mapping, tweak func(*Config)) *fixture {
+	t.Helper()
+	ctx := context.Background()
 	src, err := sources.Open(ctx, sources.Spec{Location: csvPath, KeyPath: m.Key()})
 	if err != nil {
 		t.Fatal(err)
