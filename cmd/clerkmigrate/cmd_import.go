@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -113,13 +114,16 @@ func runAndReport(c *cli.Context, store checkpoint.Store, job func(*progressView
 	sum, runErr := job(view)
 	view.Finish()
 	code := runErrorCode(c.Context, runErr)
-	if runErr == nil && runHasFailures(c, store, sum.RunID) {
+	// The reports are written even when a signal ended the run: they say
+	// where it stopped.
+	ctx := context.WithoutCancel(c.Context)
+	if runErr == nil && runHasFailures(ctx, store, sum.RunID) {
 		code = ExitRowsFailed
 	}
 	if sum.RunID != "" {
 		stats := view.Stats(started, sum, code)
 		dir := filepath.Join(c.String("out"), sum.RunID)
-		files, err := reports.Write(c.Context, store, sum.RunID, dir, reports.Options{Stats: &stats})
+		files, err := reports.Write(ctx, store, sum.RunID, dir, reports.Options{Stats: &stats})
 		if err != nil {
 			fmt.Fprintf(c.App.ErrWriter, "clerkmigrate: writing reports: %v\n", err)
 		} else {
@@ -138,11 +142,11 @@ func runAndReport(c *cli.Context, store checkpoint.Store, job func(*progressView
 // runHasFailures reports whether the whole run (this invocation and earlier
 // ones) holds failed or invalid rows, so that re-running a finished run
 // exits as the run stands, not as this invocation's share of it.
-func runHasFailures(c *cli.Context, store checkpoint.Store, runID string) bool {
+func runHasFailures(ctx context.Context, store checkpoint.Store, runID string) bool {
 	if runID == "" {
 		return false
 	}
-	p, err := store.Progress(c.Context, runID)
+	p, err := store.Progress(ctx, runID)
 	if err != nil {
 		return true
 	}
