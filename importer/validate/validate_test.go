@@ -14,6 +14,9 @@ import (
 	"testing"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/importer"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
 	"github.com/clerkmigrate/clerkmigrate/reports"
 )
 
@@ -367,5 +370,111 @@ func TestCoverage(t *testing.T) {
 	}
 	if len(cv.Hashers) != 1 || cv.Hashers[0] != (reports.Count{Name: "bcrypt", Count: 2}) {
 		t.Errorf("hashers %v", cv.Hashers)
+	}
+}
+
+func TestCheckTargetAgainstTheEmulator(t *testing.T) {
+	const key = "sk_live_validate_test" // 1000 requests per 10 s
+	srv, err := emulator.Start(emulator.Config{SecretKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	api, err := clerk.New(clerk.Config{BaseURL: srv.URL(), SecretKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// Already in Clerk: row 7's user (same external_id), and row 12's email
+	// under another legacy id.
+	if _, err := api.CreateUser(ctx, &clerk.CreateUserParams{ExternalID: clerk.Value("1007"),
+		EmailAddresses: []string{"user7@example.com"}, SkipPasswordRequirement: clerk.Value(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.CreateUser(ctx, &clerk.CreateUserParams{ExternalID: clerk.Value("other-system-9"),
+		EmailAddresses: []string{"user12@example.com"}, SkipPasswordRequirement: clerk.Value(true)}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 250
+	var rs []row
+	for i := 1; i <= n; i++ {
+		rs = append(rs, good(i))
+	}
+	before := srv.Emulator().Stats()
+	fx := runCSV(t, testMapping, lines(rs...), func(c *Config) {
+		c.Target = &TargetCheck{API: api, Rate: importer.DefaultRate(key)}
+	})
+	res := fx.must(t)
+	after := srv.Emulator().Stats()
+	gets := after.Routes["GET /v1/users"].Total - before.Routes["GET /v1/users"].Total
+	want := 2 * ((n + MaxFilterValues - 1) / MaxFilterValues) // ⌈n/100⌉ by external_id, the same by email
+	if gets != want || res.Target.Requests != int64(want) {
+		t.Errorf("%d GET /v1/users (target says %d), want %d", gets, res.Target.Requests, want)
+	}
+	if other := after.Total - before.Total - gets; other != 0 {
+		t.Errorf("%d requests other than GET /v1/users: the check must only read", other)
+	}
+	if got := findingsOf(res, 7); len(got) != 1 || got[0] != "external_id:exists_in_target" {
+		t.Errorf("row 7: %v", got)
+	}
+	if got := findingsOf(res, 12); len(got) != 1 || got[0] != "email_address:email_exists_in_target" {
+		t.Errorf("row 12: %v", got)
+	}
+	if res.Target.ByExternalID != 1 || res.Target.ByEmail != 1 || res.Findings != 2 {
+		t.Errorf("target %+v, findings %d", res.Target, res.Findings)
+	}
+	out := fx.outcomes(t)
+	if out[12].Outcome != checkpoint.Invalid || out[7].Outcome != checkpoint.Valid {
+		t.Errorf("outcomes: row 7 %s, row 12 %s", out[7].Outcome, out[12].Outcome)
+	}
+}
+
+// TestNoSecretLeaves plants digests, TOTP secrets, backup codes and canary
+// passwords in rows with problems and looks for them in every file written.
+func TestNoSecretLeaves(t *testing.T) {
+	secrets := []string{bcryptA, totpOK, "q7x-k2m-p9z", "zz8-yy7-xx6", "correct-horse-17", "not-her-password",
+		"3132333435363738393031323334353637383930", bcryptA[:40], bcryptA[7:29]}
+	a, b, c, d := good(1), good(2), good(3), good(4)
+	a.email = "broken"                        // a digest on an invalid row
+	a.totp = totpOK                           // and a TOTP secret
+	a.codes = `["q7x-k2m-p9z","zz8-yy7-xx6"]` // and backup codes
+	b.totp = secrets[6]                       // a hex TOTP secret (refused)
+	c.hash = bcryptA[:40]                     // a digest cut short (refused)
+	d.hash, d.hasher = bcryptA, "md5"         // a digest of another hasher (refused)
+	e := good(5)
+	e.email = a.email + "x"
+	cans := []Canary{{Email: "user1@example.com", Password: "correct-horse-17"},
+		{Email: "user6@example.com", Password: "not-her-password"}}
+	f6 := good(6)
+	fx := runCSV(t, testMapping, lines(a, b, c, d, e, f6), func(c *Config) { c.Canaries = cans })
+	res := fx.must(t)
+	if res.Invalid < 4 {
+		t.Fatalf("only %d invalid rows: the planted problems were not found", res.Invalid)
+	}
+	files, err := reports.Write(context.Background(), fx.store, res.RunID, filepath.Join(fx.dir, "out", res.RunID),
+		reports.Options{Validation: res.Validation()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, p := range append(files.All(), res.Files...) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, p+"\x00"+string(b))
+	}
+	ledger, _ := os.ReadFile(filepath.Join(fx.dir, "ledger.db"))
+	texts = append(texts, "ledger.db\x00"+string(ledger))
+	for _, cr := range res.Canaries {
+		texts = append(texts, "canary\x00"+cr.Detail+cr.Email+cr.Hasher)
+	}
+	for _, txt := range texts {
+		name, body, _ := strings.Cut(txt, "\x00")
+		for _, s := range secrets {
+			if strings.Contains(body, s) {
+				t.Errorf("%s holds a secret (%d bytes, starts %.4q)", filepath.Base(name), len(s), s)
+			}
+		}
 	}
 }
