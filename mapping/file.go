@@ -53,6 +53,7 @@ type fieldSpec struct {
 	template  string // template: "{col}$...{param:name}"
 	hasTmpl   bool
 	parse     string // parse: as written, when it changes the conversion ("future")
+	when      string // when: a path; the field is filled only for rows where it is non-empty
 }
 
 // LoadError is one problem in a mapping file, with its line.
@@ -174,7 +175,7 @@ func (l *loader) readFile(data []byte) (*fileDoc, []*fieldSpec) {
 }
 
 // specKeys are the keys a field spec may hold.
-var specKeys = []string{"from", "value", "template", "default", "split", "transform", "parse"}
+var specKeys = []string{"from", "value", "template", "default", "split", "transform", "parse", "when"}
 
 // readField reads one field spec: a bare path ("first_name: fname") or a
 // mapping of specKeys.
@@ -208,6 +209,12 @@ func (l *loader) readField(name string, n *yaml.Node) *fieldSpec {
 			l.readFrom(spec, prop, v)
 		case "value":
 			spec.value, spec.hasValue = l.decodeAny(name, "value", v), true
+		case "when":
+			if v.Kind != yaml.ScalarNode || v.Value == "" {
+				l.errorf(v.Line, "%s: when: a column/path; the field is filled only for rows where it is not empty", name)
+				continue
+			}
+			spec.when = v.Value
 		case "template":
 			if v.Kind != yaml.ScalarNode || v.Value == "" {
 				l.errorf(v.Line, "%s: template: text such as \"+{phone}\" or \"{hash}${salt}${param:key}\"", name)

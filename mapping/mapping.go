@@ -92,6 +92,8 @@ type field struct {
 	// future: a bool read from a timestamp, true when after now (parse: future).
 	future bool
 	now    time.Time
+	// when: the field is filled only for rows where this path is non-empty.
+	when string
 }
 
 type objectPart struct {
@@ -249,6 +251,7 @@ func (l *loader) compileField(spec *fieldSpec, opts *Options) field {
 		f.tmpl, _ = parseTemplate(spec.template) // checked by readField
 		f.sourceTag = spec.template
 	}
+	f.when = spec.when
 	if spec.parse == parseFuture {
 		f.future, f.now = true, time.Now()
 	}
@@ -305,6 +308,9 @@ func columnsOf(key string, fields []field) []string {
 				add(p)
 			}
 		}
+		if f.when != "" {
+			add(f.when)
+		}
 	}
 	return cols
 }
@@ -319,6 +325,7 @@ type canonField struct {
 	Transform []string          `json:"transform,omitempty"`
 	Template  string            `json:"template,omitempty"` // names parameters, never their values
 	Parse     string            `json:"parse,omitempty"`
+	When      string            `json:"when,omitempty"`
 }
 
 // fingerprintOf hashes the meaning of the file, not its text: comments,
@@ -327,7 +334,7 @@ func fingerprintOf(doc *fileDoc, m *Mapping, specs []*fieldSpec) string {
 	fields := make(map[string]canonField, len(specs))
 	for _, s := range specs {
 		fields[s.name] = canonField{From: s.from, Object: s.object, Value: s.value, Default: s.def,
-			Split: s.split, Transform: s.transform, Template: s.template, Parse: s.parse}
+			Split: s.split, Transform: s.transform, Template: s.template, Parse: s.parse, When: s.when}
 	}
 	canon := struct {
 		Version int                   `json:"version"`
@@ -399,6 +406,11 @@ func (noValues) Lookup(string) (sources.Value, bool) { return nil, false }
 
 // apply fills the field from the row, or from its constant or default.
 func (f *field) apply(vals sources.Values, p *clerk.CreateUserParams, st *rowState) {
+	if f.when != "" {
+		if v, ok := vals.Lookup(f.when); !ok || isAbsent(v) || isBlank(v) {
+			return
+		}
+	}
 	var given bool
 	switch {
 	case f.tmpl != nil:

@@ -261,3 +261,26 @@ func TestReadParamFile(t *testing.T) {
 		t.Fatalf("ParamsFromEnv: %d params", len(got))
 	}
 }
+
+func TestWhen(t *testing.T) {
+	// Clerk's export names a hasher on rows without a digest: `when` keeps
+	// the hasher for rows that have one and drops it elsewhere.
+	m := mustParse(t, "version: 1\nkey: id\nfields:\n  password_digest: d\n  password_hasher: { from: h, when: d }\n")
+	p, errs := m.Map(rec(vals{"d": "", "h": "bcrypt"}))
+	if errs != nil || p.PasswordHasher != "" {
+		t.Fatalf("no digest: %v %q", errs, p.PasswordHasher)
+	}
+	const digest = "$2a$10$54cbf.ymtKSc4jsKFRlzae9cuuBPUuF9HdApTvElGczWqU1ST1uv6"
+	p, errs = m.Map(rec(vals{"d": digest, "h": "bcrypt"}))
+	if errs != nil || p.PasswordHasher != "bcrypt" {
+		t.Fatalf("digest: %v %q", errs, p.PasswordHasher)
+	}
+	// Without when, the same row is refused (the hasher came from the row).
+	strict := mustParse(t, "version: 1\nkey: id\nfields:\n  password_digest: d\n  password_hasher: h\n")
+	if _, errs := strict.Map(rec(vals{"d": "", "h": "bcrypt"})); !reflect.DeepEqual(codes(errs), []string{"password_digest:" + CodeDigestMissing}) {
+		t.Fatalf("strict: %v", errs)
+	}
+	if m.Fingerprint() == strict.Fingerprint() {
+		t.Fatal("when does not change the fingerprint")
+	}
+}
