@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestValidateOnTheSampleExitsOneWithFindings(t *testing.T) {
+	dir := t.TempDir()
+	canaries := repoFile(t, "samples/canaries.txt")
+	res := runCLI(t, dir, map[string]string{secretKeyEnv: ""}, "validate", "--no-progress",
+		"--canary-file", canaries, "--canary", "bob.martin@example.com:not-bobs-password")
+	if res.code != ExitRowsFailed {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", res.code, ExitRowsFailed, res.stdout, res.stderr)
+	}
+	for _, want := range []string{"41 rows", "6 invalid", "duplicate_email", "rows 5 (key 1005), 38 (key 1038)",
+		"canaries: 29 verified, 1 WRONG", "WRONG          bob.martin@example.com (row 2, key 1002"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, res.stdout)
+		}
+	}
+	paths, _ := filepath.Glob(filepath.Join(dir, defaultOutDir, "validate-*", "findings.jsonl"))
+	if len(paths) != 1 {
+		t.Fatalf("findings.jsonl: %v", paths)
+	}
+	b, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var f struct{ Key, Code string }
+		if err := json.Unmarshal([]byte(line), &f); err != nil {
+			t.Fatalf("findings.jsonl: %v", err)
+		}
+		codes[f.Key] = append(codes[f.Key], f.Code)
+	}
+	want := map[string]string{"1005": "duplicate_email", "1036": "digest_invalid", "1037": "hasher_unknown",
+		"1038": "duplicate_email", "1039": "missing", "1040": "json_invalid", "1041": "totp_invalid"}
+	if len(codes) != len(want) {
+		t.Errorf("findings for keys %v, want %v", codes, want)
+	}
+	for k, c := range want {
+		if len(codes[k]) != 1 || codes[k][0] != c {
+			t.Errorf("key %s: %v, want [%s]", k, codes[k], c)
+		}
+	}
+	// The reports of the run exist beside the findings, and the HTML shows them.
+	html, err := os.ReadFile(filepath.Join(filepath.Dir(paths[0]), "report.html"))
+	if err != nil || !strings.Contains(string(html), "duplicate_email") {
+		t.Errorf("report.html missing or without the findings: %v", err)
+	}
+	// No password of a canary, no digest, anywhere.
+	secrets := []string{"not-bobs-password", "correct-horse-17", "Tr0ub4dor&3",
+		"$2a$10$54cbf.ymtKSc4jsKFRlzae9cuuBPUuF9HdApTvElGczWqU1ST1uv6", "WTO7DYBT63FXLIR2LW7JKKHIPTWNVM2D"}
+	out := res.stdout + res.stderr
+	filepath.Walk(filepath.Join(dir, defaultOutDir), func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || strings.Contains(p, string(filepath.Separator)+"sample"+string(filepath.Separator)) {
+			return nil // the extracted sample itself holds them, of course
+		}
+		b, _ := os.ReadFile(p)
+		out += string(b)
+		return nil
+	})
+	for _, s := range secrets {
+		if strings.Contains(out, s) {
+			t.Errorf("a secret (%.4q...) is in the output or a file written", s)
+		}
+	}
+}
+
+func TestValidateCleanSourceExitsZero(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(repoFile(t, "samples/legacy_users.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(src)), "\n")
+	clean := strings.Join(lines[:5], "\n") + "\n" // the header and four good rows
+	if err := os.WriteFile(filepath.Join(dir, "users.csv"), []byte(clean), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := runCLI(t, dir, nil, "validate", "--no-progress", "--source", "users.csv",
+		"--mapping", repoFile(t, "samples/legacy_users.mapping.yaml"))
+	if res.code != ExitOK || !strings.Contains(res.stdout, "4 valid, 0 invalid, 0 findings") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	bad := runCLI(t, dir, nil, "validate", "--no-progress", "--source", "missing.csv",
+		"--mapping", repoFile(t, "samples/legacy_users.mapping.yaml"))
+	if bad.code != ExitUsage {
+		t.Errorf("a missing source: exit %d, want %d", bad.code, ExitUsage)
+	}
+}
