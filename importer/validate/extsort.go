@@ -3,6 +3,7 @@ package validate
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"container/heap"
 	"encoding/binary"
 	"errors"
@@ -22,8 +23,8 @@ type extSorter struct {
 	keyLen     int
 	chunkBytes int
 
-	buf  []byte   // the current chunk: length-prefixed records
-	offs []uint32 // start of each record in buf
+	buf  []byte   // the current chunk: records back to back
+	recs []uint64 // each record of buf: its start << 32 | its length
 	runs []*os.File
 	n    int64
 }
@@ -44,30 +45,34 @@ func (s *extSorter) Add(rec []byte) error {
 	if len(rec) < s.keyLen {
 		return fmt.Errorf("validate: sort record of %d bytes is shorter than its %d-byte key", len(rec), s.keyLen)
 	}
-	if len(s.buf)+len(rec)+binary.MaxVarintLen32 > s.chunkBytes && len(s.offs) > 0 {
+	if len(s.buf)+len(rec) > s.chunkBytes && len(s.recs) > 0 {
 		if err := s.spill(); err != nil {
 			return err
 		}
 	}
-	s.offs = append(s.offs, uint32(len(s.buf)))
-	s.buf = binary.AppendUvarint(s.buf, uint64(len(rec)))
+	s.recs = append(s.recs, uint64(len(s.buf))<<32|uint64(len(rec)))
 	s.buf = append(s.buf, rec...)
 	s.n++
 	return nil
 }
 
-// record returns the record that starts at off in buf.
-func record(buf []byte, off uint32) []byte {
-	n, w := binary.Uvarint(buf[off:])
-	start := int(off) + w
-	return buf[start : start+int(n)]
+// record returns the record r (start << 32 | length) of buf.
+func record(buf []byte, r uint64) []byte {
+	start := r >> 32
+	return buf[start : start+r&0xffffffff]
 }
 
-// sortChunk orders the chunk's offsets by key, stably.
+// sortChunk orders the chunk's records by key, then by start (the order
+// they were added in), so the sort is stable without a stable algorithm.
 func (s *extSorter) sortChunk() {
-	k := s.keyLen
-	slices.SortStableFunc(s.offs, func(a, b uint32) int {
-		return bytes.Compare(record(s.buf, a)[:k], record(s.buf, b)[:k])
+	k := uint64(s.keyLen)
+	buf := s.buf
+	slices.SortFunc(s.recs, func(a, b uint64) int {
+		sa, sb := a>>32, b>>32
+		if c := bytes.Compare(buf[sa:sa+k], buf[sb:sb+k]); c != 0 {
+			return c
+		}
+		return cmp.Compare(sa, sb)
 	})
 }
 
@@ -81,8 +86,8 @@ func (s *extSorter) spill() error {
 	os.Remove(f.Name()) // the open file stays readable; nothing is left behind on a crash
 	w := bufio.NewWriterSize(f, 256<<10)
 	var lenBuf [binary.MaxVarintLen32]byte
-	for _, off := range s.offs {
-		rec := record(s.buf, off)
+	for _, r := range s.recs {
+		rec := record(s.buf, r)
 		w.Write(lenBuf[:binary.PutUvarint(lenBuf[:], uint64(len(rec)))])
 		w.Write(rec)
 	}
@@ -95,7 +100,7 @@ func (s *extSorter) spill() error {
 		return err
 	}
 	s.runs = append(s.runs, f)
-	s.buf, s.offs = s.buf[:0], s.offs[:0]
+	s.buf, s.recs = s.buf[:0], s.recs[:0]
 	return nil
 }
 
@@ -120,9 +125,9 @@ type recordIter interface {
 func (s *extSorter) Sorted() (recordIter, error) {
 	if len(s.runs) == 0 {
 		s.sortChunk()
-		return &memIter{buf: s.buf, offs: s.offs}, nil
+		return &memIter{buf: s.buf, recs: s.recs}, nil
 	}
-	if len(s.offs) > 0 {
+	if len(s.recs) > 0 {
 		if err := s.spill(); err != nil {
 			return nil, err
 		}
@@ -144,15 +149,15 @@ func (s *extSorter) Sorted() (recordIter, error) {
 
 type memIter struct {
 	buf  []byte
-	offs []uint32
+	recs []uint64
 	i    int
 }
 
 func (it *memIter) Next() ([]byte, bool) {
-	if it.i >= len(it.offs) {
+	if it.i >= len(it.recs) {
 		return nil, false
 	}
-	rec := record(it.buf, it.offs[it.i])
+	rec := record(it.buf, it.recs[it.i])
 	it.i++
 	return rec, true
 }

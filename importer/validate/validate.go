@@ -93,7 +93,8 @@ type Config struct {
 	// SortChunkBytes bounds each in-memory chunk of the duplicate sort;
 	// 0 means 8 MiB.
 	SortChunkBytes int
-	// SettleBatch is how many rows go to the ledger at once; 0 means 2048.
+	// SettleBatch is how many rows go to the ledger at once (one transaction);
+	// 0 means 4096 (measured: 1024 and 16384 are slower with the SQLite ledger).
 	SettleBatch int
 	// Progress, when set, is called from the pass about every 250 ms.
 	Progress func(importer.Progress)
@@ -271,7 +272,7 @@ func newEngine(cfg Config) (*engine, error) {
 		cfg.MaxKeptFindings = DefaultMaxKeptFindings
 	}
 	if cfg.SettleBatch <= 0 {
-		cfg.SettleBatch = 2048
+		cfg.SettleBatch = 4096
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
