@@ -1,0 +1,212 @@
+package presets_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/checkpoint/sqlite"
+	"github.com/clerkmigrate/clerkmigrate/importer"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
+	"github.com/clerkmigrate/clerkmigrate/mapping"
+	"github.com/clerkmigrate/clerkmigrate/mapping/presets"
+	"github.com/clerkmigrate/clerkmigrate/reports"
+	"github.com/clerkmigrate/clerkmigrate/sources"
+)
+
+const testKey = "sk_test_presets"
+
+// samplesDir holds the preset samples, in each system's export format.
+var samplesDir = filepath.Join("..", "..", "samples", "presets")
+
+// run is one preset import into a fresh emulator with a real SQLite ledger.
+type run struct {
+	dir     string // the run's own directory: ledger and reports
+	sum     importer.Summary
+	users   map[string]emulator.UserState // by external_id
+	ledger  checkpoint.Store
+	mapping *mapping.Mapping
+}
+
+// importPreset runs importer.Run with a preset over spec, the way the CLI's
+// --preset does (the preset's source hints, its CSV header, its params),
+// and writes the reports.
+func importPreset(t *testing.T, name string, spec sources.Spec, params mapping.Params) *run {
+	t.Helper()
+	p, err := presets.Get(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := p.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.ParamNames()) > 0 {
+		if m, err = m.WithParams(params); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	spec = p.Spec(spec)
+	if strings.HasSuffix(spec.Location, ".csv") {
+		path, cleanup, err := p.WithCSVHeader(spec.Location, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(cleanup)
+		spec.Location = path
+	}
+	src, err := sources.Open(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+
+	srv, err := emulator.Start(emulator.Config{SecretKey: testKey, RequestsPerWindow: 1 << 30, UserUpdatesPerWindow: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	api, err := clerk.New(clerk.Config{BaseURL: srv.URL(), SecretKey: testKey, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ledger, err := sqlite.Open(filepath.Join(dir, "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ledger.Close() })
+	sum, err := importer.Run(context.Background(), importer.Config{
+		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: ledger, API: api, Target: "test",
+		Rate: importer.Rate{Requests: 1_000_000, Window: 10 * time.Second}, MaxInFlight: 8,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reports.Write(context.Background(), ledger, sum.RunID, filepath.Join(dir, "reports"), reports.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	users := map[string]emulator.UserState{}
+	for _, u := range srv.Emulator().Snapshot().Users {
+		if u.ExternalID == nil {
+			t.Fatalf("user %s without external_id", u.ID)
+		}
+		users[*u.ExternalID] = u
+	}
+	return &run{dir: dir, sum: sum, users: users, ledger: ledger, mapping: m}
+}
+
+// fileSpec is a source spec of a sample file.
+func fileSpec(name string) sources.Spec {
+	return sources.Spec{Location: filepath.Join(samplesDir, name)}
+}
+
+// pgDatabase creates a fresh database on the test server, fills it with a
+// sample's SQL and returns its connection string; the database is dropped
+// afterwards. It skips without CLERKMIGRATE_TEST_PG, unless CI=true.
+func pgDatabase(t *testing.T, sqlFile string) string {
+	t.Helper()
+	dsn := os.Getenv("CLERKMIGRATE_TEST_PG")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CLERKMIGRATE_TEST_PG is not set (required when CI=true)")
+		}
+		t.Skip("CLERKMIGRATE_TEST_PG is not set")
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	name := fmt.Sprintf("cm_preset_%d", time.Now().UnixNano())
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	})
+	db := replaceDatabase(dsn, name)
+	conn, err := pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	sql, err := os.ReadFile(filepath.Join(samplesDir, sqlFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, string(sql)); err != nil {
+		t.Fatalf("%s: %v", sqlFile, err)
+	}
+	return db
+}
+
+// replaceDatabase points a postgres:// URL or a keyword/value connection
+// string at another database.
+func replaceDatabase(dsn, name string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		base, query, _ := strings.Cut(dsn, "?")
+		if i := strings.Index(base[strings.Index(base, "//")+2:], "/"); i >= 0 {
+			base = base[:strings.Index(base, "//")+2+i]
+		}
+		out := base + "/" + name
+		if query != "" {
+			out += "?" + query
+		}
+		return out
+	}
+	return dsn + " dbname=" + name
+}
+
+// str reads an optional text of a snapshot.
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// emails lists a user's addresses, primary first.
+func emails(u emulator.UserState) []string {
+	var out []string
+	for _, e := range u.EmailAddresses {
+		out = append(out, e.Value)
+	}
+	return out
+}
+
+// phones lists a user's numbers.
+func phones(u emulator.UserState) []string {
+	var out []string
+	for _, e := range u.PhoneNumbers {
+		out = append(out, e.Value)
+	}
+	return out
+}
+
+// ms is an RFC 3339 time in Unix milliseconds, as the snapshot holds it.
+func ms(t *testing.T, s string) int64 {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.UnixMilli()
+}
