@@ -100,25 +100,115 @@ type valueRows struct {
 	first []idEntry // up to maxNamedRows+1, in position order
 }
 
+// maxGroupInMemory bounds the entries of one (kind, hash) group held in
+// memory; a larger group (one value on very many rows) goes on in a spill
+// file, so memory stays bounded whatever the data.
+var maxGroupInMemory = 4096
+
+// idGroup is the entries of one (kind, hash), with a summary per value.
+type idGroup struct {
+	tempDir  string
+	mem      []idEntry
+	over     *spillFile
+	byValue  map[string]*valueRows
+	n        int
+	kind     byte
+	hash     uint64
+}
+
+func (g *idGroup) add(e idEntry, raw []byte) error {
+	if g.n == 0 {
+		g.kind, g.hash = e.kind, e.hash
+	}
+	g.n++
+	v := g.byValue[e.value]
+	if v == nil {
+		v = &valueRows{}
+		g.byValue[e.value] = v
+	}
+	v.count++
+	if len(v.first) <= maxNamedRows {
+		v.first = append(v.first, e)
+	}
+	if len(g.mem) < maxGroupInMemory {
+		g.mem = append(g.mem, e)
+		return nil
+	}
+	if g.over == nil {
+		var err error
+		if g.over, err = newSpillFile(g.tempDir); err != nil {
+			return err
+		}
+	}
+	return g.over.Add(raw)
+}
+
+// flush emits the group's findings and empties it; it returns the number
+// of duplicated values.
+func (g *idGroup) flush(emit func(f *Finding, invalidates bool) error) (int64, error) {
+	defer func() {
+		if g.over != nil {
+			g.over.Close()
+			g.over = nil
+		}
+		g.mem, g.n = g.mem[:0], 0
+		clear(g.byValue)
+	}()
+	if g.n < 2 {
+		return 0, nil
+	}
+	var dups int64
+	for _, v := range g.byValue {
+		if v.count > 1 {
+			dups++
+		}
+	}
+	for i := range g.mem {
+		if err := g.emitEntry(&g.mem[i], emit); err != nil {
+			return dups, err
+		}
+	}
+	if g.over == nil {
+		return dups, nil
+	}
+	if err := g.over.rewind(); err != nil {
+		return dups, err
+	}
+	for {
+		raw, ok, err := g.over.Next()
+		if err != nil || !ok {
+			return dups, err
+		}
+		e, err := decodeIDEntry(raw)
+		if err != nil {
+			return dups, err
+		}
+		if err := g.emitEntry(&e, emit); err != nil {
+			return dups, err
+		}
+	}
+}
+
+func (g *idGroup) emitEntry(e *idEntry, emit func(f *Finding, invalidates bool) error) error {
+	v := g.byValue[e.value]
+	if v.count < 2 {
+		return nil
+	}
+	first := v.first[0].pos == e.pos
+	info := idKindInfo[e.kind]
+	f := Finding{Pos: e.pos, Line: e.line, Key: e.key, Field: info.field, Code: info.code,
+		Reason: duplicateReason(e, v, first)}
+	return emit(&f, !first)
+}
+
 // resolveDuplicates reads the identifier entries in (kind, hash, position)
 // order and emits one finding per row that shares a value with another row.
 // Entries with equal hashes are grouped, then told apart by value, so a hash
-// collision never makes a false duplicate. A group is held in memory; the
-// groups are as large as the number of rows sharing one hash (in practice,
-// one value), which the caller's data bounds, not the number of rows.
-func resolveDuplicates(it recordIter, emit func(f *Finding, invalidates bool) error) (int64, error) {
-	var group []idEntry
-	var groups int64
-	flush := func() error {
-		if len(group) < 2 {
-			group = group[:0]
-			return nil
-		}
-		n, err := emitGroup(group, emit)
-		groups += n
-		group = group[:0]
-		return err
-	}
+// collision never makes a false duplicate. It returns the number of
+// duplicated values.
+func resolveDuplicates(it recordIter, tempDir string, emit func(f *Finding, invalidates bool) error) (int64, error) {
+	g := &idGroup{tempDir: tempDir, byValue: map[string]*valueRows{}}
+	var dups int64
 	for {
 		rec, ok := it.Next()
 		if !ok {
@@ -126,57 +216,24 @@ func resolveDuplicates(it recordIter, emit func(f *Finding, invalidates bool) er
 		}
 		e, err := decodeIDEntry(rec)
 		if err != nil {
-			return groups, err
+			return dups, err
 		}
-		if len(group) > 0 && (group[0].kind != e.kind || group[0].hash != e.hash) {
-			if err := flush(); err != nil {
-				return groups, err
+		if g.n > 0 && (g.kind != e.kind || g.hash != e.hash) {
+			n, err := g.flush(emit)
+			dups += n
+			if err != nil {
+				return dups, err
 			}
 		}
-		group = append(group, e)
-	}
-	if err := it.Err(); err != nil {
-		return groups, err
-	}
-	return groups, flush()
-}
-
-// emitGroup handles the entries of one (kind, hash): usually one value.
-// It returns the number of duplicated values found.
-func emitGroup(group []idEntry, emit func(f *Finding, invalidates bool) error) (int64, error) {
-	byValue := make(map[string]*valueRows, 1)
-	for _, e := range group {
-		v := byValue[e.value]
-		if v == nil {
-			v = &valueRows{}
-			byValue[e.value] = v
-		}
-		v.count++
-		if len(v.first) <= maxNamedRows {
-			v.first = append(v.first, e)
-		}
-	}
-	var dups int64
-	for _, v := range byValue {
-		if v.count > 1 {
-			dups++
-		}
-	}
-	for i := range group {
-		e := &group[i]
-		v := byValue[e.value]
-		if v.count < 2 {
-			continue
-		}
-		first := v.first[0].pos == e.pos
-		info := idKindInfo[e.kind]
-		f := Finding{Pos: e.pos, Line: e.line, Key: e.key, Field: info.field, Code: info.code,
-			Reason: duplicateReason(e, v, first)}
-		if err := emit(&f, !first); err != nil {
+		if err := g.add(e, rec); err != nil {
 			return dups, err
 		}
 	}
-	return dups, nil
+	if err := it.Err(); err != nil {
+		return dups, err
+	}
+	n, err := g.flush(emit)
+	return dups + n, err
 }
 
 // duplicateReason says which other rows hold the value and what an import

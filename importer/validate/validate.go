@@ -635,7 +635,7 @@ func (e *engine) findDuplicates() (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return resolveDuplicates(it, e.addLate)
+	return resolveDuplicates(it, e.cfg.TempDir, e.addLate)
 }
 
 // writeFindings merges the row findings (in row order already) with the

@@ -478,3 +478,30 @@ func TestNoSecretLeaves(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeDuplicateGroupSpills puts one email on 15 rows with a group
+// bound of 4 entries in memory: the rest of the group goes through a spill
+// file, and every row still gets its finding.
+func TestLargeDuplicateGroupSpills(t *testing.T) {
+	old := maxGroupInMemory
+	maxGroupInMemory = 4
+	defer func() { maxGroupInMemory = old }()
+	var rs []row
+	for i := 1; i <= 15; i++ {
+		r := good(i)
+		r.email = "shared@example.com"
+		rs = append(rs, r)
+	}
+	fx := runCSV(t, testMapping, lines(rs...), nil)
+	res := fx.must(t)
+	if res.Findings != 15 || res.Invalid != 14 || res.Valid != 1 || res.DuplicateValues != 1 {
+		t.Fatalf("findings %d invalid %d valid %d values %d", res.Findings, res.Invalid, res.Valid, res.DuplicateValues)
+	}
+	r15 := reasonOf(res, 15, CodeDuplicateEmail)
+	if !strings.Contains(r15, "rows 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 (keys 1001,") || !strings.Contains(r15, "and 4 more") {
+		t.Errorf("row 15's reason: %q", r15)
+	}
+	if out := fx.outcomes(t); out[1].Outcome != checkpoint.Valid || out[15].Outcome != checkpoint.Invalid {
+		t.Errorf("outcomes: row 1 %s, row 15 %s", out[1].Outcome, out[15].Outcome)
+	}
+}
