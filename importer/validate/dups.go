@@ -107,13 +107,13 @@ var maxGroupInMemory = 4096
 
 // idGroup is the entries of one (kind, hash), with a summary per value.
 type idGroup struct {
-	tempDir  string
-	mem      []idEntry
-	over     *spillFile
-	byValue  map[string]*valueRows
-	n        int
-	kind     byte
-	hash     uint64
+	tempDir string
+	mem     []idEntry
+	over    *spillFile
+	byValue map[string]*valueRows
+	n       int
+	kind    byte
+	hash    uint64
 }
 
 func (g *idGroup) add(e idEntry, raw []byte) error {
