@@ -14,6 +14,7 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/mapping"
+	"github.com/clerkmigrate/clerkmigrate/mapping/presets"
 	"github.com/clerkmigrate/clerkmigrate/reports"
 	"github.com/clerkmigrate/clerkmigrate/samples"
 	"github.com/clerkmigrate/clerkmigrate/sources"
@@ -21,7 +22,7 @@ import (
 
 // sourceFlags say where the legacy users come from.
 func sourceFlags() []cli.Flag {
-	return []cli.Flag{
+	return append(presetFlags(),
 		&cli.StringFlag{Name: "source", Aliases: []string{"s"},
 			Usage: "legacy export: a .csv/.tsv/.json/.jsonl file or a postgres:// URL (default: the embedded sample)"},
 		&cli.StringFlag{Name: "mapping", Aliases: []string{"m"},
@@ -34,7 +35,7 @@ func sourceFlags() []cli.Flag {
 		&cli.StringFlag{Name: "updated-at-column", Usage: "Postgres: the column --since compares"},
 		&cli.TimestampFlag{Name: "since", Layout: time.RFC3339, Usage: "Postgres: only rows updated after this time"},
 		&cli.StringFlag{Name: "bytea", Value: "hex", Usage: "Postgres: render bytea as hex or base64"},
-	}
+	)
 }
 
 func importCommand() *cli.Command {
@@ -177,7 +178,13 @@ func printSummary(c *cli.Context, s importer.Summary, files reports.Files) {
 // cleanup, so that no copy of its digests stays on disk; its content, not its
 // path, identifies the run, so the same command resumes the same run.
 func openSourceAndMapping(c *cli.Context) (sources.Source, *mapping.Mapping, error) {
-	srcPath, mapPath := c.String("source"), c.String("mapping")
+	srcPath, mapPath, presetName := c.String("source"), c.String("mapping"), c.String("preset")
+	if presetName != "" && mapPath != "" {
+		return nil, nil, usageErrorf("--preset and --mapping are exclusive (print a preset with `clerkmigrate presets NAME` to edit it)")
+	}
+	if presetName != "" && srcPath == "" {
+		return nil, nil, usageErrorf("--preset needs --source (the export file or the postgres:// URL)")
+	}
 	if srcPath == "" {
 		if mapPath != "" {
 			return nil, nil, usageErrorf("--mapping given without --source")
@@ -189,12 +196,22 @@ func openSourceAndMapping(c *cli.Context) (sources.Source, *mapping.Mapping, err
 		defer os.RemoveAll(dir) // the open source keeps its file open
 		srcPath, mapPath = filepath.Join(dir, samples.DefaultSource), filepath.Join(dir, samples.DefaultMapping)
 	}
-	if mapPath == "" {
-		return nil, nil, usageErrorf("--mapping is required with --source (see samples/ for examples)")
+	if mapPath == "" && presetName == "" {
+		return nil, nil, usageErrorf("--mapping or --preset is required with --source (see samples/ and docs/PRESETS.md)")
 	}
-	m, err := mapping.Load(mapPath)
+	var preset *presets.Preset
+	var m *mapping.Mapping
+	var err error
+	if presetName != "" {
+		preset, m, err = loadPreset(c, presetName)
+	} else if m, err = mapping.Load(mapPath); err != nil {
+		err = withCode(ExitUsage, err)
+	}
 	if err != nil {
-		return nil, nil, withCode(ExitUsage, err)
+		return nil, nil, err
+	}
+	if m, err = bindParams(c, m); err != nil {
+		return nil, nil, err
 	}
 	spec := sources.Spec{
 		Kind:            c.String("source-kind"),
@@ -215,6 +232,13 @@ func openSourceAndMapping(c *cli.Context) (sources.Source, *mapping.Mapping, err
 	}
 	if ts := c.Timestamp("since"); ts != nil {
 		spec.Since = *ts
+	}
+	if preset != nil {
+		var cleanup func()
+		if spec, cleanup, err = presetSource(preset, spec); err != nil {
+			return nil, nil, err
+		}
+		defer cleanup() // the open source keeps its file open
 	}
 	src, err := sources.Open(c.Context, spec)
 	if err != nil {
