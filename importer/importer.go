@@ -107,6 +107,9 @@ type Progress struct {
 	// Total and ETA are set when Config.TotalRows is.
 	Total int64
 	ETA   time.Duration
+	// Latency counts the latencies of every request so far; subtract an
+	// earlier Progress's to get an interval's percentiles.
+	Latency Latencies
 }
 
 // Summary is what a run did.

@@ -83,6 +83,8 @@ type Pacer struct {
 	inFlight  int           // admitted and not yet released
 	latency   time.Duration // EWMA of request latency
 	wake      chan struct{} // closed and replaced when a slot frees or a hold changes
+
+	latencies latencyRecorder // every request's latency, for the reports
 	stats     PacerStats
 }
 
@@ -154,7 +156,9 @@ func (p *Pacer) Acquire(ctx context.Context) (done func(error), err error) {
 	var once sync.Once
 	return func(err error) {
 		once.Do(func() {
-			p.releaseSlot(p.now().Sub(start))
+			took := p.now().Sub(start)
+			p.latencies.observe(took)
+			p.releaseSlot(took)
 			var ae *clerk.Error
 			if errors.As(err, &ae) && ae.RateLimited() {
 				p.Hold(ae.RetryAfter)
@@ -162,6 +166,9 @@ func (p *Pacer) Acquire(ctx context.Context) (done func(error), err error) {
 		})
 	}, nil
 }
+
+// Latencies returns the histogram of request latencies so far.
+func (p *Pacer) Latencies() Latencies { return p.latencies.snapshot() }
 
 // Hold pauses every caller of Acquire for d (defaultRateLimitHold when d ≤
 // 0), counting one 429. Holds overlap: the longest wins, and a 429 that

@@ -200,6 +200,9 @@ func (p *pipeline) Progress() Progress {
 			pr.Failures += c
 		}
 	}
+	if p.pacer != nil {
+		pr.Latency = p.pacer.Latencies()
+	}
 	if secs := pr.Elapsed.Seconds(); secs > 0 {
 		pr.RowsPerSec = float64(pr.Settled) / secs
 		pr.RequestsPerSec = float64(pr.Requests) / secs

@@ -53,6 +53,7 @@ func (v *progressView) Update(p importer.Progress) {
 
 // record appends the interval since the last sample to the series.
 func (v *progressView) record(now time.Time, p importer.Progress) {
+	lat := p.Latency.Sub(v.last.Latency)
 	v.series = append(v.series, reports.Sample{
 		At:          now,
 		Interval:    now.Sub(v.lastAt),
@@ -60,6 +61,9 @@ func (v *progressView) record(now time.Time, p importer.Progress) {
 		Requests:    p.Requests - v.last.Requests,
 		RateLimited: p.RateLimited - v.last.RateLimited,
 		Errors:      p.Failures - v.last.Failures,
+		P50:         lat.Quantile(0.50),
+		P90:         lat.Quantile(0.90),
+		P99:         lat.Quantile(0.99),
 	})
 	v.last, v.lastAt = p, now
 	if len(v.series) >= maxSeries {
