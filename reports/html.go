@@ -135,9 +135,11 @@ func newStatsView(st *RunStats) *statsView {
 	return v
 }
 
-// seriesCharts draws throughput (with the 429s) and latency over time.
+// seriesCharts draws throughput (with the 429s) and latency over time: no
+// throughput chart for fewer than two samples (a line needs two points), no
+// latency chart when no request was sent (a dry run).
 func seriesCharts(series []Sample) (throughput, latency template.HTML) {
-	if len(series) == 0 {
+	if len(series) < 2 {
 		return "", ""
 	}
 	series = downsample(series, maxChartPoints)
@@ -158,12 +160,24 @@ func seriesCharts(series []Sample) (throughput, latency template.HTML) {
 	}
 	throughput = lineChart("chart-throughput", "Throughput over time", "rows/s", at,
 		[]lineSeries{{Name: "rows/s", Class: "s-rate", Values: rate, Area: true}}, marks, "429")
+	if !anyRequests(series) {
+		return throughput, ""
+	}
 	latency = lineChart("chart-latency", "Request latency over time", "ms", at, []lineSeries{
 		{Name: "p50", Class: "s-p50", Values: p50},
 		{Name: "p90", Class: "s-p90", Values: p90},
 		{Name: "p99", Class: "s-p99", Values: p99},
 	}, nil, "")
 	return throughput, latency
+}
+
+func anyRequests(series []Sample) bool {
+	for _, s := range series {
+		if s.Requests > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // downsample merges consecutive samples into at most n: counts add up,

@@ -455,3 +455,42 @@ func TestSummaryFieldsDocumented(t *testing.T) {
 		}
 	}
 }
+
+func TestChartsOnlyWhereThereIsSomethingToDraw(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	sample := func(i int, requests int64) Sample {
+		return Sample{At: t0.Add(time.Duration(i) * time.Second), Interval: time.Second, Settled: 100, Requests: requests,
+			P50: 20 * time.Millisecond, P90: 30 * time.Millisecond, P99: 40 * time.Millisecond}
+	}
+	tests := []struct {
+		name                    string
+		series                  []Sample
+		wantThroughput, wantLat bool
+	}{
+		{"an import draws both", []Sample{sample(1, 90), sample(2, 90), sample(3, 90)}, true, true},
+		{"a dry run sends nothing: no latency chart", []Sample{sample(1, 0), sample(2, 0)}, true, false},
+		{"one sample is no line", []Sample{sample(1, 90)}, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store, _ := newLedger(t, goldenRunID, goldenRows())
+			stats := goldenStats()
+			stats.Series = tt.series
+			files, err := Write(context.Background(), store, goldenRunID, t.TempDir(), Options{Stats: stats, Now: fixedNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(files.HTML)
+			if err != nil {
+				t.Fatal(err)
+			}
+			html := string(b)
+			if got := strings.Contains(html, "chart-throughput"); got != tt.wantThroughput {
+				t.Errorf("throughput chart drawn = %v, want %v", got, tt.wantThroughput)
+			}
+			if got := strings.Contains(html, "chart-latency"); got != tt.wantLat {
+				t.Errorf("latency chart drawn = %v, want %v", got, tt.wantLat)
+			}
+		})
+	}
+}
