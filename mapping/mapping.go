@@ -23,6 +23,16 @@
 // source (splitting cells on `split`), bool/int/timestamp/metadata properties
 // parse their first non-empty source. An empty cell means "not given": the
 // property is left out of the request, or takes its default.
+//
+// Beyond from/value/default, a field may be
+//
+//	phone_number: { template: "+{phone}" }          # composed of row fields and {param:name}
+//	password_hasher: { from: hasher, when: digest } # filled only where digest is non-empty
+//	banned: { from: banned_until, parse: future }   # a bool: the timestamp is still to come
+//	first_name: { from: name, transform: [first_word] }  # and rest_words for the last name
+//
+// Template parameters are run-time secrets (Params, bound with WithParams):
+// never in the file, the fingerprint or an error message.
 package mapping
 
 import (
