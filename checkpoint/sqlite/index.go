@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS clerk_fingerprints (
 // indexReady records the Stores whose index tables exist.
 var indexReady sync.Map // *Store -> struct{}
 
+// Lookups by external id name their index: without statistics the planner
+// would rather walk the scope's whole primary key than probe it.
+
 // indexChunk bounds the values bound in one IN (...) list.
 const indexChunk = 500
 
@@ -124,7 +127,8 @@ func (s *Store) PutUsers(ctx context.Context, scope string, users []checkpoint.I
 func (s *Store) UsersByExternalID(ctx context.Context, scope string, externalIDs []string) (map[string]checkpoint.IndexedUser, error) {
 	out := map[string]checkpoint.IndexedUser{}
 	err := s.lookup(ctx, "index: users by external id", externalIDs, func(n int) string {
-		return `SELECT external_id, clerk_id, coalesce(external_id, ''), updated_at, state, seen FROM clerk_index
+		return `SELECT external_id, clerk_id, coalesce(external_id, ''), updated_at, state, seen
+			FROM clerk_index INDEXED BY clerk_index_external_id
 			WHERE scope = ? AND external_id IN (` + placeholders(n) + `)`
 	}, scope, func(k string, u checkpoint.IndexedUser) { out[k] = u })
 	return out, err
@@ -206,7 +210,8 @@ func (s *Store) MarkSeen(ctx context.Context, scope string, externalIDs []string
 			for _, k := range chunk {
 				args = append(args, k)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE clerk_index SET seen = 1 WHERE scope = ? AND external_id IN (`+
+			if _, err := tx.ExecContext(ctx, `UPDATE clerk_index INDEXED BY clerk_index_external_id SET seen = 1
+				WHERE scope = ? AND external_id IN (`+
 				placeholders(len(chunk))+`)`, args...); err != nil {
 				return err
 			}

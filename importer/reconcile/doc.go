@@ -1,0 +1,77 @@
+// Package reconcile is the nightly sync (`clerkmigrate sync`): after the
+// bulk import the legacy system lives on until cut-over, and each night the
+// sync creates who is new, updates who changed and reports (or bans, or
+// deletes) who vanished, at a cost proportional to the change, not to the
+// user base.
+//
+// # How a sync runs
+//
+//  1. Scan: every Clerk user is read with GET /v1/users (500 a page, the
+//     starting_after cursor, order +created_at, through the import's shared
+//     Pacer and retry policy: importer.Gate) into the ledger's
+//     checkpoint.ClerkIndex, one page at a time: memory holds one page.
+//  2. Pass: the source is read once, in batches of 200 rows; each batch is
+//     mapped, looked up in the index (by external_id; new users' emails too),
+//     marked seen and diffed field by field. An unchanged user costs no call.
+//     A changed one costs one call per kind of change: POST
+//     /v1/email_addresses and /v1/phone_numbers for each missing address
+//     (verified; a new primary one is made primary as it is added), one PATCH
+//     /v1/users/{id} for names, username, locale, a primary switch to an
+//     address the user already has, and changed secrets; one PATCH (Merge) or
+//     PUT (Replace) /metadata; ban/unban, lock/unlock. A missing user is
+//     created as the import creates it, idempotently by external_id.
+//  3. Orphans: users with an external_id the source did not yield are
+//     recorded with outcome orphan; BanOrphans or DeleteOrphans act on them
+//     only when there are at most MaxDelete of them; otherwise the whole step
+//     is refused (OrphanGuardError) and nothing is banned or deleted, since
+//     a broken source must not wipe an instance. An incremental source
+//     (--since) yields only changed rows, so orphans are not judged.
+//
+// Every source row ends with exactly one outcome in the ledger (created,
+// updated, unchanged, failed, invalid; skipped in an apply for a row the plan
+// did not cover), every orphan with one more (orphan, banned, deleted,
+// failed), at positions after the source's last.
+//
+// # Per-user limit
+//
+// Clerk allows 10 updates per user per 10 s (PATCH user, PATCH|PUT
+// metadata). A user's writes are made one after another by one worker; the
+// limited ones pass a per-user token bucket of half the budget as burst and
+// the other half spread over the window, so no window ever sees more than
+// the budget whatever the number of writes. In practice a user needs at most
+// two limited writes (one PATCH, one metadata write), which never wait.
+//
+// # Secrets: the fingerprint rule
+//
+// Clerk never returns passwords, digests, TOTP secrets or backup codes, so
+// the sync cannot compare them. The ledger keeps, per user and group
+// (password, totp, backup_codes), a fingerprint: an HMAC-SHA256 of the
+// source's value under a key derived from the instance's secret key (never
+// stored), prefixed with an id of that key. A secret is sent only when its
+// fingerprint changed since the last sync. When no fingerprint is recorded
+// under the current key (the first sync after an import, or after the secret
+// key was rotated), the fingerprint is recorded and nothing is sent: the
+// import just set the secret. Run the first sync right after the import:
+// a secret changed in between is not carried over until it changes again.
+// A secret the source dropped cannot be taken back through the API: its
+// fingerprint is updated and nothing is sent.
+//
+// # Plans
+//
+// With Config.PlanTo the sync writes a plan (JSON: create / update / ban /
+// delete / orphan entries with the names of the changed fields, never a value
+// of a field, so no secret) and sends nothing. With Config.ApplyPlan it
+// carries out exactly that plan: it is refused before any write when it was
+// made for another target, source fingerprint, mapping or metadata mode, or
+// when any planned user changed in Clerk since (its updated_at differs, it
+// is gone, or a user to create now exists); a row whose recomputed change
+// differs from its entry fails with plan_mismatch, and changed rows the plan
+// does not hold are skipped.
+//
+// # Known limits
+//
+// Email addresses and phone numbers that Clerk has and the source does not
+// are left in place (the client has no DELETE /v1/email_addresses); fields
+// the mapping does not set are not compared (Config.Managed lists those it
+// does: for them an empty source value clears Clerk's).
+package reconcile
