@@ -14,6 +14,7 @@
 package importer
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -236,7 +237,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	p := &pipeline{
 		runID: runID, kind: kind, store: cfg.Store, log: cfg.Logger.With("run", runID),
 		maxInFlight: cfg.MaxInFlight, grace: cfg.ShutdownGrace,
-		progressFn: cfg.Progress, logEvery: cfg.LogEvery, total: cfg.TotalRows,
+		progressFn: cfg.Progress, logEvery: cfg.LogEvery, total: cmp.Or(cfg.TotalRows, info.Rows),
 	}
 	if !cfg.DryRun {
 		p.pacer = NewPacer(cfg.Rate, cfg.MaxInFlight)

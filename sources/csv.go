@@ -102,7 +102,8 @@ func OpenCSV(cfg CSVConfig) (*CSV, error) {
 	if cfg.Delimiter == '"' || cfg.Delimiter == '\r' || cfg.Delimiter == '\n' {
 		return nil, fmt.Errorf("csv %s: delimiter %q cannot be used", cfg.Path, cfg.Delimiter)
 	}
-	fp, err := fileFingerprint(cfg.Path)
+	var lines lineCounter
+	fp, err := fileFingerprint(cfg.Path, &lines)
 	if err != nil {
 		return nil, fmt.Errorf("csv: %w", err)
 	}
@@ -111,7 +112,7 @@ func OpenCSV(cfg CSVConfig) (*CSV, error) {
 		return nil, fmt.Errorf("csv: %w", err)
 	}
 	c := &CSV{cfg: cfg, file: f, keyIdx: -1,
-		info: Info{Kind: "csv", Name: cfg.Path, Fingerprint: fp}}
+		info: Info{Kind: "csv", Name: cfg.Path, Fingerprint: fp, Rows: max(lines.lines()-1, 0)}}
 	if err := c.start(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("csv %s: %w", cfg.Path, err)

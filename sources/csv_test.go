@@ -239,7 +239,7 @@ func TestCSVFingerprintIsSHA256OfFile(t *testing.T) {
 	path := writeTemp(t, "u.csv", content)
 	sum := sha256.Sum256([]byte(content))
 	c := openCSVT(t, CSVConfig{Path: path})
-	if got, want := c.Info(), (Info{Kind: "csv", Name: path, Fingerprint: "sha256:" + hex.EncodeToString(sum[:])}); got != want {
+	if got, want := c.Info(), (Info{Kind: "csv", Name: path, Fingerprint: "sha256:" + hex.EncodeToString(sum[:]), Rows: 1}); got != want {
 		t.Fatalf("Info = %+v, want %+v", got, want)
 	}
 	other := openCSVT(t, CSVConfig{Path: writeTemp(t, "u.csv", "id\n2\n")})

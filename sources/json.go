@@ -84,15 +84,17 @@ func OpenJSON(cfg JSONConfig) (*JSON, error) {
 	ext := strings.ToLower(filepath.Ext(cfg.Path))
 	lines := cfg.Lines || ext == ".jsonl" || ext == ".ndjson"
 	shape := &jsonShape{}
-	var extra []io.Writer
-	if !lines && cfg.ArrayPath == "" {
+	counter := &lineCounter{}
+	extra := []io.Writer{counter}
+	scanShape := !lines && cfg.ArrayPath == ""
+	if scanShape {
 		extra = append(extra, shape)
 	}
 	fp, err := fileFingerprint(cfg.Path, extra...)
 	if err != nil {
 		return nil, fmt.Errorf("json: %w", err)
 	}
-	if len(extra) > 0 && shape.first == '{' && shape.topValues > 1 {
+	if scanShape && shape.first == '{' && shape.topValues > 1 {
 		lines = true
 	}
 	f, err := os.Open(cfg.Path)
@@ -107,10 +109,11 @@ func OpenJSON(cfg JSONConfig) (*JSON, error) {
 	}
 	if lines {
 		j.info.Kind = "jsonl"
+		j.info.Rows = counter.lines()
 		j.offset = j.skew
 		return j, nil
 	}
-	if err := j.startArray(shape, len(extra) > 0); err != nil {
+	if err := j.startArray(shape, scanShape); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("json %s: %w", cfg.Path, err)
 	}

@@ -79,6 +79,9 @@ type Info struct {
 	// Fingerprint identifies the data (a hash of the file's bytes, or of the
 	// query and snapshot), so that a resume over different data is refused.
 	Fingerprint string
+	// Rows estimates the number of records (from the file's lines, counted
+	// in the fingerprint pass) for a progress display; 0 when unknown.
+	Rows int64
 }
 
 // RecordError is a problem with one record, carrying its position, like
