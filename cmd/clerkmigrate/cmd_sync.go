@@ -18,13 +18,6 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/samples"
 )
 
-// ExitOrphanGuard is the exit code of a sync whose orphan step was refused
-// by --max-delete (every other change was made).
-const ExitOrphanGuard = 5
-
-const syncExitCodes = exitCodeTable + `
-   5  sync: the orphan step was refused (more orphans than --max-delete); nothing was banned or deleted`
-
 func syncCommand() *cli.Command {
 	flags := append(sourceFlags(),
 		flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagRunID,
@@ -47,7 +40,7 @@ func syncCommand() *cli.Command {
 			"cost no call. Passwords, TOTP secrets and backup codes are sent only when the source changed them since\n" +
 			"the last sync (the ledger keeps a keyed fingerprint; the first sync after an import records them without\n" +
 			"sending). Orphans are reported; --ban-orphans/--delete-orphans act on them only up to --max-delete.\n" +
-			"With --since/--since-last (Postgres) only changed rows are read and orphans are not judged.\n\n" + syncExitCodes,
+			"With --since/--since-last (Postgres) only changed rows are read and orphans are not judged.\n\n" + exitCodeTable,
 		Flags:  flags,
 		Action: runSync,
 	}

@@ -12,6 +12,7 @@ const (
 	ExitUsage       = 2 // bad flags, a bad mapping file, a source that cannot be opened
 	ExitFatal       = 3 // the run could not go on: the key was refused (401/403), the ledger is held by another run
 	ExitInterrupted = 4 // stopped by SIGINT/SIGTERM; re-run the same command (or add --resume) to go on
+	ExitOrphanGuard = 5 // sync: the orphan step was refused by --max-delete (every other change was made)
 )
 
 const exitCodeTable = `EXIT CODES:
@@ -19,7 +20,8 @@ const exitCodeTable = `EXIT CODES:
    1  the run finished, but some rows failed or were invalid (see failures.csv)
    2  usage: bad flags, a bad mapping file, a source that cannot be opened
    3  fatal: the run could not go on (key refused, quota, ledger held by another run)
-   4  interrupted by SIGINT/SIGTERM; run the same command again to resume`
+   4  interrupted by SIGINT/SIGTERM; run the same command again to resume
+   5  sync only: the orphan step was refused (more orphans than --max-delete); nothing was banned or deleted`
 
 // exitError carries an exit code through urfave/cli to main.
 type exitError struct {

@@ -57,11 +57,13 @@ func newApp(stdout, stderr *os.File) *cli.App {
 		Before: setupLogging,
 		Commands: []*cli.Command{
 			importCommand(),
+			syncCommand(),
 			validateCommand(),
 			statusCommand(),
 			rollbackCommand(),
 			reportCommand(),
 			emulatorCommand(),
+			presetsCommand(),
 		},
 	}
 }
