@@ -140,6 +140,12 @@ func isDigits(s string) bool {
 // checkPhone parses a number written in any common way and returns it in
 // E.164. Numbers without a leading + are read in Options.DefaultPhoneRegion.
 func checkPhone(s string, o *Options) (string, *problem) {
+	return checkPhoneWith(s, o, true)
+}
+
+// checkPhoneWith is checkPhone, with or without the fast path (the
+// equivalence test compares the two).
+func checkPhoneWith(s string, o *Options, fast bool) (string, *problem) {
 	s = strings.TrimSpace(s)
 	region := ""
 	if o != nil {
@@ -155,6 +161,17 @@ func checkPhone(s string, o *Options) (string, *problem) {
 	if region == "" {
 		region = "ZZ"
 	}
+	if fast {
+		if e164, ok := fastPhone(s, region); ok {
+			return e164, nil
+		}
+	}
+	return checkPhoneFull(s, region)
+}
+
+// checkPhoneFull is checkPhone's full check with the phonenumbers library:
+// the answer for every number fastPhone cannot confirm valid.
+func checkPhoneFull(s, region string) (string, *problem) {
 	num, err := phonenumbers.Parse(s, region)
 	if err != nil {
 		return "", &problem{CodePhoneInvalid, "not a phone number " + quote(s) + ": " + err.Error()}
