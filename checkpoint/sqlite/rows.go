@@ -29,10 +29,11 @@ var upsertChunk = upsertRows(chunk)
 // transaction; durable when it returns. A mark replaces whatever the
 // position held before (a failed row being retried loses its old outcome).
 func (s *Store) MarkInFlight(ctx context.Context, runID string, rows []checkpoint.Row) error {
-	seq, err := s.heldSeq(ctx, runID)
+	h, err := s.heldRun(ctx, runID)
 	if err != nil {
 		return err
 	}
+	seq := h.seq
 	rows, err = ledger.InFlightRows(rows)
 	if err != nil || len(rows) == 0 {
 		return err
@@ -43,7 +44,7 @@ func (s *Store) MarkInFlight(ctx context.Context, runID string, rows []checkpoin
 		pos[i] = r.Pos
 	}
 	added := map[string]int64{"": int64(len(rows))}
-	return s.write(ctx, "mark in flight", seq, pos, added, func(i int, args []any) []any {
+	return s.write(ctx, "mark in flight", h, pos, added, func(i int, args []any) []any {
 		r := rows[i]
 		return append(args, seq, r.Pos, r.Key, 1, "", "", "", "", "", 0, 0, r.RequestHash, now)
 	})
@@ -53,10 +54,11 @@ func (s *Store) MarkInFlight(ctx context.Context, runID string, rows []checkpoin
 // transaction, replacing any earlier state of the same positions; durable
 // when it returns.
 func (s *Store) Settle(ctx context.Context, runID string, settlements []checkpoint.Settlement) error {
-	seq, err := s.heldSeq(ctx, runID)
+	h, err := s.heldRun(ctx, runID)
 	if err != nil {
 		return err
 	}
+	seq := h.seq
 	settlements, err = ledger.Settlements(settlements)
 	if err != nil || len(settlements) == 0 {
 		return err
@@ -68,7 +70,7 @@ func (s *Store) Settle(ctx context.Context, runID string, settlements []checkpoi
 		pos[i] = x.Pos
 		added[string(x.Outcome)]++
 	}
-	return s.write(ctx, "settle", seq, pos, added, func(i int, args []any) []any {
+	return s.write(ctx, "settle", h, pos, added, func(i int, args []any) []any {
 		x := settlements[i]
 		return append(args, seq, x.Pos, x.Key, 0, string(x.Outcome), x.ClerkID, x.ErrorCode,
 			x.Field, x.Message, x.Attempts, boolInt(x.Retryable), x.RequestHash, now)
@@ -77,19 +79,36 @@ func (s *Store) Settle(ctx context.Context, runID string, settlements []checkpoi
 
 // write upserts the rows at positions pos (ascending), whose parameters
 // args appends, in one transaction, chunk rows per statement; it moves the
-// run's counts by what the rows held before and added (outcome -> rows, ”
+// run's counts by what the rows held before and added (outcome -> rows, ""
 // for in flight), and the run's gap-free prefix when the batch may have
 // extended it.
-func (s *Store) write(ctx context.Context, op string, seq int64, pos []int64, added map[string]int64, args func(i int, dst []any) []any) error {
+//
+// A batch of positions above every row the run has (a fresh run's every
+// batch) takes a bulk path: nothing to look up or replace, so plain INSERTs
+// of bigChunk rows, counts moved by added alone, and the gap-free prefix
+// computed from the batch itself.
+func (s *Store) write(ctx context.Context, op string, h *heldRun, pos []int64, added map[string]int64, args func(i int, dst []any) []any) error {
+	seq := h.seq
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return s.fail(ctx, op, err)
 	}
 	defer tx.Rollback()
-	if err := count(ctx, tx, seq, pos, added); err != nil {
+	fresh := pos[0] > h.top // the transaction holds the one writer connection: h.top is current
+	if fresh {
+		err = countAdded(ctx, tx, seq, added)
+	} else {
+		err = count(ctx, tx, seq, pos, added)
+	}
+	if err != nil {
 		return s.fail(ctx, op, err)
 	}
-	if err := upsert(ctx, tx, len(pos), args); err != nil {
+	if fresh {
+		err = insertFresh(ctx, tx, len(pos), args)
+	} else {
+		err = upsert(ctx, tx, len(pos), args)
+	}
+	if err != nil {
 		return s.fail(ctx, op, err)
 	}
 	minPos := pos[0]
@@ -97,7 +116,15 @@ func (s *Store) write(ctx context.Context, op string, seq int64, pos []int64, ad
 	if err := tx.QueryRowContext(ctx, `SELECT contiguous_to FROM runs WHERE seq = ?`, seq).Scan(&contiguous); err != nil {
 		return s.fail(ctx, op, err)
 	}
-	if minPos <= contiguous+1 {
+	switch {
+	case fresh && minPos == contiguous+1: // nothing above the batch: the prefix ends in it
+		for _, p := range pos {
+			if p != contiguous+1 {
+				break
+			}
+			contiguous = p
+		}
+	case !fresh && minPos <= contiguous+1:
 		if contiguous, err = advance(ctx, tx, seq, contiguous); err != nil {
 			return s.fail(ctx, op, err)
 		}
@@ -106,8 +133,40 @@ func (s *Store) write(ctx context.Context, op string, seq int64, pos []int64, ad
 		contiguous, nowNanos(), seq); err != nil {
 		return s.fail(ctx, op, err)
 	}
+	h.top = max(h.top, pos[len(pos)-1]) // before the commit: a failed commit leaves it high, which is safe
 	return s.fail(ctx, op, tx.Commit())
 }
+
+// countAdded moves the run's counts by added (rows that had no state).
+func countAdded(ctx context.Context, tx *sql.Tx, seq int64, added map[string]int64) error {
+	for o, n := range added {
+		if n == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO run_counts (run, outcome, n) VALUES (?, ?, ?)
+			ON CONFLICT (run, outcome) DO UPDATE SET n = n + excluded.n`, seq, o, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bigChunk is how many rows one INSERT of the bulk path writes (13
+// parameters a row: 6656, below SQLite's 32766).
+const bigChunk = 512
+
+// insertFresh writes n rows no position of which has a row yet.
+func insertFresh(ctx context.Context, tx *sql.Tx, n int, args func(i int, dst []any) []any) error {
+	return insertChunks(ctx, tx, n, bigChunk, insertChunk, insertRows, args)
+}
+
+// insertRows inserts n rows that are new.
+func insertRows(n int) string {
+	return strings.Replace(upsertRows(n), "INSERT OR REPLACE INTO", "INSERT INTO", 1)
+}
+
+// insertChunk is insertRows(bigChunk), built once.
+var insertChunk = insertRows(bigChunk)
 
 // count moves the run's counts: minus what positions pos held, plus added.
 func count(ctx context.Context, tx *sql.Tx, seq int64, pos []int64, added map[string]int64) error {
@@ -153,19 +212,26 @@ func count(ctx context.Context, tx *sql.Tx, seq int64, pos []int64, added map[st
 
 // upsert writes n rows through at most two prepared statements.
 func upsert(ctx context.Context, tx *sql.Tx, n int, args func(i int, dst []any) []any) error {
+	return insertChunks(ctx, tx, n, chunk, upsertChunk, upsertRows, args)
+}
+
+// insertChunks runs n rows through the statement of size rows (fullSQL),
+// and the rest through one statement of rowsSQL(rest).
+func insertChunks(ctx context.Context, tx *sql.Tx, n, size int, fullSQL string, rowsSQL func(int) string,
+	args func(i int, dst []any) []any) error {
 	var full *sql.Stmt
-	buf := make([]any, 0, 13*min(n, chunk))
+	buf := make([]any, 0, 13*min(n, size))
 	i := 0
-	for ; n-i >= chunk; i += chunk {
+	for ; n-i >= size; i += size {
 		if full == nil {
 			var err error
-			if full, err = tx.PrepareContext(ctx, upsertChunk); err != nil {
+			if full, err = tx.PrepareContext(ctx, fullSQL); err != nil {
 				return err
 			}
 			defer full.Close()
 		}
 		buf = buf[:0]
-		for j := i; j < i+chunk; j++ {
+		for j := i; j < i+size; j++ {
 			buf = args(j, buf)
 		}
 		if _, err := full.ExecContext(ctx, buf...); err != nil {
@@ -179,7 +245,7 @@ func upsert(ctx context.Context, tx *sql.Tx, n int, args func(i int, dst []any) 
 	for j := i; j < n; j++ {
 		buf = args(j, buf)
 	}
-	_, err := tx.ExecContext(ctx, upsertRows(n-i), buf...)
+	_, err := tx.ExecContext(ctx, rowsSQL(n-i), buf...)
 	return err
 }
 

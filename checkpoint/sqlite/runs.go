@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
@@ -56,8 +57,19 @@ func (s *Store) BeginRun(ctx context.Context, spec checkpoint.RunSpec) (checkpoi
 		return checkpoint.Run{}, err
 	}
 	h.seq = seq
+	h.top = s.topPos(ctx, seq)
 	s.seqs[spec.ID] = seq
 	return run, nil
+}
+
+// topPos is the highest position the run has a row for; MaxInt64 (no
+// position is known to be new) when it cannot be read.
+func (s *Store) topPos(ctx context.Context, seq int64) int64 {
+	var top int64
+	if err := s.writer.QueryRowContext(ctx, `SELECT coalesce(max(pos), 0) FROM ledger_rows WHERE run = ?`, seq).Scan(&top); err != nil {
+		return math.MaxInt64
+	}
+	return top
 }
 
 // beginTx writes the run's row and metadata.
@@ -161,19 +173,28 @@ func loadMeta(ctx context.Context, q querier, seq int64) (map[string]string, err
 
 // heldSeq is the seq of a run this Store holds, or ErrNotHeld.
 func (s *Store) heldSeq(ctx context.Context, runID string) (int64, error) {
-	if err := ctx.Err(); err != nil {
+	h, err := s.heldRun(ctx, runID)
+	if err != nil {
 		return 0, err
+	}
+	return h.seq, nil
+}
+
+// heldRun is a run this Store holds, or ErrNotHeld.
+func (s *Store) heldRun(ctx context.Context, runID string) (*heldRun, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return 0, checkpoint.ErrClosed
+		return nil, checkpoint.ErrClosed
 	}
 	h, ok := s.held[runID]
 	if !ok {
-		return 0, fmt.Errorf("%w: %q", checkpoint.ErrNotHeld, runID)
+		return nil, fmt.Errorf("%w: %q", checkpoint.ErrNotHeld, runID)
 	}
-	return h.seq, nil
+	return h, nil
 }
 
 // runSeq is the seq of any run in the ledger, or ErrRunNotFound.

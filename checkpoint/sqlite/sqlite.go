@@ -45,6 +45,10 @@ type Store struct {
 type heldRun struct {
 	seq  int64
 	lock *runLock
+	// top: no position above it has a row. Read at BeginRun (the run is
+	// held, so no one else writes it) and raised by every write before it
+	// commits; guarded by the writer connection (one transaction at a time).
+	top int64
 }
 
 var _ checkpoint.Store = (*Store)(nil)
