@@ -384,6 +384,19 @@ func (m *Mapping) Options() Options {
 // the record's Key. A record whose Err is set yields one record_unreadable
 // FieldError.
 func (m *Mapping) Map(rec sources.Record) (*clerk.CreateUserParams, FieldErrors) {
+	p, errs := m.MapAll(rec)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return p, nil
+}
+
+// MapAll is Map for a dry run: it returns every problem of the row and,
+// unless the record could not be read, the request with the fields that
+// converted, even when other fields failed (a failed field is left out).
+// The validator uses it to check a broken row's good identifiers for
+// duplicates too; such a request must never be sent.
+func (m *Mapping) MapAll(rec sources.Record) (*clerk.CreateUserParams, FieldErrors) {
 	if rec.Err != nil {
 		return nil, FieldErrors{{Field: "", Source: "", Code: CodeRecordUnreadable, Reason: rec.Err.Error()}}
 	}
@@ -403,10 +416,7 @@ func (m *Mapping) Map(rec sources.Record) (*clerk.CreateUserParams, FieldErrors)
 		m.fields[i].apply(vals, p, &st)
 	}
 	m.crossCheck(p, &st)
-	if len(st.errs) > 0 {
-		return nil, st.errs
-	}
-	return p, nil
+	return p, st.errs
 }
 
 // noValues stands in for a record without values.

@@ -3,6 +3,7 @@ package mapping
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -342,5 +343,42 @@ func TestMapConstantsAreNotShared(t *testing.T) {
 	p2, _ := m.Map(rec(vals{}))
 	if p2.PublicMetadata["tier"] != "gold" {
 		t.Errorf("a request's change leaked into the mapping's constant: %v", p2.PublicMetadata)
+	}
+}
+
+// TestMapAllKeepsTheGoodFields: MapAll returns every problem and the
+// fields that did convert; Map returns no request for the same row.
+func TestMapAllKeepsTheGoodFields(t *testing.T) {
+	m := mustParse(t, `version: 1
+key: id
+fields:
+  email_address: email
+  first_name: first
+  username: user
+  password_digest: hash
+  password_hasher: { value: bcrypt }
+`)
+	r := rec(vals{"email": "Ada@Example.com", "first": "Ada", "user": "x", "hash": "$2a$10$short"})
+	p, errs := m.MapAll(r)
+	if len(errs) != 2 || p == nil {
+		t.Fatalf("MapAll: %v, %v; want a request and 2 problems", p, errs)
+	}
+	codes := []string{errs[0].Code, errs[1].Code}
+	if !slices.Contains(codes, CodeUsernameInvalid) || !slices.Contains(codes, CodeDigestInvalid) {
+		t.Errorf("codes %v", codes)
+	}
+	if first, _ := p.FirstName.Get(); first != "Ada" || len(p.EmailAddresses) != 1 || p.EmailAddresses[0] != "Ada@Example.com" {
+		t.Errorf("good fields lost: first %q emails %v", first, p.EmailAddresses)
+	}
+	if _, ok := p.Username.Get(); ok {
+		t.Errorf("the bad username is in the request")
+	}
+	if q, errs2 := m.Map(r); q != nil || len(errs2) != 2 {
+		t.Errorf("Map: %v, %v; want no request and the same 2 problems", q, errs2)
+	}
+	bad := r
+	bad.Err = errors.New("broken line")
+	if q, errs3 := m.MapAll(bad); q != nil || len(errs3) != 1 || errs3[0].Code != CodeRecordUnreadable {
+		t.Errorf("unreadable record: %v, %v", q, errs3)
 	}
 }

@@ -32,13 +32,18 @@ var idKindInfo = [idKinds]struct {
 const dupKeyLen = 1 + 8 + 8
 
 // appendIDEntry encodes one identifier of one row for the duplicate sorter:
-// [kind][hash BE][pos BE] line, value, key. The value is kept so that two
-// values whose hashes collide are told apart exactly.
-func appendIDEntry(buf []byte, kind byte, hash uint64, pos, line int64, value, key string) []byte {
+// [kind][hash BE][pos BE] line<<1|invalid, value, key. The value is kept so
+// that two values whose hashes collide are told apart exactly; invalid marks
+// a row refused for other problems (it takes part, but holds no value).
+func appendIDEntry(buf []byte, kind byte, hash uint64, pos, line int64, value, key string, invalid bool) []byte {
 	buf = append(buf, kind)
 	buf = binary.BigEndian.AppendUint64(buf, hash)
 	buf = binary.BigEndian.AppendUint64(buf, uint64(pos))
-	buf = binary.AppendUvarint(buf, uint64(line))
+	flag := uint64(0)
+	if invalid {
+		flag = 1
+	}
+	buf = binary.AppendUvarint(buf, uint64(line)<<1|flag)
 	buf = binary.AppendUvarint(buf, uint64(len(value)))
 	buf = append(buf, value...)
 	if kind != idExternalID { // the value is the key
@@ -54,6 +59,7 @@ type idEntry struct {
 	hash       uint64
 	pos, line  int64
 	value, key string
+	invalid    bool // the row is refused for other problems
 }
 
 func decodeIDEntry(rec []byte) (idEntry, error) {
@@ -67,7 +73,7 @@ func decodeIDEntry(rec []byte) (idEntry, error) {
 	if w <= 0 {
 		return idEntry{}, bad
 	}
-	e.line, rec = int64(line), rec[w:]
+	e.line, e.invalid, rec = int64(line>>1), line&1 == 1, rec[w:]
 	readStr := func() (string, bool) {
 		n, w := binary.Uvarint(rec)
 		if w <= 0 || uint64(len(rec)-w) < n {
@@ -98,6 +104,10 @@ const maxNamedRows = 10
 type valueRows struct {
 	count int
 	first []idEntry // up to maxNamedRows+1, in position order
+	// valid counts the rows without other problems; firstValid is the
+	// first of them (0: none), the one an import creates.
+	valid      int
+	firstValid int64
 }
 
 // maxGroupInMemory bounds the entries of one (kind, hash) group held in
@@ -127,6 +137,12 @@ func (g *idGroup) add(e idEntry, raw []byte) error {
 		g.byValue[e.value] = v
 	}
 	v.count++
+	if !e.invalid {
+		if v.valid == 0 {
+			v.firstValid = e.pos
+		}
+		v.valid++
+	}
 	if len(v.first) <= maxNamedRows {
 		v.first = append(v.first, e)
 	}
@@ -194,11 +210,11 @@ func (g *idGroup) emitEntry(e *idEntry, emit func(f *Finding, invalidates bool) 
 	if v.count < 2 {
 		return nil
 	}
-	first := v.first[0].pos == e.pos
+	first := !e.invalid && v.firstValid == e.pos
 	info := idKindInfo[e.kind]
 	f := Finding{Pos: e.pos, Line: e.line, Key: e.key, Field: info.field, Code: info.code,
 		Reason: duplicateReason(e, v, first)}
-	return emit(&f, !first)
+	return emit(&f, !e.invalid && !first) // an invalid row is refused already
 }
 
 // resolveDuplicates reads the identifier entries in (kind, hash, position)
@@ -262,13 +278,18 @@ func duplicateReason(e *idEntry, v *valueRows, first bool) string {
 	if more := v.count - 1 - len(rows); more > 0 {
 		fmt.Fprintf(&b, " and %d more", more)
 	}
-	if first {
+	switch {
+	case e.invalid:
+		b.WriteString("; this row has other problems and is not imported as it is; once they are fixed it would still clash")
+	case first && v.valid > 1:
 		b.WriteString("; this row comes first, so an import creates it and refuses the others")
-	} else if e.kind == idExternalID {
-		fmt.Fprintf(&b, "; an import keeps the first (row %d) and this row's data would not reach Clerk", v.first[0].pos)
-	} else {
+	case first:
+		b.WriteString("; the other rows have other problems and are not imported as they are, so an import creates this one")
+	case e.kind == idExternalID:
+		fmt.Fprintf(&b, "; an import keeps the first (row %d) and this row's data would not reach Clerk", v.firstValid)
+	default:
 		fmt.Fprintf(&b, "; an import creates the first (row %d) and Clerk refuses this one (form_identifier_exists)",
-			v.first[0].pos)
+			v.firstValid)
 	}
 	return b.String()
 }

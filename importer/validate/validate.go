@@ -18,8 +18,9 @@
 //     in source order is created, every later one is refused by Clerk
 //     (form_identifier_exists), so later rows are settled invalid and the
 //     first stays valid (with a finding, so that the person sees the pair).
-//     Only rows that mapped cleanly take part: an invalid row is not sent,
-//     so it takes no identifier from another.
+//     A row refused for other problems takes part with the identifiers that
+//     did map (mapping.MapAll), so it gets every finding at once, but it is
+//     not sent, so it takes no identifier from a valid row.
 //   - With a HasherDetection, the hasher of each row is guessed from its
 //     digest's shape; guesses show in the coverage ("bcrypt (detected)") and
 //     an ambiguous guess is a finding.
@@ -50,6 +51,7 @@ import (
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/importer"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/mapping"
 	"github.com/clerkmigrate/clerkmigrate/reports"
 	"github.com/clerkmigrate/clerkmigrate/sources"
@@ -197,6 +199,7 @@ const batchSize = 256
 type engine struct {
 	cfg     Config
 	mapper  importer.Mapper
+	mapAll  func(sources.Record) (*clerk.CreateUserParams, mapping.FieldErrors)
 	canary  *canarySet
 	hash    func(string) uint64
 	runID   string
@@ -281,6 +284,10 @@ func newEngine(cfg Config) (*engine, error) {
 		started: time.Now(), lastProg: time.Now()}
 	if cfg.DetectHasher != nil {
 		e.mapper = cfg.DetectHasher.Mapping
+	}
+	e.mapAll = e.mapper.Map
+	if m, ok := e.mapper.(allMapper); ok {
+		e.mapAll = m.MapAll
 	}
 	if e.hash == nil {
 		seed := maphash.MakeSeed()
@@ -454,8 +461,15 @@ func (e *engine) read(ctx context.Context, free chan *batch, work, order chan<- 
 	return nil
 }
 
+// allMapper is a Mapper that also returns the good part of a bad row
+// (*mapping.Mapping does).
+type allMapper interface {
+	MapAll(sources.Record) (*clerk.CreateUserParams, mapping.FieldErrors)
+}
+
 // mapRow maps one record and extracts what the collector needs; it runs in
-// parallel and keeps no request.
+// parallel and keeps no request. A row with problems still yields the
+// fields that mapped, for the duplicate check, canaries and coverage.
 func (e *engine) mapRow(rec sources.Record) rowResult {
 	var r rowResult
 	var det *detectingValues
@@ -463,7 +477,7 @@ func (e *engine) mapRow(rec sources.Record) rowResult {
 		det = &detectingValues{Values: rec.Values, paths: e.cfg.DetectHasher.DigestPaths}
 		rec.Values = det
 	}
-	p, errs := e.mapper.Map(rec)
+	p, errs := e.mapAll(rec)
 	if det != nil {
 		r.extra = det.finding()
 	}
@@ -472,6 +486,8 @@ func (e *engine) mapRow(rec sources.Record) rowResult {
 		if len(errs) == 0 {
 			r.errs = mapping.FieldErrors{{Code: "mapping_failed", Reason: "the mapping produced no request"}}
 		}
+	}
+	if p == nil {
 		return r
 	}
 	r.mapped = true
@@ -537,9 +553,9 @@ func (e *engine) collectRow(ctx context.Context, rec *sources.Record, r *rowResu
 		s.Message = rec.Pos.String() + ": " + r.errs.Error()
 	} else {
 		e.valid++
-		if err := e.addIdentifiers(rec, r); err != nil {
-			return err
-		}
+	}
+	if err := e.addIdentifiers(rec, r); err != nil {
+		return err
 	}
 	for _, h := range r.canaries {
 		c := &e.canaryRes[h.idx]
@@ -566,14 +582,18 @@ func (e *engine) flushSettles(ctx context.Context) error {
 }
 
 // addIdentifiers spills the row's unique identifiers for the duplicate
-// check and hands the row to the target check.
+// check and hands a valid row to the target check.
 func (e *engine) addIdentifiers(rec *sources.Record, r *rowResult) error {
+	if !r.mapped {
+		return nil
+	}
 	pos, line := rec.Pos.Index, rec.Pos.Line
+	invalid := len(r.errs) > 0
 	add := func(kind byte, v string) error {
 		if v == "" {
 			return nil
 		}
-		e.enc = appendIDEntry(e.enc[:0], kind, e.hash(v), pos, line, v, r.ext)
+		e.enc = appendIDEntry(e.enc[:0], kind, e.hash(v), pos, line, v, r.ext, invalid)
 		return e.dups.Add(e.enc)
 	}
 	for _, m := range r.emails {
@@ -592,7 +612,7 @@ func (e *engine) addIdentifiers(rec *sources.Record, r *rowResult) error {
 	if err := add(idExternalID, r.ext); err != nil {
 		return err
 	}
-	if e.targetCh != nil {
+	if e.targetCh != nil && !invalid {
 		e.targetCh <- &targetItem{pos: pos, line: line, key: r.ext, emails: r.emails}
 	}
 	return nil

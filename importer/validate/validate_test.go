@@ -505,3 +505,54 @@ func TestLargeDuplicateGroupSpills(t *testing.T) {
 		t.Errorf("outcomes: row 1 %s, row 15 %s", out[1].Outcome, out[15].Outcome)
 	}
 }
+
+// TestBadRowStillGetsDuplicateFindings: a row with a cut digest that also
+// repeats another row's email gets both findings; being refused already, it
+// does not take the email from the valid row, which stays valid, and a
+// later valid row with the email is refused in favour of the first valid one.
+func TestBadRowStillGetsDuplicateFindings(t *testing.T) {
+	r := []row{good(1), good(2), good(3), good(4)}
+	r[1].hash = bcryptA[:30] // cut digest
+	r[1].email = "Shared@example.com"
+	r[2].email = "shared@example.com"
+	r[3].email = "shared@EXAMPLE.com"
+	r[0].username, r[1].username = "jdoe", "JDOE"
+	fx := runCSV(t, testMapping, lines(r...), nil)
+	res := fx.must(t)
+	want := map[int64][]string{
+		1: {"username:duplicate_username"},
+		2: {"email_address:duplicate_email", "password_digest:digest_invalid", "username:duplicate_username"},
+		3: {"email_address:duplicate_email"},
+		4: {"email_address:duplicate_email"},
+	}
+	for pos, w := range want {
+		got := findingsOf(res, pos)
+		slices.Sort(got)
+		if !slices.Equal(got, w) {
+			t.Errorf("row %d: %v, want %v", pos, got, w)
+		}
+	}
+	if reason := reasonOf(res, 2, CodeDuplicateEmail); !strings.Contains(reason, "rows 3, 4") ||
+		!strings.Contains(reason, "other problems") {
+		t.Errorf("row 2's reason: %q", reason)
+	}
+	if reason := reasonOf(res, 4, CodeDuplicateEmail); !strings.Contains(reason, "creates the first (row 3)") {
+		t.Errorf("row 4's reason: %q", reason)
+	}
+	if reason := reasonOf(res, 1, CodeDuplicateUsername); !strings.Contains(reason, "creates this one") {
+		t.Errorf("row 1's reason: %q", reason)
+	}
+	out := fx.outcomes(t)
+	wantOut := map[int64]checkpoint.Outcome{1: "valid", 2: "invalid", 3: "valid", 4: "invalid"}
+	for pos, w := range wantOut {
+		if out[pos].Outcome != w {
+			t.Errorf("row %d outcome %s, want %s (%s)", pos, out[pos].Outcome, w, out[pos].Message)
+		}
+	}
+	if res.Valid != 2 || res.Invalid != 2 {
+		t.Errorf("valid %d invalid %d, want 2 2", res.Valid, res.Invalid)
+	}
+	if p, _ := fx.store.Progress(context.Background(), res.RunID); p.ByOutcome["invalid"] != 2 || p.ByOutcome["valid"] != 2 {
+		t.Errorf("ledger counts %v", p.ByOutcome)
+	}
+}
