@@ -367,7 +367,7 @@ fields:
 	if !slices.Contains(codes, CodeUsernameInvalid) || !slices.Contains(codes, CodeDigestInvalid) {
 		t.Errorf("codes %v", codes)
 	}
-	if first, _ := p.FirstName.Get(); first != "Ada" || len(p.EmailAddresses) != 1 || p.EmailAddresses[0] != "Ada@Example.com" {
+	if first, _ := p.FirstName.Get(); first != "Ada" || len(p.EmailAddresses) != 1 || p.EmailAddresses[0] != "ada@example.com" {
 		t.Errorf("good fields lost: first %q emails %v", first, p.EmailAddresses)
 	}
 	if _, ok := p.Username.Get(); ok {
