@@ -296,6 +296,9 @@ func parseObject(v any) (map[string]any, bool, *problem) {
 			}
 			return nil, true, &problem{CodeJSONInvalid, "not JSON: metadata must be a JSON object"}
 		}
+		if m, ok := parseFlatObject(s); ok {
+			return m, true, nil
+		}
 		dec := json.NewDecoder(strings.NewReader(s))
 		dec.UseNumber()
 		var m map[string]any
