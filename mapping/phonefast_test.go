@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/nyaruka/phonenumbers"
@@ -184,4 +185,30 @@ func BenchmarkCheckPhone(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestFastPhoneConcurrent: workers share the DFAs (run with -race); every
+// goroutine gets the full check's answer.
+func TestFastPhoneConcurrent(t *testing.T) {
+	inputs := phoneInputs(rand.New(rand.NewPCG(9, 9)), 2000)
+	o := &Options{DefaultPhoneRegion: "US"}
+	want := make([]string, len(inputs))
+	for i, s := range inputs {
+		want[i], _ = checkPhoneWith(s, o, false)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range inputs {
+				j := (i + g*500) % len(inputs)
+				if got, _ := checkPhone(inputs[j], o); got != want[j] {
+					t.Errorf("%q: %q, want %q", inputs[j], got, want[j])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
