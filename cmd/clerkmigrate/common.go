@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,8 +103,8 @@ func openTarget(c *cli.Context) (*target, error) {
 	case targetClerk:
 		t.Name = clerkBaseURL
 	default:
-		if !strings.HasPrefix(name, "http://") && !strings.HasPrefix(name, "https://") {
-			return nil, usageErrorf("--target must be local, clerk or an http(s) base URL")
+		if err := checkTargetURL(name); err != nil {
+			return nil, withCode(ExitUsage, err)
 		}
 		t.Name = strings.TrimSuffix(name, "/")
 	}
@@ -146,6 +149,24 @@ func (t *target) startLocal(c *cli.Context) error {
 	}
 	slog.Info("rehearsing against a local Clerk emulator", "url", srv.URL(), "state", statePath)
 	return nil
+}
+
+// checkTargetURL accepts an https URL, or a plain http one only on a
+// loopback address (a local emulator): the secret key must never cross a
+// network unencrypted.
+func checkTargetURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return errors.New("--target must be local, clerk or an http(s) base URL such as https://api.clerk.com/v1")
+	}
+	if u.Scheme == "https" {
+		return nil
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return fmt.Errorf("--target %s: plain http is only for a local emulator on a loopback address; use https", u.Host)
 }
 
 // targetID names a target in the ledger and in default run ids: local
