@@ -10,20 +10,56 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/internal/ledger"
 )
 
-// upsertRows replaces the whole state of n positions of a run.
-func upsertRows(n int) string {
+// columns are ledger_rows' columns in the order every INSERT lists them.
+const columns = `(run, pos, key, in_flight, outcome, clerk_id, error_code, field, message, attempts, retryable, request_hash, updated_at)`
+
+// fullRows is the INSERT (or INSERT OR REPLACE) of n rows binding all 13
+// columns of each.
+func fullRows(replace bool, n int) string {
 	const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	return `INSERT OR REPLACE INTO ledger_rows
-	(run, pos, key, in_flight, outcome, clerk_id, error_code, field, message, attempts, retryable, request_hash, updated_at)
+	return insertVerb(replace) + ` INTO ledger_rows ` + columns + ` VALUES ` + row + strings.Repeat(", "+row, n-1)
+}
+
+// slimRows is the INSERT (or INSERT OR REPLACE) of n rows that differ only
+// in pos and key: ?1 run, ?2 updated_at, ?3 in_flight and ?4 outcome are
+// shared, and every other column is empty. Two parameters a row instead of
+// 13: binding (a C string allocated and freed per text parameter in
+// modernc's driver) was a third of a write's cost. The numbered parameters
+// come first so that each row's "?" get the next numbers (5, 6, 7, ...);
+// only the shared ones have names, because SQLite looks a name up by a
+// linear scan of the named parameters, for every parameter bound.
+func slimRows(replace bool, n int) string {
+	const row = `(?1, ?2, ?3, ?4, ?, ?, '', '', '', '', 0, 0, '')`
+	return insertVerb(replace) + ` INTO ledger_rows
+	(run, updated_at, in_flight, outcome, pos, key, clerk_id, error_code, field, message, attempts, retryable, request_hash)
 	VALUES ` + row + strings.Repeat(", "+row, n-1)
 }
 
-// chunk is how many rows one INSERT writes; 13 parameters a row stay far
-// below SQLite's limit of 32766.
-const chunk = 128
+func insertVerb(replace bool) string {
+	if replace {
+		return "INSERT OR REPLACE"
+	}
+	return "INSERT"
+}
 
-// upsertChunk is upsertRows(chunk), built once.
-var upsertChunk = upsertRows(chunk)
+// rowValues are one row's columns but run and updated_at, which a write
+// shares.
+type rowValues struct {
+	pos                                int64
+	key                                string
+	inFlight                           int
+	outcome                            string
+	clerkID, errorCode, field, message string
+	attempts, retryable                int
+	requestHash                        string
+}
+
+// slim reports whether every column but pos, key, in_flight and outcome is
+// empty (a dry run's valid row), so the row can go through a slim statement.
+func (r *rowValues) slim() bool {
+	return r.clerkID == "" && r.errorCode == "" && r.field == "" && r.message == "" &&
+		r.attempts == 0 && r.retryable == 0 && r.requestHash == ""
+}
 
 // MarkInFlight records rows of a run this Store holds as in flight, in one
 // transaction; durable when it returns. A mark replaces whatever the
@@ -33,20 +69,18 @@ func (s *Store) MarkInFlight(ctx context.Context, runID string, rows []checkpoin
 	if err != nil {
 		return err
 	}
-	seq := h.seq
 	rows, err = ledger.InFlightRows(rows)
 	if err != nil || len(rows) == 0 {
 		return err
 	}
-	now := nowNanos()
 	pos := make([]int64, len(rows))
 	for i, r := range rows {
 		pos[i] = r.Pos
 	}
 	added := map[string]int64{"": int64(len(rows))}
-	return s.write(ctx, "mark in flight", h, pos, added, func(i int, args []any) []any {
-		r := rows[i]
-		return append(args, seq, r.Pos, r.Key, 1, "", "", "", "", "", 0, 0, r.RequestHash, now)
+	return s.write(ctx, "mark in flight", h, pos, added, func(i int) rowValues {
+		r := &rows[i]
+		return rowValues{pos: r.Pos, key: r.Key, inFlight: 1, requestHash: r.RequestHash}
 	})
 }
 
@@ -58,37 +92,53 @@ func (s *Store) Settle(ctx context.Context, runID string, settlements []checkpoi
 	if err != nil {
 		return err
 	}
-	seq := h.seq
-	settlements, err = ledger.Settlements(settlements)
+	settlements, err = orderedSettlements(settlements)
 	if err != nil || len(settlements) == 0 {
 		return err
 	}
-	now := nowNanos()
 	pos := make([]int64, len(settlements))
 	added := map[string]int64{}
-	for i, x := range settlements {
+	for i := range settlements {
+		x := &settlements[i]
 		pos[i] = x.Pos
 		added[string(x.Outcome)]++
 	}
-	return s.write(ctx, "settle", h, pos, added, func(i int, args []any) []any {
-		x := settlements[i]
-		return append(args, seq, x.Pos, x.Key, 0, string(x.Outcome), x.ClerkID, x.ErrorCode,
-			x.Field, x.Message, x.Attempts, boolInt(x.Retryable), x.RequestHash, now)
+	return s.write(ctx, "settle", h, pos, added, func(i int) rowValues {
+		x := &settlements[i]
+		return rowValues{pos: x.Pos, key: x.Key, outcome: string(x.Outcome), clerkID: x.ClerkID,
+			errorCode: x.ErrorCode, field: x.Field, message: x.Message, attempts: x.Attempts,
+			retryable: boolInt(x.Retryable), requestHash: x.RequestHash}
 	})
 }
 
-// write upserts the rows at positions pos (ascending), whose parameters
-// args appends, in one transaction, chunk rows per statement; it moves the
-// run's counts by what the rows held before and added (outcome -> rows, ""
-// for in flight), and the run's gap-free prefix when the batch may have
-// extended it.
+// orderedSettlements is ledger.Settlements without its copy, map and sort
+// when the batch is already valid and strictly ascending (as the importer
+// and the dry run hand it over); any other batch goes to ledger.Settlements,
+// which orders it or names the bad item.
+func orderedSettlements(s []checkpoint.Settlement) ([]checkpoint.Settlement, error) {
+	var last int64
+	for i := range s {
+		x := &s[i]
+		if x.Pos <= last || x.Outcome == "" || x.Attempts < 0 {
+			return ledger.Settlements(s)
+		}
+		last = x.Pos
+	}
+	return s, nil
+}
+
+// write upserts the rows at positions pos (ascending), whose columns row
+// returns, in one transaction; it moves the run's counts by what the rows
+// held before and added (outcome -> rows, "" for in flight), and the run's
+// gap-free prefix when the batch may have extended it.
 //
 // A batch of positions above every row the run has (a fresh run's every
-// batch) takes a bulk path: nothing to look up or replace, so plain INSERTs
-// of bigChunk rows, counts moved by added alone, and the gap-free prefix
-// computed from the batch itself.
-func (s *Store) write(ctx context.Context, op string, h *heldRun, pos []int64, added map[string]int64, args func(i int, dst []any) []any) error {
+// batch) takes a bulk path: nothing to look up or replace, so plain INSERTs,
+// counts moved by added alone, and the gap-free prefix computed from the
+// batch itself.
+func (s *Store) write(ctx context.Context, op string, h *heldRun, pos []int64, added map[string]int64, row func(i int) rowValues) error {
 	seq := h.seq
+	groups, full := groupRows(len(pos), row)
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return s.fail(ctx, op, err)
@@ -103,12 +153,13 @@ func (s *Store) write(ctx context.Context, op string, h *heldRun, pos []int64, a
 	if err != nil {
 		return s.fail(ctx, op, err)
 	}
-	if fresh {
-		err = insertFresh(ctx, tx, len(pos), args)
-	} else {
-		err = upsert(ctx, tx, len(pos), args)
+	ins := &inserter{s: s, tx: tx, replace: !fresh, seq: seq, now: nowNanos()}
+	for _, g := range groups {
+		if err := ins.slim(ctx, g, row); err != nil {
+			return s.fail(ctx, op, err)
+		}
 	}
-	if err != nil {
+	if err := ins.full(ctx, full, row); err != nil {
 		return s.fail(ctx, op, err)
 	}
 	minPos := pos[0]
@@ -134,7 +185,170 @@ func (s *Store) write(ctx context.Context, op string, h *heldRun, pos []int64, a
 		return s.fail(ctx, op, err)
 	}
 	h.top = max(h.top, pos[len(pos)-1]) // before the commit: a failed commit leaves it high, which is safe
-	return s.fail(ctx, op, tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return s.fail(ctx, op, err)
+	}
+	s.prepareWanted(ctx, ins.wanted)
+	return nil
+}
+
+// slimGroup is the slim rows of a batch sharing in_flight and outcome.
+type slimGroup struct {
+	inFlight int
+	outcome  string
+	idx      []int
+}
+
+// groupRows splits a batch's n rows into slim groups and the rest (full).
+func groupRows(n int, row func(i int) rowValues) (groups []slimGroup, full []int) {
+	for i := range n {
+		r := row(i)
+		if !r.slim() {
+			full = append(full, i)
+			continue
+		}
+		g := -1
+		for j := range groups {
+			if groups[j].inFlight == r.inFlight && groups[j].outcome == r.outcome {
+				g = j
+				break
+			}
+		}
+		if g < 0 {
+			groups = append(groups, slimGroup{inFlight: r.inFlight, outcome: r.outcome, idx: make([]int, 0, n-i)})
+			g = len(groups) - 1
+		}
+		groups[g].idx = append(groups[g].idx, i)
+	}
+	return groups, full
+}
+
+// stmtKey names a cached statement: its shape and how many rows it writes.
+type stmtKey struct {
+	slim, replace bool
+	rows          int
+}
+
+// The most rows one statement writes: slim rows bind 2 parameters, full
+// rows 13 (6656 at 512, below SQLite's 32766).
+const (
+	maxSlimRows = 1024
+	maxFullRows = 512
+)
+
+// inserter runs one transaction's INSERTs through statements the Store
+// keeps prepared on the writer connection across transactions; a statement
+// not prepared yet is prepared in the transaction and wanted afterwards.
+type inserter struct {
+	s        *Store
+	tx       *sql.Tx
+	replace  bool
+	seq, now int64
+	args     []any
+	wanted   []stmtKey
+}
+
+// slim writes a group of slim rows, in statements of maxSlimRows rows, then
+// of the powers of two that make up the rest (so every statement is one of
+// a few, prepared once).
+func (in *inserter) slim(ctx context.Context, g slimGroup, row func(i int) rowValues) error {
+	return in.chunks(ctx, true, g.idx, maxSlimRows, func(args []any) []any {
+		return append(args, in.seq, in.now, g.inFlight, g.outcome)
+	}, func(args []any, i int) []any {
+		r := row(i)
+		return append(args, r.pos, r.key)
+	})
+}
+
+// full writes rows that bind every column.
+func (in *inserter) full(ctx context.Context, idx []int, row func(i int) rowValues) error {
+	return in.chunks(ctx, false, idx, maxFullRows, func(args []any) []any { return args }, func(args []any, i int) []any {
+		r := row(i)
+		return append(args, in.seq, r.pos, r.key, r.inFlight, r.outcome, r.clerkID, r.errorCode,
+			r.field, r.message, r.attempts, r.retryable, r.requestHash, in.now)
+	})
+}
+
+func (in *inserter) chunks(ctx context.Context, slim bool, idx []int, most int,
+	shared func([]any) []any, rowArgs func([]any, int) []any) error {
+	for len(idx) > 0 {
+		n := most
+		for n > len(idx) {
+			n >>= 1
+		}
+		st, err := in.stmt(ctx, stmtKey{slim: slim, replace: in.replace, rows: n})
+		if err != nil {
+			return err
+		}
+		args := shared(in.args[:0])
+		for _, i := range idx[:n] {
+			args = rowArgs(args, i)
+		}
+		_, err = st.ExecContext(ctx, args...)
+		clear(args)
+		in.args = args[:0]
+		if err != nil {
+			return err
+		}
+		idx = idx[n:]
+	}
+	return nil
+}
+
+// stmt returns the statement k for this transaction.
+func (in *inserter) stmt(ctx context.Context, k stmtKey) (*sql.Stmt, error) {
+	in.s.stmtMu.Lock()
+	st := in.s.stmts[k]
+	in.s.stmtMu.Unlock()
+	if st != nil {
+		return in.tx.StmtContext(ctx, st), nil
+	}
+	in.wanted = append(in.wanted, k)
+	return in.tx.PrepareContext(ctx, k.sql())
+}
+
+func (k stmtKey) sql() string {
+	if k.slim {
+		return slimRows(k.replace, k.rows)
+	}
+	return fullRows(k.replace, k.rows)
+}
+
+// prepareWanted prepares on the writer connection the statements a
+// transaction lacked, for the next ones; a failure only means the next
+// transaction prepares them again.
+func (s *Store) prepareWanted(ctx context.Context, keys []stmtKey) {
+	for _, k := range keys {
+		s.stmtMu.Lock()
+		have := s.stmts[k] != nil
+		s.stmtMu.Unlock()
+		if have {
+			continue
+		}
+		st, err := s.writer.PrepareContext(ctx, k.sql())
+		if err != nil {
+			continue
+		}
+		s.stmtMu.Lock()
+		if s.stmts[k] == nil && !s.stmtsClosed {
+			s.stmts[k], st = st, nil
+		}
+		s.stmtMu.Unlock()
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// closeStmts closes the cached statements.
+func (s *Store) closeStmts() {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	for k, st := range s.stmts {
+		st.Close()
+		delete(s.stmts, k)
+	}
+	s.stmtsClosed = true
 }
 
 // countAdded moves the run's counts by added (rows that had no state).
@@ -150,23 +364,6 @@ func countAdded(ctx context.Context, tx *sql.Tx, seq int64, added map[string]int
 	}
 	return nil
 }
-
-// bigChunk is how many rows one INSERT of the bulk path writes (13
-// parameters a row: 6656, below SQLite's 32766).
-const bigChunk = 512
-
-// insertFresh writes n rows no position of which has a row yet.
-func insertFresh(ctx context.Context, tx *sql.Tx, n int, args func(i int, dst []any) []any) error {
-	return insertChunks(ctx, tx, n, bigChunk, insertChunk, insertRows, args)
-}
-
-// insertRows inserts n rows that are new.
-func insertRows(n int) string {
-	return strings.Replace(upsertRows(n), "INSERT OR REPLACE INTO", "INSERT INTO", 1)
-}
-
-// insertChunk is insertRows(bigChunk), built once.
-var insertChunk = insertRows(bigChunk)
 
 // count moves the run's counts: minus what positions pos held, plus added.
 func count(ctx context.Context, tx *sql.Tx, seq int64, pos []int64, added map[string]int64) error {
@@ -208,45 +405,6 @@ func count(ctx context.Context, tx *sql.Tx, seq int64, pos []int64, added map[st
 		}
 	}
 	return nil
-}
-
-// upsert writes n rows through at most two prepared statements.
-func upsert(ctx context.Context, tx *sql.Tx, n int, args func(i int, dst []any) []any) error {
-	return insertChunks(ctx, tx, n, chunk, upsertChunk, upsertRows, args)
-}
-
-// insertChunks runs n rows through the statement of size rows (fullSQL),
-// and the rest through one statement of rowsSQL(rest).
-func insertChunks(ctx context.Context, tx *sql.Tx, n, size int, fullSQL string, rowsSQL func(int) string,
-	args func(i int, dst []any) []any) error {
-	var full *sql.Stmt
-	buf := make([]any, 0, 13*min(n, size))
-	i := 0
-	for ; n-i >= size; i += size {
-		if full == nil {
-			var err error
-			if full, err = tx.PrepareContext(ctx, fullSQL); err != nil {
-				return err
-			}
-			defer full.Close()
-		}
-		buf = buf[:0]
-		for j := i; j < i+size; j++ {
-			buf = args(j, buf)
-		}
-		if _, err := full.ExecContext(ctx, buf...); err != nil {
-			return err
-		}
-	}
-	if i == n {
-		return nil
-	}
-	buf = buf[:0]
-	for j := i; j < n; j++ {
-		buf = args(j, buf)
-	}
-	_, err := tx.ExecContext(ctx, rowsSQL(n-i), buf...)
-	return err
 }
 
 // advance walks the positions after c, a page at a time, while they follow

@@ -39,6 +39,10 @@ type Store struct {
 	closed bool
 	held   map[string]*heldRun // run ID -> the run this Store holds
 	seqs   map[string]int64    // run ID -> runs.seq, once known
+
+	stmtMu      sync.Mutex
+	stmts       map[stmtKey]*sql.Stmt // INSERTs prepared on the writer connection
+	stmtsClosed bool
 }
 
 // heldRun is a run this Store holds.
@@ -78,7 +82,8 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("checkpoint/sqlite: %w", err)
 	}
 	reader.SetMaxOpenConns(4)
-	s := &Store{path: path, writer: writer, reader: reader, held: map[string]*heldRun{}, seqs: map[string]int64{}}
+	s := &Store{path: path, writer: writer, reader: reader, held: map[string]*heldRun{}, seqs: map[string]int64{},
+		stmts: map[stmtKey]*sql.Stmt{}}
 	if err := s.migrate(context.Background()); err != nil {
 		writer.Close()
 		reader.Close()
@@ -222,6 +227,7 @@ func (s *Store) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	s.closeStmts()
 	errs = append(errs, s.reader.Close(), s.writer.Close())
 	return errors.Join(errs...)
 }
