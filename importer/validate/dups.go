@@ -28,16 +28,19 @@ var idKindInfo = [idKinds]struct {
 	idExternalID: {"external_id", CodeDuplicateExternalID, "external_id"},
 }
 
-// dupKeyLen is the sort key of an identifier entry: kind, hash, position.
-const dupKeyLen = 1 + 8 + 8
+// dupKeyLen is the sort key of an identifier entry: kind, the top 56 bits
+// of the value's hash, position (16 bytes: two words, see extSorter).
+const dupKeyLen = 1 + 7 + 8
+
+// dupGroupLen is the part of the key that groups entries: kind and hash.
+const dupGroupLen = 1 + 7
 
 // appendIDEntry encodes one identifier of one row for the duplicate sorter:
-// [kind][hash BE][pos BE] line<<1|invalid, value, key. The value is kept so
+// [kind][hash>>8 BE, 7 bytes][pos BE] line<<1|invalid, value, key. The value is kept so
 // that two values whose hashes collide are told apart exactly; invalid marks
 // a row refused for other problems (it takes part, but holds no value).
 func appendIDEntry(buf []byte, kind byte, hash uint64, pos, line int64, value, key string, invalid bool) []byte {
-	buf = append(buf, kind)
-	buf = binary.BigEndian.AppendUint64(buf, hash)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(kind)<<56|hash>>8)
 	buf = binary.BigEndian.AppendUint64(buf, uint64(pos))
 	flag := uint64(0)
 	if invalid {
@@ -56,7 +59,7 @@ func appendIDEntry(buf []byte, kind byte, hash uint64, pos, line int64, value, k
 // idEntry is a decoded identifier entry.
 type idEntry struct {
 	kind       byte
-	hash       uint64
+	hash       uint64 // the top 56 bits of the value's hash
 	pos, line  int64
 	value, key string
 	invalid    bool // the row is refused for other problems
@@ -67,7 +70,8 @@ func decodeIDEntry(rec []byte) (idEntry, error) {
 	if len(rec) < dupKeyLen {
 		return idEntry{}, bad
 	}
-	e := idEntry{kind: rec[0], hash: binary.BigEndian.Uint64(rec[1:]), pos: int64(binary.BigEndian.Uint64(rec[9:]))}
+	kh := binary.BigEndian.Uint64(rec)
+	e := idEntry{kind: rec[0], hash: kh & (1<<56 - 1), pos: int64(binary.BigEndian.Uint64(rec[8:]))}
 	rec = rec[dupKeyLen:]
 	line, w := binary.Uvarint(rec)
 	if w <= 0 {
@@ -122,14 +126,10 @@ type idGroup struct {
 	over    *spillFile
 	byValue map[string]*valueRows
 	n       int
-	kind    byte
-	hash    uint64
+	prefix  [dupGroupLen]byte // the kind and hash of the entries
 }
 
 func (g *idGroup) add(e idEntry, raw []byte) error {
-	if g.n == 0 {
-		g.kind, g.hash = e.kind, e.hash
-	}
 	g.n++
 	v := g.byValue[e.value]
 	if v == nil {
@@ -225,25 +225,50 @@ func (g *idGroup) emitEntry(e *idEntry, emit func(f *Finding, invalidates bool) 
 func resolveDuplicates(it recordIter, tempDir string, emit func(f *Finding, invalidates bool) error) (int64, error) {
 	g := &idGroup{tempDir: tempDir, byValue: map[string]*valueRows{}}
 	var dups int64
+	// Most values are on one row: an entry is held back raw (pending) and
+	// decoded only when the next one shares its kind and hash.
+	var pending []byte
+	havePending := false
+	add := func(raw []byte) error {
+		e, err := decodeIDEntry(raw)
+		if err != nil {
+			return err
+		}
+		return g.add(e, raw)
+	}
 	for {
 		rec, ok := it.Next()
 		if !ok {
 			break
 		}
-		e, err := decodeIDEntry(rec)
-		if err != nil {
-			return dups, err
+		if len(rec) < dupKeyLen {
+			return dups, errors.New("validate: corrupt identifier record")
 		}
-		if g.n > 0 && (g.kind != e.kind || g.hash != e.hash) {
+		if g.n > 0 {
+			if string(g.prefix[:]) == string(rec[:dupGroupLen]) {
+				if err := add(rec); err != nil {
+					return dups, err
+				}
+				continue
+			}
 			n, err := g.flush(emit)
 			dups += n
 			if err != nil {
 				return dups, err
 			}
 		}
-		if err := g.add(e, rec); err != nil {
-			return dups, err
+		if havePending && string(pending[:dupGroupLen]) == string(rec[:dupGroupLen]) {
+			copy(g.prefix[:], rec)
+			if err := add(pending); err != nil {
+				return dups, err
+			}
+			if err := add(rec); err != nil {
+				return dups, err
+			}
+			havePending = false
+			continue
 		}
+		pending, havePending = append(pending[:0], rec...), true
 	}
 	if err := it.Err(); err != nil {
 		return dups, err

@@ -2,7 +2,6 @@ package validate
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"container/heap"
 	"encoding/binary"
@@ -14,23 +13,49 @@ import (
 )
 
 // extSorter sorts byte records of any number by their first keyLen bytes
-// (compared as bytes, so keys are written big-endian) in bounded memory: it
-// keeps up to chunkBytes of records, sorts them, writes them out as a run
-// to a temporary file, and merges the runs when asked. Records with equal
-// keys keep the order they were added in.
+// (at most 16, compared as bytes, so keys are written big-endian) in
+// bounded memory: it keeps up to chunkBytes of records, sorts them, writes
+// them out as a run to a temporary file, and merges the runs when asked.
+// Records with equal keys keep the order they were added in.
 type extSorter struct {
 	dir        string
 	keyLen     int
 	chunkBytes int
 
-	buf  []byte   // the current chunk: records back to back
-	recs []uint64 // each record of buf: its start << 32 | its length
+	buf  []byte      // the current chunk: records back to back
+	recs []sortEntry // each record of buf, with its key
 	runs []*os.File
 	n    int64
 }
 
-// newExtSorter makes a sorter whose runs go to dir (os.TempDir when empty).
+// maxSortKey is the longest key an extSorter takes: two uint64 compare
+// faster than bytes.Compare (the chunk sort was most of the duplicate
+// check's cost).
+const maxSortKey = 16
+
+// sortEntry is a record of the chunk: its key as two big-endian words
+// (zero-padded) and where it is (start << 32 | length).
+type sortEntry struct {
+	hi, lo uint64
+	ref    uint64
+}
+
+// keyWords reads a key of up to 16 bytes as two big-endian words.
+func keyWords(key []byte) (hi, lo uint64) {
+	if len(key) == maxSortKey {
+		return binary.BigEndian.Uint64(key), binary.BigEndian.Uint64(key[8:])
+	}
+	var k [maxSortKey]byte
+	copy(k[:], key)
+	return binary.BigEndian.Uint64(k[:]), binary.BigEndian.Uint64(k[8:])
+}
+
+// newExtSorter makes a sorter whose runs go to dir (os.TempDir when empty);
+// keyLen must be 1..16.
 func newExtSorter(dir string, keyLen, chunkBytes int) *extSorter {
+	if keyLen < 1 || keyLen > maxSortKey {
+		panic(fmt.Sprintf("validate: sort key of %d bytes", keyLen))
+	}
 	if chunkBytes <= 0 {
 		chunkBytes = 8 << 20
 	}
@@ -50,7 +75,8 @@ func (s *extSorter) Add(rec []byte) error {
 			return err
 		}
 	}
-	s.recs = append(s.recs, uint64(len(s.buf))<<32|uint64(len(rec)))
+	hi, lo := keyWords(rec[:s.keyLen])
+	s.recs = append(s.recs, sortEntry{hi: hi, lo: lo, ref: uint64(len(s.buf))<<32 | uint64(len(rec))})
 	s.buf = append(s.buf, rec...)
 	s.n++
 	return nil
@@ -65,14 +91,14 @@ func record(buf []byte, r uint64) []byte {
 // sortChunk orders the chunk's records by key, then by start (the order
 // they were added in), so the sort is stable without a stable algorithm.
 func (s *extSorter) sortChunk() {
-	k := uint64(s.keyLen)
-	buf := s.buf
-	slices.SortFunc(s.recs, func(a, b uint64) int {
-		sa, sb := a>>32, b>>32
-		if c := bytes.Compare(buf[sa:sa+k], buf[sb:sb+k]); c != 0 {
-			return c
+	slices.SortFunc(s.recs, func(a, b sortEntry) int {
+		if a.hi != b.hi {
+			return cmp.Compare(a.hi, b.hi)
 		}
-		return cmp.Compare(sa, sb)
+		if a.lo != b.lo {
+			return cmp.Compare(a.lo, b.lo)
+		}
+		return cmp.Compare(a.ref, b.ref)
 	})
 }
 
@@ -87,7 +113,7 @@ func (s *extSorter) spill() error {
 	w := bufio.NewWriterSize(f, 256<<10)
 	var lenBuf [binary.MaxVarintLen32]byte
 	for _, r := range s.recs {
-		rec := record(s.buf, r)
+		rec := record(s.buf, r.ref)
 		w.Write(lenBuf[:binary.PutUvarint(lenBuf[:], uint64(len(rec)))])
 		w.Write(rec)
 	}
@@ -132,9 +158,10 @@ func (s *extSorter) Sorted() (recordIter, error) {
 			return nil, err
 		}
 	}
-	m := &mergeIter{keyLen: s.keyLen}
+	s.buf, s.recs = nil, nil // the runs are read through their own buffers
+	m := &mergeIter{}
 	for i, f := range s.runs {
-		r := &runReader{r: bufio.NewReaderSize(f, 32<<10), idx: i}
+		r := &runReader{r: bufio.NewReaderSize(f, 32<<10), idx: i, keyLen: s.keyLen}
 		ok, err := r.advance()
 		if err != nil {
 			return nil, err
@@ -149,7 +176,7 @@ func (s *extSorter) Sorted() (recordIter, error) {
 
 type memIter struct {
 	buf  []byte
-	recs []uint64
+	recs []sortEntry
 	i    int
 }
 
@@ -157,7 +184,7 @@ func (it *memIter) Next() ([]byte, bool) {
 	if it.i >= len(it.recs) {
 		return nil, false
 	}
-	rec := record(it.buf, it.recs[it.i])
+	rec := record(it.buf, it.recs[it.i].ref)
 	it.i++
 	return rec, true
 }
@@ -166,9 +193,11 @@ func (it *memIter) Err() error { return nil }
 
 // runReader reads one sorted run.
 type runReader struct {
-	r   *bufio.Reader
-	idx int
-	cur []byte
+	r      *bufio.Reader
+	idx    int
+	keyLen int
+	cur    []byte
+	hi, lo uint64 // cur's key
 }
 
 func (r *runReader) advance() (bool, error) {
@@ -186,25 +215,31 @@ func (r *runReader) advance() (bool, error) {
 	if _, err := io.ReadFull(r.r, r.cur); err != nil {
 		return false, fmt.Errorf("validate: reading a sorted run: %w", err)
 	}
+	if int(n) < r.keyLen {
+		return false, fmt.Errorf("validate: reading a sorted run: a record of %d bytes", n)
+	}
+	r.hi, r.lo = keyWords(r.cur[:r.keyLen])
 	return true, nil
 }
 
 // mergeIter merges runs with a heap ordered by key, then run index (runs
 // were written in the order records were added, so ties stay stable).
 type mergeIter struct {
-	keyLen int
-	h      []*runReader
-	out    []byte
-	err    error
+	h   []*runReader
+	out []byte
+	err error
 }
 
 func (m *mergeIter) Len() int { return len(m.h) }
 func (m *mergeIter) Less(i, j int) bool {
-	c := bytes.Compare(m.h[i].cur[:m.keyLen], m.h[j].cur[:m.keyLen])
-	if c != 0 {
-		return c < 0
+	a, b := m.h[i], m.h[j]
+	if a.hi != b.hi {
+		return a.hi < b.hi
 	}
-	return m.h[i].idx < m.h[j].idx
+	if a.lo != b.lo {
+		return a.lo < b.lo
+	}
+	return a.idx < b.idx
 }
 func (m *mergeIter) Swap(i, j int) { m.h[i], m.h[j] = m.h[j], m.h[i] }
 func (m *mergeIter) Push(x any)    { m.h = append(m.h, x.(*runReader)) }
@@ -214,12 +249,13 @@ func (m *mergeIter) Pop() any {
 	return x
 }
 
+// Next returns the smallest record; it is valid until the following call.
 func (m *mergeIter) Next() ([]byte, bool) {
 	if m.err != nil || len(m.h) == 0 {
 		return nil, false
 	}
 	top := m.h[0]
-	m.out = append(m.out[:0], top.cur...)
+	m.out, top.cur = top.cur, m.out // the reader reads its next record into the buffer given back
 	ok, err := top.advance()
 	if err != nil {
 		m.err = err
