@@ -84,7 +84,10 @@ func importRow(ctx context.Context, api *retryingAPI, runID string, runStart tim
 	}
 	var ae *clerk.Error
 	if errors.As(err, &ae) {
-		if param, ok := ae.IdentifierExists(); ok && param == "external_id" {
+		// Any identifier taken (Clerk names the first it checks, often the
+		// email) may mean this very user is there already: a re-read row of
+		// an incremental run, a new run over the same users.
+		if _, ok := ae.IdentifierExists(); ok && j.ext != "" {
 			found, lerr := api.FindByExternalID(ctx, j.ext)
 			if lerr != nil {
 				return finish(s, lerr)

@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -90,6 +91,32 @@ type Config struct {
 	// MarkBatch is how many rows the reader marks in flight at once;
 	// 0 means 32.
 	MarkBatch int
+	// Meta is more run metadata to record with the run (e.g. the --since
+	// bound and what source it applies to); never a secret.
+	Meta map[string]string
+	// HighWater, when set, gives the high-water mark to record (MetaHighWater)
+	// once the source was read to its end; nil: the source's own, when it
+	// is a HighWaterer. A zero time records nothing.
+	HighWater func() time.Time
+}
+
+// Meta keys of incremental runs (--since), shared with sync.
+const (
+	// MetaHighWater is the latest updated-at value the run read (RFC 3339,
+	// full precision): the --since of the next incremental run.
+	MetaHighWater = "since_high_water"
+	// MetaSince is the lower bound the run read from (empty: every row).
+	MetaSince = "since"
+	// MetaSinceSource names what the mark is a mark of (the server,
+	// database, table or query and updated-at column), so that a mark is
+	// offered only to runs over the same rows.
+	MetaSinceSource = "since_source"
+)
+
+// HighWaterer is a source that knows the latest updated-at value it read
+// (sources.Postgres with an updated-at column).
+type HighWaterer interface {
+	HighWater() time.Time
 }
 
 // Progress is a run's state for a display.
@@ -230,6 +257,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		Force: cfg.Force,
 		Meta:  map[string]string{"source": info.Name, "source_kind": info.Kind, "target": cfg.Target},
 	}
+	for k, v := range cfg.Meta {
+		spec.Meta[k] = v
+	}
 	rt, err := begin(ctx, cfg.Store, spec, cfg.Resume)
 	if err != nil {
 		return Summary{RunID: runID, Kind: kind}, err
@@ -243,13 +273,54 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		p.pacer = NewPacer(cfg.Rate, cfg.MaxInFlight)
 		p.api = layer(cfg.API, p.pacer, cfg.Retry, &p.n)
 	}
+	highWater := cfg.HighWater
+	if hw, ok := cfg.Source.(HighWaterer); ok && highWater == nil {
+		highWater = hw.HighWater
+	}
+	watched := &eofWatcher{Source: cfg.Source}
+	cfg.Source = watched
 	r := &importReader{cfg: cfg, p: p, resume: rt}
+	read := r.run
+	if highWater != nil {
+		read = func(ctx context.Context) error {
+			if err := r.run(ctx); err != nil || !watched.eof || ctx.Err() != nil {
+				return err
+			}
+			return recordHighWater(ctx, cfg.Store, runID, highWater())
+		}
+	}
 	p.log.Info("run starting", "kind", kind, "source", info.Name, "reopened", rt.run.Reopened,
 		"settled_before", rt.progress.Settled(), "in_flight_before", rt.progress.InFlight,
 		"rate", cfg.Rate.String(), "dry_run", cfg.DryRun)
-	return p.run(ctx, r.run, func(ctx context.Context, j job) (checkpoint.Settlement, error) {
+	return p.run(ctx, read, func(ctx context.Context, j job) (checkpoint.Settlement, error) {
 		return importRow(ctx, p.api, runID, rt.run.StartedAt, j)
 	})
+}
+
+// eofWatcher notes that the source was read to its end, which is when its
+// high-water mark covers every row.
+type eofWatcher struct {
+	sources.Source
+	eof bool
+}
+
+func (w *eofWatcher) Next(ctx context.Context) (sources.Record, error) {
+	rec, err := w.Source.Next(ctx)
+	if errors.Is(err, io.EOF) {
+		w.eof = true
+	}
+	return rec, err
+}
+
+// recordHighWater keeps the run's high-water mark (nothing for a zero time).
+func recordHighWater(ctx context.Context, store checkpoint.Store, runID string, hw time.Time) error {
+	if hw.IsZero() {
+		return nil
+	}
+	if err := store.SetMeta(ctx, runID, MetaHighWater, hw.UTC().Format(time.RFC3339Nano)); err != nil {
+		return fmt.Errorf("importer: recording the high-water mark of run %s: %w", runID, err)
+	}
+	return nil
 }
 
 // resumeState is what the ledger knew of a run when it was (re)opened.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/urfave/cli/v2"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
@@ -39,7 +42,7 @@ func sourceFlags() []cli.Flag {
 }
 
 func importCommand() *cli.Command {
-	flags := append(sourceFlags(),
+	flags := append(append(sourceFlags(), incrementalFlags()...),
 		flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagRunID,
 		&cli.BoolFlag{Name: "dry-run", Usage: "map and validate every row; send nothing"},
 		&cli.BoolFlag{Name: "resume", Usage: "refuse to start unless the run is already in the ledger"},
@@ -55,23 +58,31 @@ func importCommand() *cli.Command {
 		Description: "Reads every row, maps it to a CreateUser request, sends it at the highest rate the instance\n" +
 			"allows and records one outcome per row in the ledger. Re-running the same command resumes: settled\n" +
 			"rows are skipped and rows that were in flight are looked up by external_id before anything is sent\n" +
-			"again, so no user is created twice. Reports go to OUT/<run-id>/.\n\n" + exitCodeTable,
+			"again, so no user is created twice. Reports go to OUT/<run-id>/.\n\n" + incrementalHelp + "\n\n" + exitCodeTable,
 		Flags:  flags,
 		Action: runImport,
 	}
 }
 
 func runImport(c *cli.Context) error {
-	src, m, err := openSourceAndMapping(c)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
 	store, err := openLedger(c)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	kind := importer.KindImport
+	if c.Bool("dry-run") {
+		kind = importer.KindValidate
+	}
+	inc, err := resolveIncremental(c, store, kind)
+	if err != nil {
+		return err
+	}
+	src, m, err := openSourceAndMapping(c)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
 
 	cfg := importer.Config{
 		Source:             src,
@@ -85,6 +96,9 @@ func runImport(c *cli.Context) error {
 		Force:              c.Bool("force"),
 		RetryFailed:        c.Bool("retry-failed"),
 		RetryAllFailed:     c.Bool("retry-all-failed"),
+	}
+	if inc != nil {
+		cfg.Meta, cfg.HighWater = inc.meta(), inc.highWater(src)
 	}
 	if path := c.String("only-keys"); path != "" {
 		keys, err := reports.ReadKeys(path)
@@ -101,10 +115,202 @@ func runImport(c *cli.Context) error {
 		defer t.Close()
 		cfg.API, cfg.Rate, cfg.Target = t.API, t.Rate, targetID(c, t)
 	}
-	return runAndReport(c, store, func(p *progressView) (importer.Summary, error) {
+	var runID string
+	err = runAndReport(c, store, func(p *progressView) (importer.Summary, error) {
 		cfg.Progress = p.Update
-		return importer.Run(c.Context, cfg)
+		sum, err := importer.Run(c.Context, cfg)
+		runID = sum.RunID
+		return sum, err
 	})
+	printHighWater(c, store, runID)
+	return err
+}
+
+// incrementalHelp is the help text of --since and --since-last.
+const incrementalHelp = `INCREMENTAL RUNS (Postgres):
+   With --updated-at-column C a run records the latest C it read (its high-water mark) once it has read
+   every row. --since T reads only rows with C > T; --since-last takes the mark of the newest finished run
+   of the same kind over the same server, database, table (or query) and column, into the same target,
+   minus --since-overlap. Each incremental invocation is its own run (its id is derived with the since
+   value), so a dropped connection is resumed by running the same command again.
+   Caveat: a row whose transaction commits after a run's snapshot but carries an updated_at older than
+   the mark that run recorded would be missed by the next run; the overlap re-reads a margin to catch it.
+   Re-reading is harmless: an import finds such users by external_id (exists), and a sync makes no call
+   for an unchanged user. Rows a run failed stay failed in that run: re-run it with --since <its since
+   value> --retry-failed.`
+
+// incrementalFlags are import's and sync's flags for reading changed rows.
+func incrementalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "since-last", Usage: "Postgres: read only rows changed since the high-water mark of the last finished run " +
+			"of this kind over the same source and target (needs --updated-at-column)"},
+		&cli.DurationFlag{Name: "since-overlap", Value: 5 * time.Minute,
+			Usage: "with --since-last: also re-read rows this much older than the mark (late commits; see INCREMENTAL RUNS)"},
+		&cli.IntFlag{Name: "batch-size", Usage: "Postgres: rows fetched per round trip (default 1000)"},
+	}
+}
+
+// incremental is how a run reads changed rows only.
+type incremental struct {
+	source string    // MetaSinceSource: what the mark is a mark of
+	since  time.Time // the lower bound the run reads from; zero: every row
+	floor  time.Time // the mark --since-last took over: the run's mark never goes below it
+}
+
+// resolveIncremental reads --updated-at-column, --since, --since-last and
+// --since-overlap for a run of kind; nil without --updated-at-column.
+// --since-last sets --since (the mark minus the overlap).
+func resolveIncremental(c *cli.Context, store checkpoint.Store, kind string) (*incremental, error) {
+	if c.String("updated-at-column") == "" {
+		if c.Bool("since-last") || c.Timestamp("since") != nil {
+			return nil, usageErrorf("--since and --since-last need --updated-at-column (the column they compare)")
+		}
+		return nil, nil
+	}
+	id, err := sinceSourceID(c)
+	if err != nil {
+		return nil, err
+	}
+	inc := &incremental{source: id}
+	if ts := c.Timestamp("since"); ts != nil {
+		if c.Bool("since-last") {
+			return nil, usageErrorf("--since and --since-last exclude each other")
+		}
+		inc.since = *ts
+		return inc, nil
+	}
+	if !c.Bool("since-last") {
+		return inc, nil
+	}
+	overlap := c.Duration("since-overlap")
+	if overlap < 0 {
+		return nil, usageErrorf("--since-overlap must not be negative")
+	}
+	target := "" // a dry run has none
+	if kind != importer.KindValidate {
+		if target, err = targetIDOf(c); err != nil {
+			return nil, err
+		}
+	}
+	run, mark, err := lastHighWater(c, store, kind, id, target)
+	if err != nil {
+		return nil, err
+	}
+	inc.floor, inc.since = mark, mark.Add(-overlap)
+	fmt.Fprintf(c.App.ErrWriter, "clerkmigrate: reading rows with %s after %s (high-water mark %s of run %s, minus --since-overlap %s)\n",
+		c.String("updated-at-column"), rfc3339(inc.since), rfc3339(mark), run, overlap)
+	if err := c.Set("since", rfc3339(inc.since)); err != nil {
+		return nil, withCode(ExitFatal, fmt.Errorf("setting --since: %w", err))
+	}
+	return inc, nil
+}
+
+// rfc3339 renders a time in UTC with full precision.
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// lastHighWater finds the high-water mark of the newest finished run of
+// kind over source into target.
+func lastHighWater(c *cli.Context, store checkpoint.Store, kind, source, target string) (string, time.Time, error) {
+	runs, err := store.Runs(c.Context)
+	if err != nil {
+		return "", time.Time{}, withCode(ExitFatal, err)
+	}
+	for _, r := range runs { // newest first
+		if r.Kind != kind || r.Status != checkpoint.Done || r.Meta[importer.MetaSinceSource] != source || r.Meta["target"] != target {
+			continue
+		}
+		hw := r.Meta[importer.MetaHighWater]
+		if hw == "" {
+			continue
+		}
+		mark, err := time.Parse(time.RFC3339Nano, hw)
+		if err != nil {
+			return "", time.Time{}, withCode(ExitFatal, fmt.Errorf("run %s: high-water mark %q: %w", r.ID, hw, err))
+		}
+		return r.ID, mark, nil
+	}
+	return "", time.Time{}, usageErrorf("--since-last: no finished %s run over %s into %s recorded a high-water mark "+
+		"(run one with --updated-at-column and without --since-last first)", kind, source, target)
+}
+
+// sinceSourceID names the rows a high-water mark is a mark of: server,
+// database, user, table or query, and the updated-at column; never a
+// password (a query is named by its hash).
+func sinceSourceID(c *cli.Context) (string, error) {
+	loc := c.String("source")
+	kind := strings.ToLower(c.String("source-kind"))
+	isPG := kind == "postgres" || (kind == "" && (strings.HasPrefix(loc, "postgres://") || strings.HasPrefix(loc, "postgresql://")))
+	if !isPG {
+		return "", usageErrorf("--updated-at-column, --since and --since-last are for Postgres sources")
+	}
+	cfg, err := pgx.ParseConfig(loc)
+	if err != nil {
+		return "", usageErrorf("--source: cannot parse the Postgres connection string (not shown: it may hold a password)")
+	}
+	what := "table " + c.String("table")
+	if q := c.String("query"); q != "" {
+		sum := sha256.Sum256([]byte(strings.TrimSpace(q)))
+		what = "query sha256:" + hex.EncodeToString(sum[:8])
+	}
+	return fmt.Sprintf("postgres://%s@%s:%d/%s (%s, updated-at %s)", cfg.User, cfg.Host, cfg.Port, cfg.Database,
+		what, c.String("updated-at-column")), nil
+}
+
+// targetIDOf is targetID without starting or reaching the target.
+func targetIDOf(c *cli.Context) (string, error) {
+	name := c.String("target")
+	if name == targetLocal {
+		return targetID(c, nil), nil
+	}
+	key, err := readSecretKey(c.String("secret-key-file"))
+	if err != nil {
+		return "", withCode(ExitUsage, err)
+	}
+	if name == targetClerk {
+		name = clerkBaseURL
+	}
+	return targetID(c, &target{Name: strings.TrimSuffix(name, "/"), Key: key}), nil
+}
+
+// meta is what the run records of its incremental read.
+func (inc *incremental) meta() map[string]string {
+	m := map[string]string{importer.MetaSinceSource: inc.source, importer.MetaSince: ""}
+	if !inc.since.IsZero() {
+		m[importer.MetaSince] = rfc3339(inc.since)
+	}
+	return m
+}
+
+// highWater is the mark to record: the source's, never below the mark
+// taken over (a run that read nothing new keeps it, not mark - overlap).
+func (inc *incremental) highWater(src sources.Source) func() time.Time {
+	hw, ok := src.(importer.HighWaterer)
+	if !ok {
+		return nil
+	}
+	return func() time.Time {
+		t := hw.HighWater()
+		if t.Before(inc.floor) {
+			return inc.floor
+		}
+		return t
+	}
+}
+
+// printHighWater says which mark a finished run recorded, if any.
+func printHighWater(c *cli.Context, store checkpoint.Store, runID string) {
+	if runID == "" {
+		return
+	}
+	runs, err := store.Runs(context.WithoutCancel(c.Context))
+	if err != nil {
+		return
+	}
+	for _, r := range runs {
+		if r.ID == runID && r.Status == checkpoint.Done && r.Meta[importer.MetaHighWater] != "" {
+			fmt.Fprintf(c.App.Writer, "  high-water mark %s: the next run can take --since-last\n", r.Meta[importer.MetaHighWater])
+		}
+	}
 }
 
 // runAndReport runs a job, writes its reports to OUT/<run-id>/ and prints a
@@ -233,6 +439,7 @@ func openSourceAndMapping(c *cli.Context) (sources.Source, *mapping.Mapping, err
 	if ts := c.Timestamp("since"); ts != nil {
 		spec.Since = *ts
 	}
+	spec.BatchSize = c.Int("batch-size")
 	if preset != nil {
 		var cleanup func()
 		if spec, cleanup, err = presetSource(preset, spec); err != nil {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"time"
 
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
@@ -19,7 +18,7 @@ import (
 )
 
 func syncCommand() *cli.Command {
-	flags := append(sourceFlags(),
+	flags := append(append(sourceFlags(), incrementalFlags()...),
 		flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagRunID,
 		&cli.StringFlag{Name: "metadata", Value: string(reconcile.Merge),
 			Usage: "how changed metadata is written: merge (PATCH, keeps keys added in Clerk) or replace (PUT)"},
@@ -27,7 +26,6 @@ func syncCommand() *cli.Command {
 		&cli.BoolFlag{Name: "delete-orphans", Usage: "delete users in Clerk whose external_id the source no longer has"},
 		&cli.Int64Flag{Name: "max-delete", Value: 100,
 			Usage: "most orphans --ban-orphans/--delete-orphans may act on; over it the whole orphan step is refused (exit 5)"},
-		&cli.BoolFlag{Name: "since-last", Usage: "Postgres: read only rows changed since the last sync's high-water mark"},
 		&cli.StringFlag{Name: "plan", Usage: "write the plan (JSON, no secrets) to this file; change nothing in Clerk"},
 		&cli.StringFlag{Name: "apply", Usage: "carry out exactly the plan in this file (refused if Clerk or the source changed since)"},
 		&cli.BoolFlag{Name: "no-progress", Usage: "no progress line on a terminal"},
@@ -40,7 +38,8 @@ func syncCommand() *cli.Command {
 			"cost no call. Passwords, TOTP secrets and backup codes are sent only when the source changed them since\n" +
 			"the last sync (the ledger keeps a keyed fingerprint; the first sync after an import records them without\n" +
 			"sending). Orphans are reported; --ban-orphans/--delete-orphans act on them only up to --max-delete.\n" +
-			"With --since/--since-last (Postgres) only changed rows are read and orphans are not judged.\n\n" + exitCodeTable,
+			"With --since/--since-last (Postgres) only changed rows are read and orphans are not judged.\n\n" +
+			incrementalHelp + "\n\n" + exitCodeTable,
 		Flags:  flags,
 		Action: runSync,
 	}
@@ -69,10 +68,9 @@ func runSync(c *cli.Context) error {
 	}
 	defer t.Close()
 	target := targetID(c, t)
-	if c.Bool("since-last") {
-		if err := sinceLast(c, store, target); err != nil {
-			return err
-		}
+	inc, err := resolveIncremental(c, store, reconcile.KindSync)
+	if err != nil {
+		return err
 	}
 	src, m, err := openSourceAndMapping(c)
 	if err != nil {
@@ -88,10 +86,11 @@ func runSync(c *cli.Context) error {
 		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: store, Index: index,
 		API: t.API, Target: target, RunID: c.String("run-id"), Rate: t.Rate, MaxInFlight: c.Int("max-in-flight"),
 		Metadata: reconcile.MetadataMode(c.String("metadata")), Managed: managed, FingerprintKey: key[:],
-		Orphans: orphans, MaxDelete: c.Int64("max-delete"), Incremental: c.Timestamp("since") != nil,
+		Orphans: orphans, MaxDelete: c.Int64("max-delete"),
 	}
-	if hw, ok := src.(interface{ HighWater() time.Time }); ok {
-		cfg.HighWater = hw.HighWater
+	if inc != nil {
+		cfg.Incremental = !inc.since.IsZero()
+		cfg.Meta, cfg.HighWater = inc.meta(), inc.highWater(src)
 	}
 	if path := c.String("apply"); path != "" {
 		if cfg.ApplyPlan, err = reconcile.ReadPlan(path); err != nil {
@@ -119,6 +118,7 @@ func runSync(c *cli.Context) error {
 		}
 	}
 	printSyncSummary(c, sum, store)
+	printHighWater(c, store, sum.RunID)
 	var guard *reconcile.OrphanGuardError
 	switch {
 	case errors.As(runErr, &guard):
@@ -140,27 +140,6 @@ func orphanAction(c *cli.Context) (reconcile.OrphanAction, error) {
 		return reconcile.DeleteOrphans, nil
 	}
 	return reconcile.ReportOrphans, nil
-}
-
-// sinceLast sets --since to the high-water mark of the newest finished
-// sync of this target.
-func sinceLast(c *cli.Context, store checkpoint.Store, target string) error {
-	if c.Timestamp("since") != nil {
-		return usageErrorf("--since and --since-last exclude each other")
-	}
-	runs, err := store.Runs(c.Context)
-	if err != nil {
-		return withCode(ExitFatal, err)
-	}
-	for _, r := range runs {
-		if r.Kind == reconcile.KindSync && r.Status == checkpoint.Done && r.Meta[reconcile.MetaTarget] == target {
-			if hw := r.Meta[reconcile.MetaHighWater]; hw != "" {
-				fmt.Fprintf(c.App.ErrWriter, "clerkmigrate: reading rows changed since %s (run %s)\n", hw, r.ID)
-				return c.Set("since", hw)
-			}
-		}
-	}
-	return usageErrorf("--since-last: no finished sync of %s recorded a high-water mark (run a full sync first)", target)
 }
 
 // managedProperties lists the CreateUser properties the mapping file sets:
@@ -227,9 +206,6 @@ func printSyncSummary(c *cli.Context, s reconcile.Summary, store checkpoint.Stor
 		if r.ID == s.RunID {
 			if step := r.Meta[reconcile.MetaOrphanStep]; step != "" {
 				fmt.Fprintf(w, "  orphan step: %s\n", step)
-			}
-			if hw := r.Meta[reconcile.MetaHighWater]; hw != "" {
-				fmt.Fprintf(w, "  high-water mark %s: the next run can take --since-last\n", hw)
 			}
 		}
 	}

@@ -29,10 +29,13 @@ const (
 
 // Meta keys a sync records with its run.
 const (
-	MetaHighWater  = "since_high_water" // RFC 3339: offer it as --since to the next run
+	MetaHighWater  = importer.MetaHighWater // RFC 3339: offer it as --since to the next run
 	MetaTarget     = "target"
 	MetaOrphanStep = "orphan_step"
 )
+
+// OrphansNotJudged is the orphan step of an incremental sync.
+const OrphansNotJudged = "not judged: an incremental sync reads only changed rows (run a full sync to find orphans)"
 
 // OrphanAction is what a sync does to orphans: users in Clerk with an
 // external_id the source no longer has.
@@ -92,6 +95,9 @@ type Config struct {
 	// HighWater, when set, is called after the source is read; its time is
 	// recorded in the run's Meta (MetaHighWater) for the next --since.
 	HighWater func() time.Time
+	// Meta is more run metadata to record with the run (the --since bound
+	// and what source it applies to); never a secret.
+	Meta map[string]string
 	// PlanTo, when set, receives the plan (JSON) and nothing is written to
 	// Clerk. ApplyPlan, when set, carries out exactly that plan.
 	PlanTo    io.Writer
@@ -234,10 +240,13 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			return r.summary(checkpoint.Interrupted), err
 		}
 	}
+	meta := map[string]string{"source": info.Name, "source_kind": info.Kind, MetaTarget: cfg.Target,
+		"metadata_mode": string(cfg.Metadata), "orphans": string(cfg.Orphans)}
+	for k, v := range cfg.Meta {
+		meta[k] = v
+	}
 	if _, err := cfg.Store.BeginRun(ctx, checkpoint.RunSpec{
-		ID: r.id, Kind: r.kind, SourceFingerprint: info.Fingerprint, MappingFingerprint: cfg.MappingFingerprint,
-		Meta: map[string]string{"source": info.Name, "source_kind": info.Kind, MetaTarget: cfg.Target,
-			"metadata_mode": string(cfg.Metadata), "orphans": string(cfg.Orphans)},
+		ID: r.id, Kind: r.kind, SourceFingerprint: info.Fingerprint, MappingFingerprint: cfg.MappingFingerprint, Meta: meta,
 	}); err != nil {
 		return Summary{}, fmt.Errorf("reconcile: opening run %s: %w", r.id, err)
 	}
@@ -655,7 +664,7 @@ func (r *run) settle(ctx context.Context, results <-chan result) error {
 func (r *run) orphans(ctx context.Context) error {
 	if r.cfg.Incremental {
 		r.log.Warn("incremental sync: the source gave only changed rows, so orphans cannot be judged; orphan step skipped")
-		return r.cfg.Store.SetMeta(ctx, r.id, MetaOrphanStep, "skipped: incremental source")
+		return r.cfg.Store.SetMeta(ctx, r.id, MetaOrphanStep, OrphansNotJudged)
 	}
 	n, err := r.cfg.Index.CountUnseen(ctx, r.scope)
 	if err != nil {
