@@ -68,6 +68,20 @@
 // differs from its entry fails with plan_mismatch, and changed rows the plan
 // does not hold are skipped.
 //
+// # Incremental syncs
+//
+// With a Postgres source and an updated-at column, Run records the latest
+// updated-at it read (Config.HighWater) in the run's Meta under
+// MetaHighWater once the source is read to its end. The CLI's --since-last
+// offers the mark of the newest finished sync over the same server,
+// database, table or query and column, into the same target (Meta
+// importer.MetaSinceSource and MetaTarget), as the next run's lower bound,
+// less --since-overlap (5 minutes): a row whose transaction committed after
+// the snapshot of the run that set the mark, with an older updated-at, is
+// re-read within that margin. Re-reading costs no call, since an unchanged
+// user is left alone. Each invocation is its own run; Config.Incremental
+// skips the orphan step (OrphansNotJudged).
+//
 // # Known limits
 //
 // Email addresses and phone numbers that Clerk has and the source does not
