@@ -651,3 +651,44 @@ func TestFingerprintChangeNeedsForce(t *testing.T) {
 		t.Errorf("forced resume: %v, %+v, %d creates", err, sum, api.creates.Load())
 	}
 }
+
+func TestResumeRefusesASourceWhoseRowsMoved(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		settled []int64 // positions the earlier run settled
+		movedAt int64   // the position whose key the source now has another of
+	}{
+		{"inside the settled prefix: the prefix's last key is checked", []int64{1, 2, 3, 4, 5}, 5},
+		{"beyond the prefix: every ledger row's key is checked", []int64{1, 2, 3, 6, 7}, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, api := openLedger(t), newFakeAPI()
+			runID := DefaultRunID(KindImport, "rows-10", "map-1", "test")
+			if _, err := st.BeginRun(ctx, checkpoint.RunSpec{ID: runID, Kind: KindImport, SourceFingerprint: "rows-10", MappingFingerprint: "map-1"}); err != nil {
+				t.Fatal(err)
+			}
+			var settled []checkpoint.Settlement
+			for _, pos := range tc.settled {
+				settled = append(settled, checkpoint.Settlement{Pos: pos, Key: fmt.Sprintf("u%04d", pos), Outcome: checkpoint.Created, ClerkID: "earlier"})
+			}
+			must(t, st.Settle(ctx, runID, settled))
+			must(t, st.FinishRun(ctx, runID, checkpoint.Interrupted))
+
+			// A row was inserted ahead of movedAt: from there on every key
+			// sits one position later than the ledger has it.
+			src := rowsSource(10)
+			for i := tc.movedAt - 1; i < int64(len(src.recs)); i++ {
+				src.recs[i].Key = fmt.Sprintf("u%04d", i) // the key of the position before
+			}
+			_, err := Run(ctx, testConfig(t, st, src, api))
+			var sc *SourceChangedError
+			if !errors.As(err, &sc) || sc.Pos != tc.movedAt {
+				t.Fatalf("err = %v; want a SourceChangedError at position %d", err, tc.movedAt)
+			}
+			if api.creates.Load() != 0 {
+				t.Errorf("%d creates sent before the change was caught", api.creates.Load())
+			}
+		})
+	}
+}

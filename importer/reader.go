@@ -69,7 +69,8 @@ func (r *importReader) run(ctx context.Context) error {
 	skipThrough := r.fastSkipThrough()
 	var cursor *ledgerCursor
 	if r.resume.run.Reopened {
-		cursor = newLedgerCursor(r.p.store, r.p.runID, checkpoint.Filter{FromPos: skipThrough + 1})
+		// From the last row of the settled prefix on: its key is checked.
+		cursor = newLedgerCursor(r.p.store, r.p.runID, checkpoint.Filter{FromPos: max(skipThrough, 1)})
 	}
 	d := &dispatcher{p: r.p, size: r.cfg.MarkBatch}
 	for {
@@ -86,7 +87,7 @@ func (r *importReader) run(ctx context.Context) error {
 		r.p.read.Add(1)
 		pos := rec.Pos.Index
 		lookupFirst := false
-		if pos <= skipThrough {
+		if pos < skipThrough {
 			r.p.alreadySettled.Add(1)
 			continue
 		}
@@ -94,6 +95,13 @@ func (r *importReader) run(ctx context.Context) error {
 			st, ok, err := cursor.at(ctx, pos)
 			if err != nil {
 				return err
+			}
+			if ok && st.Key != rec.Key {
+				return &SourceChangedError{RunID: r.p.runID, Pos: pos, LedgerKey: st.Key, SourceKey: rec.Key}
+			}
+			if pos == skipThrough {
+				r.p.alreadySettled.Add(1)
+				continue
 			}
 			if ok {
 				var again bool
@@ -116,6 +124,25 @@ func (r *importReader) run(ctx context.Context) error {
 		}
 	}
 	return d.flush(ctx)
+}
+
+// SourceChangedError is a resume over a source whose rows moved since the
+// run began (a live table gained or lost rows before the resume point, or a
+// changed file was forced): the ledger held another key at the same
+// position, so resuming by position could skip a row or settle one under
+// another's outcome. A new run is safe: users already in Clerk are found by
+// external_id and recorded exists.
+type SourceChangedError struct {
+	RunID     string
+	Pos       int64
+	LedgerKey string
+	SourceKey string
+}
+
+func (e *SourceChangedError) Error() string {
+	return fmt.Sprintf("importer: run %s cannot be resumed: the source changed since it began (position %d held key %q, now %q); "+
+		"start a new run (--run-id): users already in Clerk are found by external_id and recorded exists",
+		e.RunID, e.Pos, e.LedgerKey, e.SourceKey)
 }
 
 // prepare maps one record: a job to send, or the settlement it ends with
