@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerkmigrate/clerkmigrate/sources/pgtest"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/clerkmigrate/clerkmigrate/mapping"
@@ -164,10 +166,7 @@ func writeBenchFile(b *testing.B, path string, fill func(*bufio.Writer)) {
 // fillBenchTable copies n users into a table of their own in a schema the
 // benchmark drops afterwards.
 func fillBenchTable(b *testing.B, n int) sources.Spec {
-	dsn := os.Getenv("CLERKMIGRATE_TEST_PG")
-	if dsn == "" {
-		b.Skip("CLERKMIGRATE_TEST_PG is not set")
-	}
+	dsn := pgtest.ConnString(b)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {

@@ -7,11 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clerkmigrate/clerkmigrate/sources/pgtest"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -28,13 +29,7 @@ type pgTest struct {
 // unless CI=true, where it fails.
 func newPGTest(t testing.TB) *pgTest {
 	t.Helper()
-	connString := os.Getenv("CLERKMIGRATE_TEST_PG")
-	if connString == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CLERKMIGRATE_TEST_PG is not set, and CI=true")
-		}
-		t.Skip("CLERKMIGRATE_TEST_PG is not set")
-	}
+	connString := pgtest.ConnString(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, connString)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerkmigrate/clerkmigrate/sources/pgtest"
+
 	"github.com/gocarina/gocsv"
 )
 
@@ -115,7 +117,7 @@ func writeSharedFiles(t *testing.T, users []sharedUser) map[string]Spec {
 func TestEveryAdapterGivesTheSameValues(t *testing.T) {
 	users := sharedUsers()
 	specs := writeSharedFiles(t, users)
-	if os.Getenv("CLERKMIGRATE_TEST_PG") != "" || os.Getenv("CI") == "true" {
+	if pgtest.Configured() {
 		pg := newPGTest(t)
 		pg.exec(t, `CREATE TABLE $schema.users (id text PRIMARY KEY, email text, first_name text, last_name text,
 			phone text, logins bigint, verified boolean, created_at timestamptz)`)

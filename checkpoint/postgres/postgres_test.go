@@ -4,11 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/clerkmigrate/clerkmigrate/sources/pgtest"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/postgres"
@@ -19,13 +20,7 @@ import (
 // testDSN is the test database, or skips (fails when CI=true) without one.
 func testDSN(tb testing.TB) string {
 	tb.Helper()
-	dsn := os.Getenv("CLERKMIGRATE_TEST_PG")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("CLERKMIGRATE_TEST_PG is not set, and CI=true: the Postgres ledger must be tested")
-		}
-		tb.Skip("CLERKMIGRATE_TEST_PG is not set")
-	}
+	dsn := pgtest.ConnString(tb)
 	return dsn
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clerkmigrate/clerkmigrate/sources/pgtest"
+
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/postgres"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/sqlite"
@@ -67,13 +69,7 @@ func TestOpenEmpty(t *testing.T) {
 }
 
 func TestOpenPostgresWithSchema(t *testing.T) {
-	dsn := os.Getenv("CLERKMIGRATE_TEST_PG")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CLERKMIGRATE_TEST_PG is not set, and CI=true")
-		}
-		t.Skip("CLERKMIGRATE_TEST_PG is not set")
-	}
+	dsn := pgtest.ConnString(t)
 	const schema = "cmt_stores_open"
 	drop := func() {
 		conn, err := pgx.Connect(context.Background(), dsn)

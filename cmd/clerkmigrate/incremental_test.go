@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerkmigrate/clerkmigrate/sources/pgtest"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
@@ -55,13 +57,7 @@ type incEnv struct {
 // starts an emulator.
 func newIncEnv(t *testing.T, n int) *incEnv {
 	t.Helper()
-	dsn := os.Getenv("CLERKMIGRATE_TEST_PG")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CLERKMIGRATE_TEST_PG is not set, and CI=true")
-		}
-		t.Skip("CLERKMIGRATE_TEST_PG is not set")
-	}
+	dsn := pgtest.ConnString(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {

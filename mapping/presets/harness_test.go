@@ -2,7 +2,6 @@ package presets_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -11,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/clerkmigrate/clerkmigrate/sources/pgtest"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/sqlite"
@@ -117,62 +116,11 @@ func fileSpec(name string) sources.Spec {
 // afterwards. It skips without CLERKMIGRATE_TEST_PG, unless CI=true.
 func pgDatabase(t *testing.T, sqlFile string) string {
 	t.Helper()
-	dsn := os.Getenv("CLERKMIGRATE_TEST_PG")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CLERKMIGRATE_TEST_PG is not set (required when CI=true)")
-		}
-		t.Skip("CLERKMIGRATE_TEST_PG is not set")
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	name := fmt.Sprintf("cm_preset_%d", time.Now().UnixNano())
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), dsn)
-		if err != nil {
-			return
-		}
-		defer c.Close(context.Background())
-		c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	})
-	db := replaceDatabase(dsn, name)
-	conn, err := pgx.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	sql, err := os.ReadFile(filepath.Join(samplesDir, sqlFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.Exec(ctx, string(sql)); err != nil {
-		t.Fatalf("%s: %v", sqlFile, err)
-	}
-	return db
-}
-
-// replaceDatabase points a postgres:// URL or a keyword/value connection
-// string at another database.
-func replaceDatabase(dsn, name string) string {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		base, query, _ := strings.Cut(dsn, "?")
-		if i := strings.Index(base[strings.Index(base, "//")+2:], "/"); i >= 0 {
-			base = base[:strings.Index(base, "//")+2+i]
-		}
-		out := base + "/" + name
-		if query != "" {
-			out += "?" + query
-		}
-		return out
-	}
-	return dsn + " dbname=" + name
+	return pgtest.Database(t, "cm_preset", string(sql))
 }
 
 // str reads an optional text of a snapshot.

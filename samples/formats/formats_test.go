@@ -6,16 +6,14 @@ package formats_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/clerkmigrate/clerkmigrate/sources/pgtest"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/sqlite"
@@ -138,58 +136,9 @@ func TestFourFormatsGiveTheSameUsers(t *testing.T) {
 // CLERKMIGRATE_TEST_PG the test skips, unless CI=true.
 func freshDatabase(t *testing.T) string {
 	t.Helper()
-	dsn := os.Getenv("CLERKMIGRATE_TEST_PG")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CLERKMIGRATE_TEST_PG is not set (required when CI=true)")
-		}
-		t.Skip("CLERKMIGRATE_TEST_PG is not set")
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	name := fmt.Sprintf("cm_formats_%d", time.Now().UnixNano())
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(context.Background(), dsn); err == nil {
-			c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			c.Close(context.Background())
-		}
-	})
-	db := replaceDatabase(dsn, name)
-	conn, err := pgx.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	sql, err := os.ReadFile("users.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.Exec(ctx, string(sql)); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
-// replaceDatabase points a postgres:// URL or a keyword=value connection
-// string at another database.
-func replaceDatabase(dsn, name string) string {
-	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
-		return dsn + " dbname=" + name
-	}
-	base, query, _ := strings.Cut(dsn, "?")
-	scheme := strings.Index(base, "//") + 2
-	if i := strings.Index(base[scheme:], "/"); i >= 0 {
-		base = base[:scheme+i]
-	}
-	if query != "" {
-		return base + "/" + name + "?" + query
-	}
-	return base + "/" + name
+	return pgtest.Database(t, "cm_formats", string(sql))
 }
