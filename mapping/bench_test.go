@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
 
@@ -29,12 +30,24 @@ func BenchmarkMapNoPhone(b *testing.B) {
 	benchRows(b, m, recs)
 }
 
+// BenchmarkMapAllInto is BenchmarkMap the validator's way: every problem,
+// into one reused request.
+func BenchmarkMapAllInto(b *testing.B) {
+	m := loadSample(b)
+	var p clerk.CreateUserParams
+	benchRowsWith(b, sampleRecords(b, m), func(r sources.Record) { m.MapAllInto(r, &p) })
+}
+
 func benchRows(b *testing.B, m *Mapping, recs []sources.Record) {
+	benchRowsWith(b, recs, func(r sources.Record) { m.Map(r) })
+}
+
+func benchRowsWith(b *testing.B, recs []sources.Record, mapRow func(sources.Record)) {
 	b.ReportAllocs()
 	start := cpuTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		m.Map(recs[i%len(recs)])
+		mapRow(recs[i%len(recs)])
 	}
 	b.StopTimer()
 	b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/row")

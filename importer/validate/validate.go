@@ -197,9 +197,11 @@ const batchSize = 256
 
 // engine is one Run.
 type engine struct {
-	cfg     Config
-	mapper  importer.Mapper
-	mapAll  func(sources.Record) (*clerk.CreateUserParams, mapping.FieldErrors)
+	cfg    Config
+	mapper importer.Mapper
+	// mapAll maps a record; it may write the request into scratch (one per
+	// worker) and return it, so the result is valid until the next call.
+	mapAll  func(rec sources.Record, scratch *clerk.CreateUserParams) (*clerk.CreateUserParams, mapping.FieldErrors)
 	canary  *canarySet
 	hash    func(string) uint64
 	runID   string
@@ -285,9 +287,22 @@ func newEngine(cfg Config) (*engine, error) {
 	if cfg.DetectHasher != nil {
 		e.mapper = cfg.DetectHasher.Mapping
 	}
-	e.mapAll = e.mapper.Map
-	if m, ok := e.mapper.(allMapper); ok {
-		e.mapAll = m.MapAll
+	e.mapAll = func(rec sources.Record, _ *clerk.CreateUserParams) (*clerk.CreateUserParams, mapping.FieldErrors) {
+		return e.mapper.Map(rec)
+	}
+	switch m := e.mapper.(type) {
+	case intoMapper:
+		e.mapAll = func(rec sources.Record, p *clerk.CreateUserParams) (*clerk.CreateUserParams, mapping.FieldErrors) {
+			mapped, errs := m.MapAllInto(rec, p)
+			if !mapped {
+				return nil, errs
+			}
+			return p, errs
+		}
+	case allMapper:
+		e.mapAll = func(rec sources.Record, _ *clerk.CreateUserParams) (*clerk.CreateUserParams, mapping.FieldErrors) {
+			return m.MapAll(rec)
+		}
 	}
 	if e.hash == nil {
 		seed := maphash.MakeSeed()
@@ -386,9 +401,10 @@ func (e *engine) pass(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			scratch := &clerk.CreateUserParams{}
 			for b := range work {
 				for i := range b.recs {
-					b.res[i] = e.mapRow(b.recs[i])
+					b.res[i] = e.mapRow(b.recs[i], scratch)
 				}
 				close(b.done)
 			}
@@ -467,17 +483,24 @@ type allMapper interface {
 	MapAll(sources.Record) (*clerk.CreateUserParams, mapping.FieldErrors)
 }
 
+// intoMapper is an allMapper that writes into a request it is given
+// (*mapping.Mapping does), so a worker reuses one.
+type intoMapper interface {
+	MapAllInto(sources.Record, *clerk.CreateUserParams) (bool, mapping.FieldErrors)
+}
+
 // mapRow maps one record and extracts what the collector needs; it runs in
-// parallel and keeps no request. A row with problems still yields the
-// fields that mapped, for the duplicate check, canaries and coverage.
-func (e *engine) mapRow(rec sources.Record) rowResult {
+// parallel and keeps no request (scratch is the worker's, reused from row
+// to row). A row with problems still yields the fields that mapped, for the
+// duplicate check, canaries and coverage.
+func (e *engine) mapRow(rec sources.Record, scratch *clerk.CreateUserParams) rowResult {
 	var r rowResult
 	var det *detectingValues
 	if e.cfg.DetectHasher != nil && rec.Values != nil {
 		det = &detectingValues{Values: rec.Values, paths: e.cfg.DetectHasher.DigestPaths}
 		rec.Values = det
 	}
-	p, errs := e.mapAll(rec)
+	p, errs := e.mapAll(rec, scratch)
 	if det != nil {
 		r.extra = det.finding()
 	}
