@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
 
@@ -380,5 +381,33 @@ fields:
 	bad.Err = errors.New("broken line")
 	if q, errs3 := m.MapAll(bad); q != nil || len(errs3) != 1 || errs3[0].Code != CodeRecordUnreadable {
 		t.Errorf("unreadable record: %v, %v", q, errs3)
+	}
+}
+
+// TestMapAllIntoReused maps the sample rows (good and bad, with and
+// without optional fields) into one reused request, in two orders, and
+// expects exactly what MapAll gives for each row: nothing of an earlier
+// row may stay behind.
+func TestMapAllIntoReused(t *testing.T) {
+	m := loadSample(t)
+	recs := sampleRecords(t, m)
+	recs = append(recs, sources.Record{Pos: sources.Position{Index: 99}, Err: errors.New("broken row")})
+	reversed := slices.Clone(recs)
+	slices.Reverse(reversed)
+	var p clerk.CreateUserParams
+	for _, order := range [][]sources.Record{recs, reversed} {
+		for _, rec := range order {
+			want, wantErrs := m.MapAll(rec)
+			mapped, errs := m.MapAllInto(rec, &p)
+			if mapped != (want != nil) || !reflect.DeepEqual(errs, wantErrs) {
+				t.Fatalf("row %d: mapped %v, errs %v; MapAll gave %v, %v", rec.Pos.Index, mapped, errs, want != nil, wantErrs)
+			}
+			if want == nil {
+				want = &clerk.CreateUserParams{}
+			}
+			if !reflect.DeepEqual(&p, want) {
+				t.Fatalf("row %d: MapAllInto gave %+v, MapAll %+v", rec.Pos.Index, p, *want)
+			}
+		}
 	}
 }
