@@ -34,11 +34,12 @@ type extSorter struct {
 // check's cost).
 const maxSortKey = 16
 
-// sortEntry is a record of the chunk: its key as two big-endian words
-// (zero-padded) and where it is (start << 32 | length).
+// sortEntry is a record of the chunk: the first word of its key (the
+// second is read from the record when first words tie, which is rare) and
+// where it is (start << 32 | length).
 type sortEntry struct {
-	hi, lo uint64
-	ref    uint64
+	hi  uint64
+	ref uint64
 }
 
 // keyWords reads a key of up to 16 bytes as two big-endian words.
@@ -76,8 +77,8 @@ func (s *extSorter) Add(rec []byte) error {
 			return err
 		}
 	}
-	hi, lo := keyWords(rec[:s.keyLen])
-	s.recs = append(s.recs, sortEntry{hi: hi, lo: lo, ref: uint64(len(s.buf))<<32 | uint64(len(rec))})
+	hi, _ := keyWords(rec[:s.keyLen])
+	s.recs = append(s.recs, sortEntry{hi: hi, ref: uint64(len(s.buf))<<32 | uint64(len(rec))})
 	s.buf = append(s.buf, rec...)
 	s.n++
 	return nil
@@ -98,7 +99,7 @@ func record(buf []byte, r uint64) []byte {
 func (s *extSorter) sortChunk() {
 	a := s.recs
 	if len(a) < 64 {
-		slices.SortFunc(a, compareEntries)
+		slices.SortFunc(a, s.compareEntries)
 		return
 	}
 	var counts [8][256]int
@@ -136,7 +137,7 @@ func (s *extSorter) sortChunk() {
 			j++
 		}
 		if j-i > 1 {
-			sortTies(a[i:j])
+			s.sortTies(a[i:j])
 		}
 		i = j
 	}
@@ -144,26 +145,31 @@ func (s *extSorter) sortChunk() {
 
 // sortTies orders records of one first word by the second, then start:
 // insertion sort for the short, nearly sorted runs, pdqsort for the rest.
-func sortTies(a []sortEntry) {
+func (s *extSorter) sortTies(a []sortEntry) {
 	if len(a) > 32 {
-		if !slices.IsSortedFunc(a, compareEntries) {
-			slices.SortFunc(a, compareEntries)
+		if !slices.IsSortedFunc(a, s.compareEntries) {
+			slices.SortFunc(a, s.compareEntries)
 		}
 		return
 	}
 	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && compareEntries(a[j], a[j-1]) < 0; j-- {
+		for j := i; j > 0 && s.compareEntries(a[j], a[j-1]) < 0; j-- {
 			a[j], a[j-1] = a[j-1], a[j]
 		}
 	}
 }
 
-func compareEntries(a, b sortEntry) int {
+// compareEntries orders two records of the chunk by key, then start.
+func (s *extSorter) compareEntries(a, b sortEntry) int {
 	if a.hi != b.hi {
 		return cmp.Compare(a.hi, b.hi)
 	}
-	if a.lo != b.lo {
-		return cmp.Compare(a.lo, b.lo)
+	if s.keyLen > 8 {
+		_, la := keyWords(record(s.buf, a.ref)[:s.keyLen])
+		_, lb := keyWords(record(s.buf, b.ref)[:s.keyLen])
+		if la != lb {
+			return cmp.Compare(la, lb)
+		}
 	}
 	return cmp.Compare(a.ref, b.ref)
 }
