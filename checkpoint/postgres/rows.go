@@ -196,40 +196,19 @@ func (s *Store) rowFilter(seq int64, f checkpoint.Filter) (string, []any) {
 	return b.String(), args
 }
 
-// rowsPage is how many rows Rows reads per query.
-const rowsPage = 1000
-
 // Rows calls fn for each row of the run matching f, ordered by position,
-// a page of rows at a time (keyset pagination on pos, each page its own
-// short query), so that a Rows walking a run for hours holds neither a
-// connection nor a snapshot while fn runs: a row written meanwhile shows its
-// newest state when its page is read. fn may call the Store's other methods.
+// a page at a time (see ledger.EachRow). fn may call the Store's other methods.
 func (s *Store) Rows(ctx context.Context, runID string, f checkpoint.Filter, fn func(checkpoint.RowState) error) error {
 	seq, err := s.runSeq(ctx, runID)
 	if err != nil {
 		return err
 	}
-	page := make([]checkpoint.RowState, 0, rowsPage)
-	for {
-		if page, err = s.readPage(ctx, seq, f, page[:0]); err != nil {
-			return err
-		}
-		for _, r := range page {
-			if err := fn(r); err != nil {
-				return err
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		if len(page) < rowsPage {
-			return nil
-		}
-		f.FromPos = page[len(page)-1].Pos + 1
-	}
+	return ledger.EachRow(ctx, f, func(ctx context.Context, f checkpoint.Filter, page []checkpoint.RowState) ([]checkpoint.RowState, error) {
+		return s.readPage(ctx, seq, f, page)
+	}, fn)
 }
 
-// readPage appends to page the first rowsPage rows matching f.
+// readPage appends to page the first ledger.PageSize rows matching f.
 func (s *Store) readPage(ctx context.Context, seq int64, f checkpoint.Filter, page []checkpoint.RowState) ([]checkpoint.RowState, error) {
 	q, args := s.rowFilter(seq, f)
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
@@ -244,7 +223,7 @@ func (s *Store) readPage(ctx context.Context, seq int64, f checkpoint.Filter, pa
 	if _, err := tx.Exec(ctx, `SET LOCAL enable_sort = off`); err != nil {
 		return nil, s.fail(ctx, "rows", err)
 	}
-	rows, err := tx.Query(ctx, q+` LIMIT `+strconv.Itoa(rowsPage), args...)
+	rows, err := tx.Query(ctx, q+` LIMIT `+strconv.Itoa(ledger.PageSize), args...)
 	if err != nil {
 		return nil, s.fail(ctx, "rows", err)
 	}
