@@ -38,7 +38,10 @@ func runStatus(c *cli.Context) error {
 	if err != nil {
 		return withCode(ExitFatal, err)
 	}
-	id := c.Args().First()
+	id, err := runIDArg(c, false)
+	if err != nil {
+		return err
+	}
 	w := c.App.Writer
 	for _, r := range runs {
 		if id != "" && r.ID != id {
@@ -64,6 +67,20 @@ func runStatus(c *cli.Context) error {
 		fmt.Fprintf(w, "no runs in %s\n", ledgerDSN(c))
 	}
 	return nil
+}
+
+// runIDArg is the command's one RUN-ID argument. urfave/cli stops reading
+// flags at the first argument, so a flag written after the run id would be
+// silently taken for an argument: refuse that, saying where flags go.
+func runIDArg(c *cli.Context, required bool) (string, error) {
+	switch {
+	case c.NArg() > 1:
+		return "", usageErrorf("%s takes one run id, and its flags go before it: clerkmigrate %s [flags] RUN-ID (got %q)",
+			c.Command.Name, c.Command.Name, c.Args().Slice())
+	case c.NArg() == 0 && required:
+		return "", usageErrorf("%s needs a run id (see clerkmigrate status)", c.Command.Name)
+	}
+	return c.Args().First(), nil
 }
 
 func containsRun(runs []checkpoint.Run, id string) bool {
@@ -106,9 +123,9 @@ func rollbackCommand() *cli.Command {
 }
 
 func runRollback(c *cli.Context) error {
-	runID := c.Args().First()
-	if runID == "" {
-		return usageErrorf("rollback needs the import run id (see clerkmigrate status)")
+	runID, err := runIDArg(c, true)
+	if err != nil {
+		return err
 	}
 	store, err := openLedger(c)
 	if err != nil {
@@ -166,9 +183,9 @@ func reportCommand() *cli.Command {
 }
 
 func runReport(c *cli.Context) error {
-	runID := c.Args().First()
-	if runID == "" {
-		return usageErrorf("report needs a run id (see clerkmigrate status)")
+	runID, err := runIDArg(c, true)
+	if err != nil {
+		return err
 	}
 	store, err := openLedger(c)
 	if err != nil {
