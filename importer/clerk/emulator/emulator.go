@@ -32,6 +32,20 @@
 // responses abort the handler with http.ErrAbortHandler, so they need a
 // real net/http server (Start, httptest.Server), not a ResponseRecorder.
 //
+// # Where Clerk's behaviour is not documented
+//
+// The spec and Clerk's docs do not say which code some refusals carry; the
+// emulator's choices, to revisit when Clerk's real answers are known:
+//   - an unknown password_hasher: 422 form_param_value_invalid (param
+//     password_hasher), not form_password_digest_invalid_code;
+//   - password together with password_digest: 422 form_param_value_invalid
+//     (param password_digest);
+//   - skip_password_checks or sign_out_of_other_sessions on UpdateUser
+//     without password: 422 form_param_value_invalid naming the flag;
+//   - a body that is not JSON: 400 malformed_request;
+//   - a known path with another method: 404 resource_not_found, not 405;
+//   - starting_after naming a user that does not exist: 422.
+//
 // Secrets: the emulator keeps no password, digest, TOTP secret or backup
 // code, only whether each is present (and the hasher name), which is all it
 // needs to answer password_enabled, totp_enabled and backup_code_enabled.
