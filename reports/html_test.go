@@ -30,9 +30,16 @@ func chromiumPath(t *testing.T) string {
 	if os.Geteuid() == 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "chromium")
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		out, err := cmd.CombinedOutput()
+		install := func() ([]byte, error) {
+			cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "chromium")
+			cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+			return cmd.CombinedOutput()
+		}
+		out, err := install()
+		if err != nil { // a new machine may have no package lists yet
+			exec.CommandContext(ctx, "apt-get", "update").Run()
+			out, err = install()
+		}
 		if p, lerr := exec.LookPath("chromium"); lerr == nil {
 			return p
 		}
