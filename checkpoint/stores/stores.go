@@ -22,6 +22,24 @@ func Kind(dsn string) string {
 	return "sqlite"
 }
 
+// Describe names the ledger a DSN points at for messages and logs, never
+// with its password: a Postgres URL loses its password and query, a SQLite
+// DSN is its path.
+func Describe(dsn string) string {
+	if Kind(dsn) != "postgres" {
+		return strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "a postgres ledger (its URL does not parse; not shown: it may hold a password)"
+	}
+	u.RawQuery, u.Fragment = "", ""
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	return u.String()
+}
+
 // SchemaParam is the postgres URL parameter naming the ledger's schema
 // (default clerkmigrate); Open takes it out of the URL before connecting.
 const SchemaParam = "clerkmigrate_schema"

@@ -103,3 +103,18 @@ func TestOpenPostgresWithSchema(t *testing.T) {
 		t.Errorf("schema %s has no ledger_rows table: %v", schema, cols)
 	}
 }
+
+func TestDescribeNeverShowsAPassword(t *testing.T) {
+	for _, tc := range []struct{ dsn, want string }{
+		{"postgres://app:s3cret-pw@db.internal:5432/ledger?sslmode=require&password=other", "postgres://app@db.internal:5432/ledger"},
+		{"postgresql://db/ledger", "postgresql://db/ledger"},
+		{"postgres://app:s3cret-pw@[bad", "a postgres ledger (its URL does not parse; not shown: it may hold a password)"},
+		{"sqlite:/var/lib/cm/ledger.db", "/var/lib/cm/ledger.db"},
+		{"clerkmigrate-out/ledger.db", "clerkmigrate-out/ledger.db"},
+	} {
+		got := stores.Describe(tc.dsn)
+		if got != tc.want || strings.Contains(got, "s3cret") || strings.Contains(got, "other") {
+			t.Errorf("Describe(%q) = %q, want %q", tc.dsn, got, tc.want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/checkpoint/stores"
 	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/reports"
 )
@@ -61,10 +62,10 @@ func runStatus(c *cli.Context) error {
 		}
 	}
 	if id != "" && !containsRun(runs, id) {
-		return usageErrorf("no run %q in the ledger %s", id, ledgerDSN(c))
+		return usageErrorf("no run %q in the ledger %s", id, stores.Describe(ledgerDSN(c)))
 	}
 	if len(runs) == 0 {
-		fmt.Fprintf(w, "no runs in %s\n", ledgerDSN(c))
+		fmt.Fprintf(w, "no runs in %s\n", stores.Describe(ledgerDSN(c)))
 	}
 	return nil
 }
@@ -198,7 +199,7 @@ func runReport(c *cli.Context) error {
 	}
 	files, err := reports.Write(c.Context, store, runID, dir, reports.Options{})
 	if errors.Is(err, checkpoint.ErrRunNotFound) {
-		return usageErrorf("no run %q in the ledger %s", runID, ledgerDSN(c))
+		return usageErrorf("no run %q in the ledger %s", runID, stores.Describe(ledgerDSN(c)))
 	}
 	if err != nil {
 		return withCode(ExitFatal, err)
