@@ -638,3 +638,42 @@ func (c *Client) CreatePhoneNumber(ctx context.Context, p CreatePhoneNumberParam
 	}
 	return &n, nil
 }
+
+// DeletedObject is Clerk's answer to a DELETE: the object's kind, its id
+// and deleted true.
+type DeletedObject struct {
+	Object  string `json:"object"`
+	ID      string `json:"id,omitempty"`
+	Deleted bool   `json:"deleted"`
+}
+
+// DeleteEmailAddress deletes an email address (DELETE
+// /v1/email_addresses/{email_address_id}); Clerk answers 200 with a
+// DeletedObject. An unknown id is an *Error with Status 404. Clerk refuses
+// to delete a user's primary address: make another one primary first.
+func (c *Client) DeleteEmailAddress(ctx context.Context, id string) error {
+	return c.deleteIdentifier(ctx, "/email_addresses", "{email_address_id}", id)
+}
+
+// DeletePhoneNumber deletes a phone number (DELETE
+// /v1/phone_numbers/{phone_number_id}); as DeleteEmailAddress.
+func (c *Client) DeletePhoneNumber(ctx context.Context, id string) error {
+	return c.deleteIdentifier(ctx, "/phone_numbers", "{phone_number_id}", id)
+}
+
+// deleteIdentifier sends DELETE collection/id and checks the DeletedObject.
+func (c *Client) deleteIdentifier(ctx context.Context, collection, param, id string) error {
+	if id == "" {
+		return &RequestError{Method: http.MethodDelete, Path: c.basePath + collection + "/" + param, Err: errors.New("id is empty")}
+	}
+	path := collection + "/" + url.PathEscape(id)
+	var d DeletedObject
+	if err := c.do(ctx, call{method: http.MethodDelete, path: path, out: &d}); err != nil {
+		return err
+	}
+	if !d.Deleted {
+		return &TransportError{Method: http.MethodDelete, Path: c.basePath + path, Sent: true,
+			Err: errors.New("answer says deleted false")}
+	}
+	return nil
+}

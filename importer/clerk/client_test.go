@@ -182,6 +182,10 @@ func TestEveryMethodMatchesSpec(t *testing.T) {
 			}
 			return err
 		}, check{method: "POST", path: "/v1/phone_numbers", body: map[string]any{"user_id": "user_1", "reserved_for_second_factor": false}}},
+		{"DeleteEmailAddress", func() error { return c.DeleteEmailAddress(ctx, "idn_2") },
+			check{method: "DELETE", path: "/v1/email_addresses/idn_2"}},
+		{"DeletePhoneNumber", func() error { return c.DeletePhoneNumber(ctx, "idn_3") },
+			check{method: "DELETE", path: "/v1/phone_numbers/idn_3"}},
 		{"id that needs escaping", func() error { _, err := c.GetUser(ctx, "user 1/x"); return err },
 			check{method: "GET", path: "/v1/users/user 1/x"}},
 	}
@@ -340,10 +344,12 @@ func TestListUsersParamsRefusedBeforeSending(t *testing.T) {
 			_, err := c.ListUsers(ctx, clerk.ListUsersParams{Offset: 1, StartingAfter: "u"})
 			return err
 		},
-		"101 filter values":  func() error { _, err := c.ListUsers(ctx, clerk.ListUsersParams{ExternalID: many}); return err },
-		"count with limit":   func() error { _, err := c.CountUsers(ctx, clerk.ListUsersParams{Limit: 10}); return err },
-		"empty user id":      func() error { _, err := c.GetUser(ctx, ""); return err },
-		"empty id on delete": func() error { return c.DeleteUser(ctx, "") },
+		"101 filter values":      func() error { _, err := c.ListUsers(ctx, clerk.ListUsersParams{ExternalID: many}); return err },
+		"count with limit":       func() error { _, err := c.CountUsers(ctx, clerk.ListUsersParams{Limit: 10}); return err },
+		"empty user id":          func() error { _, err := c.GetUser(ctx, ""); return err },
+		"empty id on delete":     func() error { return c.DeleteUser(ctx, "") },
+		"empty email address id": func() error { return c.DeleteEmailAddress(ctx, "") },
+		"empty phone number id":  func() error { return c.DeletePhoneNumber(ctx, "") },
 		"email without user": func() error {
 			_, err := c.CreateEmailAddress(ctx, clerk.CreateEmailAddressParams{EmailAddress: "a@b.c"})
 			return err

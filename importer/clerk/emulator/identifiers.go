@@ -2,6 +2,9 @@ package emulator
 
 import (
 	"net/http"
+	"slices"
+
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 )
 
 var (
@@ -113,4 +116,44 @@ func (e *Emulator) createEmailAddress(r *request) reply {
 // createPhoneNumber is POST /v1/phone_numbers.
 func (e *Emulator) createPhoneNumber(r *request) reply {
 	return e.addIdentifier(r, kindPhone, phoneFields)
+}
+
+// deleteEmailAddress is DELETE /v1/email_addresses/{email_address_id}.
+func (e *Emulator) deleteEmailAddress(r *request) reply {
+	return e.deleteIdentifier(r, kindEmail)
+}
+
+// deletePhoneNumber is DELETE /v1/phone_numbers/{phone_number_id}.
+func (e *Emulator) deletePhoneNumber(r *request) reply {
+	return e.deleteIdentifier(r, kindPhone)
+}
+
+// deleteIdentifier removes an email address or phone number from its user
+// and frees it for anyone: 404 for an unknown id, 422 for the user's
+// primary one (see the package doc). It finds the owner by scanning the
+// users, which is fine for an emulator: deletes are rare.
+func (e *Emulator) deleteIdentifier(r *request, kind string) reply {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, u := range e.store.order {
+		list, primary := &u.EmailAddresses, u.PrimaryEmailAddressID
+		if kind == kindPhone {
+			list, primary = &u.PhoneNumbers, u.PrimaryPhoneNumberID
+		}
+		i := slices.IndexFunc(*list, func(x Identifier) bool { return x.ID == r.objectID })
+		if i < 0 {
+			continue
+		}
+		if r.objectID == primary {
+			return unprocessable(apiError{Code: clerk.CodePrimaryIdentifierDeletion, Param: kind + "_id",
+				Message:     "cannot delete the primary " + labels[kind],
+				LongMessage: "This is the user's primary " + labels[kind] + ": make another one primary before deleting it."})
+		}
+		value := (*list)[i].Value
+		*list = slices.Delete(*list, i, i+1)
+		delete(e.store.index[kind], normalize(kind, value))
+		u.UpdatedAt = e.cfg.Now().UnixMilli()
+		return reply{status: http.StatusOK, body: deletedJSON{Object: kind, ID: r.objectID, Deleted: true}}
+	}
+	return notFound("No " + labels[kind] + " was found with this id.")
 }

@@ -10,6 +10,7 @@ type route struct {
 	pattern        string // "POST /v1/users", or "unmatched"
 	handler        func(*Emulator, *request) reply
 	userID         string
+	objectID       string // {email_address_id} or {phone_number_id}
 	perUserLimited bool
 }
 
@@ -42,6 +43,10 @@ func matchRoute(method, path string) route {
 		return route{pattern: "POST /v1/email_addresses", handler: (*Emulator).createEmailAddress}
 	case len(segs) == 2 && segs[1] == "phone_numbers" && method == http.MethodPost:
 		return route{pattern: "POST /v1/phone_numbers", handler: (*Emulator).createPhoneNumber}
+	case len(segs) == 3 && segs[1] == "email_addresses" && segs[2] != "" && method == http.MethodDelete:
+		return route{pattern: "DELETE /v1/email_addresses/{email_address_id}", handler: (*Emulator).deleteEmailAddress, objectID: segs[2]}
+	case len(segs) == 3 && segs[1] == "phone_numbers" && segs[2] != "" && method == http.MethodDelete:
+		return route{pattern: "DELETE /v1/phone_numbers/{phone_number_id}", handler: (*Emulator).deletePhoneNumber, objectID: segs[2]}
 	case len(segs) == 3 && segs[1] == "users" && segs[2] == "count":
 		if method == http.MethodGet {
 			return route{pattern: "GET /v1/users/count", handler: (*Emulator).countUsers}
