@@ -28,11 +28,14 @@ type API interface {
 	UnlockUser(ctx context.Context, id string) (*clerk.User, error)
 	CreateEmailAddress(ctx context.Context, p clerk.CreateEmailAddressParams) (*clerk.EmailAddress, error)
 	CreatePhoneNumber(ctx context.Context, p clerk.CreatePhoneNumberParams) (*clerk.PhoneNumber, error)
+	DeleteEmailAddress(ctx context.Context, id string) error
+	DeletePhoneNumber(ctx context.Context, id string) error
 }
 
 // callCounts counts the sync's calls by kind.
 type callCounts struct {
 	pages, creates, updates, metadata, emails, phones, flags, deletes atomic.Int64
+	emailsRemoved, phonesRemoved                                      atomic.Int64
 }
 
 // writer carries out changes through the gate.
@@ -81,6 +84,18 @@ func (w *writer) apply(ctx context.Context, id string, c *change) error {
 			return err
 		}
 	}
+	// After the adds and the primary switch: Clerk refuses to delete a
+	// user's primary address.
+	for _, e := range c.delEmails {
+		if err := w.remove(ctx, spacer, &w.n.emailsRemoved, w.api.DeleteEmailAddress, e.ID); err != nil {
+			return fmt.Errorf("removing email address %s: %w", e.ID, err)
+		}
+	}
+	for _, p := range c.delPhones {
+		if err := w.remove(ctx, spacer, &w.n.phonesRemoved, w.api.DeletePhoneNumber, p.ID); err != nil {
+			return fmt.Errorf("removing phone number %s: %w", p.ID, err)
+		}
+	}
 	if c.metadata != nil {
 		if err := limited(); err != nil {
 			return err
@@ -109,6 +124,24 @@ func (w *writer) apply(ctx context.Context, id string, c *change) error {
 		}
 	}
 	return nil
+}
+
+// remove deletes one email address or phone number by id, through the gate
+// and the user's spacer (whether Clerk counts these deletes against the
+// per-user budget is not documented; spacing them costs nothing in
+// practice). A 404 means it is gone already (an earlier attempt whose
+// answer was lost, or the user removed it): success.
+func (w *writer) remove(ctx context.Context, spacer *rate.Limiter, n *atomic.Int64, del func(context.Context, string) error, id string) error {
+	if err := spacer.Wait(ctx); err != nil {
+		return err
+	}
+	n.Add(1)
+	err := w.gate.Do(ctx, func(ctx context.Context) error { return del(ctx, id) })
+	var ae *clerk.Error
+	if errors.As(err, &ae) && ae.Status == 404 {
+		return nil
+	}
+	return err
 }
 
 func (w *writer) flag(ctx context.Context, id string, on bool, set, unset func(context.Context, string) (*clerk.User, error)) error {

@@ -4,8 +4,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/nyaruka/phonenumbers"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
@@ -44,10 +47,18 @@ type change struct {
 	fields    []string // the names of what changed, for the plan and the ledger
 	addEmails []addIdent
 	addPhones []addIdent
-	update    *clerk.UpdateUserParams
-	metadata  *clerk.MetadataParams
-	ban       *bool // true: ban, false: unban
-	lock      *bool
+	// delEmails and delPhones are the addresses the source no longer lists
+	// (Config.PruneIdentifiers), deleted after the adds and the primary
+	// switch.
+	delEmails []ident
+	delPhones []ident
+	// notes are what the ledger's message should say besides the fields:
+	// addresses kept although the source does not list them.
+	notes    []string
+	update   *clerk.UpdateUserParams
+	metadata *clerk.MetadataParams
+	ban      *bool // true: ban, false: unban
+	lock     *bool
 	// fps are the fingerprints to record once the writes succeed (those of
 	// secrets sent, and baselines recorded without sending).
 	fps []checkpoint.Fingerprint
@@ -58,7 +69,7 @@ func (c *change) writes() int {
 	if c.create {
 		return 1
 	}
-	n := len(c.addEmails) + len(c.addPhones)
+	n := len(c.addEmails) + len(c.addPhones) + len(c.delEmails) + len(c.delPhones)
 	for _, b := range []bool{c.update != nil, c.metadata != nil, c.ban != nil, c.lock != nil} {
 		if b {
 			n++
@@ -71,12 +82,13 @@ func (c *change) writes() int {
 type differ struct {
 	managed func(prop string) bool
 	mode    MetadataMode
+	prune   bool
 	fpKey   []byte
 	keyID   string
 }
 
-func newDiffer(managed []string, mode MetadataMode, fpKey []byte) *differ {
-	d := &differ{mode: mode, fpKey: fpKey}
+func newDiffer(managed []string, mode MetadataMode, fpKey []byte, prune bool) *differ {
+	d := &differ{mode: mode, fpKey: fpKey, prune: prune}
 	if managed != nil {
 		set := map[string]bool{}
 		for _, p := range managed {
@@ -174,7 +186,7 @@ func (d *differ) diff(ext string, want *clerk.CreateUserParams, have userState, 
 		c.fields = append(c.fields, "primary_email_address_id")
 		touched = true
 	}
-	c.addPhones, primary = identDiff(want.PhoneNumbers, have.Phones, have.PrimaryPhone, func(a, b string) bool { return a == b })
+	c.addPhones, primary = identDiff(want.PhoneNumbers, have.Phones, have.PrimaryPhone, samePhone)
 	if len(c.addPhones) > 0 {
 		c.fields = append(c.fields, "phone_number")
 	}
@@ -182,6 +194,11 @@ func (d *differ) diff(ext string, want *clerk.CreateUserParams, have userState, 
 		up.PrimaryPhoneNumberID = clerk.Value(primary)
 		c.fields = append(c.fields, "primary_phone_number_id")
 		touched = true
+	}
+
+	if d.prune {
+		c.delEmails = d.pruneDiff(&c, kindEmail, want.EmailAddresses, have.Emails, strings.EqualFold)
+		c.delPhones = d.pruneDiff(&c, kindPhone, want.PhoneNumbers, have.Phones, samePhone)
 	}
 
 	if d.secrets(ext, want, recorded, up, &c) {
@@ -223,6 +240,67 @@ func identDiff(want []string, have []ident, havePrimary string, eq func(a, b str
 		}
 	}
 	return add, switchTo
+}
+
+// Identifier kinds, as the plan's field names and the ledger's messages
+// name them.
+const (
+	kindEmail = "email_address"
+	kindPhone = "phone_number"
+	// Plan field names of deletions.
+	FieldRemoveEmail = "remove_email_address"
+	FieldRemovePhone = "remove_phone_number"
+)
+
+// pruneDiff lists the identifiers of one kind that Clerk has and the source
+// does not. When the source lists none of that kind, nothing is deleted
+// (a user must keep an identifier; the mapping may not carry that kind at
+// all) and a note says how many were kept. The wanted primary is always in
+// want, so the user's primary at delete time (after the adds and the
+// switch) is never among those listed.
+func (d *differ) pruneDiff(c *change, kind string, want []string, have []ident, eq func(a, b string) bool) []ident {
+	if len(have) == 0 {
+		return nil
+	}
+	if len(want) == 0 {
+		c.notes = append(c.notes, fmt.Sprintf("kept %d %s: the source lists none, and a user's last identifier is never removed", len(have), kind))
+		return nil
+	}
+	var del []ident
+	for _, h := range have {
+		if !slices.ContainsFunc(want, func(w string) bool { return eq(h.Value, w) }) {
+			del = append(del, h)
+		}
+	}
+	if len(del) > 0 {
+		field := FieldRemoveEmail
+		if kind == kindPhone {
+			field = FieldRemovePhone
+		}
+		c.fields = append(c.fields, field)
+	}
+	return del
+}
+
+// samePhone compares phone numbers in E.164: equal strings, or equal once
+// both are parsed (Clerk stores E.164; a source may keep another form that
+// the mapping did not normalise).
+func samePhone(a, b string) bool {
+	if a == b {
+		return true
+	}
+	return e164(a) == e164(b)
+}
+
+// e164 is a phone number in E.164 form, or the trimmed input when it does
+// not parse (an international number needs its leading +).
+func e164(v string) string {
+	v = strings.TrimSpace(v)
+	n, err := phonenumbers.Parse(v, "")
+	if err != nil {
+		return v
+	}
+	return phonenumbers.Format(n, phonenumbers.E164)
 }
 
 // secrets decides, per secret group, whether to send it (the source changed

@@ -18,8 +18,11 @@
 //     (verified; a new primary one is made primary as it is added), one PATCH
 //     /v1/users/{id} for names, username, locale, a primary switch to an
 //     address the user already has, and changed secrets; one PATCH (Merge) or
-//     PUT (Replace) /metadata; ban/unban, lock/unlock. A missing user is
-//     created as the import creates it, idempotently by external_id.
+//     PUT (Replace) /metadata; ban/unban, lock/unlock. With
+//     PruneIdentifiers, then one DELETE /v1/email_addresses/{id} or
+//     /v1/phone_numbers/{id} for each address the source no longer lists
+//     (see "Pruning identifiers"). A missing user is created as the import
+//     creates it, idempotently by external_id.
 //  3. Orphans: users with an external_id the source did not yield are
 //     recorded with outcome orphan; BanOrphans or DeleteOrphans act on them
 //     only when there are at most MaxDelete of them; otherwise the whole step
@@ -40,6 +43,29 @@
 // the other half spread over the window, so no window ever sees more than
 // the budget whatever the number of writes. In practice a user needs at most
 // two limited writes (one PATCH, one metadata write), which never wait.
+//
+// # Pruning identifiers
+//
+// By default an email address or phone number that Clerk has and the source
+// does not is left in place: after a user's email changes in the legacy
+// system, Clerk keeps the old one as a secondary address, which still signs
+// in and which no one else can take. Config.PruneIdentifiers
+// (--prune-identifiers) deletes them: emails are compared case-insensitively,
+// phones in E.164. The deletes come after the adds and the PATCH that
+// switches the primary, since Clerk refuses to delete a user's primary
+// address; they pass the Gate and the user's per-user spacer like the other
+// writes (whether Clerk counts them against the per-user budget is not
+// documented), and a 404 counts as done. A kind the source lists none of for
+// a user is left alone, with a note in the ledger's message ("kept N
+// phone_number: ..."): a user's last identifier is never removed, and the
+// mapping may not carry that kind at all. Plans name the deletions as fields
+// remove_email_address and remove_phone_number, and record the flag: a plan
+// is applied only with the same setting.
+//
+// The trade-off, and why it is off by default: during a trickle migration
+// users may add addresses in Clerk themselves (a second email, an MFA
+// phone); the source does not list those, so pruning deletes them too. Turn
+// it on when the legacy system is the only place addresses are managed.
 //
 // # Secrets: the fingerprint rule
 //
@@ -85,7 +111,7 @@
 // # Known limits
 //
 // Email addresses and phone numbers that Clerk has and the source does not
-// are left in place (the client has no DELETE /v1/email_addresses); fields
-// the mapping does not set are not compared (Config.Managed lists those it
-// does: for them an empty source value clears Clerk's).
+// are left in place unless PruneIdentifiers is set; fields the mapping does
+// not set are not compared (Config.Managed lists those it does: for them an
+// empty source value clears Clerk's).
 package reconcile

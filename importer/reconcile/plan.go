@@ -34,8 +34,11 @@ type Plan struct {
 	SourceFingerprint  string       `json:"source_fingerprint"`
 	MappingFingerprint string       `json:"mapping_fingerprint"`
 	MetadataMode       MetadataMode `json:"metadata_mode"`
-	Entries            []PlanEntry  `json:"entries"`
-	Counts             PlanCounts   `json:"counts"`
+	// PruneIdentifiers says the plan deletes the addresses the source no
+	// longer lists (fields remove_email_address, remove_phone_number).
+	PruneIdentifiers bool        `json:"prune_identifiers,omitempty"`
+	Entries          []PlanEntry `json:"entries"`
+	Counts           PlanCounts  `json:"counts"`
 }
 
 // PlanEntry is one user's planned change.

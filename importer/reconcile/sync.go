@@ -77,6 +77,14 @@ type Config struct {
 	PerUserRate importer.Rate
 	// Metadata is Merge (default) or Replace.
 	Metadata MetadataMode
+	// PruneIdentifiers deletes, after adding the source's new addresses and
+	// switching the primary, the email addresses and phone numbers a user
+	// has in Clerk that the source no longer lists (emails compared
+	// case-insensitively, phones in E.164). Off by default: during a
+	// trickle migration users may add addresses in Clerk themselves, and
+	// those would be deleted too. A kind the source lists none of for a
+	// user is left alone (a user's last identifier is never removed).
+	PruneIdentifiers bool
 	// Managed lists the CreateUser properties the mapping sets: for those,
 	// an empty source value clears Clerk's. With nil, a property is only
 	// compared when the source gives a value.
@@ -115,6 +123,9 @@ type Summary struct {
 	// writes, email addresses and phone numbers added, ban/unban/lock/unlock,
 	// deletes.
 	Pages, Creates, Updates, MetadataWrites, Emails, Phones, Flags, Deletes int64
+	// EmailsRemoved and PhonesRemoved count DELETE /v1/email_addresses/{id}
+	// and /v1/phone_numbers/{id} (PruneIdentifiers).
+	EmailsRemoved, PhonesRemoved int64
 	// Orphans counts users in Clerk whose external_id the source lacks;
 	// OrphanStep says what became of them.
 	Orphans    int64
@@ -242,6 +253,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	meta := map[string]string{"source": info.Name, "source_kind": info.Kind, MetaTarget: cfg.Target,
 		"metadata_mode": string(cfg.Metadata), "orphans": string(cfg.Orphans)}
+	if cfg.PruneIdentifiers {
+		meta["prune_identifiers"] = "true"
+	}
 	for k, v := range cfg.Meta {
 		meta[k] = v
 	}
@@ -252,12 +266,12 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	r.pacer = importer.NewPacer(cfg.Rate, cfg.MaxInFlight)
 	r.gate = importer.NewGate(cfg.API, r.pacer, cfg.Retry)
-	r.d = newDiffer(cfg.Managed, cfg.Metadata, cfg.FingerprintKey)
+	r.d = newDiffer(cfg.Managed, cfg.Metadata, cfg.FingerprintKey, cfg.PruneIdentifiers)
 	r.w = &writer{api: cfg.API, gate: r.gate, mode: cfg.Metadata, perUser: cfg.PerUserRate, n: &r.n}
 	if cfg.PlanTo != nil {
 		r.plan = newPlanWriter(cfg.PlanTo, Plan{Version: PlanVersion, RunID: r.id, CreatedAt: r.started.UTC(),
 			Target: cfg.Target, SourceFingerprint: info.Fingerprint, MappingFingerprint: cfg.MappingFingerprint,
-			MetadataMode: cfg.Metadata})
+			MetadataMode: cfg.Metadata, PruneIdentifiers: cfg.PruneIdentifiers})
 	}
 	sum, err := r.steps(ctx)
 	status := checkpoint.Done
@@ -560,7 +574,7 @@ func (r *run) decide(rw *row, taken map[string]checkpoint.IndexedUser) {
 	case r.plan != nil:
 		rw.done, rw.c.fps = true, nil
 		if unchanged {
-			rw.s.Outcome = checkpoint.Unchanged
+			rw.s.Outcome, rw.s.Message = checkpoint.Unchanged, strings.Join(rw.c.notes, "; ")
 			return
 		}
 		e := PlanEntry{Action: action, Key: rw.ext, Fields: rw.c.fields}
@@ -572,7 +586,7 @@ func (r *run) decide(rw *row, taken map[string]checkpoint.IndexedUser) {
 		return
 	}
 	if unchanged {
-		rw.s.Outcome, rw.done = checkpoint.Unchanged, true
+		rw.s.Outcome, rw.s.Message, rw.done = checkpoint.Unchanged, strings.Join(rw.c.notes, "; "), true
 	}
 }
 
@@ -590,7 +604,7 @@ func (r *run) work(ctx context.Context, rw *row) (result, error) {
 	} else {
 		err = r.w.apply(ctx, rw.have.ClerkID, &rw.c)
 		if err == nil {
-			s.Outcome, s.Message = checkpoint.Updated, "changed: "+strings.Join(rw.c.fields, ", ")
+			s.Outcome, s.Message = checkpoint.Updated, strings.Join(append([]string{"changed: " + strings.Join(rw.c.fields, ", ")}, rw.c.notes...), "; ")
 		}
 	}
 	if err == nil {
@@ -819,6 +833,7 @@ func (r *run) summary(status checkpoint.RunStatus) Summary {
 	}
 	s.Pages, s.Creates, s.Updates, s.MetadataWrites = r.n.pages.Load(), r.n.creates.Load(), r.n.updates.Load(), r.n.metadata.Load()
 	s.Emails, s.Phones, s.Flags, s.Deletes = r.n.emails.Load(), r.n.phones.Load(), r.n.flags.Load(), r.n.deletes.Load()
+	s.EmailsRemoved, s.PhonesRemoved = r.n.emailsRemoved.Load(), r.n.phonesRemoved.Load()
 	s.Orphans = s.ByOutcome[checkpoint.Orphan] + s.ByOutcome[checkpoint.Banned] + s.ByOutcome[checkpoint.Deleted]
 	if r.plan != nil {
 		c := r.plan.counts
@@ -841,6 +856,8 @@ func (r *run) checkPlanHeader(info sources.Info) error {
 		return fmt.Errorf("%w: the mapping changed since it was made", ErrStalePlan)
 	case p.MetadataMode != r.cfg.Metadata:
 		return fmt.Errorf("%w: it was made with metadata mode %s, not %s", ErrStalePlan, p.MetadataMode, r.cfg.Metadata)
+	case p.PruneIdentifiers != r.cfg.PruneIdentifiers:
+		return fmt.Errorf("%w: it was made with --prune-identifiers=%t, not %t", ErrStalePlan, p.PruneIdentifiers, r.cfg.PruneIdentifiers)
 	}
 	r.planned = make(map[string]PlanEntry, len(p.Entries))
 	for _, e := range p.Entries {
