@@ -26,6 +26,9 @@ func syncCommand() *cli.Command {
 		&cli.BoolFlag{Name: "delete-orphans", Usage: "delete users in Clerk whose external_id the source no longer has"},
 		&cli.Int64Flag{Name: "max-delete", Value: 100,
 			Usage: "most orphans --ban-orphans/--delete-orphans may act on; over it the whole orphan step is refused (exit 5)"},
+		&cli.BoolFlag{Name: "prune-identifiers", Usage: "delete the email addresses and phone numbers a user has in Clerk that the source " +
+			"no longer lists (after switching the primary; never a user's last one). Off by default: it also deletes addresses " +
+			"users added in Clerk themselves during a trickle migration"},
 		&cli.StringFlag{Name: "plan", Usage: "write the plan (JSON, no secrets) to this file; change nothing in Clerk"},
 		&cli.StringFlag{Name: "apply", Usage: "carry out exactly the plan in this file (refused if Clerk or the source changed since)"},
 		&cli.BoolFlag{Name: "no-progress", Usage: "no progress line on a terminal"},
@@ -37,7 +40,7 @@ func syncCommand() *cli.Command {
 			"missing users are created (idempotently by external_id), changed fields are written, unchanged users\n" +
 			"cost no call. Passwords, TOTP secrets and backup codes are sent only when the source changed them since\n" +
 			"the last sync (the ledger keeps a keyed fingerprint; the first sync after an import records them without\n" +
-			"sending). Orphans are reported; --ban-orphans/--delete-orphans act on them only up to --max-delete.\n" +
+			"sending). Addresses the source dropped stay in Clerk unless --prune-identifiers. Orphans are reported; --ban-orphans/--delete-orphans act on them only up to --max-delete.\n" +
 			"With --since/--since-last (Postgres) only changed rows are read and orphans are not judged.\n\n" +
 			incrementalHelp + "\n\n" + exitCodeTable,
 		Flags:  flags,
@@ -86,7 +89,7 @@ func runSync(c *cli.Context) error {
 		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: store, Index: index,
 		API: t.API, Target: target, RunID: c.String("run-id"), Rate: t.Rate, MaxInFlight: c.Int("max-in-flight"),
 		Metadata: reconcile.MetadataMode(c.String("metadata")), Managed: managed, FingerprintKey: key[:],
-		Orphans: orphans, MaxDelete: c.Int64("max-delete"),
+		Orphans: orphans, MaxDelete: c.Int64("max-delete"), PruneIdentifiers: c.Bool("prune-identifiers"),
 	}
 	if inc != nil {
 		cfg.Incremental = !inc.since.IsZero()
@@ -194,6 +197,9 @@ func printSyncSummary(c *cli.Context, s reconcile.Summary, store checkpoint.Stor
 	}
 	fmt.Fprintf(w, "  calls: %d list pages, %d creates, %d user updates, %d metadata writes, %d emails, %d phones, %d ban/lock, %d deletes\n",
 		s.Pages, s.Creates, s.Updates, s.MetadataWrites, s.Emails, s.Phones, s.Flags, s.Deletes)
+	if c.Bool("prune-identifiers") {
+		fmt.Fprintf(w, "  removed: %d email addresses, %d phone numbers the source no longer lists\n", s.EmailsRemoved, s.PhonesRemoved)
+	}
 	if p := s.Plan; p != nil && c.String("plan") != "" {
 		fmt.Fprintf(w, "  plan %s: %d create, %d update, %d ban, %d delete, %d orphans reported\n",
 			c.String("plan"), p.Create, p.Update, p.Ban, p.Delete, p.Orphan)

@@ -58,6 +58,23 @@ func TestSyncCommand(t *testing.T) {
 	if r.code != ExitRowsFailed || !strings.Contains(r.stdout, "unchanged 35") || !strings.Contains(r.stdout, "0 user updates") {
 		t.Fatalf("sync: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
+	// Alice's secondary email is gone from the source: kept without
+	// --prune-identifiers, deleted with it (one DELETE, no other write).
+	dropped := strings.Replace(strings.Join(lines, ""), ",alice@walker.family,", ",,", 1)
+	droppedPath := write("dropped.csv", []string{dropped})
+	r = runSyncCLI(t, dir, "sync", "--no-progress", "--source", droppedPath, "--mapping", mapFile)
+	if !strings.Contains(r.stdout, "unchanged 35") || strings.Contains(r.stdout, "removed:") {
+		t.Fatalf("sync without --prune-identifiers: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = runSyncCLI(t, dir, "sync", "--no-progress", "--prune-identifiers", "--source", droppedPath, "--mapping", mapFile)
+	if r.code != ExitRowsFailed || !strings.Contains(r.stdout, "updated   1") ||
+		!strings.Contains(r.stdout, "removed: 1 email addresses, 0 phone numbers") || !strings.Contains(r.stdout, "0 emails, 0 phones") {
+		t.Fatalf("sync --prune-identifiers: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = runSyncCLI(t, dir, "sync", "--no-progress", "--prune-identifiers", "--source", droppedPath, "--mapping", mapFile)
+	if !strings.Contains(r.stdout, "removed: 0 email addresses") || strings.Contains(r.stdout, "updated") {
+		t.Fatalf("second sync --prune-identifiers: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
 	// A source that lost most of its rows: the orphan step is refused.
 	shrunk := write("shrunk.csv", lines[:4])
 	r = runSyncCLI(t, dir, "sync", "--no-progress", "--source", shrunk, "--mapping", mapFile, "--delete-orphans", "--max-delete", "5")
