@@ -289,7 +289,24 @@ func samePhone(a, b string) bool {
 	if a == b {
 		return true
 	}
+	if isE164(a) && isE164(b) {
+		return false // two different E.164 strings: no parse needed
+	}
 	return e164(a) == e164(b)
+}
+
+// isE164 reports whether v is "+" and digits only: already in the form
+// Clerk stores, so comparing it as a string is enough.
+func isE164(v string) bool {
+	if len(v) < 2 || v[0] != '+' {
+		return false
+	}
+	for _, r := range v[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // e164 is a phone number in E.164 form, or the trimmed input when it does

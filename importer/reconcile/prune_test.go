@@ -250,3 +250,21 @@ func TestPrunePlanThenApply(t *testing.T) {
 		t.Errorf("after apply: emails %q phones %q", em, ph)
 	}
 }
+
+func TestSamePhone(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"+14155550101", "+14155550101", true},
+		{"+14155550101", "+14155550102", false},
+		{"+1 415-555-0101", "+14155550101", true},
+		{"+44 20 7946 0958", "+442079460958", true},
+		{"+44 20 7946 0958", "+442079460959", false},
+		{"not a phone", "+14155550101", false},
+	} {
+		if got := samePhone(tc.a, tc.b); got != tc.want {
+			t.Errorf("samePhone(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
