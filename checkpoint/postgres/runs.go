@@ -142,15 +142,7 @@ func (s *Store) loadMeta(ctx context.Context, q queryer, seq int64) (map[string]
 		return nil, err
 	}
 	defer rows.Close()
-	meta := map[string]string{}
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, err
-		}
-		meta[k] = v
-	}
-	return meta, rows.Err()
+	return ledger.StringPairs(rows)
 }
 
 // heldSeq is the seq of a run this Store holds, or ErrNotHeld, or

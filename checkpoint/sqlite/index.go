@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/clerkmigrate/clerkmigrate/checkpoint/internal/ledger"
+
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 )
 
@@ -237,22 +239,9 @@ func (s *Store) Unseen(ctx context.Context, scope string, fn func(checkpoint.Ind
 	if err := s.ensureIndex(ctx); err != nil {
 		return err
 	}
-	after := ""
-	for {
-		page, err := s.unseenPage(ctx, scope, after)
-		if err != nil {
-			return err
-		}
-		for _, u := range page {
-			if err := fn(u); err != nil {
-				return err
-			}
-		}
-		if len(page) < indexChunk {
-			return nil
-		}
-		after = page[len(page)-1].ClerkID
-	}
+	return ledger.EachPage(ctx, indexChunk, func(after string) ([]checkpoint.IndexedUser, error) {
+		return s.unseenPage(ctx, scope, after)
+	}, func(u checkpoint.IndexedUser) string { return u.ClerkID }, fn)
 }
 
 func (s *Store) unseenPage(ctx context.Context, scope, after string) ([]checkpoint.IndexedUser, error) {

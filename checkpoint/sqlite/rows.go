@@ -382,17 +382,9 @@ func count(ctx context.Context, tx *sql.Tx, seq int64, pos []int64, added map[st
 	for o, n := range added {
 		delta[o] += n
 	}
-	for rows.Next() {
-		var o string
-		var n int64
-		if err := rows.Scan(&o, &n); err != nil {
-			rows.Close()
-			return err
-		}
-		delta[o] -= n
-	}
+	err = ledger.CountsByKey(rows, delta, -1)
 	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return err
 	}
 	for o, n := range delta {

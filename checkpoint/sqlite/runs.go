@@ -160,15 +160,7 @@ func loadMeta(ctx context.Context, q querier, seq int64) (map[string]string, err
 		return nil, err
 	}
 	defer rows.Close()
-	meta := map[string]string{}
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, err
-		}
-		meta[k] = v
-	}
-	return meta, rows.Err()
+	return ledger.StringPairs(rows)
 }
 
 // heldSeq is the seq of a run this Store holds, or ErrNotHeld.
