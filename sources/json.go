@@ -61,6 +61,13 @@ type JSON struct {
 	dec  *json.Decoder
 	skew int64 // bytes before the decoder's input: the BOM
 	done bool
+
+	// Schema's read-ahead: the sampled records, handed out by Next first,
+	// then the error (io.EOF or fatal) that ended the sampling, if any.
+	schema     *Schema
+	pending    []Record
+	replayed   int
+	pendingErr error
 }
 
 // jsonObject is the Values of one JSON record.
@@ -274,6 +281,23 @@ func (j *JSON) Next(ctx context.Context) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, err
 	}
+	if j.replayed < len(j.pending) {
+		rec := j.pending[j.replayed]
+		j.pending[j.replayed] = Record{}
+		j.replayed++
+		return rec, nil
+	}
+	if j.pending != nil {
+		j.pending = nil
+	}
+	if j.pendingErr != nil {
+		return Record{}, j.pendingErr
+	}
+	return j.next()
+}
+
+// next reads the next object from the file.
+func (j *JSON) next() (Record, error) {
 	if j.fatal != nil {
 		return Record{}, j.fatal
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -267,5 +268,52 @@ func TestJSONLinesDetectedInJSONFile(t *testing.T) {
 	forced := openJSONT(t, JSONConfig{Path: writeTemp(t, "u.txt", "{\"id\":\"a\"}\n"), Lines: true, KeyPath: "id"})
 	if recs := readAll(t, forced); len(recs) != 1 || recs[0].Key != "a" {
 		t.Fatalf("forced lines: %+v", recs)
+	}
+}
+
+// TestJSONSchemaReadsAheadAndReplays: Schema samples the first records
+// without losing them: Next hands out the same records, positions and
+// errors in order, then the fatal error that stopped the sampling.
+func TestJSONSchemaReadsAheadAndReplays(t *testing.T) {
+	ctx := context.Background()
+	path := writeTemp(t, "users.json", `[{"id":"1","email":"a@b.co"}, 7, {"id":"3","name":{"first":"Ada"}}, {"id": oops}]`)
+	j, err := OpenJSON(JSONConfig{Path: path, KeyPath: "id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	s, err := j.Schema(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Sampled != 2 || s.All || s.Exact || strings.Join(s.Columns, ",") != "id,email,name" {
+		t.Fatalf("schema: %+v", s)
+	}
+	if c := s.Check("name.first"); !c.Found {
+		t.Errorf("name.first: %+v", c)
+	}
+	if c := s.Check("name.frist"); c.Found || c.Certain || strings.Join(c.Near, ",") != "name.first" {
+		t.Errorf("name.frist: %+v", c)
+	}
+	again, _ := j.Schema(ctx)
+	if again != s {
+		t.Error("a second Schema read again")
+	}
+	var got []string
+	for {
+		rec, err := j.Next(ctx)
+		if err != nil {
+			if err == io.EOF || !strings.Contains(err.Error(), "record 4") {
+				t.Fatalf("after %v: %v, want the syntax error of record 4", got, err)
+			}
+			break
+		}
+		got = append(got, fmt.Sprintf("%d:%s:%v", rec.Pos.Index, rec.Key, rec.Err != nil))
+	}
+	if strings.Join(got, " ") != "1:1:false 2::true 3:3:false" {
+		t.Fatalf("records %v", got)
+	}
+	if _, err := j.Schema(ctx); err != nil {
+		t.Errorf("Schema after reading: %v (it is kept)", err)
 	}
 }

@@ -75,6 +75,11 @@ func Open(ctx context.Context, spec Spec) (Source, error) {
 	}
 }
 
+// KindOf says which kind of source a Spec names: "csv", "tsv", "json",
+// "jsonl" or "postgres" (a .json file that turns out to hold one object a
+// line is read as JSON Lines all the same).
+func KindOf(spec Spec) (string, error) { return specKind(spec) }
+
 // specKind settles the kind of a Spec.
 func specKind(spec Spec) (string, error) {
 	switch kind := strings.ToLower(spec.Kind); kind {
