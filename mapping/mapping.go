@@ -67,6 +67,8 @@ type Mapping struct {
 	required    []string
 	columns     []string
 	fingerprint string
+	file        string // the path Load read, for messages
+	keyLine     int    // the line of `key:`
 }
 
 // transform ops, applied in order.
@@ -84,6 +86,7 @@ const (
 type field struct {
 	prop      *property
 	bit       uint64
+	line      int // of the field in the mapping file
 	from      []string
 	object    []objectPart // from: {key: path}, sorted by key
 	sourceTag string       // how errors name the sources: "email, secondary_emails"
@@ -143,6 +146,9 @@ func Load(path string) (*Mapping, error) {
 			e.File = path
 		}
 	}
+	if m != nil {
+		m.file = path
+	}
 	return m, err
 }
 
@@ -156,7 +162,7 @@ func Parse(data []byte) (*Mapping, error) {
 	}
 	var root yaml.Node
 	_ = yaml.Unmarshal(data, &root) // for the lines of options; it decoded once already
-	m := &Mapping{key: strings.TrimSpace(doc.Key), byProp: map[string]*field{}}
+	m := &Mapping{key: strings.TrimSpace(doc.Key), byProp: map[string]*field{}, keyLine: nodeLine(&root, "key")}
 	m.options = l.compileOptions(doc.Options, &root)
 	m.fields = make([]field, 0, len(specs))
 	for _, spec := range specs {
@@ -251,7 +257,7 @@ func nodeLine(root *yaml.Node, keys ...string) int {
 // converting them once.
 func (l *loader) compileField(spec *fieldSpec, opts *Options) field {
 	idx := propertyIndex[spec.name]
-	f := field{prop: &properties[idx], bit: 1 << idx, from: spec.from, opts: opts}
+	f := field{prop: &properties[idx], bit: 1 << idx, line: spec.line, from: spec.from, opts: opts}
 	for k, p := range spec.object {
 		f.object = append(f.object, objectPart{k, p})
 	}

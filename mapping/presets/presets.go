@@ -46,6 +46,11 @@ type Source struct {
 	// LazyQuotes reads CSV whose quoting is loose (Firebase quotes display
 	// names with commas but not the quotes inside them).
 	LazyQuotes bool
+	// Optional are paths the mapping reads only where the source has them
+	// (Supabase's CSV has no totp_secret column and cannot be walked into
+	// raw_user_meta_data); Findings say so. Any other column the source
+	// lacks is refused before the first row.
+	Optional []string
 }
 
 // Preset is one mapping file for one system's export.
@@ -124,7 +129,8 @@ var registry = []Preset{
 	{
 		Name:        "supabase",
 		Description: "Supabase auth.users, as CSV or from its Postgres (bcrypt passwords, TOTP factors, banned_until)",
-		Source:      Source{Kinds: []string{"postgres", "csv"}, Key: "id", Query: supabaseQuery},
+		Source: Source{Kinds: []string{"postgres", "csv"}, Key: "id", Query: supabaseQuery,
+			Optional: []string{"raw_user_meta_data.full_name", "raw_user_meta_data.name", "totp_secret"}},
 		Findings: []string{
 			"from a CSV, names inside raw_user_meta_data are not read (they stay in unsafe_metadata) and TOTP factors are not in it",
 		},
@@ -190,6 +196,7 @@ func Get(name string) (*Preset, error) {
 		c := p
 		c.Source.Kinds = slices.Clone(p.Source.Kinds)
 		c.Source.CSVHeader = slices.Clone(p.Source.CSVHeader)
+		c.Source.Optional = slices.Clone(p.Source.Optional)
 		c.Findings = slices.Clone(p.Findings)
 		c.Mapping = data
 		return &c, nil
@@ -252,4 +259,26 @@ func (p *Preset) WithCSVHeader(path, dir string) (string, func(), error) {
 		return "", noop, fmt.Errorf("preset %s: adding the CSV header: %w", p.Name, err)
 	}
 	return outPath, cleanup, nil
+}
+
+// Reads reports whether the preset reads a source of this kind ("csv",
+// "tsv", "json", "jsonl", "postgres", as sources.KindOf says). JSON and
+// JSON Lines are one family (the same objects, in an array or one a line),
+// and so are CSV and TSV.
+func (p *Preset) Reads(kind string) bool {
+	family := func(k string) string {
+		switch k {
+		case "jsonl":
+			return "json"
+		case "tsv":
+			return "csv"
+		}
+		return k
+	}
+	for _, k := range p.Source.Kinds {
+		if family(k) == family(kind) {
+			return true
+		}
+	}
+	return false
 }
