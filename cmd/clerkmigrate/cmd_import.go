@@ -441,6 +441,9 @@ func openSourceAndMapping(c *cli.Context) (sources.Source, *mapping.Mapping, err
 	}
 	spec.BatchSize = c.Int("batch-size")
 	if preset != nil {
+		if err := checkPresetKind(preset, spec); err != nil {
+			return nil, nil, err
+		}
 		var cleanup func()
 		if spec, cleanup, err = presetSource(preset, spec); err != nil {
 			return nil, nil, err
@@ -450,6 +453,10 @@ func openSourceAndMapping(c *cli.Context) (sources.Source, *mapping.Mapping, err
 	src, err := sources.Open(c.Context, spec)
 	if err != nil {
 		return nil, nil, withCode(ExitUsage, err)
+	}
+	if err := checkSourceFits(c, src, m, preset); err != nil {
+		src.Close()
+		return nil, nil, err
 	}
 	return src, m, nil
 }

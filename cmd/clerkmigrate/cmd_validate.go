@@ -180,6 +180,10 @@ func openValidateInput(c *cli.Context) (sources.Source, *mapping.Mapping, *valid
 	if err != nil {
 		return nil, nil, nil, withCode(ExitUsage, err)
 	}
+	if err := checkSourceFits(c, src, det.Mapping, nil); err != nil {
+		src.Close()
+		return nil, nil, nil, err
+	}
 	return src, det.Mapping, det, nil
 }
 

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/clerkmigrate/clerkmigrate/mapping"
+	"github.com/clerkmigrate/clerkmigrate/mapping/presets"
+	"github.com/clerkmigrate/clerkmigrate/sources"
+)
+
+// checkPresetKind refuses a preset used on a kind of source it does not
+// read (exit 2), before the source is opened.
+func checkPresetKind(p *presets.Preset, spec sources.Spec) error {
+	kind, err := sources.KindOf(spec)
+	if err != nil {
+		return withCode(ExitUsage, err)
+	}
+	if !p.Reads(kind) {
+		return usageErrorf("preset %s reads %s; --source %s is %s (give --source-kind if its name misleads)",
+			p.Name, listOr(p.Source.Kinds), spec.Location, kind)
+	}
+	return nil
+}
+
+// checkSourceFits refuses, before any row, a mapping that reads what the
+// source does not have (mapping.Mapping.CheckSource): a usage error (exit
+// 2) naming the mapping's lines. Warnings (a JSON key none of the first
+// records has) go to stderr and the run goes on.
+func checkSourceFits(c *cli.Context, src sources.Source, m *mapping.Mapping, preset *presets.Preset) error {
+	schema, err := sources.SchemaOf(c.Context, src)
+	if err != nil {
+		return withCode(ExitUsage, err)
+	}
+	var optional []string
+	if preset != nil {
+		optional = preset.Source.Optional
+	}
+	refused, warnings := m.CheckSource(schema, optional...)
+	name := func(e *mapping.LoadError) {
+		if e.File == "" && preset != nil {
+			e.File = "preset " + preset.Name
+		}
+	}
+	for _, w := range warnings {
+		name(w)
+		fmt.Fprintf(c.App.ErrWriter, "clerkmigrate: warning: %v\n", w)
+	}
+	if len(refused) > 0 {
+		for _, e := range refused {
+			name(e)
+		}
+		return withCode(ExitUsage, fmt.Errorf("the mapping reads what the source does not have:\n%w", refused))
+	}
+	return nil
+}
+
+// listOr joins names with commas and a final "or".
+func listOr(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	out := names[0]
+	for _, n := range names[1 : len(names)-1] {
+		out += ", " + n
+	}
+	return out + " or " + names[len(names)-1]
+}
