@@ -62,6 +62,8 @@ var (
 	ErrNotHeld = errors.New("checkpoint: the run is not held by this store (call BeginRun first)")
 	// ErrClosed: the Store was closed.
 	ErrClosed = errors.New("checkpoint: the store is closed")
+	// ErrNoLedger: a store opened only if it exists (for reading) does not.
+	ErrNoLedger = errors.New("checkpoint: no ledger there (no run has used it)")
 )
 
 // Holder says who holds a run, for the person who was refused it.

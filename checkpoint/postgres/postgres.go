@@ -49,6 +49,7 @@ type Option func(*options)
 type options struct {
 	schema       string
 	pingInterval time.Duration
+	existing     bool
 }
 
 // WithSchema puts the ledger's tables in schema name (a plain identifier:
@@ -58,6 +59,11 @@ func WithSchema(name string) Option { return func(o *options) { o.schema = name 
 // WithLockPing sets how often the Store checks that its lock connections are
 // alive (default 5s).
 func WithLockPing(every time.Duration) Option { return func(o *options) { o.pingInterval = every } }
+
+// Existing opens the ledger only if its schema is there, and otherwise
+// fails with checkpoint.ErrNoLedger, creating nothing: for commands that
+// only read.
+func Existing() Option { return func(o *options) { o.existing = true } }
 
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 
@@ -102,6 +108,12 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 		pool: pool, lockConf: cfg.ConnConfig.Copy(), schema: o.schema, opts: o,
 		sql:  newStatements(pgx.Identifier{o.schema}.Sanitize()),
 		held: map[string]*heldRun{}, seqs: map[string]int64{},
+	}
+	if o.existing {
+		if err := s.mustExist(ctx); err != nil {
+			pool.Close()
+			return nil, err
+		}
 	}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
@@ -199,6 +211,21 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	return tx.Commit(ctx)
+}
+
+// mustExist fails with checkpoint.ErrNoLedger when the schema holds no
+// ledger.
+func (s *Store) mustExist(ctx context.Context) error {
+	var found bool
+	err := s.pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`,
+		pgx.Identifier{s.schema, "schema_version"}.Sanitize()).Scan(&found)
+	if err != nil {
+		return fmt.Errorf("checkpoint/postgres: %w", err)
+	}
+	if !found {
+		return fmt.Errorf("checkpoint/postgres: schema %s: %w", s.schema, checkpoint.ErrNoLedger)
+	}
+	return nil
 }
 
 // lockKey is the advisory lock key of run runID in schema.

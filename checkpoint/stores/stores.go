@@ -4,8 +4,11 @@ package stores
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
@@ -47,7 +50,19 @@ const SchemaParam = "clerkmigrate_schema"
 // Open opens the ledger dsn names: postgres://... or postgresql://... is a
 // Postgres database (tables in schema clerkmigrate, or the one SchemaParam
 // names); sqlite:PATH, sqlite://PATH or a plain PATH is a SQLite file.
+// A ledger that does not exist yet is created.
 func Open(ctx context.Context, dsn string) (checkpoint.Store, error) {
+	return open(ctx, dsn, false)
+}
+
+// OpenExisting opens the ledger dsn names like Open, but only if it exists:
+// otherwise it fails with checkpoint.ErrNoLedger and creates nothing (no
+// file, no schema). For commands that only read the ledger.
+func OpenExisting(ctx context.Context, dsn string) (checkpoint.Store, error) {
+	return open(ctx, dsn, true)
+}
+
+func open(ctx context.Context, dsn string, existing bool) (checkpoint.Store, error) {
 	if dsn == "" {
 		return nil, fmt.Errorf("checkpoint: no ledger given (a file path, sqlite:PATH or postgres://...)")
 	}
@@ -60,12 +75,20 @@ func Open(ctx context.Context, dsn string) (checkpoint.Store, error) {
 		if schema != "" {
 			opts = append(opts, postgres.WithSchema(schema))
 		}
+		if existing {
+			opts = append(opts, postgres.Existing())
+		}
 		return postgres.Open(ctx, conn, opts...)
 	}
 	path := strings.TrimPrefix(dsn, "sqlite:")
 	path = strings.TrimPrefix(path, "//") // sqlite://PATH too
 	if path == "" {
 		return nil, fmt.Errorf("checkpoint: %q names no file", dsn)
+	}
+	if existing {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("checkpoint: %s: %w", path, checkpoint.ErrNoLedger)
+		}
 	}
 	return sqlite.Open(path)
 }

@@ -2,6 +2,7 @@ package stores_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,26 +69,46 @@ func TestOpenEmpty(t *testing.T) {
 	}
 }
 
-func TestOpenPostgresWithSchema(t *testing.T) {
+// freshSchema is a ledger URL naming schema on the test server, dropped
+// before and after the test; exists tells whether the schema is there.
+func freshSchema(t *testing.T, schema string) (ledgerDSN string, exists func() bool) {
 	dsn := pgtest.ConnString(t)
-	const schema = "cmt_stores_open"
-	drop := func() {
+	withConn := func(f func(*pgx.Conn) error) {
 		conn, err := pgx.Connect(context.Background(), dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
+		if err := f(conn); err != nil {
 			t.Fatal(err)
 		}
 	}
+	drop := func() {
+		withConn(func(conn *pgx.Conn) error {
+			_, err := conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+			return err
+		})
+	}
 	drop()
 	t.Cleanup(drop)
+	exists = func() (found bool) {
+		withConn(func(conn *pgx.Conn) error {
+			return conn.QueryRow(context.Background(),
+				"SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema).Scan(&found)
+		})
+		return found
+	}
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	s, err := stores.Open(context.Background(), dsn+sep+stores.SchemaParam+"="+schema)
+	return dsn + sep + stores.SchemaParam + "=" + schema, exists
+}
+
+func TestOpenPostgresWithSchema(t *testing.T) {
+	const schema = "cmt_stores_open"
+	dsn, _ := freshSchema(t, schema)
+	s, err := stores.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -115,6 +136,49 @@ func TestDescribeNeverShowsAPassword(t *testing.T) {
 		got := stores.Describe(tc.dsn)
 		if got != tc.want || strings.Contains(got, "s3cret") || strings.Contains(got, "other") {
 			t.Errorf("Describe(%q) = %q, want %q", tc.dsn, got, tc.want)
+		}
+	}
+}
+
+// TestOpenExistingCreatesNothing opens ledgers that are not there for
+// reading: a SQLite path and a Postgres schema. Each fails with
+// ErrNoLedger and leaves no file and no schema; once Open created them,
+// OpenExisting opens them.
+func TestOpenExistingCreatesNothing(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	dsns := []string{path}
+	schemaExists := func() bool { return false }
+	if pgtest.Configured() {
+		var dsn string
+		dsn, schemaExists = freshSchema(t, "cmt_stores_existing")
+		dsns = append(dsns, dsn)
+	}
+	for _, dsn := range dsns {
+		s, err := stores.OpenExisting(ctx, dsn)
+		if !errors.Is(err, checkpoint.ErrNoLedger) {
+			if err == nil {
+				s.Close()
+			}
+			t.Errorf("OpenExisting(%s): %v, want ErrNoLedger", stores.Describe(dsn), err)
+		}
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("OpenExisting left a file behind: %v", err)
+	}
+	if schemaExists() {
+		t.Errorf("OpenExisting created the schema")
+	}
+	for _, dsn := range dsns {
+		s, err := stores.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if s, err = stores.OpenExisting(ctx, dsn); err != nil {
+			t.Errorf("OpenExisting(%s) after Open: %v", stores.Describe(dsn), err)
+		} else {
+			s.Close()
 		}
 	}
 }
