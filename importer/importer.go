@@ -80,7 +80,8 @@ type Config struct {
 	TotalRows int64
 	// Logger gets the run's lines; nil means slog.Default().
 	Logger *slog.Logger
-	// LogEvery is the period of the progress log line; 0 means 10 s.
+	// LogEvery is the period of the progress log line; 0 means 10 s, a
+	// negative value none (the caller shows the progress itself).
 	LogEvery time.Duration
 	// Progress, when set, is called from the writer after each ledger
 	// flush (at most every 100 ms or so); it must return quickly.
@@ -212,7 +213,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	if c.LogEvery <= 0 {
+	if c.LogEvery == 0 {
 		c.LogEvery = 10 * time.Second
 	}
 	if c.ShutdownGrace <= 0 {
@@ -291,7 +292,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	p.log.Info("run starting", "kind", kind, "source", info.Name, "reopened", rt.run.Reopened,
 		"settled_before", rt.progress.Settled(), "in_flight_before", rt.progress.InFlight,
-		"rate", cfg.Rate.String(), "dry_run", cfg.DryRun)
+		"budget_requests_per_sec", cfg.Rate.PerSecond(), "dry_run", cfg.DryRun)
 	return p.run(ctx, read, func(ctx context.Context, j job) (checkpoint.Settlement, error) {
 		return importRow(ctx, p.api, runID, rt.run.StartedAt, j)
 	})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,7 +163,7 @@ func (p *pipeline) write(ctx context.Context, fail context.CancelCauseFunc) erro
 		if p.progressFn != nil {
 			p.progressFn(p.Progress())
 		}
-		if time.Since(lastLog) >= p.logEvery {
+		if p.logEvery > 0 && time.Since(lastLog) >= p.logEvery {
 			lastLog = time.Now()
 			p.logProgress()
 		}
@@ -217,9 +218,14 @@ func (p *pipeline) Progress() Progress {
 func (p *pipeline) logProgress() {
 	pr := p.Progress()
 	p.log.Info("progress", "read", pr.Read, "settled", pr.Settled, "already_settled", pr.AlreadySettled,
-		"failures", pr.Failures, "rows_per_sec", fmt.Sprintf("%.1f", pr.RowsPerSec),
-		"requests", pr.Requests, "rate_limited", pr.RateLimited, "eta", pr.ETA.Round(time.Second))
+		"failures", pr.Failures, "rows_per_sec", round1(pr.RowsPerSec),
+		"requests", pr.Requests, "rate_limited", pr.RateLimited, "eta_s", round1(pr.ETA.Seconds()))
 }
+
+// round1 rounds a figure for a log line to one decimal: rates and
+// durations are logged as numbers (durations in seconds, the unit in the
+// key), never as strings.
+func round1(x float64) float64 { return math.Round(x*10) / 10 }
 
 // finish records the run's status and builds the summary.
 func (p *pipeline) finish(ctx context.Context, err error) (Summary, error) {
@@ -238,7 +244,7 @@ func (p *pipeline) finish(ctx context.Context, err error) (Summary, error) {
 		"created", s.ByOutcome[checkpoint.Created], "exists", s.ByOutcome[checkpoint.Exists],
 		"failed", s.ByOutcome[checkpoint.Failed], "invalid", s.ByOutcome[checkpoint.Invalid],
 		"requests", s.Requests, "rate_limited", s.RateLimited, "retries", s.Retries,
-		"elapsed", s.Elapsed.Round(time.Millisecond), "requests_per_sec", fmt.Sprintf("%.1f", s.RequestsPerSec))
+		"elapsed_s", s.Elapsed.Round(time.Millisecond).Seconds(), "requests_per_sec", round1(s.RequestsPerSec))
 	if err == nil && ctx.Err() != nil {
 		err = fmt.Errorf("importer: run %s interrupted after settling %d rows (%d settled earlier); "+
 			"re-run the same command to resume: %w", p.runID, s.Settled(), s.AlreadySettled, context.Cause(ctx))
