@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,8 +52,8 @@ func importCommand() *cli.Command {
 		&cli.BoolFlag{Name: "retry-failed", Usage: "re-attempt rows that failed for a passing reason (rate limits, 5xx)"},
 		&cli.BoolFlag{Name: "retry-all-failed", Usage: "re-attempt every failed or invalid row (after fixing the data)"},
 		&cli.StringFlag{Name: "only-keys", Usage: "import only the keys in this file (e.g. a failures.csv); others are skipped"},
-		&cli.BoolFlag{Name: "no-progress", Usage: "no progress line on a terminal"},
 	)
+	flags = append(flags, progressFlags()...)
 	return &cli.Command{
 		Name:  "import",
 		Usage: "import legacy users into Clerk (with no flags: the sample into a local emulator)",
@@ -115,9 +117,17 @@ func runImport(c *cli.Context) error {
 		defer t.Close()
 		cfg.API, cfg.Rate, cfg.Target = t.API, t.Rate, targetID(c, t)
 	}
+	work := workload{rows: src.Info().Rows, rate: cfg.Rate}
+	if !cfg.DryRun {
+		work.rows -= settledBefore(c, store, cmp.Or(cfg.RunID,
+			importer.DefaultRunID(importer.KindImport, src.Info().Fingerprint, cfg.MappingFingerprint, cfg.Target)))
+	} else {
+		work.rate = importer.Rate{} // nothing is sent
+	}
 	var runID string
-	err = runAndReport(c, store, func(p *progressView) (importer.Summary, error) {
+	err = runAndReport(c, store, work, func(p *progressView) (importer.Summary, error) {
 		cfg.Progress = p.Update
+		cfg.LogEvery = -1 // the view logs the progress (--stats)
 		sum, err := importer.Run(c.Context, cfg)
 		runID = sum.RunID
 		return sum, err
@@ -197,8 +207,9 @@ func resolveIncremental(c *cli.Context, store checkpoint.Store, kind string) (*i
 		return nil, err
 	}
 	inc.floor, inc.since = mark, mark.Add(-overlap)
-	fmt.Fprintf(c.App.ErrWriter, "clerkmigrate: reading rows with %s after %s (high-water mark %s of run %s, minus --since-overlap %s)\n",
-		c.String("updated-at-column"), rfc3339(inc.since), rfc3339(mark), run, overlap)
+	consoleOf(c).notice(slog.LevelInfo, fmt.Sprintf("reading rows with %s after %s (high-water mark %s of run %s, minus --since-overlap %s)",
+		c.String("updated-at-column"), rfc3339(inc.since), rfc3339(mark), run, overlap),
+		"since", rfc3339(inc.since), "high_water", rfc3339(mark), "high_water_run", run, "since_overlap_s", overlap.Seconds())
 	if err := c.Set("since", rfc3339(inc.since)); err != nil {
 		return nil, withCode(ExitFatal, fmt.Errorf("setting --since: %w", err))
 	}
@@ -313,10 +324,22 @@ func printHighWater(c *cli.Context, store checkpoint.Store, runID string) {
 	}
 }
 
-// runAndReport runs a job, writes its reports to OUT/<run-id>/ and prints a
-// summary; the exit code says whether every row ended well.
-func runAndReport(c *cli.Context, store checkpoint.Store, job func(*progressView) (importer.Summary, error)) error {
-	view := newProgressView(c.App.ErrWriter, !c.Bool("no-progress"))
+// settledBefore counts the rows an earlier invocation of run id settled
+// (0 for a new run).
+func settledBefore(c *cli.Context, store checkpoint.Store, id string) int64 {
+	p, err := store.Progress(c.Context, id)
+	if err != nil {
+		return 0
+	}
+	return p.Settled()
+}
+
+// runAndReport says what the job is about to do, runs it, writes its reports
+// to OUT/<run-id>/ and prints a summary; the exit code says whether every
+// row ended well.
+func runAndReport(c *cli.Context, store checkpoint.Store, work workload, job func(*progressView) (importer.Summary, error)) error {
+	view := newProgressView(c, work.rows)
+	logEstimate(c, work)
 	started := time.Now()
 	sum, runErr := job(view)
 	view.Finish()
@@ -332,7 +355,7 @@ func runAndReport(c *cli.Context, store checkpoint.Store, job func(*progressView
 		dir := filepath.Join(c.String("out"), sum.RunID)
 		files, err := reports.Write(ctx, store, sum.RunID, dir, reports.Options{Stats: &stats})
 		if err != nil {
-			fmt.Fprintf(c.App.ErrWriter, "clerkmigrate: writing reports: %v\n", err)
+			consoleOf(c).notice(slog.LevelError, fmt.Sprintf("writing reports: %v", err))
 		} else {
 			printSummary(c, sum, files)
 		}

@@ -113,12 +113,11 @@ func rollbackCommand() *cli.Command {
 		ArgsUsage: "IMPORT-RUN-ID",
 		Description: "Deletes, paced, every user the run settled as created; users that were already in Clerk are\n" +
 			"never touched. Asks for confirmation unless --yes. Resumable: run it again to go on.\n\n" + exitCodeTable,
-		Flags: []cli.Flag{flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight,
+		Flags: append([]cli.Flag{flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight,
 			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be deleted; delete nothing"},
 			&cli.BoolFlag{Name: "yes", Usage: "do not ask for confirmation"},
 			&cli.BoolFlag{Name: "retry-failed", Usage: "re-attempt deletions that failed"},
-			&cli.BoolFlag{Name: "no-progress", Usage: "no progress line on a terminal"},
-		},
+		}, progressFlags()...),
 		Action: runRollback,
 	}
 }
@@ -154,15 +153,16 @@ func runRollback(c *cli.Context) error {
 		defer t.Close()
 		cfg.API, cfg.Rate = t.API, t.Rate
 	}
-	return runAndReport(c, store, func(v *progressView) (importer.Summary, error) {
+	return runAndReport(c, store, workload{rows: created, rate: cfg.Rate}, func(v *progressView) (importer.Summary, error) {
 		cfg.Progress = v.Update
+		cfg.LogEvery = -1 // the view logs the progress (--stats)
 		return importer.Rollback(c.Context, cfg)
 	})
 }
 
 // confirm asks a yes/no question on the terminal.
 func confirm(c *cli.Context, question string) bool {
-	fmt.Fprint(c.App.ErrWriter, question)
+	consoleOf(c).prompt(question)
 	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
 	if err != nil && line == "" {
 		return false

@@ -31,8 +31,8 @@ func syncCommand() *cli.Command {
 			"users added in Clerk themselves during a trickle migration"},
 		&cli.StringFlag{Name: "plan", Usage: "write the plan (JSON, no secrets) to this file; change nothing in Clerk"},
 		&cli.StringFlag{Name: "apply", Usage: "carry out exactly the plan in this file (refused if Clerk or the source changed since)"},
-		&cli.BoolFlag{Name: "no-progress", Usage: "no progress line on a terminal"},
 	)
+	flags = append(flags, progressFlags()...)
 	return &cli.Command{
 		Name:  "sync",
 		Usage: "nightly reconcile: create who is new, update who changed, report (or ban/delete) who vanished",
@@ -109,7 +109,8 @@ func runSync(c *cli.Context) error {
 		cfg.PlanTo = planFile
 	}
 	var sum reconcile.Summary
-	runErr := runAndReport(c, store, func(p *progressView) (importer.Summary, error) {
+	work := workload{rows: src.Info().Rows, rate: t.Rate, atMost: true}
+	runErr := runAndReport(c, store, work, func(p *progressView) (importer.Summary, error) {
 		cfg.Progress = p.Update
 		var err error
 		sum, err = reconcile.Run(c.Context, cfg)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,8 +38,8 @@ func validateCommand() *cli.Command {
 			Usage: "look the users up in Clerk (read-only GETs, 100 values a request, paced): who is already there?"},
 		flagTarget, flagSecretKeyFile, flagRate,
 		&cli.IntFlag{Name: "top", Value: 10, Usage: "problem codes listed on the terminal"},
-		&cli.BoolFlag{Name: "no-progress", Usage: "no progress line on a terminal"},
 	)
+	flags = append(flags, progressFlags()...)
 	return &cli.Command{
 		Name:  "validate",
 		Usage: "dry run: every problem in every row, before a single write",
@@ -78,7 +79,7 @@ func runValidate(c *cli.Context) error {
 		defer t.Close()
 		cfg.Target = &validate.TargetCheck{API: t.API, Rate: t.Rate}
 	}
-	view := newProgressView(c.App.ErrWriter, !c.Bool("no-progress"))
+	view := newProgressView(c, src.Info().Rows)
 	cfg.Progress = view.Update
 	started := time.Now()
 	res, runErr := validate.Run(c.Context, cfg)
@@ -100,7 +101,7 @@ func runValidate(c *cli.Context) error {
 		files, err := reports.Write(c.Context, store, res.RunID, dir,
 			reports.Options{Stats: &stats, Validation: res.Validation()})
 		if err != nil {
-			fmt.Fprintf(c.App.ErrWriter, "clerkmigrate: writing reports: %v\n", err)
+			consoleOf(c).notice(slog.LevelError, fmt.Sprintf("writing reports: %v", err))
 		}
 		printValidation(c.App.Writer, res, c.Int("top"), dir, files)
 	}
@@ -156,7 +157,7 @@ func openValidateInput(c *cli.Context) (sources.Source, *mapping.Mapping, *valid
 	}
 	det, err := validate.DetectingMapping(text)
 	if errors.Is(err, validate.ErrHasherMapped) {
-		fmt.Fprintln(c.App.ErrWriter, "clerkmigrate: the mapping names a password_hasher; --detect-hasher is not needed")
+		consoleOf(c).notice(slog.LevelInfo, "the mapping names a password_hasher; --detect-hasher is not needed")
 		src, m, err := openSourceAndMapping(c)
 		return src, m, nil, err
 	}

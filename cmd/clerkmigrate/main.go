@@ -9,7 +9,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -30,11 +29,14 @@ func run(args []string, stdout, stderr *os.File) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app := newApp(stdout, stderr)
+	con := app.ErrWriter.(*console)
+	con.setFormat(jsonRequested(args), slog.LevelInfo)
 	err := app.RunContext(ctx, args)
+	code := exitCodeOf(err)
 	if err != nil {
-		fmt.Fprintf(stderr, "clerkmigrate: %v\n", err)
+		con.exit(err, code)
 	}
-	return exitCodeOf(err)
+	return code
 }
 
 func newApp(stdout, stderr *os.File) *cli.App {
@@ -47,11 +49,11 @@ func newApp(stdout, stderr *os.File) *cli.App {
 			"secret key in " + secretKeyEnv + " (or --secret-key-file); the key is never read from a flag.\n\n" +
 			exitCodeTable,
 		Writer:               stdout,
-		ErrWriter:            stderr,
+		ErrWriter:            newConsole(stderr, false),
 		EnableBashCompletion: true,
 		ExitErrHandler:       func(*cli.Context, error) {}, // exit codes are decided in run
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json (for cron)"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text, or json (for cron: every line on stderr is then a JSON object)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 		},
 		Before: setupLogging,
@@ -66,27 +68,6 @@ func newApp(stdout, stderr *os.File) *cli.App {
 			presetsCommand(),
 		},
 	}
-}
-
-// setupLogging installs the slog handler chosen by the global flags. Logs go
-// to stderr so that stdout stays for output a script reads.
-func setupLogging(c *cli.Context) error {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-		return usageErrorf("--log-level: %v", err)
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler
-	switch c.String("log-format") {
-	case "text":
-		h = slog.NewTextHandler(c.App.ErrWriter, opts)
-	case "json":
-		h = slog.NewJSONHandler(c.App.ErrWriter, opts)
-	default:
-		return usageErrorf("--log-format must be text or json")
-	}
-	slog.SetDefault(slog.New(h))
-	return nil
 }
 
 // errInterrupted is returned when a signal stopped the run.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,7 +91,7 @@ func loadPreset(c *cli.Context, name string) (*presets.Preset, *mapping.Mapping,
 		return nil, nil, withCode(ExitUsage, err)
 	}
 	for _, f := range p.Findings {
-		fmt.Fprintf(c.App.ErrWriter, "preset %s: %s\n", p.Name, f)
+		consoleOf(c).notice(slog.LevelWarn, fmt.Sprintf("preset %s: %s", p.Name, f), "preset", p.Name)
 	}
 	return p, m, nil
 }

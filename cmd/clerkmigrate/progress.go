@@ -1,13 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
-	"io"
-	"os"
+	"log/slog"
+	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
-	"golang.org/x/term"
+	"github.com/urfave/cli/v2"
 
 	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/reports"
@@ -17,28 +20,71 @@ import (
 // merged pairwise when it fills, so a run of any length keeps a fixed size.
 const maxSeries = 512
 
-// progressView draws a one-line progress display on a terminal and records
-// the run's throughput over time for the HTML report. Off a terminal it
-// draws nothing: the importer's periodic log lines say the same.
-type progressView struct {
-	mu     sync.Mutex
-	w      io.Writer
-	tty    bool
-	drawn  bool
-	last   importer.Progress
-	lastAt time.Time
-	series []reports.Sample
-}
+// defaultStats is how often the progress is logged by default.
+const defaultStats = 10 * time.Second
 
-func newProgressView(w io.Writer, enabled bool) *progressView {
-	tty := false
-	if f, ok := w.(*os.File); ok && enabled {
-		tty = term.IsTerminal(int(f.Fd()))
+// progressFlags are the flags of the commands that run rows: how their
+// progress is shown and logged. Their conflicts are usage errors before the
+// command does anything.
+func progressFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "no-progress", Usage: "no progress line on a terminal"},
+		&cli.BoolFlag{Name: "progress",
+			Usage: "draw the progress line even when stderr is not a terminal (not with --log-format json, where it could not be JSON)",
+			Action: func(c *cli.Context, on bool) error {
+				switch {
+				case on && c.Bool("no-progress"):
+					return usageErrorf("--progress and --no-progress exclude each other")
+				case on && consoleOf(c).isJSON():
+					return usageErrorf("--progress draws a line that is not JSON; under --log-format json the progress is logged every --stats")
+				}
+				return nil
+			}},
+		&cli.DurationFlag{Name: "stats", Value: defaultStats,
+			Usage: "log the progress this often (0: never); while a progress line is drawn, only when this flag is given",
+			Action: func(c *cli.Context, every time.Duration) error {
+				if every < 0 {
+					return usageErrorf("--stats must not be negative")
+				}
+				return nil
+			}},
 	}
-	return &progressView{w: w, tty: tty, lastAt: time.Now()}
 }
 
-// Update takes a progress snapshot from the importer.
+// progressView shows a run's progress: a line drawn on the terminal (done
+// and total, percent, rates and ETA), a log line every --stats, and the
+// throughput over time recorded for the HTML report.
+type progressView struct {
+	mu       sync.Mutex
+	con      *console
+	draw     bool
+	width    int           // the terminal's width; 0 when unknown
+	logEvery time.Duration // 0: no progress log lines
+	lastLog  time.Time
+	total    int64 // rows expected, when the job's Progress does not say
+	last     importer.Progress
+	lastAt   time.Time
+	series   []reports.Sample
+}
+
+// newProgressView reads --progress, --no-progress and --stats (checked by
+// their flag actions); total is the rows the job is expected to settle (0
+// when unknown).
+func newProgressView(c *cli.Context, total int64) *progressView {
+	con := consoleOf(c)
+	now := time.Now()
+	v := &progressView{con: con, total: total, lastAt: now, lastLog: now, logEvery: c.Duration("stats")}
+	if !c.Bool("no-progress") && !con.isJSON() {
+		tty, width := con.isTerminal()
+		v.draw, v.width = tty || c.Bool("progress"), width
+	}
+	if v.draw && !c.IsSet("stats") {
+		v.logEvery = 0 // the line says it all
+	}
+	return v
+}
+
+// Update takes a progress snapshot from the job.
 func (v *progressView) Update(p importer.Progress) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -46,9 +92,78 @@ func (v *progressView) Update(p importer.Progress) {
 	if now.Sub(v.lastAt) >= time.Second {
 		v.record(now, p)
 	}
-	if v.tty {
-		v.draw(p)
+	f := v.figures(p)
+	if v.draw {
+		v.con.setStatus(f.line(v.width))
 	}
+	if v.logEvery > 0 && now.Sub(v.lastLog) >= v.logEvery {
+		v.lastLog = now
+		v.con.logger().Info("progress", f.attrs()...)
+	}
+}
+
+// progressFigures are what the line and the log say of a snapshot.
+type progressFigures struct {
+	importer.Progress
+	done, total int64         // rows settled by this and earlier invocations; expected (0: unknown)
+	eta         time.Duration // 0: unknown
+}
+
+func (v *progressView) figures(p importer.Progress) progressFigures {
+	f := progressFigures{Progress: p, done: p.Settled + p.AlreadySettled, total: cmp.Or(p.Total, v.total)}
+	if f.done > f.total {
+		f.total = 0 // the estimate fell short: say nothing rather than over 100 %
+	}
+	if f.total > 0 && p.RowsPerSec > 0 {
+		f.eta = time.Duration(float64(f.total-f.done) / p.RowsPerSec * float64(time.Second))
+	}
+	return f
+}
+
+func (f progressFigures) percent() float64 { return 100 * float64(f.done) / float64(f.total) }
+
+// line is the progress line, cut to width.
+func (f progressFigures) line(width int) string {
+	var b strings.Builder
+	if f.total > 0 {
+		fmt.Fprintf(&b, "%s/%s rows (%.1f%%)", groupDigits(f.done), groupDigits(f.total), f.percent())
+	} else {
+		fmt.Fprintf(&b, "%s rows", groupDigits(f.done))
+	}
+	fmt.Fprintf(&b, ", %.0f rows/s", f.RowsPerSec)
+	if f.Requests > 0 {
+		fmt.Fprintf(&b, ", %.0f req/s", f.RequestsPerSec)
+	}
+	if f.Failures > 0 {
+		fmt.Fprintf(&b, ", %s failed", groupDigits(f.Failures))
+	}
+	if f.RateLimited > 0 {
+		fmt.Fprintf(&b, ", %s rate-limited", groupDigits(f.RateLimited))
+	}
+	if f.eta > 0 {
+		fmt.Fprintf(&b, ", ETA %s", humanDuration(f.eta))
+	}
+	s := b.String()
+	if width > 1 && len(s) >= width {
+		s = s[:width-1] // one terminal line, or "\r" would not return to its start
+	}
+	return s
+}
+
+// attrs are the figures for a log line: counts, rates as numbers,
+// durations in seconds with the unit in the key.
+func (f progressFigures) attrs() []any {
+	a := []any{"run", f.RunID, "done", f.done}
+	if f.total > 0 {
+		a = append(a, "total", f.total, "percent", round1(f.percent()))
+	}
+	a = append(a, "read", f.Read, "settled", f.Settled, "already_settled", f.AlreadySettled, "failures", f.Failures,
+		"requests", f.Requests, "rate_limited", f.RateLimited, "rows_per_sec", round1(f.RowsPerSec),
+		"requests_per_sec", round1(f.RequestsPerSec), "elapsed_s", round1(f.Elapsed.Seconds()))
+	if f.eta > 0 {
+		a = append(a, "eta_s", round1(f.eta.Seconds()))
+	}
+	return a
 }
 
 // record appends the interval since the last sample to the series.
@@ -85,23 +200,11 @@ func halveSeries(s []reports.Sample) []reports.Sample {
 	return out
 }
 
-func (v *progressView) draw(p importer.Progress) {
-	line := fmt.Sprintf("\r%d rows done (%d earlier), %.0f rows/s, %.0f req/s, %d failures, %d rate-limited",
-		p.Settled, p.AlreadySettled, p.RowsPerSec, p.RequestsPerSec, p.Failures, p.RateLimited)
-	if p.ETA > 0 {
-		line += fmt.Sprintf(", ETA %s", p.ETA.Round(time.Second))
-	}
-	fmt.Fprintf(v.w, "%s\x1b[K", line)
-	v.drawn = true
-}
-
-// Finish ends the progress line.
+// Finish erases the progress line: the summary that follows says it all.
 func (v *progressView) Finish() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.drawn {
-		fmt.Fprintln(v.w)
-	}
+	v.con.clearStatus()
 }
 
 // Stats are the figures the report needs that the ledger does not hold.
@@ -120,3 +223,72 @@ func (v *progressView) Stats(started time.Time, s importer.Summary, exitCode int
 		Series:       append([]reports.Sample(nil), v.series...),
 	}
 }
+
+// workload is what a job is about to do: for the estimate printed before
+// its first row and the total on its progress line.
+type workload struct {
+	rows int64         // rows to settle (an estimate; 0 when unknown)
+	rate importer.Rate // the request budget; zero when nothing is sent
+	// atMost: a row costs at most one call (a sync calls only for users
+	// who changed), so the estimate is an upper bound.
+	atMost bool
+}
+
+// logEstimate says how long the rows take at the budget, e.g.
+// "1,000,000 rows at 100 req/s: about 2 h 47 min".
+func logEstimate(c *cli.Context, w workload) {
+	perSec := w.rate.PerSecond()
+	if perSec <= 0 || w.rows <= 0 {
+		return
+	}
+	took := time.Duration(float64(w.rows) / perSec * float64(time.Second))
+	msg := fmt.Sprintf("%s rows at %s req/s: about %s", groupDigits(w.rows),
+		strconv.FormatFloat(perSec, 'f', -1, 64), humanDuration(took))
+	if w.atMost {
+		msg = fmt.Sprintf("%s rows at %s req/s: at most about %s (a user who did not change costs no call)",
+			groupDigits(w.rows), strconv.FormatFloat(perSec, 'f', -1, 64), humanDuration(took))
+	}
+	consoleOf(c).notice(slog.LevelInfo, msg, "rows", w.rows, "budget_requests_per_sec", perSec,
+		"estimate_s", round1(took.Seconds()), "upper_bound", w.atMost)
+}
+
+// humanDuration writes d for a person, to the second under ten minutes and
+// to the minute above: "47 s", "3 min 5 s", "2 h 47 min", "3 d 4 h".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < 60*time.Second:
+		return fmt.Sprintf("%d s", max(int64(math.Ceil(d.Seconds())), 1))
+	case d < 10*time.Minute:
+		s := int64(d.Round(time.Second).Seconds())
+		return fmt.Sprintf("%d min %d s", s/60, s%60)
+	case d < 48*time.Hour:
+		m := int64(d.Round(time.Minute).Minutes())
+		if m < 60 {
+			return fmt.Sprintf("%d min", m)
+		}
+		return fmt.Sprintf("%d h %d min", m/60, m%60)
+	}
+	h := int64(d.Round(time.Hour).Hours())
+	return fmt.Sprintf("%d d %d h", h/24, h%24)
+}
+
+// groupDigits writes n with thousands separators: 1,000,000.
+func groupDigits(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// round1 rounds to one decimal, for figures in logs.
+func round1(x float64) float64 { return math.Round(x*10) / 10 }
