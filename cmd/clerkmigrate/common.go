@@ -114,7 +114,7 @@ func openTarget(c *cli.Context) (*target, error) {
 		}
 		t.Key = key
 	}
-	t.API, err = clerk.New(clerk.Config{BaseURL: t.Name, SecretKey: t.Key, UserAgent: "clerkmigrate/" + version})
+	t.API, err = clerk.New(clerk.Config{BaseURL: t.Name, SecretKey: t.Key, UserAgent: "clerkmigrate/" + shortVersion()})
 	if err != nil {
 		t.Close()
 		return nil, withCode(ExitUsage, err)

@@ -17,9 +17,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 func main() {
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }
@@ -43,7 +40,7 @@ func newApp(stdout, stderr *os.File) *cli.App {
 	return &cli.App{
 		Name:    "clerkmigrate",
 		Usage:   "move users from a legacy auth system into Clerk, resumably and without duplicates",
-		Version: version,
+		Version: buildVersion(),
 		Description: "Rehearse on the built-in emulator first: `clerkmigrate import` with no flags imports the\n" +
 			"sample users into an in-process Clerk emulator. Target your Clerk instance with --target clerk and the\n" +
 			"secret key in " + secretKeyEnv + " (or --secret-key-file); the key is never read from a flag.\n\n" +
