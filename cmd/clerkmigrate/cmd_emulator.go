@@ -18,7 +18,7 @@ func emulatorCommand() *cli.Command {
 		Description: "Serves Clerk's users endpoints (spec 2026-05-12) with Clerk's uniqueness rules, digest and TOTP\n" +
 			"checks, rate limits (429 with Retry-After) and optional seeded faults. Point an import at it with\n" +
 			"--target http://ADDR/v1 and any sk_test_ key in " + secretKeyEnv + ".\n" +
-			"Its state and request counters are at /__emulator/state and /__emulator/stats.\n\n" + exitCodeTable,
+			"Its state and request counters are at /__emulator/state and /__emulator/stats.\n\n" + emulatorExitCodes,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8787", Usage: "listen address (loopback by default)"},
 			&cli.IntFlag{Name: "rate", Usage: "requests per window for the instance (default: by key, 1000 live / 100 test)"},

@@ -60,7 +60,7 @@ func importCommand() *cli.Command {
 		Description: "Reads every row, maps it to a CreateUser request, sends it at the highest rate the instance\n" +
 			"allows and records one outcome per row in the ledger. Re-running the same command resumes: settled\n" +
 			"rows are skipped and rows that were in flight are looked up by external_id before anything is sent\n" +
-			"again, so no user is created twice. Reports go to OUT/<run-id>/.\n\n" + incrementalHelp + "\n\n" + exitCodeTable,
+			"again, so no user is created twice. Reports go to OUT/<run-id>/.\n\n" + incrementalHelp + "\n\n" + importExitCodes,
 		Flags:  flags,
 		Action: runImport,
 	}

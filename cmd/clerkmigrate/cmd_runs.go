@@ -20,17 +20,26 @@ import (
 
 func statusCommand() *cli.Command {
 	return &cli.Command{
-		Name:        "status",
-		Usage:       "show the runs in the ledger, or one run's progress and outcome counts",
-		ArgsUsage:   "[RUN-ID]",
-		Description: "Reads the ledger only; safe while a run is going on.\n\n" + exitCodeTable,
-		Flags:       []cli.Flag{flagOut, flagLedger},
-		Action:      runStatus,
+		Name:      "status",
+		Usage:     "show the runs in the ledger, or one run's progress, outcome counts and verdict",
+		ArgsUsage: "[RUN-ID]",
+		Description: "Reads the ledger only (it creates none); safe while a run is going on.\n" +
+			"With RUN-ID the exit code is that run's verdict, the code its own command returned, so that a\n" +
+			"script can check a run after the fact: 0 finished and every row ended well, 1 failed or invalid\n" +
+			"rows, 4 not finished. (A sync whose orphan step was refused, its code 5, says so on its orphan_step\n" +
+			"line.) Without RUN-ID it lists every run and returns 0: a listing spans runs of every kind and age,\n" +
+			"and one old dry run's invalid rows would fail it for ever.\n\n" + statusExitCodes,
+		Flags:  []cli.Flag{flagOut, flagLedger},
+		Action: runStatus,
 	}
 }
 
 func runStatus(c *cli.Context) error {
-	store, err := openLedger(c)
+	id, err := runIDArg(c, false)
+	if err != nil {
+		return err
+	}
+	store, err := openExistingLedger(c)
 	if err != nil {
 		return err
 	}
@@ -39,11 +48,8 @@ func runStatus(c *cli.Context) error {
 	if err != nil {
 		return withCode(ExitFatal, err)
 	}
-	id, err := runIDArg(c, false)
-	if err != nil {
-		return err
-	}
 	w := c.App.Writer
+	var verdict error
 	for _, r := range runs {
 		if id != "" && r.ID != id {
 			continue
@@ -59,6 +65,7 @@ func runStatus(c *cli.Context) error {
 			for k, v := range r.Meta {
 				fmt.Fprintf(w, "    %s: %s\n", k, v)
 			}
+			verdict = runVerdict(r, p)
 		}
 	}
 	if id != "" && !containsRun(runs, id) {
@@ -66,6 +73,19 @@ func runStatus(c *cli.Context) error {
 	}
 	if len(runs) == 0 {
 		fmt.Fprintf(w, "no runs in %s\n", stores.Describe(ledgerDSN(c)))
+	}
+	return verdict
+}
+
+// runVerdict is a run's exit code as the ledger holds it: the code its own
+// command returned at the end of its last invocation.
+func runVerdict(r checkpoint.Run, p checkpoint.Progress) error {
+	if r.Status != checkpoint.Done {
+		return withCode(ExitInterrupted, fmt.Errorf("run %s has not finished (%s): run its command again to resume it", r.ID, r.Status))
+	}
+	failed, invalid := p.ByOutcome[checkpoint.Failed], p.ByOutcome[checkpoint.Invalid]
+	if failed+invalid > 0 {
+		return withCode(ExitRowsFailed, fmt.Errorf("run %s holds %d failed and %d invalid rows", r.ID, failed, invalid))
 	}
 	return nil
 }
@@ -112,7 +132,7 @@ func rollbackCommand() *cli.Command {
 		Usage:     "delete the users that an import run created (and only those)",
 		ArgsUsage: "IMPORT-RUN-ID",
 		Description: "Deletes, paced, every user the run settled as created; users that were already in Clerk are\n" +
-			"never touched. Asks for confirmation unless --yes. Resumable: run it again to go on.\n\n" + exitCodeTable,
+			"never touched. Asks for confirmation unless --yes. Resumable: run it again to go on.\n\n" + rollbackExitCodes,
 		Flags: append([]cli.Flag{flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight,
 			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be deleted; delete nothing"},
 			&cli.BoolFlag{Name: "yes", Usage: "do not ask for confirmation"},
@@ -177,7 +197,7 @@ func reportCommand() *cli.Command {
 		ArgsUsage: "RUN-ID",
 		Description: "Writes outcomes.jsonl, outcomes.csv, failures.csv, summary.json and report.html to\n" +
 			"OUT/RUN-ID/ (or --dir). Figures only the running process knew (rates over time) are left out.\n\n" +
-			exitCodeTable,
+			reportExitCodes,
 		Flags:  []cli.Flag{flagOut, flagLedger, &cli.StringFlag{Name: "dir", Usage: "where to write (default OUT/RUN-ID)"}},
 		Action: runReport,
 	}
@@ -188,7 +208,7 @@ func runReport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := openLedger(c)
+	store, err := openExistingLedger(c)
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ func syncCommand() *cli.Command {
 			"the last sync (the ledger keeps a keyed fingerprint; the first sync after an import records them without\n" +
 			"sending). Addresses the source dropped stay in Clerk unless --prune-identifiers. Orphans are reported; --ban-orphans/--delete-orphans act on them only up to --max-delete.\n" +
 			"With --since/--since-last (Postgres) only changed rows are read and orphans are not judged.\n\n" +
-			incrementalHelp + "\n\n" + exitCodeTable,
+			incrementalHelp + "\n\n" + syncExitCodes,
 		Flags:  flags,
 		Action: runSync,
 	}

@@ -71,6 +71,21 @@ func openLedger(c *cli.Context) (checkpoint.Store, error) {
 	return st, nil
 }
 
+// openExistingLedger opens the run ledger for a command that only reads
+// it: a ledger that is not there is a usage error, and nothing is created
+// (no --out directory, no empty ledger file, no schema).
+func openExistingLedger(c *cli.Context) (checkpoint.Store, error) {
+	dsn := ledgerDSN(c)
+	st, err := stores.OpenExisting(c.Context, dsn)
+	if errors.Is(err, checkpoint.ErrNoLedger) {
+		return nil, usageErrorf("no ledger at %s: no run has used it (check --out or --ledger)", stores.Describe(dsn))
+	}
+	if err != nil {
+		return nil, withCode(ExitFatal, fmt.Errorf("opening the ledger: %w", err))
+	}
+	return st, nil
+}
+
 // target is the Clerk instance a run talks to.
 type target struct {
 	API  *clerk.Client

@@ -81,6 +81,7 @@ func TestJSONLogFormatWritesOnlyJSONLinesToStderr(t *testing.T) {
 	for _, args := range [][]string{
 		{"--log-format", "json", "import", "--no-such-flag"},
 		{"--log-format=json", "--no-such-flag", "import"},
+		{"--log-format", "json", "status", "--out", "nothing-here"},
 	} {
 		res := runProcess(t, dir, noKey, args...)
 		if res.code != ExitUsage {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Exit codes, documented in every command's help text and in the README.
@@ -15,13 +16,35 @@ const (
 	ExitOrphanGuard = 5 // sync: the orphan step was refused by --max-delete (every other change was made)
 )
 
-const exitCodeTable = `EXIT CODES:
-   0  every row ended well (created, already in Clerk, or valid in a dry run)
-   1  the run finished, but some rows failed or were invalid (see failures.csv)
-   2  usage: bad flags, a bad mapping file, a source that cannot be opened
-   3  fatal: the run could not go on (key refused, quota, ledger held by another run)
-   4  interrupted by SIGINT/SIGTERM; run the same command again to resume
-   5  sync only: the orphan step was refused (more orphans than --max-delete); nothing was banned or deleted`
+// exitMeanings says what each exit code means for a command that runs rows.
+var exitMeanings = map[int]string{
+	ExitOK:          "every row ended well (created, already in Clerk, or valid in a dry run)",
+	ExitRowsFailed:  "the run finished, but some rows failed or were invalid (see failures.csv)",
+	ExitUsage:       "usage: bad flags, a bad mapping file, a source that cannot be opened",
+	ExitFatal:       "fatal: the run could not go on (key refused, quota, ledger held by another run)",
+	ExitInterrupted: "interrupted by SIGINT/SIGTERM; run the same command again to resume",
+	ExitOrphanGuard: "the orphan step was refused (more orphans than --max-delete); nothing was banned or deleted",
+}
+
+// exitCodeTable is the whole table, for the tool's own help.
+var exitCodeTable = exitCodes(map[int]string{ExitOrphanGuard: "sync only: " + exitMeanings[ExitOrphanGuard]},
+	ExitOK, ExitRowsFailed, ExitUsage, ExitFatal, ExitInterrupted, ExitOrphanGuard)
+
+// exitCodes renders the EXIT CODES section of a command's help: the codes
+// it can return, in the manner of restic, each with the meaning in
+// exitMeanings unless the command words it its own way.
+func exitCodes(own map[int]string, codes ...int) string {
+	var b strings.Builder
+	b.WriteString("EXIT CODES:")
+	for _, code := range codes {
+		meaning, ok := own[code]
+		if !ok {
+			meaning = exitMeanings[code]
+		}
+		fmt.Fprintf(&b, "\n   %d  %s", code, meaning)
+	}
+	return b.String()
+}
 
 // exitError carries an exit code through urfave/cli to main.
 type exitError struct {
@@ -55,3 +78,36 @@ func exitCodeOf(err error) int {
 	}
 	return ExitUsage
 }
+
+// The EXIT CODES section of each command's help.
+var (
+	importExitCodes = exitCodes(nil, ExitOK, ExitRowsFailed, ExitUsage, ExitFatal, ExitInterrupted)
+	syncExitCodes   = exitCodes(nil, ExitOK, ExitRowsFailed, ExitUsage, ExitFatal, ExitInterrupted, ExitOrphanGuard)
+	statusExitCodes = exitCodes(map[int]string{
+		ExitOK: "the runs were listed; with RUN-ID: the run finished and every row ended well",
+		ExitRowsFailed: "RUN-ID: the run holds failed or invalid rows, the code its own command returned " +
+			"(a listing of every run always returns 0: it is no verdict)",
+		ExitUsage:       "usage: bad flags, no such run, no ledger at --out or --ledger",
+		ExitFatal:       "the ledger could not be read",
+		ExitInterrupted: "RUN-ID: the run has not finished (interrupted, crashed or still going): its command resumes it",
+	}, ExitOK, ExitRowsFailed, ExitUsage, ExitFatal, ExitInterrupted)
+	rollbackExitCodes = exitCodes(map[int]string{
+		ExitOK:         "every user the run created is deleted (in a dry run: listed)",
+		ExitRowsFailed: "the rollback finished, but some deletions failed (see failures.csv; --retry-failed)",
+		ExitUsage:      "usage: bad flags, no such run, not confirmed",
+	}, ExitOK, ExitRowsFailed, ExitUsage, ExitFatal, ExitInterrupted)
+	reportExitCodes = exitCodes(map[int]string{
+		ExitOK:    "the reports were written",
+		ExitUsage: "usage: bad flags, no such run, no ledger at --out or --ledger",
+		ExitFatal: "the ledger could not be read or a report not written",
+	}, ExitOK, ExitUsage, ExitFatal)
+	emulatorExitCodes = exitCodes(map[int]string{
+		ExitOK:    "stopped by SIGINT/SIGTERM (the state saved, with --state)",
+		ExitUsage: "usage: bad flags, a state file that cannot be read",
+		ExitFatal: "the emulator could not start (the address is taken)",
+	}, ExitOK, ExitUsage, ExitFatal)
+	presetsExitCodes = exitCodes(map[int]string{
+		ExitOK:    "the list or the preset's mapping was printed",
+		ExitUsage: "usage: no such preset",
+	}, ExitOK, ExitUsage)
+)

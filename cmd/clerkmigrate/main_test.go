@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -81,6 +82,13 @@ func TestImportWithNoFlagsRehearsesTheSampleAndResumes(t *testing.T) {
 	}
 	if sum.Run.ID == "" || sum.Outcomes["created"] != 35 || sum.Outcomes["invalid"] != 5 || sum.Outcomes["failed"] != 1 {
 		t.Errorf("summary.json: run %q, outcomes %v; want 35 created, 5 invalid, 1 failed", sum.Run.ID, sum.Outcomes)
+	}
+	// status RUN-ID gives the run's verdict as its exit code; the listing does not.
+	if st := runCLI(t, dir, nil, "status", sum.Run.ID); st.code != ExitRowsFailed {
+		t.Errorf("status %s: exit %d, want %d (the run holds failed rows)\n%s", sum.Run.ID, st.code, ExitRowsFailed, st.stdout)
+	}
+	if st := runCLI(t, dir, nil, "status"); st.code != ExitOK {
+		t.Errorf("status: exit %d, want %d (a listing is no verdict)\n%s", st.code, ExitOK, st.stderr)
 	}
 
 	second := runCLI(t, dir, nil, "import", "--no-progress")
@@ -217,12 +225,27 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
-func TestEveryCommandHasHelpWithExitCodes(t *testing.T) {
+// TestEveryCommandHelpListsItsExitCodes checks that each command's help
+// lists the exit codes that command can return, and no other.
+func TestEveryCommandHelpListsItsExitCodes(t *testing.T) {
+	want := map[string]string{
+		"import": "0 1 2 3 4", "sync": "0 1 2 3 4 5", "validate": "0 1 2 3 4", "status": "0 1 2 3 4",
+		"rollback": "0 1 2 3 4", "report": "0 2 3", "emulator": "0 2 3", "presets": "0 2",
+	}
+	code := regexp.MustCompile(`^ +(\d)  `)
 	app := newApp(os.Stdout, os.Stderr)
 	for _, cmd := range app.Commands {
 		res := runCLI(t, t.TempDir(), nil, cmd.Name, "--help")
-		if res.code != ExitOK || !strings.Contains(res.stdout, "EXIT CODES") {
-			t.Errorf("%s --help: exit %d, exit-code table shown: %v", cmd.Name, res.code, strings.Contains(res.stdout, "EXIT CODES"))
+		_, table, found := strings.Cut(res.stdout, "EXIT CODES:\n")
+		var codes []string
+		table, _, _ = strings.Cut(table, "\n\n")
+		for _, line := range strings.Split(table, "\n") {
+			if m := code.FindStringSubmatch(line); m != nil {
+				codes = append(codes, m[1])
+			}
+		}
+		if res.code != ExitOK || !found || strings.Join(codes, " ") != want[cmd.Name] {
+			t.Errorf("%s --help: exit %d, exit codes listed %v, want %s", cmd.Name, res.code, codes, want[cmd.Name])
 		}
 	}
 }

@@ -47,7 +47,7 @@ func presetsCommand() *cli.Command {
 		Usage:     "list the built-in mappings for known exports, or print one (to copy and edit)",
 		ArgsUsage: "[NAME]",
 		Description: "Presets map the exports of Auth0, Firebase, Supabase, Better Auth, Auth.js, Django and Clerk\n" +
-			"itself; use one with `import --preset NAME --source FILE` (see docs/PRESETS.md).\n\n" + exitCodeTable,
+			"itself; use one with `import --preset NAME --source FILE` (see docs/PRESETS.md).\n\n" + presetsExitCodes,
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				listPresets(c.App.Writer)
