@@ -16,8 +16,9 @@ import (
 func TestVersionComesFromTheBuildInfo(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "clerkmigrate")
 	// -buildvcs=auto: a GOFLAGS=-buildvcs=false in the environment would
-	// otherwise leave the revision out.
-	args := []string{"build", "-buildvcs=auto", "-o", bin}
+	// otherwise leave the revision out. -s -w: no symbol table or DWARF (the
+	// build info stays), which links about a third faster.
+	args := []string{"build", "-buildvcs=auto", "-ldflags=-s -w", "-o", bin}
 	if raceEnabled {
 		args = append(args, "-race") // the test's own build cache then serves every package
 	}
