@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"strings"
-	"sync"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/internal/ledger"
 
@@ -14,71 +13,15 @@ import (
 
 var _ checkpoint.ClerkIndex = (*Store)(nil)
 
-// indexTables are the ClerkIndex's tables ("§" is the quoted schema and a
-// dot). They are created on first use, apart from the run ledger's numbered
-// migrations, so that the two evolve independently.
-const indexTables = `
-CREATE TABLE IF NOT EXISTS §clerk_index (
-	scope       text NOT NULL,
-	clerk_id    text NOT NULL,
-	external_id text,             -- NULL when the user has none
-	updated_at  bigint NOT NULL,  -- Clerk's, Unix ms
-	state       bytea NOT NULL,
-	seen        boolean NOT NULL,
-	PRIMARY KEY (scope, clerk_id)
-);
-CREATE INDEX IF NOT EXISTS clerk_index_external_id ON §clerk_index (scope, external_id);
-CREATE INDEX IF NOT EXISTS clerk_index_unseen ON §clerk_index (scope, clerk_id) WHERE NOT seen AND external_id IS NOT NULL;
-CREATE TABLE IF NOT EXISTS §clerk_index_emails (
-	scope    text NOT NULL,
-	email    text NOT NULL,
-	clerk_id text NOT NULL,
-	PRIMARY KEY (scope, email)
-);
-CREATE INDEX IF NOT EXISTS clerk_index_emails_user ON §clerk_index_emails (scope, clerk_id);
-CREATE TABLE IF NOT EXISTS §clerk_fingerprints (
-	scope       text NOT NULL,
-	external_id text NOT NULL,
-	grp         text NOT NULL,
-	value       text NOT NULL,
-	PRIMARY KEY (scope, external_id, grp)
-);`
-
-// indexReady records the Stores whose index tables exist.
-var indexReady sync.Map // *Store -> struct{}
-
 // indexPage is the page size of Unseen.
 const indexPage = 500
 
 // q fills the schema into an index statement.
 func (s *Store) q(sql string) string { return strings.ReplaceAll(sql, "§", s.quoted()+".") }
 
-// ensureIndex creates the index tables once per Store, one process at a
-// time.
-func (s *Store) ensureIndex(ctx context.Context) error {
-	if err := s.usable(ctx); err != nil {
-		return err
-	}
-	if _, ok := indexReady.Load(s); ok {
-		return nil
-	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey(s.schema, "\x00index")); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, s.q(indexTables))
-		return err
-	})
-	if err != nil {
-		return s.fail(ctx, "index: create tables", err)
-	}
-	indexReady.Store(s, struct{}{})
-	return nil
-}
-
 // ResetIndex forgets the scope's users and their addresses.
 func (s *Store) ResetIndex(ctx context.Context, scope string) error {
-	if err := s.ensureIndex(ctx); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return err
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -94,7 +37,7 @@ func (s *Store) ResetIndex(ctx context.Context, scope string) error {
 // PutUsers inserts or replaces users, unseen, with their addresses, in one
 // round trip.
 func (s *Store) PutUsers(ctx context.Context, scope string, users []checkpoint.IndexedUser) error {
-	if err := s.ensureIndex(ctx); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return err
 	}
 	if len(users) == 0 {
@@ -159,7 +102,7 @@ func (s *Store) UsersByEmail(ctx context.Context, scope string, emails []string)
 }
 
 func (s *Store) lookupUsers(ctx context.Context, op, query, scope string, keys []string) (map[string]checkpoint.IndexedUser, error) {
-	if err := s.ensureIndex(ctx); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return nil, err
 	}
 	out := map[string]checkpoint.IndexedUser{}
@@ -184,7 +127,7 @@ func (s *Store) lookupUsers(ctx context.Context, op, query, scope string, keys [
 
 // MarkSeen marks the users holding these external ids seen.
 func (s *Store) MarkSeen(ctx context.Context, scope string, externalIDs []string) error {
-	if err := s.ensureIndex(ctx); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return err
 	}
 	if len(externalIDs) == 0 {
@@ -197,7 +140,7 @@ func (s *Store) MarkSeen(ctx context.Context, scope string, externalIDs []string
 
 // CountUnseen counts the users with an external id not marked seen.
 func (s *Store) CountUnseen(ctx context.Context, scope string) (int64, error) {
-	if err := s.ensureIndex(ctx); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return 0, err
 	}
 	var n int64
@@ -209,7 +152,7 @@ func (s *Store) CountUnseen(ctx context.Context, scope string) (int64, error) {
 // Unseen streams the users with an external id not marked seen, by
 // ClerkID, a page at a time.
 func (s *Store) Unseen(ctx context.Context, scope string, fn func(checkpoint.IndexedUser) error) error {
-	if err := s.ensureIndex(ctx); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return err
 	}
 	return ledger.EachPage(ctx, indexPage, func(after string) ([]checkpoint.IndexedUser, error) {
@@ -238,7 +181,7 @@ func (s *Store) unseenPage(ctx context.Context, scope, after string) ([]checkpoi
 
 // Fingerprints returns the recorded fingerprints of these external ids.
 func (s *Store) Fingerprints(ctx context.Context, scope string, externalIDs []string) (map[string]map[string]string, error) {
-	if err := s.ensureIndex(ctx); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return nil, err
 	}
 	out := map[string]map[string]string{}
@@ -266,7 +209,7 @@ func (s *Store) Fingerprints(ctx context.Context, scope string, externalIDs []st
 
 // PutFingerprints records fingerprints in one statement.
 func (s *Store) PutFingerprints(ctx context.Context, scope string, fps []checkpoint.Fingerprint) error {
-	if err := s.ensureIndex(ctx); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return err
 	}
 	if len(fps) == 0 {

@@ -124,7 +124,8 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 
 // migrations are the schema versions in order; migrations[i] brings the
 // schema from version i to i+1. "%[1]s" is the quoted schema. Add by
-// appending, never by editing.
+// appending, never by editing: this list is the one way the schema changes,
+// the run ledger's and the sync's ClerkIndex alike.
 var migrations = []string{
 	`CREATE TABLE %[1]s.runs (
 		seq                 bigserial PRIMARY KEY,
@@ -170,13 +171,37 @@ var migrations = []string{
 		n       bigint NOT NULL,
 		PRIMARY KEY (run, outcome)
 	);`,
+	// 2: the ClerkIndex of the nightly sync. Before version 2 these tables
+	// were created on first use, so a version-1 schema may have them already.
+	`CREATE TABLE IF NOT EXISTS %[1]s.clerk_index (
+		scope       text NOT NULL,
+		clerk_id    text NOT NULL,
+		external_id text,             -- NULL when the user has none
+		updated_at  bigint NOT NULL,  -- Clerk's, Unix ms
+		state       bytea NOT NULL,
+		seen        boolean NOT NULL,
+		PRIMARY KEY (scope, clerk_id)
+	);
+	CREATE INDEX IF NOT EXISTS clerk_index_external_id ON %[1]s.clerk_index (scope, external_id);
+	CREATE INDEX IF NOT EXISTS clerk_index_unseen ON %[1]s.clerk_index (scope, clerk_id) WHERE NOT seen AND external_id IS NOT NULL;
+	CREATE TABLE IF NOT EXISTS %[1]s.clerk_index_emails (
+		scope    text NOT NULL,
+		email    text NOT NULL,
+		clerk_id text NOT NULL,
+		PRIMARY KEY (scope, email)
+	);
+	CREATE INDEX IF NOT EXISTS clerk_index_emails_user ON %[1]s.clerk_index_emails (scope, clerk_id);
+	CREATE TABLE IF NOT EXISTS %[1]s.clerk_fingerprints (
+		scope       text NOT NULL,
+		external_id text NOT NULL,
+		grp         text NOT NULL,
+		value       text NOT NULL,
+		PRIMARY KEY (scope, external_id, grp)
+	);`,
 }
 
-// SchemaVersion is the version a ledger schema has once opened.
-var SchemaVersion = len(migrations)
-
-// migrate creates the schema and brings it to SchemaVersion, one process at
-// a time.
+// migrate creates the schema and brings it to the last of migrations, one
+// process at a time.
 func (s *Store) migrate(ctx context.Context) error {
 	q := pgx.Identifier{s.schema}.Sanitize()
 	tx, err := s.pool.Begin(ctx)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"strings"
-	"sync"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/internal/ledger"
 
@@ -13,63 +12,15 @@ import (
 
 var _ checkpoint.ClerkIndex = (*Store)(nil)
 
-// indexTables are the ClerkIndex's tables. They are created on first use,
-// apart from the run ledger's numbered migrations, so that the two evolve
-// independently.
-const indexTables = `
-CREATE TABLE IF NOT EXISTS clerk_index (
-	scope       TEXT NOT NULL,
-	clerk_id    TEXT NOT NULL,
-	external_id TEXT,            -- NULL when the user has none
-	updated_at  INTEGER NOT NULL, -- Clerk's, Unix ms
-	state       BLOB NOT NULL,
-	seen        INTEGER NOT NULL,
-	PRIMARY KEY (scope, clerk_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS clerk_index_external_id ON clerk_index (scope, external_id);
-CREATE INDEX IF NOT EXISTS clerk_index_unseen ON clerk_index (scope, clerk_id) WHERE seen = 0 AND external_id IS NOT NULL;
-CREATE TABLE IF NOT EXISTS clerk_index_emails (
-	scope    TEXT NOT NULL,
-	email    TEXT NOT NULL,
-	clerk_id TEXT NOT NULL,
-	PRIMARY KEY (scope, email)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS clerk_index_emails_user ON clerk_index_emails (scope, clerk_id);
-CREATE TABLE IF NOT EXISTS clerk_fingerprints (
-	scope       TEXT NOT NULL,
-	external_id TEXT NOT NULL,
-	grp         TEXT NOT NULL,
-	value       TEXT NOT NULL,
-	PRIMARY KEY (scope, external_id, grp)
-) WITHOUT ROWID;`
-
-// indexReady records the Stores whose index tables exist.
-var indexReady sync.Map // *Store -> struct{}
-
 // Lookups by external id name their index: without statistics the planner
 // would rather walk the scope's whole primary key than probe it.
 
 // indexChunk bounds the values bound in one IN (...) list.
 const indexChunk = 500
 
-// ensureIndex creates the index tables once per Store.
-func (s *Store) ensureIndex(ctx context.Context) error {
-	if err := s.usable(ctx); err != nil {
-		return err
-	}
-	if _, ok := indexReady.Load(s); ok {
-		return nil
-	}
-	if _, err := s.writer.ExecContext(ctx, indexTables); err != nil {
-		return wrap("index: create tables", err)
-	}
-	indexReady.Store(s, struct{}{})
-	return nil
-}
-
 // ResetIndex forgets the scope's users and their addresses.
 func (s *Store) ResetIndex(ctx context.Context, scope string) error {
-	if err := s.ensureIndex(ctx); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return err
 	}
 	return s.inTx(ctx, "index: reset", func(tx *sql.Tx) error {
@@ -84,7 +35,7 @@ func (s *Store) ResetIndex(ctx context.Context, scope string) error {
 
 // PutUsers inserts or replaces users, unseen, with their addresses.
 func (s *Store) PutUsers(ctx context.Context, scope string, users []checkpoint.IndexedUser) error {
-	if err := s.ensureIndex(ctx); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return err
 	}
 	return s.inTx(ctx, "index: put users", func(tx *sql.Tx) error {
@@ -154,7 +105,7 @@ func (s *Store) UsersByEmail(ctx context.Context, scope string, emails []string)
 // lookup runs query over keys in chunks; each row is (key, user columns).
 func (s *Store) lookup(ctx context.Context, op string, keys []string, query func(n int) string, scope string,
 	emit func(string, checkpoint.IndexedUser)) error {
-	if err := s.ensureIndex(ctx); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return err
 	}
 	for start := 0; start < len(keys); start += indexChunk {
@@ -201,7 +152,7 @@ func scanIndexed(rows *sql.Rows, extra ...any) (checkpoint.IndexedUser, error) {
 
 // MarkSeen marks the users holding these external ids seen.
 func (s *Store) MarkSeen(ctx context.Context, scope string, externalIDs []string) error {
-	if err := s.ensureIndex(ctx); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return err
 	}
 	return s.inTx(ctx, "index: mark seen", func(tx *sql.Tx) error {
@@ -224,7 +175,7 @@ func (s *Store) MarkSeen(ctx context.Context, scope string, externalIDs []string
 
 // CountUnseen counts the users with an external id not marked seen.
 func (s *Store) CountUnseen(ctx context.Context, scope string) (int64, error) {
-	if err := s.ensureIndex(ctx); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return 0, err
 	}
 	var n int64
@@ -236,7 +187,7 @@ func (s *Store) CountUnseen(ctx context.Context, scope string) (int64, error) {
 // Unseen streams the users with an external id not marked seen, by
 // ClerkID, a page at a time.
 func (s *Store) Unseen(ctx context.Context, scope string, fn func(checkpoint.IndexedUser) error) error {
-	if err := s.ensureIndex(ctx); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return err
 	}
 	return ledger.EachPage(ctx, indexChunk, func(after string) ([]checkpoint.IndexedUser, error) {
@@ -265,7 +216,7 @@ func (s *Store) unseenPage(ctx context.Context, scope, after string) ([]checkpoi
 
 // Fingerprints returns the recorded fingerprints of these external ids.
 func (s *Store) Fingerprints(ctx context.Context, scope string, externalIDs []string) (map[string]map[string]string, error) {
-	if err := s.ensureIndex(ctx); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return nil, err
 	}
 	out := map[string]map[string]string{}
@@ -302,7 +253,7 @@ func (s *Store) Fingerprints(ctx context.Context, scope string, externalIDs []st
 
 // PutFingerprints records fingerprints in one transaction.
 func (s *Store) PutFingerprints(ctx context.Context, scope string, fps []checkpoint.Fingerprint) error {
-	if err := s.ensureIndex(ctx); err != nil {
+	if err := s.usable(ctx); err != nil {
 		return err
 	}
 	return s.inTx(ctx, "index: put fingerprints", func(tx *sql.Tx) error {

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -18,4 +19,51 @@ func TestClerkIndex(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		return s
 	})
+}
+
+// TestIndexMigratesVersion1: a version-1 file, with or without the index
+// tables, opens at version 2.
+func TestIndexMigratesVersion1(t *testing.T) {
+	storetest.RunIndexUpgrade(t, func(t *testing.T) storetest.Version1 {
+		path := filepath.Join(t.TempDir(), "ledger.db")
+		return storetest.Version1{
+			Open: func(t *testing.T) storetest.IndexStore {
+				s, err := sqlite.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			},
+			Downgrade: func(t *testing.T, dropTables bool) {
+				stmts := []string{"PRAGMA user_version = 1"}
+				if dropTables {
+					stmts = append(stmts, "DROP TABLE clerk_index", "DROP TABLE clerk_index_emails", "DROP TABLE clerk_fingerprints")
+				}
+				db := openRaw(t, path)
+				for _, q := range stmts {
+					if _, err := db.Exec(q); err != nil {
+						t.Fatalf("%s: %v", q, err)
+					}
+				}
+			},
+			Version: func(t *testing.T) int {
+				var v int
+				if err := openRaw(t, path).QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+					t.Fatal(err)
+				}
+				return v
+			},
+		}
+	})
+}
+
+// openRaw opens the file with database/sql, closed when t ends.
+func openRaw(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

@@ -93,7 +93,9 @@ func Open(path string) (*Store, error) {
 }
 
 // migrations are the schema versions in order; migrations[i] brings the file
-// from user_version i to i+1. Add new tables by appending, never by editing.
+// from user_version i to i+1. Add new tables by appending, never by editing:
+// this list is the one way the file's schema changes, the run ledger's and
+// the sync's ClerkIndex alike.
 var migrations = []string{
 	`CREATE TABLE runs (
 		seq                 INTEGER PRIMARY KEY,
@@ -136,12 +138,36 @@ var migrations = []string{
 		n       INTEGER NOT NULL,
 		PRIMARY KEY (run, outcome)
 	) WITHOUT ROWID;`,
+	// 2: the ClerkIndex of the nightly sync. Before version 2 these tables
+	// were created on first use, so a version-1 file may have them already.
+	`CREATE TABLE IF NOT EXISTS clerk_index (
+		scope       TEXT NOT NULL,
+		clerk_id    TEXT NOT NULL,
+		external_id TEXT,             -- NULL when the user has none
+		updated_at  INTEGER NOT NULL, -- Clerk's, Unix ms
+		state       BLOB NOT NULL,
+		seen        INTEGER NOT NULL,
+		PRIMARY KEY (scope, clerk_id)
+	) WITHOUT ROWID;
+	CREATE INDEX IF NOT EXISTS clerk_index_external_id ON clerk_index (scope, external_id);
+	CREATE INDEX IF NOT EXISTS clerk_index_unseen ON clerk_index (scope, clerk_id) WHERE seen = 0 AND external_id IS NOT NULL;
+	CREATE TABLE IF NOT EXISTS clerk_index_emails (
+		scope    TEXT NOT NULL,
+		email    TEXT NOT NULL,
+		clerk_id TEXT NOT NULL,
+		PRIMARY KEY (scope, email)
+	) WITHOUT ROWID;
+	CREATE INDEX IF NOT EXISTS clerk_index_emails_user ON clerk_index_emails (scope, clerk_id);
+	CREATE TABLE IF NOT EXISTS clerk_fingerprints (
+		scope       TEXT NOT NULL,
+		external_id TEXT NOT NULL,
+		grp         TEXT NOT NULL,
+		value       TEXT NOT NULL,
+		PRIMARY KEY (scope, external_id, grp)
+	) WITHOUT ROWID;`,
 }
 
-// SchemaVersion is the user_version a ledger file has once opened.
-var SchemaVersion = len(migrations)
-
-// migrate brings the file's schema up to SchemaVersion.
+// migrate brings the file's schema up to the last of migrations.
 func (s *Store) migrate(ctx context.Context) error {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -27,6 +28,7 @@ func RunIndex(t *testing.T, open IndexOpener) {
 		{"Fingerprints", testIndexFingerprints},
 		{"EmptyArguments", testIndexEmpty},
 		{"SchemaHoldsNoSecret", testIndexSchema},
+		{"TablesExistOnOpen", testIndexTablesOnOpen},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -262,7 +264,7 @@ func testIndexSchema(t *testing.T, x checkpoint.ClerkIndex) {
 	if !ok {
 		t.Skipf("%T has no Columns method", x)
 	}
-	put(t, x, "a", user(1)) // the tables exist once used
+	put(t, x, "a", user(1))
 	tables, err := c.Columns(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -283,5 +285,77 @@ func testIndexSchema(t *testing.T, x checkpoint.ClerkIndex) {
 	}
 	if found < 3 {
 		t.Errorf("Columns = %v: want the three index tables", tables)
+	}
+}
+
+// testIndexTablesOnOpen: the index tables are part of the ledger's
+// versioned schema, there as soon as the store is open, not created on
+// first use.
+func testIndexTablesOnOpen(t *testing.T, x checkpoint.ClerkIndex) {
+	c, ok := x.(Columner)
+	if !ok {
+		t.Skipf("%T has no Columns method", x)
+	}
+	tables, err := c.Columns(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"clerk_index", "clerk_index_emails", "clerk_fingerprints"} {
+		if _, ok := tables[want]; !ok {
+			t.Errorf("table %s missing from a freshly opened store (tables: %v)", want, slices.Sorted(maps.Keys(tables)))
+		}
+	}
+}
+
+// IndexStore is a ClerkIndex that can be closed (the stores are both).
+type IndexStore interface {
+	checkpoint.ClerkIndex
+	Close() error
+}
+
+// Version1 is how a store's test makes a ledger of schema version 1, the
+// last one whose index tables were created on first use instead of by a
+// numbered migration.
+type Version1 struct {
+	// Open opens the test's ledger (the same one each time).
+	Open func(t *testing.T) IndexStore
+	// Downgrade marks the closed ledger as version 1 and, with dropTables,
+	// drops the index tables (a version-1 ledger that never ran a sync).
+	Downgrade func(t *testing.T, dropTables bool)
+	// Version reads the closed or open ledger's schema version.
+	Version func(t *testing.T) int
+}
+
+// RunIndexUpgrade opens ledgers of schema version 1, with and without
+// their index tables: both come out at version 2, the index usable and
+// its rows kept.
+func RunIndexUpgrade(t *testing.T, mk func(t *testing.T) Version1) {
+	ctx := context.Background()
+	for _, hadTables := range []bool{true, false} {
+		t.Run(fmt.Sprintf("hadTables=%t", hadTables), func(t *testing.T) {
+			v1 := mk(t)
+			x := v1.Open(t)
+			u := checkpoint.IndexedUser{ClerkID: "user_1", ExternalID: "ext-1", UpdatedAt: 1, State: []byte("{}")}
+			if hadTables {
+				put(t, x, "a", u)
+			}
+			x.Close()
+			v1.Downgrade(t, !hadTables)
+			if v := v1.Version(t); v != 1 {
+				t.Fatalf("Downgrade left version %d", v)
+			}
+			x = v1.Open(t)
+			defer x.Close()
+			if v := v1.Version(t); v != 2 {
+				t.Errorf("schema version %d after Open, want 2", v)
+			}
+			if !hadTables {
+				put(t, x, "a", u)
+			}
+			got, err := x.UsersByExternalID(ctx, "a", []string{"ext-1"})
+			if err != nil || got["ext-1"].ClerkID != "user_1" {
+				t.Errorf("UsersByExternalID = %v, %v: want user_1", got, err)
+			}
+		})
 	}
 }
