@@ -259,6 +259,9 @@ func (c *Client) do(ctx context.Context, cl call) error {
 	if err != nil {
 		return &RequestError{Method: cl.method, Path: fullPath, Err: err}
 	}
+	if body == nil {
+		req.Body = noReplay()
+	}
 	req.Header.Set("Authorization", c.auth)
 	req.Header.Set("Clerk-API-Version", APIVersion)
 	req.Header.Set("Accept", "application/json")
@@ -299,6 +302,15 @@ func (c *Client) do(ctx context.Context, cl call) error {
 	}
 	return nil
 }
+
+// noReplay is the body of a request that has none: empty, without
+// GetBody. net/http's Transport sends a request again on its own when a
+// reused connection breaks, if the request "has no body or has its
+// Request.GetBody defined" and is a GET: that second request would reach
+// Clerk, count against the instance's budget and pass no pacer. A body
+// without GetBody turns that off; the Transport finds it empty and sends
+// a plain request without one. Every retry is the caller's to decide.
+func noReplay() io.ReadCloser { return io.NopCloser(strings.NewReader("")) }
 
 var errBodyTooLarge = fmt.Errorf("response body exceeds %d bytes", MaxResponseBody)
 

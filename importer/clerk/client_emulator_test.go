@@ -253,3 +253,39 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+// TestClientNeverResendsOnItsOwn: net/http replays a bodiless GET when a
+// reused connection breaks; the client turns that off, so each call is one
+// request at Clerk (the one its caller paced and counted) and a lost
+// answer is the caller's to retry.
+func TestClientNeverResendsOnItsOwn(t *testing.T) {
+	cfg := unlimited()
+	cfg.Faults = emulator.Faults{Seed: 1, LostResponseRate: 0.5}
+	srv := startEmulator(t, cfg)
+	c, err := clerk.New(clerk.Config{BaseURL: srv.URL(), SecretKey: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	const calls = 40
+	lost := 0
+	for i := range calls {
+		var err error
+		if i%2 == 0 {
+			_, err = c.ListUsers(ctx, clerk.ListUsersParams{Limit: 1})
+		} else {
+			_, err = c.CountUsers(ctx, clerk.ListUsersParams{})
+		}
+		if err != nil {
+			if !clerk.MaybeApplied(err) {
+				t.Fatalf("call %d: %v is not a lost answer", i, err)
+			}
+			lost++
+		}
+	}
+	st := srv.Emulator().Stats()
+	if st.Total != calls || lost != st.Faults.LostResponses || lost == 0 {
+		t.Errorf("%d calls reached the emulator as %d requests (%d answers lost, %d calls failed): want one request a call",
+			calls, st.Total, st.Faults.LostResponses, lost)
+	}
+}

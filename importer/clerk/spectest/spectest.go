@@ -341,10 +341,13 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		tr.t.Errorf("spectest: request %s %s violates the spec: %v", req.Method, req.URL.Path, err)
 	}
 	sent := req
-	if body != nil {
+	if req.Body != nil && req.Body != http.NoBody {
+		// The copy replays like the original: with GetBody only if it had one.
 		sent = req.Clone(req.Context())
 		sent.Body = io.NopCloser(bytes.NewReader(body))
-		sent.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		if req.GetBody != nil {
+			sent.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		}
 	}
 	resp, err := tr.base.RoundTrip(sent)
 	if err != nil || !validatedStatus(resp.StatusCode) || !tr.v.routes(req) {
@@ -374,6 +377,9 @@ func requestBody(req *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(req.Body, maxBody))
 	if err != nil {
 		return nil, fmt.Errorf("spectest: read request body: %w", err)
+	}
+	if len(b) == 0 {
+		return nil, nil
 	}
 	return b, nil
 }
