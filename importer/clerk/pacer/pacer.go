@@ -1,0 +1,260 @@
+// Package pacer is the one gate every request to a rate-limited API passes,
+// in the manner of rclone's lib/pacer: one Pacer per target, shared by every
+// worker, so that a 429's Retry-After slows every worker, not just the one
+// that met it.
+//
+// A Pacer is mechanism: a token bucket (golang.org/x/time/rate) that spaces
+// requests, a count of concurrency slots, and one shared hold. How fast the
+// bucket fills, how many slots there are, how long a hold lasts and how
+// long one request may take are decided by its Policy, told of every
+// finished request (as rclone's Calculator is). Budget is the policy the
+// project uses by default; tests and later tuning plug in others.
+//
+// The package knows nothing of Clerk: the caller says whether an answer
+// was a 429 and what its Retry-After was (importer/clerk/gateway does).
+package pacer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Pacer admits requests under its Policy. It is safe for concurrent use.
+type Pacer struct {
+	limiter *rate.Limiter
+	now     func() time.Time
+
+	mu        sync.Mutex
+	policy    Policy
+	setting   Setting
+	stop      error
+	holdUntil time.Time
+	inFlight  int           // admitted and not yet done
+	wake      chan struct{} // closed and replaced when a slot frees or a hold or setting changes
+	stats     Stats
+
+	latencies latencyRecorder
+}
+
+// Stats counts what a Pacer did.
+type Stats struct {
+	Requests     int64         // requests admitted
+	RateLimited  int64         // 429 answers reported
+	Holds        int64         // distinct holds started
+	HeldWaits    int64         // admissions that had to wait for a hold to pass
+	HeldTime     time.Duration // total time holds covered
+	PeakInFlight int           // most requests admitted at once
+	Setting      Setting       // the setting now
+}
+
+// New returns a Pacer run by policy.
+func New(policy Policy) *Pacer {
+	s := sane(policy.Start())
+	return &Pacer{
+		limiter: rate.NewLimiter(rate.Limit(s.Rate), s.Burst),
+		now:     time.Now,
+		policy:  policy,
+		setting: s,
+		wake:    make(chan struct{}),
+	}
+}
+
+// Policy is the policy the pacer was made with.
+func (p *Pacer) Policy() Policy { return p.policy }
+
+// sane keeps a setting within what the mechanism can do.
+func sane(s Setting) Setting {
+	s.Burst = max(1, s.Burst)
+	s.Concurrency = max(1, s.Concurrency)
+	s.Rate = max(s.Rate, 1e-3)
+	return s
+}
+
+// Stats returns a snapshot of the counters.
+func (p *Pacer) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.stats
+	s.Setting = p.setting
+	return s
+}
+
+// Latencies returns the histogram of request latencies so far.
+func (p *Pacer) Latencies() Latencies { return p.latencies.snapshot() }
+
+// Turn is one admitted request. Its holder sends the request, bounded by
+// Timeout, and then calls Done exactly once.
+type Turn struct {
+	p       *Pacer
+	start   time.Time
+	timeout time.Duration
+}
+
+// Timeout is the bound of this request (0: none), as the policy set it.
+func (t *Turn) Timeout() time.Duration { return t.timeout }
+
+// Done reports how the request ended: it frees the slot, records the
+// latency and lets the policy decide what comes next.
+func (t *Turn) Done(o Outcome) {
+	p := t.p
+	took := p.now().Sub(t.start)
+	p.latencies.observe(took)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	obs := Observation{Outcome: o, Start: t.start, Latency: took, InFlight: p.inFlight}
+	p.inFlight--
+	if o.RateLimited {
+		p.stats.RateLimited++
+	}
+	d := p.policy.Observe(obs)
+	p.applyLocked(d)
+	p.broadcastLocked()
+}
+
+// Acquire waits for a concurrency slot, for any hold to pass and for the
+// token bucket to allow one more request.
+func (p *Pacer) Acquire(ctx context.Context) (*Turn, error) {
+	timeout, err := p.acquireSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.waitTurn(ctx); err != nil {
+		p.mu.Lock()
+		p.inFlight--
+		p.broadcastLocked()
+		p.mu.Unlock()
+		return nil, err
+	}
+	return &Turn{p: p, start: p.now(), timeout: timeout}, nil
+}
+
+// Hold pauses every caller of Acquire for d from now, as a 429 does: the
+// longest hold wins, and a hold that starts while another runs is not
+// counted as a new one.
+func (p *Pacer) Hold(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.holdLocked(d)
+	p.broadcastLocked()
+}
+
+// applyLocked takes a policy's decision.
+func (p *Pacer) applyLocked(d Decision) {
+	if d.Stop != nil && p.stop == nil {
+		p.stop = d.Stop
+	}
+	s := sane(d.Setting)
+	now := p.now()
+	if s.Rate != p.setting.Rate {
+		p.limiter.SetLimitAt(now, rate.Limit(s.Rate))
+	}
+	if s.Burst != p.setting.Burst {
+		p.limiter.SetBurstAt(now, s.Burst)
+	}
+	p.setting = s
+	if d.Hold > 0 {
+		p.holdLocked(d.Hold)
+	}
+}
+
+func (p *Pacer) holdLocked(d time.Duration) {
+	now := p.now()
+	until := now.Add(d)
+	if !p.holdUntil.After(now) {
+		p.stats.Holds++
+		p.stats.HeldTime += d
+	} else if until.After(p.holdUntil) {
+		p.stats.HeldTime += until.Sub(p.holdUntil)
+	}
+	if until.After(p.holdUntil) {
+		p.holdUntil = until
+	}
+}
+
+// ErrStopped wraps the error a Policy stopped the pacer with.
+var ErrStopped = errors.New("pacer stopped")
+
+func (p *Pacer) acquireSlot(ctx context.Context) (time.Duration, error) {
+	for {
+		p.mu.Lock()
+		if p.stop != nil {
+			err := p.stop
+			p.mu.Unlock()
+			return 0, errors.Join(ErrStopped, err)
+		}
+		if p.inFlight < p.setting.Concurrency {
+			p.inFlight++
+			p.stats.PeakInFlight = max(p.stats.PeakInFlight, p.inFlight)
+			timeout := p.setting.Timeout
+			p.mu.Unlock()
+			return timeout, nil
+		}
+		wake := p.wake
+		p.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return 0, context.Cause(ctx)
+		case <-wake:
+		}
+	}
+}
+
+func (p *Pacer) broadcastLocked() {
+	close(p.wake)
+	p.wake = make(chan struct{})
+}
+
+// waitTurn waits out any hold, then takes a token; if a hold began while it
+// waited for the token, it waits that hold out and takes a fresh token, so
+// that no request goes out during a hold and none bunch up right after it.
+func (p *Pacer) waitTurn(ctx context.Context) error {
+	held := false
+	for {
+		p.mu.Lock()
+		d := p.holdUntil.Sub(p.now())
+		if d > 0 && !held {
+			held = true
+			p.stats.HeldWaits++
+		}
+		p.mu.Unlock()
+		if d > 0 {
+			if err := sleep(ctx, d); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := p.limiter.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			// The token would come after ctx's deadline.
+			return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+		}
+		p.mu.Lock()
+		d = p.holdUntil.Sub(p.now())
+		if d <= 0 {
+			p.stats.Requests++
+		}
+		p.mu.Unlock()
+		if d <= 0 {
+			return nil
+		}
+	}
+}
+
+// sleep sleeps for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
+}
