@@ -206,3 +206,34 @@ func TestMetadataMergeVersusReplace(t *testing.T) {
 		t.Errorf("a large number was not kept exactly: %s", r.body)
 	}
 }
+
+// TestPatchCreatedAtKeepsOneEntry: moving a user in time by PATCH must not
+// leave a second copy in the list or the count (it did: [r2, r1, r1], 3).
+func TestPatchCreatedAtKeepsOneEntry(t *testing.T) {
+	h := newHarness(t, Config{})
+	r1 := h.create(map[string]any{"external_id": "r1", "created_at": "2020-01-01T00:00:00Z"})["id"].(string)
+	r2 := h.create(map[string]any{"external_id": "r2", "created_at": "2021-01-01T00:00:00Z"})["id"].(string)
+	for _, at := range []string{"2022-01-01T00:00:00Z", "2019-01-01T00:00:00Z", "2021-01-01T00:00:00Z"} {
+		if r := h.do("PATCH", "/v1/users/"+r1, map[string]any{"created_at": at}); r.status != 200 {
+			t.Fatalf("PATCH created_at %s: %d %s", at, r.status, r.body)
+		}
+		var ids []string
+		for _, u := range h.do("GET", "/v1/users?limit=10", nil).array(t) {
+			ids = append(ids, u["id"].(string))
+		}
+		if len(ids) != 2 || !slices.Contains(ids, r1) || !slices.Contains(ids, r2) {
+			t.Errorf("after created_at %s the list is %v, want r1 and r2 once each", at, ids)
+		}
+		if n := h.do("GET", "/v1/users/count", nil).object(t)["total_count"]; n != float64(2) {
+			t.Errorf("after created_at %s the count is %v, want 2", at, n)
+		}
+		if n := len(h.emu.Snapshot().Users); n != 2 {
+			t.Errorf("after created_at %s the state holds %d users", at, n)
+		}
+	}
+	// Deleting the moved user removes it entirely.
+	h.do("DELETE", "/v1/users/"+r1, nil)
+	if n := h.do("GET", "/v1/users/count", nil).object(t)["total_count"]; n != float64(1) {
+		t.Errorf("after deleting r1 the count is %v, want 1", n)
+	}
+}

@@ -145,13 +145,14 @@ func (s *store) remove(u *UserState) {
 	s.indexUser(u, false)
 }
 
-// reorder moves u after its CreatedAt changed from old.
-func (s *store) reorder(u *UserState, old int64) {
-	probe := *u
-	probe.CreatedAt = old
-	if i := s.position(&probe); i < len(s.order) && s.order[i] == u {
+// setCreatedAt changes u's CreatedAt and keeps s.order sorted: u leaves
+// its place while the order still holds (the binary search compares u's
+// current CreatedAt), then enters at its new one.
+func (s *store) setCreatedAt(u *UserState, at int64) {
+	if i := s.position(u); i < len(s.order) && s.order[i] == u {
 		s.order = slices.Delete(s.order, i, i+1)
 	}
+	u.CreatedAt = at
 	s.order = slices.Insert(s.order, s.position(u), u)
 }
 

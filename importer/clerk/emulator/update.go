@@ -148,9 +148,7 @@ func (p *userPatch) apply(s *store, u *UserState, now int64) {
 		}
 	}
 	if p.created != nil && *p.created != u.CreatedAt {
-		old := u.CreatedAt
-		u.CreatedAt = *p.created
-		s.reorder(u, old)
+		s.setCreatedAt(u, *p.created)
 	}
 	u.UpdatedAt = now
 }
