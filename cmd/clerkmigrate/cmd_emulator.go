@@ -16,7 +16,8 @@ func emulatorCommand() *cli.Command {
 		Name:  "emulator",
 		Usage: "run a local Clerk emulator to rehearse a migration on loopback",
 		Description: "Serves Clerk's users endpoints (spec 2026-05-12) with Clerk's uniqueness rules, digest and TOTP\n" +
-			"checks, rate limits (429 with Retry-After) and optional seeded faults. Point an import at it with\n" +
+			"checks, rate limits (429 with Retry-After, per secret key: each key is an instance) and optional\n" +
+			"seeded faults: 5xx answers, resets, lost answers, slow answers, latency. Point an import at it with\n" +
 			"--target http://ADDR/v1 and any sk_test_ key in " + secretKeyEnv + ".\n" +
 			"Its state and request counters are at /__emulator/state and /__emulator/stats.\n\n" + emulatorExitCodes,
 		Flags: []cli.Flag{
@@ -30,7 +31,9 @@ func emulatorCommand() *cli.Command {
 			&cli.Float64Flag{Name: "fault-5xx", Usage: "share of requests answered 5xx (0..1)"},
 			&cli.Float64Flag{Name: "fault-reset", Usage: "share of requests whose connection is reset before the change"},
 			&cli.Float64Flag{Name: "fault-lost", Usage: "share of requests applied whose answer is lost"},
-			&cli.DurationFlag{Name: "latency", Usage: "added latency per request"},
+			&cli.Float64Flag{Name: "fault-slow", Usage: "share of requests applied whose answer is held back for --fault-slow-delay"},
+			&cli.DurationFlag{Name: "fault-slow-delay", Value: 5 * time.Second, Usage: "how long a slow answer is held back"},
+			&cli.DurationFlag{Name: "latency", Usage: "added latency per request, before it is handled"},
 			&cli.DurationFlag{Name: "jitter", Usage: "random extra latency per request, up to this"},
 		},
 		Action: runEmulator,
@@ -42,23 +45,7 @@ func runEmulator(c *cli.Context) error {
 	if err != nil {
 		return withCode(ExitUsage, err)
 	}
-	cfg := emulator.Config{
-		Addr:                 c.String("addr"),
-		SecretKey:            key,
-		RequestsPerWindow:    c.Int("rate"),
-		Window:               c.Duration("window"),
-		UserUpdatesPerWindow: c.Int("user-updates"),
-		RequiredIdentifiers:  c.StringSlice("require"),
-		Faults: emulator.Faults{
-			Seed:             c.Int64("fault-seed"),
-			ErrorRate:        c.Float64("fault-5xx"),
-			ResetRate:        c.Float64("fault-reset"),
-			LostResponseRate: c.Float64("fault-lost"),
-			Latency:          c.Duration("latency"),
-			Jitter:           c.Duration("jitter"),
-		},
-	}
-	srv, err := emulator.Start(cfg)
+	srv, err := emulator.Start(emulatorConfig(c, key))
 	if err != nil {
 		return withCode(ExitFatal, err)
 	}
@@ -73,6 +60,28 @@ func runEmulator(c *cli.Context) error {
 	<-c.Context.Done()
 	slog.Info("emulator stopping", "stats", srv.Emulator().Stats())
 	return nil
+}
+
+// emulatorConfig turns the emulator command's flags into a Config.
+func emulatorConfig(c *cli.Context, key string) emulator.Config {
+	return emulator.Config{
+		Addr:                 c.String("addr"),
+		SecretKey:            key,
+		RequestsPerWindow:    c.Int("rate"),
+		Window:               c.Duration("window"),
+		UserUpdatesPerWindow: c.Int("user-updates"),
+		RequiredIdentifiers:  c.StringSlice("require"),
+		Faults: emulator.Faults{
+			Seed:             c.Int64("fault-seed"),
+			ErrorRate:        c.Float64("fault-5xx"),
+			ResetRate:        c.Float64("fault-reset"),
+			LostResponseRate: c.Float64("fault-lost"),
+			SlowRate:         c.Float64("fault-slow"),
+			SlowDelay:        c.Duration("fault-slow-delay"),
+			Latency:          c.Duration("latency"),
+			Jitter:           c.Duration("jitter"),
+		},
+	}
 }
 
 func loadEmulatorState(e *emulator.Emulator, path string) error {

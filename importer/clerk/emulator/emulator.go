@@ -4,7 +4,8 @@
 // bearer authentication, unique identifiers (email and username compared
 // case-insensitively), identifier formats, the password-hasher allow-list
 // and digest formats, TOTP secrets, unknown body fields, fixed-window rate
-// limits (instance-wide and per user for updates), and it answers in the
+// limits (instance-wide and per user for updates, counted separately for
+// each secret key, since a key names an instance), and it answers in the
 // shapes of the spec (shared/clerk-openapi/bapi.yml), 200 for CreateUser.
 //
 // Routes: POST/GET /v1/users, GET /v1/users/count, GET/PATCH/DELETE
@@ -226,7 +227,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.stats.version(r.Header.Get("Clerk-API-Version"))
-	if retry, ok := e.limits.allowInstance(e.cfg.Now(), e.instanceLimit(key)); !ok {
+	if retry, ok := e.limits.allowInstance(key, e.cfg.Now(), e.instanceLimit(key)); !ok {
 		e.finish(w, rt.pattern, tooManyRequests(retry))
 		return
 	}
@@ -248,7 +249,7 @@ func (e *Emulator) handle(rt route, req *request) reply {
 		return notFound("The requested resource was not found.")
 	}
 	if rt.perUserLimited {
-		if retry, ok := e.limits.allowUser(e.cfg.Now(), rt.userID, e.perUser); !ok {
+		if retry, ok := e.limits.allowUser(req.key, e.cfg.Now(), rt.userID, e.perUser); !ok {
 			return tooManyRequests(retry)
 		}
 	}

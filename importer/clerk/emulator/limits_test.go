@@ -105,3 +105,57 @@ func userByID(s State, id string) UserState {
 	}
 	return UserState{}
 }
+
+// TestRateLimitIsPerInstance: Clerk limits each instance, and a secret key
+// names the instance. Two keys accepted by one emulator are two instances,
+// each with its own window, limit (sk_live_ 1000, sk_test_ 100 by default)
+// and per-user budgets.
+func TestRateLimitIsPerInstance(t *testing.T) {
+	clock := &fakeClock{now: windowStart.Add(time.Second)}
+	h := newHarness(t, Config{UserUpdatesPerWindow: 1, Now: clock.Now})
+	h.emu.cfg.RequestsPerWindow = 0 // limits by key: the harness's huge default would hide them
+	get := func(key string) int {
+		r, err := h.send("GET", "/v1/users/count", nil, map[string]string{"Authorization": "Bearer " + key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.status
+	}
+	for i := range 100 {
+		if s := get("sk_test_one"); s != 200 {
+			t.Fatalf("request %d of instance one: %d", i+1, s)
+		}
+	}
+	if s := get("sk_test_one"); s != 429 {
+		t.Errorf("request 101 of a development instance: %d, want 429", s)
+	}
+	for i := range 100 {
+		if s := get("sk_test_two"); s != 200 {
+			t.Fatalf("request %d of instance two, after instance one used its budget: %d", i+1, s)
+		}
+	}
+	for i := range 150 {
+		if s := get("sk_live_three"); s != 200 {
+			t.Fatalf("request %d of a production instance: %d", i+1, s)
+		}
+	}
+	clock.Set(windowStart.Add(10 * time.Second))
+	if s := get("sk_test_one"); s != 200 {
+		t.Errorf("instance one in the next window: %d", s)
+	}
+	// Per-user budgets belong to the instance too.
+	id := h.create(map[string]any{"external_id": "u"})["id"].(string)
+	patch := func(key string) int {
+		r, err := h.send("PATCH", "/v1/users/"+id, map[string]any{"first_name": "x"}, map[string]string{"Authorization": "Bearer " + key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.status
+	}
+	if a, b := patch(testKey), patch(testKey); a != 200 || b != 429 {
+		t.Errorf("two updates of one user within a budget of 1: %d %d, want 200 429", a, b)
+	}
+	if s := patch("sk_test_other"); s == 429 {
+		t.Errorf("another instance's update was limited by this instance's per-user budget")
+	}
+}
