@@ -84,8 +84,10 @@ func (w *writer) apply(ctx context.Context, id string, c *change) error {
 			return err
 		}
 	}
-	// After the adds and the primary switch: Clerk refuses to delete a
-	// user's primary address.
+	// After the adds and the primary switch: deleting a user's primary
+	// address makes Clerk promote another verified one of its choosing, so
+	// the primary is the source's before anything goes, and the user keeps
+	// an identification throughout.
 	for _, e := range c.delEmails {
 		if err := w.remove(ctx, spacer, &w.n.emailsRemoved, w.api.DeleteEmailAddress, e.ID); err != nil {
 			return fmt.Errorf("removing email address %s: %w", e.ID, err)

@@ -52,10 +52,11 @@
 // in and which no one else can take. Config.PruneIdentifiers
 // (--prune-identifiers) deletes them: emails are compared case-insensitively,
 // phones in E.164. The deletes come after the adds and the PATCH that
-// switches the primary, since Clerk refuses to delete a user's primary
-// address; they pass the Gate and the user's per-user spacer like the other
-// writes (whether Clerk counts them against the per-user budget is not
-// documented), and a 404 counts as done. A kind the source lists none of for
+// switches the primary: Clerk would promote another verified address of
+// its choosing if the primary went first, and it refuses to delete a
+// user's last identification. They pass the Gate and the user's per-user
+// spacer like the other writes (whether Clerk counts them against the
+// per-user budget is not documented), and a 404 counts as done. A kind the source lists none of for
 // a user is left alone, with a note in the ledger's message ("kept N
 // phone_number: ..."): a user's last identifier is never removed, and the
 // mapping may not carry that kind at all. Plans name the deletions as fields
