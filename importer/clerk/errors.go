@@ -26,10 +26,6 @@ const (
 	CodeQuotaExceeded         = "quota_exceeded"
 	CodeResourceNotFound      = "resource_not_found"
 	CodeTooManyRequests       = "too_many_requests"
-	// CodePrimaryIdentifierDeletion is the emulator's code (422) for a
-	// DELETE of a user's primary email address or phone number, which Clerk
-	// refuses with a code it does not document.
-	CodePrimaryIdentifierDeletion = "primary_identification_deletion_not_allowed"
 )
 
 // ErrorDetail is one entry of a ClerkErrors body.

@@ -1,20 +1,24 @@
 // Package emulator is a stateful local fake of Clerk's Backend API users
 // endpoints (version clerk.APIVersion), for rehearsing whole migrations on
-// loopback. It keeps its own model of users and enforces what Clerk enforces:
-// bearer authentication, unique identifiers (email and username compared
-// case-insensitively), identifier formats, the password-hasher allow-list
-// and digest formats, TOTP secrets, unknown body fields, fixed-window rate
+// loopback. It keeps its own model of users and enforces what Clerk
+// enforces: bearer authentication, unique identifiers (email and username
+// compared case-insensitively), identifier formats, the password-hasher
+// allow-list and digest formats, plaintext password rules, TOTP secrets,
+// request bodies (application/json objects of the operation's properties,
+// null only where the spec allows it), metadata size, fixed-window rate
 // limits (instance-wide and per user for updates, counted separately for
 // each secret key, since a key names an instance), and it answers in the
-// shapes of the spec (shared/clerk-openapi/bapi.yml), 200 for CreateUser.
+// shapes of the spec (shared/clerk-openapi/bapi.yml), 200 for CreateUser,
+// with error codes Clerk documents (clerk.DocumentedCode).
 //
 // Routes: POST/GET /v1/users, GET /v1/users/count, GET/PATCH/DELETE
 // /v1/users/{user_id}, PATCH/PUT /v1/users/{user_id}/metadata, POST
 // /v1/users/{user_id}/ban|unban|lock|unlock, POST /v1/email_addresses,
-// POST /v1/phone_numbers, DELETE /v1/email_addresses/{email_address_id},
-// DELETE /v1/phone_numbers/{phone_number_id}. Control routes (bearer key required, never rate
-// limited or faulted): GET /__emulator/state, GET /__emulator/stats,
-// POST /__emulator/reset.
+// POST /v1/phone_numbers, GET/PATCH/DELETE
+// /v1/email_addresses/{email_address_id}, GET/PATCH/DELETE
+// /v1/phone_numbers/{phone_number_id}. Control routes (bearer key
+// required, never rate limited or faulted): GET /__emulator/state, GET
+// /__emulator/stats, POST /__emulator/reset.
 //
 // # Faults
 //
@@ -23,7 +27,8 @@
 // answer before the change is applied), slow answers (the change is applied,
 // the answer is held back for SlowDelay) and lost responses (the change is
 // applied, then the connection is closed with no answer). Faults apply to
-// /v1 routes only, after authentication and rate limiting.
+// /v1 routes only, after authentication and rate limiting. The emulator
+// command takes every one of them as a flag.
 //
 // Fault decisions are deterministic from Faults.Seed even under
 // concurrency: each decision is derived from a hash of (seed, method, path
@@ -34,25 +39,78 @@
 // responses abort the handler with http.ErrAbortHandler, so they need a
 // real net/http server (Start, httptest.Server), not a ResponseRecorder.
 //
-// # Where Clerk's behaviour is not documented
+// # Choices where Clerk documents no behaviour
 //
-// The spec and Clerk's docs do not say which code some refusals carry; the
-// emulator's choices, to revisit when Clerk's real answers are known:
-//   - an unknown password_hasher: 422 form_param_value_invalid (param
-//     password_hasher), not form_password_digest_invalid_code;
-//   - password together with password_digest: 422 form_param_value_invalid
-//     (param password_digest);
-//   - skip_password_checks or sign_out_of_other_sessions on UpdateUser
-//     without password: 422 form_param_value_invalid naming the flag;
-//   - a body that is not JSON: 400 malformed_request;
-//   - a known path with another method: 404 resource_not_found, not 405;
-//   - starting_after naming a user that does not exist: 422;
-//   - DELETE of a user's primary email address or phone number: 422
-//     primary_identification_deletion_not_allowed (param
-//     email_address_id or phone_number_id). Clerk refuses it (a user's
-//     primary identifier must be switched first) but the spec lists no
-//     422 for these operations (only 400, 404 and, for emails, 409), so
-//     the body of that answer is not checked against any schema.
+// Every error code the emulator answers is one Clerk documents, with the
+// status Clerk documents for it (its tests check each answer against
+// clerk.DocumentedCode). Where Clerk's spec, docs and error catalogue do
+// not say what it does, the emulator makes a choice, to revisit when
+// Clerk's real answers are known:
+//   - Instances: with Config.SecretKey empty any sk_test_/sk_live_ key is
+//     accepted. Each key is its own instance for rate limits (Clerk limits
+//     per secret key), but all keys share one set of users: a rehearsal
+//     wants one store.
+//   - Rate-limit windows are aligned to multiples of the window on the
+//     clock; Clerk documents fixed windows per instance, not where they
+//     start. Every request that passes authentication counts, refused or
+//     not.
+//   - Bodies: a body sent with a Content-Type other than application/json,
+//     or none, is 415 unsupported_content_type (the spec's operations take
+//     application/json only; whether Clerk also reads form bodies is not
+//     documented). Text that is not JSON is 400
+//     malformed_request_parameters; a JSON value that is not an object,
+//     or an empty body where the spec requires one (CreateUser,
+//     UpdateUser), is 400 request_body_invalid. An empty body where the
+//     spec makes it optional (metadata, email and phone routes) is an
+//     empty object.
+//   - A property of the wrong JSON type is 422 form_param_type_invalid
+//     ("a form parameter has the wrong type"); Clerk's catalogue also
+//     lists form_param_value_invalid for a body that does not parse into
+//     its types, and does not say which a JSON body gets.
+//   - An unknown password_hasher is 422 form_param_value_invalid (param
+//     password_hasher), not form_password_digest_invalid_code; the value
+//     is not echoed (a swapped column could put a digest there).
+//   - password together with password_digest is 422
+//     form_conditional_param_disallowed on password_digest (on
+//     password_hasher when only the hasher comes with it); one of
+//     password_digest and password_hasher without the other is 422
+//     form_conditional_param_missing naming the missing one;
+//     skip_password_checks or sign_out_of_other_sessions on UpdateUser
+//     without password is 422 form_conditional_param_missing naming
+//     password ("can only be used when providing a password", the spec).
+//   - Breached passwords: a short built-in list of the commonest breached
+//     passwords stands in for HaveIBeenPwned, which Clerk asks; "reject
+//     compromised passwords" is taken as on, as it is by default.
+//   - A plaintext password over 72 bytes is refused
+//     (form_password_size_in_bytes_exceeded) even with
+//     skip_password_checks: the limit is bcrypt's, not a policy.
+//   - Metadata is limited to 8 KB (Clerk's metadata docs): each of public,
+//     private and unsafe metadata at most 8192 bytes as compact JSON, as
+//     validate measures it, 422 form_param_exceeds_allowed_size (Clerk
+//     says neither whether the limit is per object nor 8000 or 8192).
+//     PATCH checks the merged object.
+//   - primary_email_address_id (and the phone and wallet ones) naming an
+//     identifier the user does not have is 422 form_resource_not_found;
+//     naming an unverified one, or primary: true for an unverified email
+//     address or phone number, is 422 form_verification_needed.
+//   - Deleting a user's primary email address or phone number makes the
+//     first other verified one of its kind (in the order they were added)
+//     primary, none when none is verified; Clerk says only that another
+//     verified address becomes primary. A user's last identification
+//     counts its email addresses, phone numbers, web3 wallets and
+//     username.
+//   - POST /v1/email_addresses and /v1/phone_numbers create an unverified
+//     address unless verified is true (the spec gives no default), and
+//     the first address of its kind becomes primary ("Default: false,
+//     unless it is the first").
+//   - Query parameters: more than 100 values of one filter is 422
+//     form_param_array_size_exceeded; created_at_before/after that are not
+//     Unix milliseconds are 422 form_param_invalid_date; other bad paging
+//     values are 422 form_param_value_invalid or form_param_format_invalid;
+//     starting_after naming no user is 422 form_param_value_invalid.
+//   - A known path with another method is 404 resource_not_found, not 405.
+//   - Injected 5xx answers are 500 internal_clerk_error, 503
+//     service_unavailable and an HTML 502 from a proxy.
 //
 // Secrets: the emulator keeps no password, digest, TOTP secret or backup
 // code, only whether each is present (and the hasher name), which is all it
@@ -221,9 +279,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.stats.record(rt.pattern, 0, outcomeNoAnswer)
 		panic(http.ErrAbortHandler)
 	}
-	key, ok := e.authenticate(r)
-	if !ok {
-		e.finish(w, rt.pattern, authError())
+	key, refused := e.authenticate(r)
+	if refused != nil {
+		e.finish(w, rt.pattern, *refused)
 		return
 	}
 	e.stats.version(r.Header.Get("Clerk-API-Version"))
@@ -347,17 +405,23 @@ func writeReply(w http.ResponseWriter, rep reply) {
 	w.Write(buf.Bytes())
 }
 
-// authenticate checks the bearer key.
-func (e *Emulator) authenticate(r *http.Request) (string, bool) {
+// authenticate checks the bearer key: it returns the key, or the refusal.
+func (e *Emulator) authenticate(r *http.Request) (string, *reply) {
 	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
 	key = strings.TrimSpace(key)
-	if e.cfg.SecretKey != "" {
-		return key, key == e.cfg.SecretKey
+	if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
+		return "", refuse(authError(true))
 	}
-	return key, (strings.HasPrefix(key, "sk_test_") || strings.HasPrefix(key, "sk_live_")) && len(key) > len("sk_test_")
+	if e.cfg.SecretKey != "" {
+		if key != e.cfg.SecretKey {
+			return "", refuse(authError(false))
+		}
+		return key, nil
+	}
+	if (!strings.HasPrefix(key, "sk_test_") && !strings.HasPrefix(key, "sk_live_")) || len(key) <= len("sk_test_") {
+		return "", refuse(authError(false))
+	}
+	return key, nil
 }
 
 // instanceLimit is the instance-wide limit for a request made with key.
@@ -373,8 +437,8 @@ func (e *Emulator) instanceLimit(key string) int {
 
 // serveControl answers /__emulator/*.
 func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
-	if _, ok := e.authenticate(r); !ok {
-		writeReply(w, authError())
+	if _, refused := e.authenticate(r); refused != nil {
+		writeReply(w, *refused)
 		return
 	}
 	switch {

@@ -56,12 +56,18 @@ func unprocessable(errs ...apiError) reply {
 	return errorReply(http.StatusUnprocessableEntity, errs...)
 }
 
-func authError() reply {
-	return errorReply(http.StatusUnauthorized, apiError{
-		Code:        clerk.CodeAuthenticationInvalid,
-		Message:     "Invalid authentication",
-		LongMessage: "The request is missing a valid \"Authorization: Bearer <secret key>\" header.",
-	})
+// authError answers a request whose Authorization header is missing or
+// not "Bearer <key>" (badFormat), or whose key this instance does not
+// take.
+func authError(badFormat bool) reply {
+	if badFormat {
+		return errorReply(http.StatusUnauthorized, apiError{Code: "authorization_header_format_invalid",
+			Message:     "Invalid Authorization header format",
+			LongMessage: "Invalid Authorization header format. Must be 'Bearer <YOUR_API_KEY>'"})
+	}
+	return errorReply(http.StatusUnauthorized, apiError{Code: "clerk_key_invalid",
+		Message:     "The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct.",
+		LongMessage: "The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct."})
 }
 
 func notFound(long string) reply {
@@ -78,10 +84,6 @@ func tooManyRequests(retry int) reply {
 	})
 	rep.retryAfter = retry
 	return rep
-}
-
-func malformed(long string) reply {
-	return errorReply(http.StatusBadRequest, apiError{Code: "malformed_request", Message: "malformed request", LongMessage: long})
 }
 
 // Builders for the form errors the rules produce.
@@ -108,6 +110,52 @@ func errMissing(param string) apiError {
 func errUnknown(param string) apiError {
 	return apiError{Code: clerk.CodeParamUnknown, Param: param, Message: "is unknown",
 		LongMessage: param + " is not a valid parameter for this request."}
+}
+
+func errNil(param string) apiError {
+	return apiError{Code: "form_param_nil", Param: param, Message: "is invalid",
+		LongMessage: param + " must not be null."}
+}
+
+// errType is a property of the wrong JSON type.
+func errType(param, typ string) apiError {
+	return apiError{Code: "form_param_type_invalid", Param: param, Message: "is invalid",
+		LongMessage: "`" + param + "` must be a `" + typ + "`."}
+}
+
+// errTime is a timestamp that is not RFC 3339.
+func errTime(param string) apiError {
+	return apiError{Code: "form_param_invalid_time", Param: param, Message: "invalid format",
+		LongMessage: param + " must contain a datetime specified in RFC3339 format (e.g. `2022-10-20T10:00:27.645Z`)."}
+}
+
+// errNeeds is param missing while other, which needs it, is present.
+func errNeeds(param, other string) apiError {
+	return apiError{Code: "form_conditional_param_missing", Param: param, Message: "is missing",
+		LongMessage: "`" + param + "` is required when `" + other + "` is present."}
+}
+
+// errExcludes is param present while other, which excludes it, is too.
+func errExcludes(param, other string) apiError {
+	return apiError{Code: "form_conditional_param_disallowed", Param: param, Message: "is not allowed",
+		LongMessage: "`" + param + "` isn't allowed when `" + other + "` is present."}
+}
+
+// errUnverified is param naming an identification that is not verified.
+func errUnverified(param string) apiError {
+	return apiError{Code: "form_verification_needed", Param: param, Message: "needs verification",
+		LongMessage: "This identification needs to be verified before you can perform this action."}
+}
+
+// errNoResource is param naming something that does not exist (here).
+func errNoResource(param string) apiError {
+	return apiError{Code: "form_resource_not_found", Param: param, Message: "is missing",
+		LongMessage: "The resource associated with the supplied " + param + " was not found."}
+}
+
+// errTooLarge is a property over its size limit.
+func errTooLarge(param, long string) apiError {
+	return apiError{Code: "form_param_exceeds_allowed_size", Param: param, Message: "is too large", LongMessage: long}
 }
 
 func errDataMissing(param string) apiError {

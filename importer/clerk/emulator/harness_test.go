@@ -59,7 +59,7 @@ func (h *harness) do(method, path string, body any) response {
 }
 
 // send sends a request with the given headers; body is a string (sent as
-// is) or a value (sent as JSON).
+// is) or a value (sent as JSON). A header given as "" is removed.
 func (h *harness) send(method, path string, body any, headers map[string]string) (response, error) {
 	var rd io.Reader
 	switch b := body.(type) {
@@ -81,6 +81,10 @@ func (h *harness) send(method, path string, body any, headers map[string]string)
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range headers {
+		if v == "" {
+			req.Header.Del(k)
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	resp, err := h.client.Do(req)
@@ -89,7 +93,31 @@ func (h *harness) send(method, path string, body any, headers map[string]string)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	return response{status: resp.StatusCode, header: resp.Header, body: raw}, err
+	r := response{status: resp.StatusCode, header: resp.Header, body: raw}
+	h.checkDocumented(method, path, r)
+	return r, err
+}
+
+// checkDocumented requires every error code of an error answer to be one
+// Clerk documents, with the status Clerk documents for it.
+func (h *harness) checkDocumented(method, path string, r response) {
+	h.t.Helper()
+	if r.status < 400 {
+		return
+	}
+	var b struct {
+		Errors []struct {
+			Code string `json:"code"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(r.body, &b) != nil {
+		return // an injected HTML 502
+	}
+	for _, e := range b.Errors {
+		if status, ok := clerk.DocumentedCode(e.Code); !ok || status != r.status {
+			h.t.Errorf("%s %s answered %d %s: Clerk documents this code with status %d (known: %v)", method, path, r.status, e.Code, status, ok)
+		}
+	}
 }
 
 // create posts a CreateUser body and requires a 200; it returns the user.

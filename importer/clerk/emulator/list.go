@@ -31,8 +31,8 @@ type listQuery struct {
 }
 
 // orderFields are the orderings the spec lists.
-var orderFields = fieldSet("created_at", "updated_at", "email_address", "web3wallet", "first_name",
-	"last_name", "phone_number", "username", "last_active_at", "last_sign_in_at")
+var orderFields = map[string]bool{"created_at": true, "updated_at": true, "email_address": true, "web3wallet": true,
+	"first_name": true, "last_name": true, "phone_number": true, "username": true, "last_active_at": true, "last_sign_in_at": true}
 
 // parseFilters reads the filters shared by list and count.
 func parseFilters(v url.Values) (listQuery, []apiError) {
@@ -42,7 +42,8 @@ func parseFilters(v url.Values) (listQuery, []apiError) {
 	for _, kind := range []string{kindEmail, kindPhone, kindUsername, kindWallet, kindExternalID, "user_id"} {
 		vals := v[kind]
 		if len(vals) > maxFilterValues {
-			errs = append(errs, errValue(kind, kind+" accepts at most 100 values."))
+			errs = append(errs, apiError{Code: "form_param_array_size_exceeded", Param: kind, Message: "exceeds maximum size",
+				LongMessage: kind + " should not exceed 100 items."})
 			continue
 		}
 		for _, val := range vals {
@@ -83,7 +84,8 @@ func parseFilters(v url.Values) (listQuery, []apiError) {
 		if s := v.Get(name); s != "" {
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
-				errs = append(errs, errFormat(name, name+" must be a Unix timestamp in milliseconds."))
+				errs = append(errs, apiError{Code: "form_param_invalid_date", Param: name, Message: "invalid format",
+					LongMessage: "Date values must be given in Unix millisecond timestamp format."})
 			}
 			*dst = &n
 		}

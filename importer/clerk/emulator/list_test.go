@@ -138,7 +138,7 @@ func TestListFiltersAndCursorErrors(t *testing.T) {
 		"limit=501":                               "form_param_value_invalid/limit",
 		"limit=0":                                 "form_param_value_invalid/limit",
 		"order_by=shoe_size":                      "form_param_value_invalid/order_by",
-		"email_address=" + strings.Repeat("a%40b.c&email_address=", 100) + "z%40b.c": "form_param_value_invalid/email_address",
+		"email_address=" + strings.Repeat("a%40b.c&email_address=", 100) + "z%40b.c": "form_param_array_size_exceeded/email_address",
 	} {
 		h.do("GET", "/v1/users?"+query, nil).expectError(t, 422, want)
 	}
@@ -197,7 +197,7 @@ func TestMetadataMergeVersusReplace(t *testing.T) {
 	if got := jsonOf(t, r.object(t)["unsafe_metadata"]); got != `{"u":1}` {
 		t.Errorf("PUT touched unsafe_metadata: %s", got)
 	}
-	h.do("PATCH", path, map[string]any{"public_metadata": "x"}).expectError(t, 422, "form_param_format_invalid/public_metadata")
+	h.do("PATCH", path, map[string]any{"public_metadata": "x"}).expectError(t, 422, "form_param_type_invalid/public_metadata")
 	h.do("PATCH", path, map[string]any{"metadata": map[string]any{}}).expectError(t, 422, "form_param_unknown/metadata")
 	h.do("PUT", "/v1/users/user_nobody/metadata", map[string]any{}).expectError(t, 404, "resource_not_found/")
 	// Large integers survive.

@@ -40,13 +40,15 @@ func matchRoute(method, path string) route {
 			return route{pattern: "POST /v1/users", handler: (*Emulator).createUser}
 		}
 	case len(segs) == 2 && segs[1] == "email_addresses" && method == http.MethodPost:
-		return route{pattern: "POST /v1/email_addresses", handler: (*Emulator).createEmailAddress}
+		return route{pattern: "POST /v1/email_addresses", handler: func(e *Emulator, r *request) reply {
+			return e.addIdentifier(r, kindEmail, createEmailSchema)
+		}}
 	case len(segs) == 2 && segs[1] == "phone_numbers" && method == http.MethodPost:
-		return route{pattern: "POST /v1/phone_numbers", handler: (*Emulator).createPhoneNumber}
-	case len(segs) == 3 && segs[1] == "email_addresses" && segs[2] != "" && method == http.MethodDelete:
-		return route{pattern: "DELETE /v1/email_addresses/{email_address_id}", handler: (*Emulator).deleteEmailAddress, objectID: segs[2]}
-	case len(segs) == 3 && segs[1] == "phone_numbers" && segs[2] != "" && method == http.MethodDelete:
-		return route{pattern: "DELETE /v1/phone_numbers/{phone_number_id}", handler: (*Emulator).deletePhoneNumber, objectID: segs[2]}
+		return route{pattern: "POST /v1/phone_numbers", handler: func(e *Emulator, r *request) reply {
+			return e.addIdentifier(r, kindPhone, createPhoneSchema)
+		}}
+	case len(segs) == 3 && (segs[1] == "email_addresses" || segs[1] == "phone_numbers") && segs[2] != "":
+		return identifierRoute(method, segs[1], segs[2])
 	case len(segs) == 3 && segs[1] == "users" && segs[2] == "count":
 		if method == http.MethodGet {
 			return route{pattern: "GET /v1/users/count", handler: (*Emulator).countUsers}
@@ -73,6 +75,25 @@ func matchRoute(method, path string) route {
 		if h, ok := userActions[segs[3]]; ok {
 			return route{pattern: "POST /v1/users/{user_id}/" + segs[3], handler: h, userID: segs[2]}
 		}
+	}
+	return route{pattern: unmatched}
+}
+
+// identifierRoute is GET, PATCH or DELETE /v1/email_addresses/{id} or
+// /v1/phone_numbers/{id}.
+func identifierRoute(method, collection, id string) route {
+	kind, param, s := kindEmail, "{email_address_id}", updateEmailSchema
+	if collection == "phone_numbers" {
+		kind, param, s = kindPhone, "{phone_number_id}", updatePhoneSchema
+	}
+	pattern := method + " /v1/" + collection + "/" + param
+	switch method {
+	case http.MethodGet:
+		return route{pattern: pattern, objectID: id, handler: func(e *Emulator, r *request) reply { return e.getIdentifier(r, kind) }}
+	case http.MethodPatch:
+		return route{pattern: pattern, objectID: id, handler: func(e *Emulator, r *request) reply { return e.updateIdentifier(r, kind, s) }}
+	case http.MethodDelete:
+		return route{pattern: pattern, objectID: id, handler: func(e *Emulator, r *request) reply { return e.deleteIdentifier(r, kind) }}
 	}
 	return route{pattern: unmatched}
 }

@@ -1,7 +1,9 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/base32"
+	"encoding/json"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -64,7 +66,7 @@ func checkUsername(v string) *apiError {
 func parseTime(param, v string) (int64, *apiError) {
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		e := errFormat(param, param+" must be a timestamp in RFC 3339 format, like 2012-10-20T07:15:20.902Z.")
+		e := errTime(param)
 		return 0, &e
 	}
 	return t.UnixMilli(), nil
@@ -101,8 +103,9 @@ func checkStatuses(param string, statuses []string, n int) *apiError {
 		return nil
 	}
 	if len(statuses) != n {
-		e := errValue(param, param+" must hold exactly one status per identifier.")
-		return &e
+		other := strings.TrimSuffix(param, "_identification_status")
+		return &apiError{Code: "form_param_array_length_mismatch", Param: param, Message: "is invalid",
+			LongMessage: param + " must contain exactly one item for each item in " + other + "."}
 	}
 	for _, s := range statuses {
 		if s != clerk.StatusVerified && s != clerk.StatusReserved {
@@ -136,27 +139,30 @@ func readPassword(f *form) passwordInput {
 
 // check applies the password rules; it never echoes a secret.
 func (p passwordInput) check() []apiError {
-	var errs []apiError
+	var e apiError
 	switch {
-	case p.hasPassword && (p.hasDigest || p.hasHash):
-		errs = append(errs, errValue("password_digest", "password and password_digest cannot be used together."))
+	case p.hasPassword && p.hasDigest:
+		e = errExcludes("password_digest", "password")
+	case p.hasPassword && p.hasHash:
+		e = errExcludes("password_hasher", "password")
 	case p.hasHash && !p.hasDigest:
-		errs = append(errs, errMissing("password_digest"))
+		e = errNeeds("password_digest", "password_hasher")
 	case p.hasDigest && !p.hasHash:
-		errs = append(errs, errMissing("password_hasher"))
+		e = errNeeds("password_hasher", "password_digest")
 	case p.hasHash && !knownHasher(p.hasher):
-		errs = append(errs, errValue("password_hasher", "password_hasher is not a supported hasher."))
+		e = errValue("password_hasher", "password_hasher does not match one of the allowed values.")
 	case p.hasHash:
-		if err := checkDigest(p.hasher, p.digest); err != nil {
-			errs = append(errs, apiError{Code: clerk.CodePasswordDigestInvalid, Param: "password_digest",
-				Message:     "is invalid",
-				LongMessage: "The password digest does not match the format of the " + p.hasher + " hasher."})
+		if ok, _ := judgeDigest(p.hasher, p.digest); ok {
+			return nil
 		}
-	case p.hasPassword && !p.skipChecks && len([]rune(p.password)) < 8:
-		errs = append(errs, apiError{Code: clerk.CodePasswordTooShort, Param: "password",
-			Message: "is too short", LongMessage: "Passwords must be 8 characters or more."})
+		e = apiError{Code: clerk.CodePasswordDigestInvalid, Param: "password_digest", Message: "is invalid",
+			LongMessage: "The password digest does not match the format of the " + p.hasher + " hasher."}
+	case p.hasPassword:
+		return checkPassword(p.password, p.skipChecks)
+	default:
+		return nil
 	}
-	return errs
+	return []apiError{e}
 }
 
 // apply records the password's presence on u (never the secret).
@@ -170,4 +176,24 @@ func (p passwordInput) apply(u *UserState, now int64) {
 		return
 	}
 	u.PasswordLastUpdatedAt = now
+}
+
+// maxMetadataBytes is Clerk's limit on each metadata object ("Metadata is
+// limited to 8KB maximum", Clerk's metadata docs), measured as compact
+// JSON without HTML escapes, as validate measures it.
+const maxMetadataBytes = 8 << 10
+
+// checkMetadataSize refuses a metadata object over maxMetadataBytes.
+func checkMetadataSize(param string, m map[string]any) *apiError {
+	if m == nil {
+		return nil
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(m) != nil || buf.Len()-1 <= maxMetadataBytes { // Encode ends with a newline
+		return nil
+	}
+	e := errTooLarge(param, param+" exceeds the maximum allowed size of 8KB ("+itoa(buf.Len()-1)+" bytes).")
+	return &e
 }

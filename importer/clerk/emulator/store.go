@@ -96,10 +96,13 @@ type store struct {
 	users map[string]*UserState
 	order []*UserState // by (CreatedAt, ID) ascending
 	index map[string]map[string]string
+	// identOwner maps the id of every email address, phone number and web3
+	// wallet to its user's id.
+	identOwner map[string]string
 }
 
 func newStore() *store {
-	s := &store{users: map[string]*UserState{}, index: map[string]map[string]string{}}
+	s := &store{users: map[string]*UserState{}, index: map[string]map[string]string{}, identOwner: map[string]string{}}
 	for _, k := range []string{kindEmail, kindPhone, kindWallet, kindUsername, kindExternalID} {
 		s.index[k] = map[string]string{}
 	}
@@ -165,15 +168,19 @@ func (s *store) indexUser(u *UserState, add bool) {
 			delete(s.index[kind], normalize(kind, v))
 		}
 	}
-	for _, e := range u.EmailAddresses {
-		set(kindEmail, e.Value)
+	idents := func(kind string, ids []Identifier) {
+		for _, x := range ids {
+			set(kind, x.Value)
+			if add {
+				s.identOwner[x.ID] = u.ID
+			} else {
+				delete(s.identOwner, x.ID)
+			}
+		}
 	}
-	for _, p := range u.PhoneNumbers {
-		set(kindPhone, p.Value)
-	}
-	for _, w := range u.Web3Wallets {
-		set(kindWallet, w.Value)
-	}
+	idents(kindEmail, u.EmailAddresses)
+	idents(kindPhone, u.PhoneNumbers)
+	idents(kindWallet, u.Web3Wallets)
 	if u.Username != nil {
 		set(kindUsername, *u.Username)
 	}

@@ -5,12 +5,13 @@ import (
 	"slices"
 )
 
-var updateFields = fieldSet("external_id", "first_name", "last_name", "locale", "primary_email_address_id",
-	"notify_primary_email_address_changed", "primary_phone_number_id", "primary_web3_wallet_id", "username",
-	"profile_image_id", "password", "password_digest", "password_hasher", "skip_password_checks",
-	"sign_out_of_other_sessions", "totp_secret", "backup_codes", "delete_self_enabled",
-	"create_organization_enabled", "legal_accepted_at", "skip_legal_checks", "create_organizations_limit",
-	"created_at", "bypass_client_trust")
+// updateSchema is UpdateUser's body (required; additionalProperties: false).
+var updateSchema = bodySchema(true, "external_id?", "first_name?", "last_name?", "locale?", "primary_email_address_id?",
+	"notify_primary_email_address_changed?", "primary_phone_number_id?", "primary_web3_wallet_id?", "username?",
+	"profile_image_id?", "password?", "password_digest", "password_hasher", "skip_password_checks?",
+	"sign_out_of_other_sessions?", "totp_secret?", "backup_codes", "delete_self_enabled?",
+	"create_organization_enabled?", "legal_accepted_at?", "skip_legal_checks?", "create_organizations_limit?",
+	"created_at?", "bypass_client_trust?")
 
 // userPatch is an UpdateUser body as read and checked; nil pointers and
 // false has* leave a property alone.
@@ -37,8 +38,8 @@ func readUpdate(f *form) (userPatch, []apiError) {
 		}
 	}
 	for _, name := range []string{"skip_password_checks", "sign_out_of_other_sessions"} {
-		if b, ok := f.boolean(name); ok && b && !p.pw.hasPassword {
-			errs = append(errs, errValue(name, name+" can only be used together with password."))
+		if _, ok := f.boolean(name); ok && !p.pw.hasPassword {
+			errs = append(errs, errNeeds("password", name))
 		}
 	}
 	if s, ok := f.str("username"); ok && s != "" {
@@ -80,10 +81,19 @@ func readUpdate(f *form) (userPatch, []apiError) {
 	return p, append(f.errs, errs...)
 }
 
-// verifiedID reports whether id names a verified identifier in ids.
-func verifiedID(ids []Identifier, id string) bool {
+// primaryErr says why id cannot become the primary one of ids: not one of
+// them, or not verified.
+func primaryErr(param string, ids []Identifier, id string) *apiError {
 	i := slices.IndexFunc(ids, func(x Identifier) bool { return x.ID == id })
-	return i >= 0 && ids[i].Verified
+	switch {
+	case i < 0:
+		e := errNoResource(param)
+		return &e
+	case !ids[i].Verified:
+		e := errUnverified(param)
+		return &e
+	}
+	return nil
 }
 
 // conflicts checks the patch against u and the other users. Emulator.mu
@@ -102,8 +112,11 @@ func (p *userPatch) conflicts(s *store, u *UserState) []apiError {
 	}{{"primary_email_address_id", p.primaryEmail, u.EmailAddresses},
 		{"primary_phone_number_id", p.primaryPhone, u.PhoneNumbers},
 		{"primary_web3_wallet_id", p.primaryWallet, u.Web3Wallets}} {
-		if c.id != "" && !verifiedID(c.ids, c.id) {
-			errs = append(errs, errValue(c.param, c.param+" must name a verified identifier of this user."))
+		if c.id == "" {
+			continue
+		}
+		if e := primaryErr(c.param, c.ids, c.id); e != nil {
+			errs = append(errs, *e)
 		}
 	}
 	return errs
@@ -162,7 +175,7 @@ func setIf(dst *string, v string) {
 // updateUser is PATCH /v1/users/{user_id}. Since 2026-05-12 it refuses
 // metadata (form_param_unknown): use the metadata endpoints.
 func (e *Emulator) updateUser(r *request) reply {
-	f, rep := parseForm(r.body, updateFields)
+	f, rep := parseBody(r, updateSchema)
 	if rep != nil {
 		return *rep
 	}
@@ -183,7 +196,9 @@ func (e *Emulator) updateUser(r *request) reply {
 	return reply{status: http.StatusOK, body: renderUser(u)}
 }
 
-var metadataFields = fieldSet("public_metadata", "private_metadata", "unsafe_metadata")
+// metadataSchema is the body of PATCH and PUT /v1/users/{id}/metadata: no
+// field is nullable (a null key inside an object is how PATCH removes it).
+var metadataSchema = bodySchema(false, "public_metadata", "private_metadata", "unsafe_metadata")
 
 // mergeMetadata is PATCH /v1/users/{user_id}/metadata: a deep merge in
 // which a null removes the key (RFC 7386 JSON merge patch).
@@ -199,16 +214,14 @@ func (e *Emulator) replaceMetadata(r *request) reply {
 
 // changeMetadata applies change to each metadata field the body gives.
 func (e *Emulator) changeMetadata(r *request, change func(old any, patch map[string]any) map[string]any) reply {
-	f, rep := parseForm(r.body, metadataFields)
+	f, rep := parseBody(r, metadataSchema)
 	if rep != nil {
 		return *rep
 	}
 	patches := map[string]map[string]any{}
-	for name := range metadataFields {
+	for name := range metadataSchema.props {
 		if m, ok := f.object(name); ok {
 			patches[name] = m
-		} else if f.isNull(name) {
-			patches[name] = nil
 		}
 	}
 	e.mu.Lock()
@@ -222,13 +235,19 @@ func (e *Emulator) changeMetadata(r *request, change func(old any, patch map[str
 	}
 	fields := map[string]*map[string]any{"public_metadata": &u.PublicMetadata,
 		"private_metadata": &u.PrivateMetadata, "unsafe_metadata": &u.UnsafeMetadata}
+	next := map[string]map[string]any{}
+	var errs []apiError
 	for name, patch := range patches {
-		dst := fields[name]
-		if patch == nil {
-			*dst = nil // an explicit null clears the field
-			continue
+		next[name] = change(*fields[name], patch)
+		if e := checkMetadataSize(name, next[name]); e != nil {
+			errs = append(errs, *e)
 		}
-		*dst = change(*dst, patch)
+	}
+	if len(errs) > 0 {
+		return unprocessable(errs...)
+	}
+	for name, m := range next {
+		*fields[name] = m
 	}
 	u.UpdatedAt = e.cfg.Now().UnixMilli()
 	return reply{status: http.StatusOK, body: renderUser(u)}

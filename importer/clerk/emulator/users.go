@@ -27,12 +27,13 @@ func (s *store) uniqueErrs(kind string, values []string, self string) []apiError
 	return errs
 }
 
-var createFields = fieldSet("external_id", "first_name", "last_name", "locale",
+// createSchema is CreateUser's body (required; additionalProperties: false).
+var createSchema = bodySchema(true, "external_id?", "first_name?", "last_name?", "locale?",
 	"email_address", "email_address_identification_status", "phone_number", "phone_number_identification_status",
-	"web3_wallet", "username", "password", "password_digest", "password_hasher", "skip_password_checks",
-	"skip_password_requirement", "totp_secret", "backup_codes", "public_metadata", "private_metadata",
-	"unsafe_metadata", "delete_self_enabled", "legal_accepted_at", "skip_legal_checks", "skip_user_requirement",
-	"create_organization_enabled", "create_organizations_limit", "created_at", "bypass_client_trust", "banned", "locked")
+	"web3_wallet", "username?", "password?", "password_digest?", "password_hasher", "skip_password_checks?",
+	"skip_password_requirement?", "totp_secret?", "backup_codes", "public_metadata", "private_metadata",
+	"unsafe_metadata", "delete_self_enabled?", "legal_accepted_at?", "skip_legal_checks?", "skip_user_requirement?",
+	"create_organization_enabled?", "create_organizations_limit?", "created_at?", "bypass_client_trust?", "banned?", "locked?")
 
 // createInput is a CreateUser body as read.
 type createInput struct {
@@ -125,6 +126,10 @@ func (in *createInput) check(u *UserState) []apiError {
 		add(checkTOTPSecret(in.totp))
 	}
 	add(checkBackupCodes(in.backupCodes))
+	for name, m := range map[string]map[string]any{"public_metadata": u.PublicMetadata,
+		"private_metadata": u.PrivateMetadata, "unsafe_metadata": u.UnsafeMetadata} {
+		add(checkMetadataSize(name, m))
+	}
 	if in.hasOrgLimit && in.orgLimit < 0 {
 		errs = append(errs, errValue("create_organizations_limit", "create_organizations_limit must be 0 or more."))
 	}
@@ -183,7 +188,7 @@ func firstID(ids []Identifier) string {
 
 // createUser is POST /v1/users.
 func (e *Emulator) createUser(r *request) reply {
-	f, rep := parseForm(r.body, createFields)
+	f, rep := parseBody(r, createSchema)
 	if rep != nil {
 		return *rep
 	}
@@ -273,10 +278,8 @@ func (e *Emulator) deleteUser(r *request) reply {
 
 // setFlag is POST /v1/users/{user_id}/ban|unban|lock|unlock.
 func (e *Emulator) setFlag(r *request, flag string, on bool) reply {
-	if len(r.body) > 0 {
-		if _, rep := parseForm(r.body, nil); rep != nil {
-			return *rep
-		}
+	if _, rep := parseBody(r, noBody); rep != nil {
+		return *rep
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
