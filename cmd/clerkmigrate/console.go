@@ -42,9 +42,9 @@ func newConsole(w io.Writer, json bool) *console {
 // setFormat chooses text or JSON records at level and above.
 func (c *console) setFormat(json bool, level slog.Level) {
 	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler = slog.NewTextHandler(c, opts)
+	var h slog.Handler = slog.NewTextHandler(lineWriter{c}, opts)
 	if json {
-		h = slog.NewJSONHandler(c, opts)
+		h = slog.NewJSONHandler(lineWriter{c}, opts)
 	}
 	c.mu.Lock()
 	c.json, c.log = json, slog.New(h)
@@ -65,9 +65,13 @@ func (c *console) logger() *slog.Logger {
 	return c.log
 }
 
-// Write writes whole lines (a slog handler writes one record a call),
-// erasing the progress line before them and drawing it again after.
-func (c *console) Write(p []byte) (int, error) {
+// lineWriter writes finished lines to the console: the records of its slog
+// handler (one record a call) and its own notices.
+type lineWriter struct{ c *console }
+
+// Write erases the progress line, writes p and draws the line again.
+func (w lineWriter) Write(p []byte) (int, error) {
+	c := w.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.status != "" {
@@ -78,6 +82,22 @@ func (c *console) Write(p []byte) (int, error) {
 		io.WriteString(c.w, c.status)
 	}
 	return n, err
+}
+
+// Write takes what is written to stderr without the console's methods
+// (c.App.ErrWriter): in text it passes as it is; under json each line
+// becomes a record (a warning: such lines are notices), so that no stray
+// Fprintf can break a reader that parses every line.
+func (c *console) Write(p []byte) (int, error) {
+	if !c.isJSON() {
+		return lineWriter{c}.Write(p)
+	}
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		if line = strings.TrimPrefix(strings.TrimSpace(line), "clerkmigrate: "); line != "" {
+			c.logger().Warn(line)
+		}
+	}
+	return len(p), nil
 }
 
 // setStatus draws line as the progress line, over the one before.
@@ -125,7 +145,7 @@ func (c *console) notice(level slog.Level, msg string, attrs ...any) {
 		log.Log(context.Background(), level, msg, attrs...)
 		return
 	}
-	fmt.Fprintf(c, "clerkmigrate: %s\n", msg)
+	fmt.Fprintf(lineWriter{c}, "clerkmigrate: %s\n", msg)
 }
 
 // prompt asks the person at the terminal a question (a JSON record under
@@ -138,7 +158,7 @@ func (c *console) prompt(question string) {
 		log.Warn(question)
 		return
 	}
-	io.WriteString(c, question)
+	io.WriteString(lineWriter{c}, question)
 }
 
 // exit writes the error that ends the command, with the exit code, whatever
@@ -148,7 +168,7 @@ func (c *console) exit(err error, code int) {
 	json, log := c.json, c.log
 	c.mu.Unlock()
 	if !json {
-		fmt.Fprintf(c, "clerkmigrate: %v\n", err)
+		fmt.Fprintf(lineWriter{c}, "clerkmigrate: %v\n", err)
 		return
 	}
 	level := slog.LevelError

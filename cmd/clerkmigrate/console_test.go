@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"regexp"
@@ -154,5 +156,19 @@ func TestProgressLineIsClearedBeforeEachLogLine(t *testing.T) {
 	}
 	if !regexp.MustCompile(`41 rows at 100 req/s: about \d+ s`).MatchString(res.stderr) {
 		t.Errorf("no estimate before the first row:\n%s", res.stderr)
+	}
+}
+
+// TestStrayStderrLinesBecomeRecordsUnderJSON writes to the console as a
+// command that prints to c.App.ErrWriter directly would: under json each
+// line must still come out a JSON record.
+func TestStrayStderrLinesBecomeRecordsUnderJSON(t *testing.T) {
+	var buf bytes.Buffer
+	con := newConsole(&buf, true)
+	fmt.Fprintf(con, "clerkmigrate: warning: a stray line\nand a second\n")
+	con.notice(slog.LevelInfo, "a notice", "n", 1)
+	recs := jsonLines(t, cliResult{stderr: buf.String()})
+	if len(recs) != 3 || recs[0]["msg"] != "warning: a stray line" || recs[1]["msg"] != "and a second" || recs[2]["n"] != 1.0 {
+		t.Errorf("records %v from:\n%s", recs, buf.String())
 	}
 }

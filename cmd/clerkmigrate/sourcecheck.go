@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/urfave/cli/v2"
 
@@ -45,7 +46,7 @@ func checkSourceFits(c *cli.Context, src sources.Source, m *mapping.Mapping, pre
 	}
 	for _, w := range warnings {
 		name(w)
-		fmt.Fprintf(c.App.ErrWriter, "clerkmigrate: warning: %v\n", w)
+		consoleOf(c).notice(slog.LevelWarn, fmt.Sprintf("warning: %v", w))
 	}
 	if len(refused) > 0 {
 		for _, e := range refused {
