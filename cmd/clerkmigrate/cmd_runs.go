@@ -147,7 +147,7 @@ func runRollback(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := openLedger(c)
+	store, err := openExistingLedger(c) // the import run it undoes is in it, or there is nothing to do
 	if err != nil {
 		return err
 	}

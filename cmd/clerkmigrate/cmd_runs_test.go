@@ -7,8 +7,9 @@ import (
 )
 
 // TestReadOnlyCommandsCreateNoLedger runs the commands that only read the
-// ledger against an --out or --ledger that does not exist: each says so and
-// leaves nothing behind (no directory, no empty ledger file).
+// ledger (and rollback, which has nothing to undo without one) against an
+// --out or --ledger that does not exist: each says so and leaves nothing
+// behind (no directory, no empty ledger file).
 func TestReadOnlyCommandsCreateNoLedger(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "nonexistent")
@@ -19,6 +20,7 @@ func TestReadOnlyCommandsCreateNoLedger(t *testing.T) {
 		{"status", "--ledger", ledger},
 		{"report", "--out", out, "import-0123"},
 		{"report", "--ledger", ledger, "--dir", filepath.Join(dir, "reports"), "import-0123"},
+		{"rollback", "--out", out, "--dry-run", "import-0123"},
 		{"presets", "auth0"},
 	} {
 		res := runCLI(t, dir, nil, args...)
