@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+
+	"github.com/gocarina/gocsv"
 )
 
 // KeysError is a problem in a keys file, with the line it was found on.
@@ -84,41 +87,83 @@ func keyColumn(head []byte) (int, bool) {
 	return 0, false
 }
 
+// keyRow is a row of a keys CSV as gocsv reads it: the key column, and
+// the line the row starts on (added by keyRows).
+type keyRow struct {
+	Key  string `csv:"key"`
+	Line int    `csv:"__line"`
+}
+
+// eachCSVKey reads the key column through gocsv, one row at a time.
 func eachCSVKey(name string, r io.Reader, col int, fn func(string) error) error {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	if _, err := cr.Read(); err != nil { // the header
-		return &KeysError{Path: name, Line: 1, Err: err}
-	}
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
+	rows := &keyRows{r: csv.NewReader(r), col: col}
+	rows.r.FieldsPerRecord = -1
+	ch := make(chan keyRow)
+	done := make(chan error, 1)
+	go func() { done <- gocsv.UnmarshalDecoderToChan(rows, ch) }()
+	var ferr error
+	for row := range ch { // read to the end, so that the decoder finishes
+		if ferr != nil {
+			continue
 		}
-		if err != nil {
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.StartLine
-			}
-			return &KeysError{Path: name, Line: line, Err: err}
-		}
-		line, _ := cr.FieldPos(0)
-		if col >= len(rec) {
-			if len(rec) == 1 && rec[0] == "" {
-				continue
-			}
-			return &KeysError{Path: name, Line: line, Err: fmt.Errorf("no key column (want column %d, found %d)", col+1, len(rec))}
-		}
-		key := strings.TrimSpace(rec[col])
+		key := strings.TrimSpace(row.Key)
 		if key == "" {
-			return &KeysError{Path: name, Line: line, Err: errors.New("empty key")}
+			ferr = &KeysError{Path: name, Line: row.Line, Err: errors.New("empty key")}
+			continue
 		}
-		if err := fn(key); err != nil {
-			return err
-		}
+		ferr = fn(key)
 	}
+	if err := <-done; err != nil {
+		var ke *KeysError
+		if errors.As(err, &ke) {
+			ke.Path = name
+		}
+		return err
+	}
+	return ferr
+}
+
+// keyRows is a gocsv.SimpleDecoder over encoding/csv that names the key
+// column "key" in the header (whatever its case and spaces) and adds to
+// every row a column __line with the line the row starts on, so that a
+// problem found in a row decoded ahead of the caller still names its line.
+// A row too short to hold the key column, or one encoding/csv cannot
+// parse, is a *KeysError with its line.
+type keyRows struct {
+	r      *csv.Reader
+	col    int
+	header bool
+}
+
+// GetCSVRow returns the next row with its line appended.
+func (k *keyRows) GetCSVRow() ([]string, error) {
+	rec, err := k.r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, io.EOF
+	}
+	if err != nil {
+		line := 0
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			line = pe.StartLine
+		}
+		return nil, &KeysError{Line: line, Err: err}
+	}
+	line, _ := k.r.FieldPos(0)
+	if !k.header {
+		k.header = true
+		rec[k.col] = "key"
+		return append(rec, "__line"), nil
+	}
+	if k.col >= len(rec) {
+		return nil, &KeysError{Line: line, Err: fmt.Errorf("no key column (want column %d, found %d)", k.col+1, len(rec))}
+	}
+	return append(rec, strconv.Itoa(line)), nil
+}
+
+// GetCSVRows is not used by the streaming decode.
+func (k *keyRows) GetCSVRows() ([][]string, error) {
+	return nil, errors.New("reports: keyRows streams; use GetCSVRow")
 }
 
 func eachPlainKey(name string, r io.Reader, fn func(string) error) error {

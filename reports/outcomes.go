@@ -1,9 +1,7 @@
 package reports
 
 import (
-	"encoding/csv"
 	"encoding/json"
-	"strconv"
 	"strings"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
@@ -13,24 +11,30 @@ import (
 // settled yet (a report of a run still going on, or of an interrupted one).
 const InFlight = "in_flight"
 
-// OutcomeLine is one line of outcomes.jsonl (and, column for column, of
-// outcomes.csv).
+// OutcomeLine is one line of outcomes.jsonl and, column for column, of
+// outcomes.csv (where the message is kept on one line, see csvSafe).
 type OutcomeLine struct {
-	Position    int64  `json:"position"`
-	Key         string `json:"key"`
-	ClerkUserID string `json:"clerk_user_id"`
-	Outcome     string `json:"outcome"`
-	ErrorCode   string `json:"error_code"`
-	Field       string `json:"field"`
-	Message     string `json:"message"`
-	Attempts    int    `json:"attempts"`
+	Position    int64  `json:"position" csv:"position"`
+	Key         string `json:"key" csv:"key"`
+	ClerkUserID string `json:"clerk_user_id" csv:"clerk_user_id"`
+	Outcome     string `json:"outcome" csv:"outcome"`
+	ErrorCode   string `json:"error_code" csv:"error_code"`
+	Field       string `json:"field" csv:"field"`
+	Message     string `json:"message" csv:"message"`
+	Attempts    int    `json:"attempts" csv:"attempts"`
 }
 
-// outcomesCSVHeader is the first line of outcomes.csv.
-var outcomesCSVHeader = []string{"position", "key", "clerk_user_id", "outcome", "error_code", "field", "message", "attempts"}
-
-// failuresCSVHeader is the first line of failures.csv; key must stay first.
-var failuresCSVHeader = []string{"key", "position", "outcome", "error_code", "field", "retryable", "message"}
+// FailureLine is one line of failures.csv; key stays first, so the file
+// feeds --only-keys as it is.
+type FailureLine struct {
+	Key       string `csv:"key"`
+	Position  int64  `csv:"position"`
+	Outcome   string `csv:"outcome"`
+	ErrorCode string `csv:"error_code"`
+	Field     string `csv:"field"`
+	Retryable bool   `csv:"retryable"`
+	Message   string `csv:"message"`
+}
 
 // lineOf turns a ledger row into its report line, message scrubbed.
 func lineOf(r checkpoint.RowState) OutcomeLine {
@@ -59,23 +63,18 @@ func isFailure(r checkpoint.RowState) bool {
 // rows stream by.
 type rowWriters struct {
 	jsonl    *json.Encoder
-	csv      *csv.Writer
-	failures *csv.Writer
-	rec      []string // reused record buffer
+	csv      *CSV[OutcomeLine]
+	failures *CSV[FailureLine]
 }
 
 func newRowWriters(jsonl, outcomesCSV, failuresCSV *atomicFile) (*rowWriters, error) {
-	w := &rowWriters{
-		jsonl:    json.NewEncoder(jsonl),
-		csv:      csv.NewWriter(outcomesCSV),
-		failures: csv.NewWriter(failuresCSV),
-		rec:      make([]string, 0, 8),
-	}
+	w := &rowWriters{jsonl: json.NewEncoder(jsonl)}
 	w.jsonl.SetEscapeHTML(false)
-	if err := w.csv.Write(outcomesCSVHeader); err != nil {
+	var err error
+	if w.csv, err = NewCSV[OutcomeLine](outcomesCSV); err != nil {
 		return nil, err
 	}
-	if err := w.failures.Write(failuresCSVHeader); err != nil {
+	if w.failures, err = NewCSV[FailureLine](failuresCSV); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -86,28 +85,23 @@ func (w *rowWriters) add(r checkpoint.RowState, l OutcomeLine) error {
 	if err := w.jsonl.Encode(l); err != nil {
 		return err
 	}
-	msg := csvSafe(l.Message)
-	w.rec = append(w.rec[:0], strconv.FormatInt(l.Position, 10), l.Key, l.ClerkUserID, l.Outcome,
-		l.ErrorCode, l.Field, msg, strconv.Itoa(l.Attempts))
-	if err := w.csv.Write(w.rec); err != nil {
+	l.Message = csvSafe(l.Message)
+	if err := w.csv.Write(l); err != nil {
 		return err
 	}
 	if !isFailure(r) {
 		return nil
 	}
-	w.rec = append(w.rec[:0], l.Key, strconv.FormatInt(l.Position, 10), l.Outcome, l.ErrorCode,
-		l.Field, strconv.FormatBool(r.Retryable), msg)
-	return w.failures.Write(w.rec)
+	return w.failures.Write(FailureLine{Key: l.Key, Position: l.Position, Outcome: l.Outcome, ErrorCode: l.ErrorCode,
+		Field: l.Field, Retryable: r.Retryable, Message: l.Message})
 }
 
-// flush flushes the CSV writers into their files' buffers.
+// flush writes the CSV rows through to their files' buffers.
 func (w *rowWriters) flush() error {
-	w.csv.Flush()
-	if err := w.csv.Error(); err != nil {
+	if err := w.csv.Flush(); err != nil {
 		return err
 	}
-	w.failures.Flush()
-	return w.failures.Error()
+	return w.failures.Flush()
 }
 
 // csvNewlines flattens line breaks and tabs of free text to spaces.

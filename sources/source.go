@@ -12,6 +12,15 @@
 //     next call goes on with the next record. Only a source broken beyond
 //     recovery returns an error from Next.
 //  4. Run the shared adapter tests (sources_test.go) against it.
+//
+// The CSV reader is encoding/csv, not gocsv (the project's CSV library,
+// which the reports use for their fixed columns): gocsv decodes into structs
+// whose columns are known at compile time, and its only way to stream
+// arbitrary headers (CSVToChanMaps) allocates a map per row, panics on a
+// row shorter than the header, stops at the first malformed row, knows no
+// line numbers and takes its delimiter from a process-wide setting. A
+// source must stream any header, give every record its line, and turn a
+// bad row into that row's error while reading on.
 package sources
 
 import (

@@ -3,7 +3,6 @@ package validate
 import (
 	"bufio"
 	"encoding/binary"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -157,8 +156,30 @@ type findingsFiles struct {
 	jf, cf             *os.File
 	jw                 *bufio.Writer
 	enc                *json.Encoder
-	cw                 *csv.Writer
+	cw                 *reports.CSV[findingRow]
 	cbuf               *bufio.Writer
+}
+
+// findingRow is a line of findings.csv.
+type findingRow struct {
+	Pos    int64    `csv:"pos"`
+	Line   lineCell `csv:"line"`
+	Key    string   `csv:"key"`
+	Field  string   `csv:"field"`
+	Source string   `csv:"source"`
+	Code   string   `csv:"code"`
+	Reason string   `csv:"reason"`
+}
+
+// lineCell is a line number, empty when the format has no lines.
+type lineCell int64
+
+// MarshalCSV writes the number, or nothing for 0.
+func (l lineCell) MarshalCSV() (string, error) {
+	if l <= 0 {
+		return "", nil
+	}
+	return strconv.FormatInt(int64(l), 10), nil
 }
 
 func createFindingsFiles(dir string) (*findingsFiles, error) {
@@ -178,8 +199,11 @@ func createFindingsFiles(dir string) (*findingsFiles, error) {
 	ff.enc = json.NewEncoder(ff.jw)
 	ff.enc.SetEscapeHTML(false)
 	ff.cbuf = bufio.NewWriterSize(ff.cf, 256<<10)
-	ff.cw = csv.NewWriter(ff.cbuf)
-	ff.cw.Write([]string{"pos", "line", "key", "field", "source", "code", "reason"})
+	if ff.cw, err = reports.NewCSV[findingRow](ff.cbuf); err != nil {
+		ff.jf.Close()
+		ff.cf.Close()
+		return nil, err
+	}
 	return ff, nil
 }
 
@@ -189,11 +213,8 @@ func (ff *findingsFiles) write(f *Finding) error {
 	if err := ff.enc.Encode(&g); err != nil {
 		return err
 	}
-	line := ""
-	if g.Line > 0 {
-		line = strconv.FormatInt(g.Line, 10)
-	}
-	return ff.cw.Write([]string{strconv.FormatInt(g.Pos, 10), line, csvSafe(g.Key), g.Field, g.Source, g.Code, g.Reason})
+	return ff.cw.Write(findingRow{Pos: g.Pos, Line: lineCell(g.Line), Key: csvSafe(g.Key), Field: g.Field,
+		Source: g.Source, Code: g.Code, Reason: g.Reason})
 }
 
 // csvSafe keeps a spreadsheet from reading a key as a formula.
@@ -207,8 +228,7 @@ func csvSafe(s string) string {
 // close flushes both files and renames them into place; with abort it
 // removes them.
 func (ff *findingsFiles) close(abort bool) error {
-	ff.cw.Flush()
-	errs := []error{ff.jw.Flush(), ff.cw.Error(), ff.cbuf.Flush(), ff.jf.Close(), ff.cf.Close()}
+	errs := []error{ff.jw.Flush(), ff.cw.Flush(), ff.cbuf.Flush(), ff.jf.Close(), ff.cf.Close()}
 	if err := errors.Join(errs...); err != nil || abort {
 		os.Remove(ff.jsonlPath + ".tmp")
 		os.Remove(ff.csvPath + ".tmp")
