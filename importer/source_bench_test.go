@@ -28,7 +28,7 @@ key: id
 options:
   required_identifiers: [email_address]
 fields:
-  email_address: { from: email, transform: [trim, lower] }
+  email_address: { from: email, transform: [trim, lower], verified: true }
   first_name: { from: first_name }
   last_name: { from: last_name }
   public_metadata: { from: profile, parse: json }

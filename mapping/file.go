@@ -54,6 +54,7 @@ type fieldSpec struct {
 	hasTmpl   bool
 	parse     string // parse: as written, when it changes the conversion ("future")
 	when      string // when: a path; the field is filled only for rows where it is non-empty
+	verified  *verifiedSpec
 }
 
 // LoadError is one problem in a mapping file, with its line.
@@ -175,7 +176,7 @@ func (l *loader) readFile(data []byte) (*fileDoc, []*fieldSpec) {
 }
 
 // specKeys are the keys a field spec may hold.
-var specKeys = []string{"from", "value", "template", "default", "split", "transform", "parse", "when"}
+var specKeys = []string{"from", "value", "template", "default", "split", "transform", "parse", "when", "verified"}
 
 // readField reads one field spec: a bare path ("first_name: fname") or a
 // mapping of specKeys.
@@ -196,14 +197,7 @@ func (l *loader) readField(name string, n *yaml.Node) *fieldSpec {
 		return nil
 	}
 	before := len(l.errs)
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if seen[k.Value] {
-			l.errorf(k.Line, "%s: %q given twice", name, k.Value)
-			continue
-		}
-		seen[k.Value] = true
+	l.eachKey(name, n, func(k, v *yaml.Node) {
 		switch k.Value {
 		case "from":
 			l.readFrom(spec, prop, v)
@@ -212,17 +206,17 @@ func (l *loader) readField(name string, n *yaml.Node) *fieldSpec {
 		case "when":
 			if v.Kind != yaml.ScalarNode || v.Value == "" {
 				l.errorf(v.Line, "%s: when: a column/path; the field is filled only for rows where it is not empty", name)
-				continue
+				return
 			}
 			spec.when = v.Value
 		case "template":
 			if v.Kind != yaml.ScalarNode || v.Value == "" {
 				l.errorf(v.Line, "%s: template: text such as \"+{phone}\" or \"{hash}${salt}${param:key}\"", name)
-				continue
+				return
 			}
 			if _, err := parseTemplate(v.Value); err != nil {
 				l.errorf(v.Line, "%s: template: %v", name, err)
-				continue
+				return
 			}
 			spec.template, spec.hasTmpl = v.Value, true
 		case "default":
@@ -230,15 +224,17 @@ func (l *loader) readField(name string, n *yaml.Node) *fieldSpec {
 		case "split":
 			if prop.kind != kindList {
 				l.errorf(k.Line, "%s: split is for list properties (%s); %s is %s", name, listNames(), name, prop.kind)
-				continue
+				return
 			}
 			if v.Kind != yaml.ScalarNode || v.Value == "" {
 				l.errorf(v.Line, "%s: split: a separator such as \"|\" or \",\", or json", name)
-				continue
+				return
 			}
 			spec.split = v.Value
 		case "transform":
 			l.readTransform(spec, prop, v)
+		case "verified":
+			spec.verified = l.readVerified(name, k, v)
 		case "parse":
 			want := prop.kind.parseName()
 			if prop.kind == kindBool && v.Value == parseFuture {
@@ -251,7 +247,7 @@ func (l *loader) readField(name string, n *yaml.Node) *fieldSpec {
 		default:
 			l.errorf(k.Line, "%s: unknown key %q; valid: %s", name, k.Value, strings.Join(specKeys, ", "))
 		}
-	}
+	})
 	switch {
 	case spec.hasTmpl && (spec.hasValue || spec.from != nil || spec.object != nil):
 		l.errorf(n.Line, "%s: give one of from, value and template (use default for a fallback)", name)
@@ -266,6 +262,21 @@ func (l *loader) readField(name string, n *yaml.Node) *fieldSpec {
 		return nil
 	}
 	return spec
+}
+
+// eachKey calls fn with each key and value of the mapping node n, refusing
+// a key given twice (what names the node in the error).
+func (l *loader) eachKey(what string, n *yaml.Node, fn func(k, v *yaml.Node)) {
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if seen[k.Value] {
+			l.errorf(k.Line, "%s: %q given twice", what, k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		fn(k, v)
+	}
 }
 
 // readFrom reads `from:`: a path, a list of paths, or (metadata only) a

@@ -36,7 +36,7 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"status without addresses", "version: 1\nkey: id\nfields:\n  phone_number_identification_status: s\n", 4, "phone_number is not"},
 		{"required identifier not mapped", "version: 1\nkey: id\noptions:\n  required_identifiers: [phone_number]\nfields:\n  first_name: f\n", 4, "does not map"},
 		{"required identifier unknown", "version: 1\nkey: id\noptions:\n  required_identifiers: [email]\nfields:\n  first_name: f\n", 4, `"email" is not an identifier`},
-		{"bad region", "version: 1\nkey: id\noptions:\n  default_phone_region: XX\nfields:\n  phone_number: p\n", 4, "not a region"},
+		{"bad region", "version: 1\nkey: id\noptions:\n  default_phone_region: XX\nfields:\n  phone_number: { from: p, verified: true }\n", 4, "not a region"},
 		{"yaml syntax", "version: 1\nkey: id\nfields:\n  first_name: [f\n", -1, "did not find expected"},
 		{"wrong type", "version: one\nkey: id\nfields:\n  first_name: f\n", 1, "`one` into int"},
 		{"fields not a mapping", "version: 1\nkey: id\nfields: [first_name]\n", 3, "must be a mapping"},
@@ -125,8 +125,8 @@ func TestKeyColumnsOptions(t *testing.T) {
 	if m.Key() != "id" {
 		t.Errorf("Key() = %q", m.Key())
 	}
-	want := []string{"id", "email", "secondary_emails", "first_name", "last_name", "username", "phone",
-		"password_hash", "hasher", "totp_secret", "backup_codes", "public_metadata", "role", "plan",
+	want := []string{"id", "email", "secondary_emails", "email_verified", "first_name", "last_name", "username", "phone",
+		"phone_verified", "password_hash", "hasher", "totp_secret", "backup_codes", "public_metadata", "role", "plan",
 		"created_at", "is_disabled", "locale"}
 	if got := m.Columns(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Columns()\n got %v\nwant %v", got, want)

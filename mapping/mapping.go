@@ -107,6 +107,9 @@ type field struct {
 	now    time.Time
 	// when: the field is filled only for rows where this path is non-empty.
 	when string
+	// verified says which of an identifier's values the source verified
+	// (email_address and phone_number only; see verified.go).
+	verified *verifiedSpec
 }
 
 type objectPart struct {
@@ -162,6 +165,7 @@ func Parse(data []byte) (*Mapping, error) {
 	}
 	var root yaml.Node
 	_ = yaml.Unmarshal(data, &root) // for the lines of options; it decoded once already
+	l.checkVerifiedStated(specs)
 	m := &Mapping{key: strings.TrimSpace(doc.Key), byProp: map[string]*field{}, keyLine: nodeLine(&root, "key")}
 	m.options = l.compileOptions(doc.Options, &root)
 	m.fields = make([]field, 0, len(specs))
@@ -268,6 +272,7 @@ func (l *loader) compileField(spec *fieldSpec, opts *Options) field {
 		f.sourceTag = spec.template
 	}
 	f.when = spec.when
+	f.verified = spec.verified
 	if spec.parse == parseFuture {
 		f.future, f.now = true, time.Now()
 	}
@@ -327,6 +332,9 @@ func columnsOf(key string, fields []field) []string {
 		if f.when != "" {
 			add(f.when)
 		}
+		for _, p := range f.verified.paths() {
+			add(p)
+		}
 	}
 	return cols
 }
@@ -342,6 +350,7 @@ type canonField struct {
 	Template  string            `json:"template,omitempty"` // names parameters, never their values
 	Parse     string            `json:"parse,omitempty"`
 	When      string            `json:"when,omitempty"`
+	Verified  *verifiedSpec     `json:"verified,omitempty"`
 }
 
 // fingerprintOf hashes the meaning of the file, not its text: comments,
@@ -350,7 +359,7 @@ func fingerprintOf(doc *fileDoc, m *Mapping, specs []*fieldSpec) string {
 	fields := make(map[string]canonField, len(specs))
 	for _, s := range specs {
 		fields[s.name] = canonField{From: s.from, Object: s.object, Value: s.value, Default: s.def,
-			Split: s.split, Transform: s.transform, Template: s.template, Parse: s.parse, When: s.when}
+			Split: s.split, Transform: s.transform, Template: s.template, Parse: s.parse, When: s.when, Verified: s.verified}
 	}
 	canon := struct {
 		Version int                   `json:"version"`
@@ -435,7 +444,7 @@ func (m *Mapping) MapAllInto(rec sources.Record, p *clerk.CreateUserParams) (map
 	for i := range m.fields {
 		m.fields[i].apply(vals, p, &st)
 	}
-	m.crossCheck(p, &st)
+	m.crossCheck(vals, p, &st)
 	return true, st.errs
 }
 
@@ -627,7 +636,27 @@ func (f *field) transform(s string) string {
 
 // applyList collects the elements of every path into a list property.
 func (f *field) applyList(vals sources.Values, paths []string, p *clerk.CreateUserParams, st *rowState) bool {
-	var out []string
+	out, failed := f.collectList(vals, paths, st)
+	if failed {
+		return true
+	}
+	if len(out) == 0 {
+		return false
+	}
+	if f.prop.name == "backup_codes" {
+		if pr := checkBackupCodeCount(len(out)); pr != nil {
+			st.fail(f, f.sourceTag, pr)
+			return true
+		}
+	}
+	f.prop.setList(p, out)
+	st.given |= f.bit
+	return true
+}
+
+// collectList converts, transforms and checks the elements of every path;
+// failed is true when any was refused (with a FieldError in st).
+func (f *field) collectList(vals sources.Values, paths []string, st *rowState) (out []string, failed bool) {
 	before := len(st.errs)
 	for _, path := range paths {
 		v, ok := vals.Lookup(path)
@@ -667,21 +696,7 @@ func (f *field) applyList(vals sources.Values, paths []string, p *clerk.CreateUs
 			out = f.addItem(out, s, 1, path, false, st)
 		}
 	}
-	if len(st.errs) > before {
-		return true
-	}
-	if len(out) == 0 {
-		return false
-	}
-	if f.prop.name == "backup_codes" {
-		if pr := checkBackupCodeCount(len(out)); pr != nil {
-			st.fail(f, f.sourceTag, pr)
-			return true
-		}
-	}
-	f.prop.setList(p, out)
-	st.given |= f.bit
-	return true
+	return out, len(st.errs) > before
 }
 
 // addItem converts, transforms and checks one list element, the n-th of its
@@ -717,9 +732,9 @@ func (f *field) addItem(out []string, item any, n int, src string, fromJSON bool
 }
 
 // crossCheck runs the checks that look at several properties of the row.
-func (m *Mapping) crossCheck(p *clerk.CreateUserParams, st *rowState) {
-	m.checkIdentifiers(propEmail, propEmailStatus, p, st)
-	m.checkIdentifiers(propPhone, propPhoneStatus, p, st)
+func (m *Mapping) crossCheck(vals sources.Values, p *clerk.CreateUserParams, st *rowState) {
+	m.checkIdentifiers(vals, propEmail, propEmailStatus, p, st)
+	m.checkIdentifiers(vals, propPhone, propPhoneStatus, p, st)
 	m.checkPasswords(p, st)
 	if skip, _ := p.SkipUserRequirement.Get(); !skip {
 		for _, id := range m.required {
@@ -733,14 +748,27 @@ func (m *Mapping) crossCheck(p *clerk.CreateUserParams, st *rowState) {
 }
 
 // checkIdentifiers drops repeated addresses (keeping the first, so the
-// primary stays primary), spreads a constant status over every address, and
-// checks the status list runs parallel to the addresses.
-func (m *Mapping) checkIdentifiers(idName, statusName string, p *clerk.CreateUserParams, st *rowState) {
+// primary stays primary), gives each address its status from the field's
+// verified spec or spreads a constant status over every address, and checks
+// the status list runs parallel to the addresses.
+func (m *Mapping) checkIdentifiers(vals sources.Values, idName, statusName string, p *clerk.CreateUserParams, st *rowState) {
 	idf, sf := m.byProp[idName], m.byProp[statusName]
 	if idf == nil {
 		return
 	}
 	ids := idf.prop.getList(p)
+	if idf.verified != nil {
+		ids = dedupe(ids)
+		idf.prop.setList(p, ids)
+		if len(ids) == 0 && st.failed&idf.bit == 0 {
+			return
+		}
+		status, ok := idf.verifiedStatuses(vals, ids, st)
+		if ok && st.failed&idf.bit == 0 {
+			properties[propertyIndex[statusName]].setList(p, status)
+		}
+		return
+	}
 	var status []string
 	if sf != nil {
 		status = sf.prop.getList(p)
@@ -862,4 +890,15 @@ func (f *field) setFuture(v any, src string, p *clerk.CreateUserParams, st *rowS
 	}
 	f.prop.setBool(p, t.After(f.now))
 	return true
+}
+
+// dedupe drops repeated values, keeping the first of each.
+func dedupe(ids []string) []string {
+	for i := 1; i < len(ids); i++ {
+		if slices.Contains(ids[:i], ids[i]) {
+			ids = slices.Delete(ids, i, i+1)
+			i--
+		}
+	}
+	return ids
 }

@@ -17,7 +17,7 @@ const bcryptDigest = "$2a$10$54cbf.ymtKSc4jsKFRlzae9cuuBPUuF9HdApTvElGczWqU1ST1u
 const passwordMapping = `version: 1
 key: id
 fields:
-  email_address: email
+  email_address: { from: email, verified: true }
   password: pw
   password_digest: { from: hash }
   password_hasher: { from: hasher }
@@ -108,7 +108,7 @@ key: id
 options:
   required_identifiers: [email_address, username]
 fields:
-  email_address: { from: [email, alt], split: "|" }
+  email_address: { from: [email, alt], split: "|", verified: true }
   username: user
   skip_user_requirement: { from: skip }
 `
@@ -203,8 +203,8 @@ func TestMapReportsEveryProblem(t *testing.T) {
 key: id
 options: { required_identifiers: [email_address], default_phone_region: US }
 fields:
-  email_address: { from: [email, more], split: "|" }
-  phone_number: phone
+  email_address: { from: [email, more], split: "|", verified: true }
+  phone_number: { from: phone, verified: true }
   username: user
   locale: loc
   totp_secret: totp
@@ -268,7 +268,7 @@ func TestMapTypedValues(t *testing.T) {
 	const yaml = `version: 1
 key: id
 fields:
-  email_address: emails
+  email_address: { from: emails, verified: true }
   first_name: name
   public_metadata: meta
   banned: banned
@@ -353,7 +353,7 @@ func TestMapAllKeepsTheGoodFields(t *testing.T) {
 	m := mustParse(t, `version: 1
 key: id
 fields:
-  email_address: email
+  email_address: { from: email, verified: true }
   first_name: first
   username: user
   password_digest: hash

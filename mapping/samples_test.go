@@ -12,7 +12,9 @@ var sampleBad = map[string][]string{
 	"1036": {"password_digest:" + CodeDigestInvalid},
 	"1037": {"password_hasher:" + CodeHasherUnknown},
 	"1039": {"email_address:" + CodeMissing},
-	"1040": {"public_metadata:" + CodeJSONInvalid},
+	// Its email_verified is empty as well: the row cannot say whether to
+	// create the address verified.
+	"1040": {"public_metadata:" + CodeJSONInvalid, "email_address:" + CodeVerifiedUnknown},
 	"1041": {"totp_secret:" + CodeTOTPInvalid},
 }
 
@@ -38,6 +40,17 @@ var sampleWant = map[string]string{
 		`"password_digest":"$2a$10$lgVxk0Fl0SaGII4ONwrfQ.WwzIw.bf9pB73mWYAhP/Ru79KEfYZTm","password_hasher":"bcrypt",` +
 		`"skip_password_requirement":true,"public_metadata":{"beta":{"cohort":7,"enabled":true},"lang":"es"},` +
 		`"private_metadata":{"legacy_role":"member","plan":"free"},"created_at":"2019-01-01T00:00:00Z","banned":false}`,
+	// email_verified "0": the address is created reserved, not verified.
+	"1021": `{"external_id":"1021","first_name":"Ethan","last_name":"Brown","locale":"en-US",` +
+		`"email_address":["ethan.brown@example.com"],"email_address_identification_status":["reserved"],` +
+		`"skip_password_requirement":true,"private_metadata":{"legacy_role":"member","plan":"free"},` +
+		`"created_at":"2023-01-01T00:00:00Z","banned":true}`,
+	// phone_verified empty, which the mapping's default reads as unverified:
+	// the number is created reserved, the email verified.
+	"1033": `{"external_id":"1033","first_name":"Samuel","last_name":"Okafor","locale":"en-NG",` +
+		`"email_address":["samuel.okafor@example.ng"],"phone_number":["+2348021234567"],` +
+		`"phone_number_identification_status":["reserved"],"skip_password_requirement":true,` +
+		`"private_metadata":{"legacy_role":"member","plan":"free"},"created_at":"2023-06-15T13:45:00Z","banned":false}`,
 	// no password, no phone, empty is_disabled and locale: left out / default.
 	"1018": `{"external_id":"1018","first_name":"Sofía","last_name":"García","locale":"en-US",` +
 		`"email_address":["sofia.garcia@example.mx"],"skip_password_requirement":true,` +

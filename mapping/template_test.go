@@ -29,7 +29,7 @@ var fbParams = Params{"base64_signer_key": fbSignerKey, "base64_salt_separator":
 const fbMapping = `version: 1
 key: localId
 fields:
-  email_address: email
+  email_address: { from: email, verified: { from: emailVerified, default: false } }
   password_hasher: { value: scrypt_firebase }
   password_digest:
     template: "{passwordHash}${salt}${param:base64_signer_key}${param:base64_salt_separator}${param:rounds}${param:mem_cost}"

@@ -30,7 +30,7 @@ key: id
 options:
   required_identifiers: [email_address]
 fields:
-  email_address: { from: email, transform: [trim, lower] }
+  email_address: { from: email, transform: [trim, lower], verified: true }
   first_name: { from: first_name, transform: [trim] }
   last_name: { from: last_name, transform: [trim] }
   skip_password_requirement: { value: true }

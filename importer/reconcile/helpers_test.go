@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/sqlite"
 	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
@@ -59,7 +60,7 @@ key: id
 options:
   required_identifiers: [email_address]
 fields:
-  email_address: { from: email, transform: [trim, lower] }
+  email_address: { from: email, transform: [trim, lower], verified: true }
   first_name: { from: first_name, transform: [trim] }
   last_name: { from: last_name, transform: [trim] }
   password_digest: { from: password_hash }
@@ -166,6 +167,49 @@ func (e *env) seed(t testing.TB, users []legacyUser) {
 	if got := sum.ByOutcome["created"]; got != int64(len(users)) {
 		t.Fatalf("seed created %d users, want %d: %+v", got, len(users), sum.ByOutcome)
 	}
+}
+
+// useMapping makes the mapping file text the env's mapping.
+func (e *env) useMapping(t testing.TB, name, text string) {
+	t.Helper()
+	path := filepath.Join(e.dir, name)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := mapping.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.m = m
+}
+
+// importFile imports the CSV at path with the env's mapping and checks
+// that it created n users.
+func (e *env) importFile(t testing.TB, path string, n int) {
+	t.Helper()
+	sum, err := importer.Run(context.Background(), importer.Config{
+		Source: openSource(t, path), Mapper: e.m, MappingFingerprint: e.m.Fingerprint(),
+		Store: e.ledger, API: e.api, Target: "test", Rate: fast, MaxInFlight: 4, Logger: quietLogger(),
+	})
+	if err != nil || sum.ByOutcome["created"] != int64(n) {
+		t.Fatalf("import of %s: %v %v", filepath.Base(path), err, sum.ByOutcome)
+	}
+}
+
+// rowMessage is the ledger's message of the row key in run.
+func (e *env) rowMessage(t testing.TB, run, key string) string {
+	t.Helper()
+	var msg string
+	err := e.ledger.Rows(context.Background(), run, checkpoint.Filter{}, func(r checkpoint.RowState) error {
+		if r.Key == key {
+			msg = r.Message
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msg
 }
 
 // config is a sync of the source at path.

@@ -13,17 +13,15 @@ import (
 	"testing"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
-	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
-	"github.com/clerkmigrate/clerkmigrate/mapping"
 )
 
 // contactsMappingYAML maps a source with several emails and phones a row.
 const contactsMappingYAML = `version: 1
 key: id
 fields:
-  email_address: { from: email, split: "|", transform: [trim, lower] }
-  phone_number: { from: phone, split: "|" }
+  email_address: { from: email, split: "|", transform: [trim, lower], verified: true }
+  phone_number: { from: phone, split: "|", verified: true }
   first_name: { from: first_name }
 `
 
@@ -52,22 +50,8 @@ func writeContacts(t testing.TB, dir, name string, cs []contact) string {
 func contactsEnv(t *testing.T, cs []contact) *env {
 	t.Helper()
 	e := newEnv(t, emulator.Config{})
-	path := filepath.Join(e.dir, "contacts.yaml")
-	if err := os.WriteFile(path, []byte(contactsMappingYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	m, err := mapping.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.m = m
-	sum, err := importer.Run(context.Background(), importer.Config{
-		Source: openSource(t, writeContacts(t, e.dir, "seed.csv", cs)), Mapper: e.m, MappingFingerprint: e.m.Fingerprint(),
-		Store: e.ledger, API: e.api, Target: "test", Rate: fast, MaxInFlight: 4, Logger: quietLogger(),
-	})
-	if err != nil || sum.ByOutcome["created"] != int64(len(cs)) {
-		t.Fatalf("seed: %v %v", err, sum.ByOutcome)
-	}
+	e.useMapping(t, "contacts.yaml", contactsMappingYAML)
+	e.importFile(t, writeContacts(t, e.dir, "seed.csv", cs), len(cs))
 	if _, err := Run(context.Background(), e.contactsConfig(t, cs, false)); err != nil {
 		t.Fatal(err)
 	}
@@ -178,14 +162,7 @@ func TestPruneIdentifiers(t *testing.T) {
 	check("c2", "new2@example.com|", "+14155550112|")
 	check("c3", "b3@example.com|", "+14155550103|")
 	check("c5", "five@example.com|", "+14155550105|")
-	var msg string
-	e.ledger.Rows(context.Background(), sum.RunID, checkpoint.Filter{}, func(r checkpoint.RowState) error {
-		if r.Key == "c5" {
-			msg = r.Message
-		}
-		return nil
-	})
-	if !strings.Contains(msg, "kept 1 phone_number") {
+	if msg := e.rowMessage(t, sum.RunID, "c5"); !strings.Contains(msg, "kept 1 phone_number") {
 		t.Errorf("c5's ledger message = %q, want a note that its phone was kept", msg)
 	}
 

@@ -31,11 +31,11 @@ options:
   required_identifiers: [email_address]
   default_phone_region: US
 fields:
-  email_address: { from: email, transform: [trim, lower] }
+  email_address: { from: email, transform: [trim, lower], verified: true }
   first_name: first_name
   last_name: last_name
   username: { from: username, transform: [trim, lower] }
-  phone_number: phone
+  phone_number: { from: phone, verified: true }
   password_digest: hash
   password_hasher: { value: bcrypt }
   skip_password_requirement: { value: true }

@@ -20,10 +20,10 @@ options:
   required_identifiers: [email_address]
   default_phone_region: US
 fields:
-  email_address: { from: [email, other_emails], split: "|", transform: [trim, lower] }
+  email_address: { from: [email, other_emails], split: "|", transform: [trim, lower], verified: true }
   first_name: first_name
   username: { from: username, transform: [trim] }
-  phone_number: phone
+  phone_number: { from: phone, verified: true }
   password_digest: hash
   password_hasher: hasher
   skip_password_requirement: { value: true }

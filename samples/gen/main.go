@@ -91,9 +91,19 @@ var users = []user{
 	{id: "1041", email: "alan.turing@example.co.uk", first: "Alan", last: "Turing", username: "aturing", password: "enigma-bombe-1939", hasher: "bcrypt", totp: "hex", plan: "pro", role: "member", created: "2017-06-23 08:00:00", disabled: "0", locale: "en-GB", bad: "hex-totp"},
 }
 
-var header = []string{"id", "email", "secondary_emails", "first_name", "last_name", "username", "phone",
-	"password_hash", "hasher", "totp_secret", "backup_codes", "public_metadata", "plan", "role",
-	"created_at", "is_disabled", "locale"}
+var header = []string{"id", "email", "secondary_emails", "email_verified", "first_name", "last_name", "username",
+	"phone", "phone_verified", "password_hash", "hasher", "totp_secret", "backup_codes", "public_metadata", "plan",
+	"role", "created_at", "is_disabled", "locale"}
+
+// emailVerified is the legacy system's email_verified flag of the users
+// whose addresses it did not verify (every other user's is "true"), in the
+// spellings real exports mix; 1040's is empty, so the row cannot say.
+var emailVerified = map[string]string{"1008": "false", "1021": "0", "1026": "no", "1032": "false", "1040": ""}
+
+// phoneVerified is the phone_verified flag of the users whose number was
+// never confirmed by a code (every other number's is "true"); users without
+// a phone have none.
+var phoneVerified = map[string]string{"1020": "false", "1033": ""}
 
 func main() {
 	out := flag.String("out", "samples", "directory to write legacy_users.csv and canaries.txt into")
@@ -146,9 +156,25 @@ func (u user) row() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []string{u.id, u.email, u.secondary, u.first, u.last, u.username, u.phone,
-		digest, u.hasher, u.totpSecret(), backup, u.public, u.plan, u.role,
-		u.created, u.disabled, u.locale}, nil
+	return []string{u.id, u.email, u.secondary, u.emailVerified(), u.first, u.last, u.username,
+		u.phone, u.phoneVerified(), digest, u.hasher, u.totpSecret(), backup, u.public, u.plan,
+		u.role, u.created, u.disabled, u.locale}, nil
+}
+
+// emailVerified is the user's email_verified cell: empty without an email.
+func (u user) emailVerified() string {
+	if flag, ok := emailVerified[u.id]; ok || u.email == "" {
+		return flag
+	}
+	return "true"
+}
+
+// phoneVerified is the user's phone_verified cell: empty without a phone.
+func (u user) phoneVerified() string {
+	if flag, ok := phoneVerified[u.id]; ok || u.phone == "" {
+		return flag
+	}
+	return "true"
 }
 
 // salt derives a fixed salt of n bytes from the user id and a purpose.
