@@ -149,6 +149,35 @@ func phones(u emulator.UserState) []string {
 	return out
 }
 
+// statuses lists a user's email addresses and phone numbers, in order, with
+// their status in the emulator: "verified", "reserved" or "unverified".
+func statuses(u emulator.UserState) string {
+	var out []string
+	for _, list := range [][]emulator.Identifier{u.EmailAddresses, u.PhoneNumbers} {
+		for _, id := range list {
+			st := "unverified"
+			switch {
+			case id.Verified:
+				st = "verified"
+			case id.Reserved:
+				st = "reserved"
+			}
+			out = append(out, id.Value+":"+st)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// wantStatuses checks the identifiers' statuses of users by external_id.
+func wantStatuses(t *testing.T, r *run, want map[string]string) {
+	t.Helper()
+	for key, w := range want {
+		if got := statuses(r.users[key]); got != w {
+			t.Errorf("%s: identifiers %q, want %q", key, got, w)
+		}
+	}
+}
+
 // ms is an RFC 3339 time in Unix milliseconds, as the snapshot holds it.
 func ms(t *testing.T, s string) int64 {
 	t.Helper()

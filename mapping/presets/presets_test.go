@@ -168,6 +168,13 @@ func TestAuth0(t *testing.T) {
 	if alan.PrivateMetadata["auth0_username"] != "alan.turing" || alan.Username != nil {
 		t.Errorf("alan's username: %+v", alan)
 	}
+	// email_verified / phone_verified: linus never verified his address.
+	wantStatuses(t, r, map[string]string{
+		"auth0|64f1c0a1e2b3c4d5e6f70001":      "ada@example.com:verified",
+		"google-oauth2|109876543210987654321": "grace.hopper@gmail.com:verified",
+		"auth0|64f1c0a1e2b3c4d5e6f70003":      "linus@example.org:reserved",
+		"sms|64f1c0a1e2b3c4d5e6f70004":        "+14155550199:verified",
+	})
 	// The digest that was sent is the user's password.
 	reqs := mapRecords(t, "auth0", fileSpec("auth0.jsonl"), nil)
 	d, _ := reqs["auth0|64f1c0a1e2b3c4d5e6f70001"].PasswordDigest.Get()
@@ -214,6 +221,15 @@ func TestFirebase(t *testing.T) {
 	phone := fromJSON.users["Ph0neOnly9Aa8Bb7Cc6Dd5Ee4Ff3"]
 	if !reflect.DeepEqual(phones(phone), []string{"+14155550123"}) || len(phone.EmailAddresses) != 0 || phone.CreatedAt != 1650000000000 {
 		t.Errorf("phone user: %+v", phone)
+	}
+	// emailVerified false (or absent): reserved; phone numbers have no flag.
+	for _, r := range []*run{fromJSON, fromCSV} {
+		wantStatuses(t, r, map[string]string{
+			"8fZ1xQm3TnYVb2rKc4dE6gH7jK90": "user1@example.com:verified",
+			"Gq2LwP8sVt4Xy6Zb1Nc3Md5Fh7Jk": "grace.hopper@gmail.com:verified",
+			"Ph0neOnly9Aa8Bb7Cc6Dd5Ee4Ff3": "+14155550123:reserved",
+			"Dis4bledUser1Qq2Ww3Ee4Rr5Tt6": "linus@example.org:reserved",
+		})
 	}
 	disabled := fromJSON.users["Dis4bledUser1Qq2Ww3Ee4Rr5Tt6"]
 	if !disabled.Banned || !disabled.HasPasswordDigest || str(disabled.FirstName) != "Linus" || disabled.LastName != nil {
@@ -356,6 +372,12 @@ func checkSupabase(t *testing.T, r *run, fromDB bool) {
 	if old := r.users["c0ffee00-2222-4d3e-8f40-0a0b0c0d0e0f"]; old.Banned {
 		t.Errorf("an expired ban made a banned user")
 	}
+	// email_confirmed_at / phone_confirmed_at: old.ban never confirmed.
+	wantStatuses(t, r, map[string]string{
+		"76b196c8-d5c4-4907-9746-ed06ef829a67": "ada@example.com:verified",
+		"a1c2e3f4-0000-4b5c-8d9e-0123456789ab": "+447400123456:verified",
+		"c0ffee00-2222-4d3e-8f40-0a0b0c0d0e0f": "old.ban@example.net:reserved",
+	})
 }
 
 func TestBetterAuthPostgres(t *testing.T) {
@@ -376,6 +398,7 @@ func TestBetterAuthPostgres(t *testing.T) {
 	if _, marked := grace.PrivateMetadata["password_not_migrated"]; marked || grace.PrivateMetadata["better_auth_providers"] != "github" {
 		t.Errorf("grace (github only): %s", jsonOf(t, grace.PrivateMetadata))
 	}
+	wantStatuses(t, r, map[string]string{"Zq3kT9xY1bN4mR7s": "ada@example.com:verified", "Lt4nS8aB2cD6eF0h": "linus@example.org:reserved"})
 	linus := r.users["Lt4nS8aB2cD6eF0h"]
 	if linus.PrivateMetadata["password_not_migrated"] != "better_auth_scrypt" || linus.PrivateMetadata["better_auth_providers"] != "credential,google" ||
 		str(linus.FirstName) != "Linus" || linus.LastName != nil {
@@ -399,6 +422,8 @@ func TestAuthJSPostgres(t *testing.T) {
 	if str(linus.FirstName) != "Linus" || str(linus.LastName) != "Benedict Torvalds" {
 		t.Errorf("linus: %+v", linus)
 	}
+	// "emailVerified" NULL: linus never clicked an email link.
+	wantStatuses(t, r, map[string]string{"clx1a2b3c0000ada": "ada@example.com:verified", "clx1a2b3c0002lin": "linus@example.org:reserved"})
 }
 
 func TestDjangoPostgres(t *testing.T) {
@@ -421,6 +446,12 @@ func TestDjangoPostgres(t *testing.T) {
 	}
 	if got := r.users["4"].PrivateMetadata["password_not_migrated"]; got != "django_md5" {
 		t.Errorf("alan's md5 password: %v", got)
+	}
+	// auth_user has no verification flag: every address is reserved.
+	for key, u := range r.users {
+		if got := statuses(u); !strings.HasSuffix(got, ":reserved") || strings.Contains(got, ":verified") {
+			t.Errorf("user %s: %s", key, got)
+		}
 	}
 	edsger := r.users["5"]
 	if !edsger.Banned || edsger.PrivateMetadata["password_not_migrated"] != nil {
@@ -459,6 +490,10 @@ func TestClerkCSV(t *testing.T) {
 	if !reflect.DeepEqual(phones(phone), []string{"+447400123456"}) || len(phone.EmailAddresses) != 0 {
 		t.Errorf("phone-only user: %+v", phone)
 	}
+	wantStatuses(t, r, map[string]string{
+		"user_2YDryYFVMM1W1plDDKz7Gzf4we6": "ada@example.com:verified ada@lovelace.family:verified +14155550132:verified",
+		"user_2cWszPHuo6P2lCdnhhZbVMfbAIC": "linus@example.org:verified linus@old.example.org:reserved",
+	})
 	reqs := mapRecords(t, "clerk", fileSpec("clerk.csv"), nil)
 	if d, _ := reqs["user_2YDryYFVMM1W1plDDKz7Gzf4we6"].PasswordDigest.Get(); !verifies("bcrypt", d, "clerk-one") {
 		t.Error("ada's digest does not verify")
