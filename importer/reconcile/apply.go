@@ -155,10 +155,11 @@ func (w *writer) flag(ctx context.Context, id string, on bool, set, unset func(c
 	return w.gate.Do(ctx, func(ctx context.Context) error { _, err := fn(ctx, id); return err })
 }
 
-// addEmail adds a verified address. Sending it again after a lost answer
-// meets "already exists": then the user is read to see whether it is ours.
+// addEmail adds an address, verified only when the source verified it.
+// Sending it again after a lost answer meets "already exists": then the
+// user is read to see whether it is ours.
 func (w *writer) addEmail(ctx context.Context, id string, e addIdent) error {
-	p := clerk.CreateEmailAddressParams{UserID: id, EmailAddress: e.Value, Verified: clerk.Value(true)}
+	p := clerk.CreateEmailAddressParams{UserID: id, EmailAddress: e.Value, Verified: clerk.Value(e.Verified)}
 	if e.Primary {
 		p.Primary = clerk.Value(true)
 	}
@@ -168,7 +169,7 @@ func (w *writer) addEmail(ctx context.Context, id string, e addIdent) error {
 }
 
 func (w *writer) addPhone(ctx context.Context, id string, ph addIdent) error {
-	p := clerk.CreatePhoneNumberParams{UserID: id, PhoneNumber: ph.Value, Verified: clerk.Value(true)}
+	p := clerk.CreatePhoneNumberParams{UserID: id, PhoneNumber: ph.Value, Verified: clerk.Value(ph.Verified)}
 	if ph.Primary {
 		p.Primary = clerk.Value(true)
 	}

@@ -39,6 +39,9 @@ const (
 type addIdent struct {
 	Value   string
 	Primary bool
+	// Verified is the source's word: an address it did not verify is added
+	// unverified (POST /v1/email_addresses has no "reserved").
+	Verified bool
 }
 
 // change is what one user needs: nothing, a create, or some writes.
@@ -177,7 +180,7 @@ func (d *differ) diff(ext string, want *clerk.CreateUserParams, have userState, 
 	text("locale", want.Locale, have.Locale, func(f clerk.Field[string]) { up.Locale = f })
 
 	var primary string
-	c.addEmails, primary = identDiff(want.EmailAddresses, have.Emails, have.PrimaryEmail, strings.EqualFold)
+	c.addEmails, primary = identDiff(&c, kindEmail, want.EmailAddresses, want.EmailAddressIdentificationStatus, have.Emails, have.PrimaryEmail, strings.EqualFold)
 	if len(c.addEmails) > 0 {
 		c.fields = append(c.fields, "email_address")
 	}
@@ -186,7 +189,7 @@ func (d *differ) diff(ext string, want *clerk.CreateUserParams, have userState, 
 		c.fields = append(c.fields, "primary_email_address_id")
 		touched = true
 	}
-	c.addPhones, primary = identDiff(want.PhoneNumbers, have.Phones, have.PrimaryPhone, samePhone)
+	c.addPhones, primary = identDiff(&c, kindPhone, want.PhoneNumbers, want.PhoneNumberIdentificationStatus, have.Phones, have.PrimaryPhone, samePhone)
 	if len(c.addPhones) > 0 {
 		c.fields = append(c.fields, "phone_number")
 	}
@@ -220,11 +223,16 @@ func (d *differ) diff(ext string, want *clerk.CreateUserParams, have userState, 
 	return c
 }
 
-// identDiff lists the identifiers to add and, when the wanted primary one
-// is already the user's but not primary, its id. The first wanted value is
-// the primary one; identifiers Clerk has and the source does not are left.
-func identDiff(want []string, have []ident, havePrimary string, eq func(a, b string) bool) (add []addIdent, switchTo string) {
+// identDiff lists the identifiers to add, each verified as the source says
+// (status runs parallel to want; empty means all verified), and, when the
+// wanted primary one is already the user's but not primary, its id. The
+// first wanted value is the primary one; identifiers Clerk has and the
+// source does not are left. Clerk makes only a verified address primary, so
+// a wanted primary the source did not verify is added (or kept) as a
+// secondary one and a note on c says so.
+func identDiff(c *change, kind string, want, status []string, have []ident, havePrimary string, eq func(a, b string) bool) (add []addIdent, switchTo string) {
 	for i, w := range want {
+		verified := i >= len(status) || status[i] == clerk.StatusVerified
 		found := ""
 		for _, h := range have {
 			if eq(h.Value, w) {
@@ -232,10 +240,15 @@ func identDiff(want []string, have []ident, havePrimary string, eq func(a, b str
 				break
 			}
 		}
+		primary := i == 0 && len(have) > 0 && (found == "" || found != havePrimary)
+		if primary && !verified {
+			c.notes = append(c.notes, fmt.Sprintf("%s %s not made primary: the source did not verify it", kind, w))
+			primary = false
+		}
 		switch {
 		case found == "":
-			add = append(add, addIdent{Value: w, Primary: i == 0 && len(have) > 0})
-		case i == 0 && found != havePrimary:
+			add = append(add, addIdent{Value: w, Primary: primary, Verified: verified})
+		case primary:
 			switchTo = found
 		}
 	}
