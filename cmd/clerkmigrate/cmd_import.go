@@ -60,7 +60,8 @@ func importCommand() *cli.Command {
 		Description: "Reads every row, maps it to a CreateUser request, sends it at the highest rate the instance\n" +
 			"allows and records one outcome per row in the ledger. Re-running the same command resumes: settled\n" +
 			"rows are skipped and rows that were in flight are looked up by external_id before anything is sent\n" +
-			"again, so no user is created twice. Reports go to OUT/<run-id>/.\n\n" + incrementalHelp + "\n\n" + importExitCodes,
+			"again, so no user is created twice. Reports go to OUT/<run-id>/.\n\n" + verifiedHelp + "\n\n" + incrementalHelp +
+			"\n\n" + importExitCodes,
 		Flags:  flags,
 		Action: runImport,
 	}
@@ -135,6 +136,14 @@ func runImport(c *cli.Context) error {
 	printHighWater(c, store, runID)
 	return err
 }
+
+// verifiedHelp is the rule for verified identifiers, in every writing
+// command's help.
+const verifiedHelp = `VERIFIED ADDRESSES:
+   An email address or phone number is created verified only when the source says it was verified (the
+   mapping's verified:, required on every email_address and phone_number field); the others are created
+   reserved (unverified, usable for sign-in). A row whose flag is empty or unreadable is invalid
+   (verified_unknown, verified_invalid) in validate, import --dry-run and import alike.`
 
 // incrementalHelp is the help text of --since and --since-last.
 const incrementalHelp = `INCREMENTAL RUNS (Postgres):

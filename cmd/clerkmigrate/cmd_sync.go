@@ -41,8 +41,10 @@ func syncCommand() *cli.Command {
 			"cost no call. Passwords, TOTP secrets and backup codes are sent only when the source changed them since\n" +
 			"the last sync (the ledger keeps a keyed fingerprint; the first sync after an import records them without\n" +
 			"sending). Addresses the source dropped stay in Clerk unless --prune-identifiers. Orphans are reported; --ban-orphans/--delete-orphans act on them only up to --max-delete.\n" +
+			"An address added to an existing user is added verified only if the source verified it, else unverified\n" +
+			"(POST /v1/email_addresses has no reserved), and is never made primary then (the row's message says so).\n" +
 			"With --since/--since-last (Postgres) only changed rows are read and orphans are not judged.\n\n" +
-			incrementalHelp + "\n\n" + syncExitCodes,
+			verifiedHelp + "\n\n" + incrementalHelp + "\n\n" + syncExitCodes,
 		Flags:  flags,
 		Action: runSync,
 	}

@@ -48,7 +48,7 @@ func validateCommand() *cli.Command {
 			"row in source order would be created, the later ones refused, so those are invalid); checks canary\n" +
 			"passwords against their digests; with --check-target, asks Clerk which users already exist.\n" +
 			"Writes findings.jsonl, findings.csv and the usual reports (report.html shows findings and coverage)\n" +
-			"to OUT/<run-id>/. Nothing is written to Clerk.\n\n" + validateExitCodes,
+			"to OUT/<run-id>/. Nothing is written to Clerk.\n\n" + verifiedHelp + "\n\n" + validateExitCodes,
 		Flags:  flags,
 		Action: runValidate,
 	}
