@@ -63,6 +63,14 @@ func (m *Mapping) paths() []checkedPath {
 		if f.when != "" {
 			add(f.when, fmt.Sprintf("when %q", f.when), name)
 		}
+		if v := f.verified; v != nil {
+			for _, p := range v.From {
+				add(p, fmt.Sprintf("verified from %q", p), name+"'s verified flag")
+			}
+			for _, p := range v.In {
+				add(p, fmt.Sprintf("verified in %q", p), name+"'s verified list")
+			}
+		}
 	}
 	return out
 }
@@ -90,7 +98,7 @@ func (f *field) paths() []string {
 	if f.when != "" {
 		out = append(out, f.when)
 	}
-	return out
+	return append(out, f.verified.paths()...)
 }
 
 // CheckSource checks every column and path the mapping reads (its key,

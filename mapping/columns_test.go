@@ -55,23 +55,30 @@ func TestCheckSource(t *testing.T) {
 		refused, warnings           []string
 	}{
 		{name: "csv: every column there", file: "u.csv", content: "id,email,first_name\n1,a@b.co,A\n",
-			fields: "  email_address: email\n  first_name: first_name\n"},
+			fields: "  email_address: { from: email, verified: true }\n  first_name: first_name\n"},
 		{name: "csv: a slip gets its column", file: "u.csv", content: "id,email,first_name\n1,a@b.co,A\n",
-			fields:  "  email_address: emial\n  first_name: { from: firstName }\n",
+			fields:  "  email_address: { from: emial, verified: true }\n  first_name: { from: firstName }\n",
 			refused: []string{`mapping:4: email_address: from "emial": the CSV header has no such column; did you mean "email"?`, `mapping:5: first_name: from "firstName": the CSV header has no such column; did you mean "first_name"?`}},
 		{name: "csv: no close column lists them", file: "u.csv", content: "id,email,first_name\n1,a@b.co,A\n",
-			fields:  "  email_address: email\n  last_name: surname\n",
+			fields:  "  email_address: { from: email, verified: true }\n  last_name: surname\n",
 			refused: []string{`last_name: from "surname": the CSV header has no such column (it has id, email, first_name)`}},
 		{name: "csv: a JSON path is not a column", file: "u.csv", content: "id,meta\n1,{}\n",
 			fields:  "  first_name: meta.first_name\n",
 			refused: []string{`from "meta.first_name": the CSV header has no such column`}},
 		{name: "csv: template, when and object parts are checked too", file: "u.csv",
 			content: "id,phone,plan,hash\n1,1,pro,x\n",
-			fields: "  phone_number: { template: \"+{phnoe}\" }\n  private_metadata: { from: { plan: plna } }\n" +
+			fields: "  phone_number: { template: \"+{phnoe}\", verified: true }\n  private_metadata: { from: { plan: plna } }\n" +
 				"  password_digest: { from: hash, when: hsah }\n  password_hasher: { value: bcrypt }\n",
 			refused: []string{`phone_number: template {phnoe}: the CSV header has no such column; did you mean "phone"?`,
 				`private_metadata: from {plan: "plna"}: the CSV header has no such column; did you mean "plan"?`,
 				`password_digest: when "hsah": the CSV header has no such column; did you mean "hash"?`}},
+
+		{name: "csv: the verified flag and list are checked too", file: "u.csv",
+			content: "id,email,email_verified,phone,verified_phones\n1,a@b.co,true,+14155550134,\n",
+			fields: "  email_address: { from: email, verified: { from: emailverified } }\n" +
+				"  phone_number: { from: phone, verified: { in: [verified_phone] } }\n",
+			refused: []string{`email_address: verified from "emailverified": the CSV header has no such column; did you mean "email_verified"?`,
+				`phone_number: verified in "verified_phone": the CSV header has no such column; did you mean "verified_phones"?`}},
 
 		{name: "json: a slip beside the key it means is refused", file: "u.jsonl",
 			content: jsonl(`{"id":"1","first_name":"Ada"}`, `{"id":"2"}`),
@@ -83,10 +90,10 @@ func TestCheckSource(t *testing.T) {
 			refused: []string{`from "profile.frist_name": none of the only record has it, and they have "profile.first_name"`}},
 		{name: "json: a key only some records have is fine", file: "u.jsonl",
 			content: jsonl(`{"id":"1"}`, `{"id":"2","phone":"+14155550134"}`),
-			fields:  "  phone_number: phone\n"},
+			fields:  "  phone_number: { from: phone, verified: true }\n"},
 		{name: "json: a key no record has, nothing like it: a warning", file: "u.jsonl",
 			content:  jsonl(`{"id":"1","email":"a@b.co"}`, `{"id":"2"}`),
-			fields:   "  email_address: email\n  phone_number: phone\n  private_metadata: { from: { plan: plan } }\n",
+			fields:   "  email_address: { from: email, verified: true }\n  phone_number: { from: phone, verified: true }\n  private_metadata: { from: { plan: plan } }\n",
 			warnings: []string{`mapping:5: phone_number: from "phone": none of the 2 records has it: phone_number is left out of every request`, `private_metadata.plan is left out of every request`}},
 		{name: "json: two spellings of one field are not a slip", file: "u.jsonl",
 			content:  jsonl(`{"id":"1","given_name":"Ada"}`),

@@ -317,22 +317,8 @@ func columnsOf(key string, fields []field) []string {
 			cols = append(cols, p)
 		}
 	}
-	for _, f := range fields {
-		for _, p := range f.from {
-			add(p)
-		}
-		for _, o := range f.object {
-			add(o.path)
-		}
-		if f.tmpl != nil {
-			for _, p := range f.tmpl.paths {
-				add(p)
-			}
-		}
-		if f.when != "" {
-			add(f.when)
-		}
-		for _, p := range f.verified.paths() {
+	for i := range fields {
+		for _, p := range fields[i].paths() {
 			add(p)
 		}
 	}

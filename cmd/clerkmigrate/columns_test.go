@@ -14,7 +14,7 @@ import (
 const misspeltMapping = `version: 1
 key: id
 fields:
-  email_address: email
+  email_address: { from: email, verified: true }
   first_name: { from: firstname }
   last_name: last_name
   skip_password_requirement: { value: true }
