@@ -441,7 +441,7 @@ func openSourceAndMapping(c *cli.Context) (sources.Source, *mapping.Mapping, err
 	var m *mapping.Mapping
 	var err error
 	if presetName != "" {
-		preset, m, err = loadPreset(c, presetName)
+		preset, m, err = loadPreset(presetName)
 	} else if m, err = mapping.Load(mapPath); err != nil {
 		err = withCode(ExitUsage, err)
 	}
@@ -477,7 +477,7 @@ func openSourceAndMapping(c *cli.Context) (sources.Source, *mapping.Mapping, err
 			return nil, nil, err
 		}
 		var cleanup func()
-		if spec, cleanup, err = presetSource(preset, spec); err != nil {
+		if spec, cleanup, err = presetSource(c, preset, spec); err != nil {
 			return nil, nil, err
 		}
 		defer cleanup() // the open source keeps its file open

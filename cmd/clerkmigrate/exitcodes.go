@@ -107,7 +107,7 @@ var (
 		ExitFatal: "the emulator could not start (the address is taken)",
 	}, ExitOK, ExitUsage, ExitFatal)
 	presetsExitCodes = exitCodes(map[int]string{
-		ExitOK:    "the list or the preset's mapping was printed",
-		ExitUsage: "usage: no such preset",
+		ExitOK:    "the list, the preset's mapping or its SQL (--query) was printed",
+		ExitUsage: "usage: no such preset, or --query for a preset that reads no database",
 	}, ExitOK, ExitUsage)
 )

@@ -37,6 +37,7 @@ func checkSourceFits(c *cli.Context, src sources.Source, m *mapping.Mapping, pre
 	var optional []string
 	if preset != nil {
 		optional = preset.Source.Optional
+		presetNotices(c, preset, schema)
 	}
 	refused, warnings := m.CheckSource(schema, optional...)
 	name := func(e *mapping.LoadError) {

@@ -42,6 +42,12 @@ type run struct {
 // and writes the reports.
 func importPreset(t *testing.T, name string, spec sources.Spec, params mapping.Params) *run {
 	t.Helper()
+	return importVariant(t, name, "", spec, params)
+}
+
+// importVariant is importPreset with --preset-variant.
+func importVariant(t *testing.T, name, variant string, spec sources.Spec, params mapping.Params) *run {
+	t.Helper()
 	p, err := presets.Get(name)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +62,10 @@ func importPreset(t *testing.T, name string, spec sources.Spec, params mapping.P
 		}
 	}
 	dir := t.TempDir()
-	spec = p.Spec(spec)
+	spec, _, err = p.Resolve(context.Background(), spec, variant)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if strings.HasSuffix(spec.Location, ".csv") {
 		path, cleanup, err := p.WithCSVHeader(spec.Location, dir)
 		if err != nil {
@@ -116,11 +125,17 @@ func fileSpec(name string) sources.Spec {
 // afterwards. It skips without CLERKMIGRATE_TEST_PG, unless CI=true.
 func pgDatabase(t *testing.T, sqlFile string) string {
 	t.Helper()
-	sql, err := os.ReadFile(filepath.Join(samplesDir, sqlFile))
+	return pgtest.Database(t, "cm_preset", readSample(t, sqlFile))
+}
+
+// readSample reads a preset sample file.
+func readSample(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(samplesDir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pgtest.Database(t, "cm_preset", string(sql))
+	return string(b)
 }
 
 // str reads an optional text of a snapshot.

@@ -40,6 +40,10 @@ type Source struct {
 	// Query reads the users from the system's own Postgres database; used
 	// when the source is Postgres and neither --table nor --query is given.
 	Query string
+	// Variants are the database schemas the system comes with, when there
+	// are several (Auth.js: one per adapter), each with its own query;
+	// Resolve picks the one the database has. Query is then empty.
+	Variants []Variant
 	// CSVHeader names the columns of an export written without a header
 	// line (Firebase's CSV); the CLI puts it in front of such a file.
 	CSVHeader []string
@@ -48,7 +52,7 @@ type Source struct {
 	LazyQuotes bool
 	// Optional are paths the mapping reads only where the source has them
 	// (Supabase's CSV has no totp_secret column and cannot be walked into
-	// raw_user_meta_data); Findings say so. Any other column the source
+	// raw_user_meta_data); Notices say so. Any other column the source
 	// lacks is refused before the first row.
 	Optional []string
 }
@@ -58,9 +62,11 @@ type Preset struct {
 	Name        string
 	Description string
 	Source      Source
-	// Findings are what the preset cannot carry over, to say before a run
-	// (passwords in a hash Clerk cannot verify, MFA secrets not exported).
-	Findings []string
+	// Notices are what the preset cannot carry over, or carries over in a
+	// way to know of, to say before a run where they apply
+	// (NoticesFor): passwords in a hash Clerk cannot verify, MFA secrets
+	// not exported.
+	Notices []Notice
 	// Mapping is the mapping file (YAML, commented).
 	Mapping []byte
 }
@@ -76,8 +82,9 @@ func (p *Preset) Load() (*mapping.Mapping, error) {
 }
 
 // Spec fills in a source Spec the preset's hints where the user left them
-// empty: the key, the JSON array path, the query of a Postgres source, CSV
-// lazy quotes.
+// empty: the key, the JSON array path, the query of a Postgres source (of a
+// preset with one query; see Resolve for one with Variants), CSV lazy
+// quotes.
 func (p *Preset) Spec(spec sources.Spec) sources.Spec {
 	spec.KeyPath = p.Source.Key
 	if spec.ArrayPath == "" {
@@ -111,9 +118,10 @@ var registry = []Preset{
 		Name:        "auth0",
 		Description: "Auth0 bulk user export (users-exports job, JSON Lines); bcrypt passwords when the support hash export is merged in",
 		Source:      Source{Kinds: []string{"jsonl"}, Key: "user_id"},
-		Findings: []string{
-			"Auth0's export job has no passwords: merge the support ticket's hash export (passwordHash) in first, or users sign in with a reset",
-			"Auth0 exports no MFA secrets: enrolled users enrol again",
+		Notices: []Notice{
+			{Text: "the export has no passwords (no passwordHash in it): merge the support ticket's hash export in first " +
+				"(docs/PRESETS.md), or users sign in with a reset", UnlessPath: "passwordHash"},
+			{Text: "Auth0 exports no MFA secrets: enrolled users enrol again"},
 		},
 	},
 	{
@@ -121,9 +129,10 @@ var registry = []Preset{
 		Description: "firebase auth:export, JSON ({\"users\":[...]}) or header-less CSV; scrypt_firebase from the project's hash parameters",
 		Source: Source{Kinds: []string{"json", "csv"}, Key: "localId", ArrayPath: "users", LazyQuotes: true,
 			CSVHeader: firebaseCSVHeader},
-		Findings: []string{
-			"passwords need the project's hash parameters: CLERKMIGRATE_PARAM_BASE64_SIGNER_KEY, _BASE64_SALT_SEPARATOR, _ROUNDS, _MEM_COST (or --param-file)",
-			"auth:export has no MFA factors: enrolled users enrol again",
+		Notices: []Notice{
+			{Text: "auth:export has no MFA factors: enrolled users enrol again"},
+			{Text: "Firebase records no verification for phone numbers: they are created reserved (unverified, usable for sign-in)",
+				IfPath: "phoneNumber"},
 		},
 	},
 	{
@@ -131,41 +140,46 @@ var registry = []Preset{
 		Description: "Supabase auth.users, as CSV or from its Postgres (bcrypt passwords, TOTP factors, banned_until)",
 		Source: Source{Kinds: []string{"postgres", "csv"}, Key: "id", Query: supabaseQuery,
 			Optional: []string{"raw_user_meta_data.full_name", "raw_user_meta_data.name", "totp_secret"}},
-		Findings: []string{
-			"from a CSV, names inside raw_user_meta_data are not read (they stay in unsafe_metadata) and TOTP factors are not in it",
+		Notices: []Notice{
+			{Text: "from a CSV, names inside raw_user_meta_data are not read (they stay in unsafe_metadata) and TOTP factors are not in it",
+				Kinds: []string{"csv"}},
 		},
 	},
 	{
 		Name:        "betterauth",
-		Description: "Better Auth user + account tables (Postgres); its scrypt passwords cannot be imported",
+		Description: "Better Auth user + account tables (Postgres); scrypt passwords as Clerk's scrypt_werkzeug",
 		Source:      Source{Kinds: []string{"postgres", "csv"}, Key: "id", Query: betterAuthQuery},
-		Findings: []string{
-			"Better Auth's scrypt password hashes are not a Clerk hasher: users are created without a password " +
-				"(skip_password_requirement) and marked private_metadata.password_not_migrated = better_auth_scrypt; send them a reset",
+		Notices: []Notice{
+			{Text: "Better Auth's scrypt passwords go as scrypt_werkzeug digests (the same scrypt, N=16384 r=16 p=1, " +
+				"salt and key); Better Auth hashes the password's NFKC form, Clerk the password as typed, so a password " +
+				"that NFKC changes (full-width letters, ligatures such as ﬁ) does not verify and its user resets it"},
+			{Text: "a credential password in no form Clerk reads is not imported: private_metadata.password_not_migrated " +
+				"= better_auth_unknown_hash marks its user for a reset"},
 		},
 	},
 	{
 		Name:        "authjs",
-		Description: "Auth.js (NextAuth) Prisma adapter User + Account tables (Postgres); no passwords",
-		Source:      Source{Kinds: []string{"postgres", "csv"}, Key: "id", Query: authjsQuery},
-		Findings: []string{
-			"Auth.js keeps no passwords: users sign in with the same OAuth providers or email codes in Clerk",
+		Description: "Auth.js (NextAuth) users and accounts (Postgres: the Prisma, pg or Drizzle adapter's tables); no passwords",
+		Source:      Source{Kinds: []string{"postgres", "csv"}, Key: "id", Variants: authjsVariants},
+		Notices: []Notice{
+			{Text: "Auth.js keeps no passwords: users sign in with the same OAuth providers or email codes in Clerk"},
 		},
 	},
 	{
 		Name:        "django",
 		Description: "Django auth_user (Postgres): pbkdf2_sha256, bcrypt_sha256, argon2 and bcrypt passwords as Django stores them",
 		Source:      Source{Kinds: []string{"postgres", "csv"}, Key: "id", Query: djangoQuery},
-		Findings: []string{
-			"passwords of other Django hashers (md5, sha1, unsalted, crypt, scrypt) are not imported; private_metadata.password_not_migrated names the hasher",
+		Notices: []Notice{
+			{Text: "passwords of other Django hashers (md5, sha1, unsalted, crypt, scrypt) are not imported; private_metadata.password_not_migrated names the hasher"},
+			{Text: "auth_user records no email verification: addresses are created reserved (unverified, usable for sign-in)"},
 		},
 	},
 	{
 		Name:        "clerk",
 		Description: "Clerk Dashboard user export CSV (passwords and TOTP secrets included)",
 		Source:      Source{Kinds: []string{"csv"}, Key: "id"},
-		Findings: []string{
-			"the Dashboard export has no metadata and no backup codes",
+		Notices: []Notice{
+			{Text: "the Dashboard export has no metadata and no backup codes"},
 		},
 	},
 }
@@ -197,7 +211,8 @@ func Get(name string) (*Preset, error) {
 		c.Source.Kinds = slices.Clone(p.Source.Kinds)
 		c.Source.CSVHeader = slices.Clone(p.Source.CSVHeader)
 		c.Source.Optional = slices.Clone(p.Source.Optional)
-		c.Findings = slices.Clone(p.Findings)
+		c.Source.Variants = slices.Clone(p.Source.Variants)
+		c.Notices = slices.Clone(p.Notices)
 		c.Mapping = data
 		return &c, nil
 	}
@@ -266,19 +281,16 @@ func (p *Preset) WithCSVHeader(path, dir string) (string, func(), error) {
 // JSON Lines are one family (the same objects, in an array or one a line),
 // and so are CSV and TSV.
 func (p *Preset) Reads(kind string) bool {
-	family := func(k string) string {
-		switch k {
-		case "jsonl":
-			return "json"
-		case "tsv":
-			return "csv"
-		}
-		return k
+	return slices.ContainsFunc(p.Source.Kinds, func(k string) bool { return family(k) == family(kind) })
+}
+
+// family is a source kind's family: JSON Lines reads as JSON, TSV as CSV.
+func family(kind string) string {
+	switch kind {
+	case "jsonl":
+		return "json"
+	case "tsv":
+		return "csv"
 	}
-	for _, k := range p.Source.Kinds {
-		if family(k) == family(kind) {
-			return true
-		}
-	}
-	return false
+	return kind
 }

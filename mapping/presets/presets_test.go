@@ -3,6 +3,7 @@ package presets_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/scrypt"
+
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
@@ -21,6 +24,7 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/mapping/hashers"
 	"github.com/clerkmigrate/clerkmigrate/mapping/presets"
 	"github.com/clerkmigrate/clerkmigrate/sources"
+	"github.com/clerkmigrate/clerkmigrate/sources/pgtest"
 )
 
 // The firebase/scrypt README's example project parameters (the same as in
@@ -46,7 +50,7 @@ func TestNamesAndGet(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if p.Name != name || p.Description == "" || len(p.Source.Kinds) == 0 || len(p.Findings) == 0 {
+		if p.Name != name || p.Description == "" || len(p.Source.Kinds) == 0 || len(p.Notices) == 0 {
 			t.Errorf("%s: incomplete preset %+v", name, p)
 		}
 		if m.Key() != p.Source.Key {
@@ -84,7 +88,10 @@ func mapRecords(t *testing.T, name string, spec sources.Spec, params mapping.Par
 			t.Fatal(err)
 		}
 	}
-	spec = p.Spec(spec)
+	spec, _, err = p.Resolve(context.Background(), spec, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if strings.HasSuffix(spec.Location, ".csv") {
 		path, cleanup, err := p.WithCSVHeader(spec.Location, t.TempDir())
 		if err != nil {
@@ -383,15 +390,16 @@ func checkSupabase(t *testing.T, r *run, fromDB bool) {
 func TestBetterAuthPostgres(t *testing.T) {
 	db := pgDatabase(t, "betterauth.sql")
 	r := importPreset(t, "betterauth", sources.Spec{Location: db}, nil)
-	wantCreated(t, r, 3)
-	for key, u := range r.users {
-		if u.PasswordEnabled || u.HasPasswordDigest {
-			t.Errorf("%s: a Better Auth password was imported", key)
+	wantCreated(t, r, 5)
+	for key, want := range map[string]string{"Zq3kT9xY1bN4mR7s": "scrypt_werkzeug", "Lt4nS8aB2cD6eF0h": "scrypt_werkzeug",
+		"Ed5gR7dJk2Lm9Np1": "bcrypt", "Hp6wL2vC8dF0gJ5k": "", "Bl8sK3vW6xY1zQ4r": ""} {
+		if u := r.users[key]; u.PasswordHasher != want || u.HasPasswordDigest != (want != "") {
+			t.Errorf("%s: hasher %q (digest %v), want %q", key, u.PasswordHasher, u.HasPasswordDigest, want)
 		}
 	}
 	ada := r.users["Zq3kT9xY1bN4mR7s"]
 	if str(ada.FirstName) != "Ada" || str(ada.LastName) != "Lovelace" || ada.CreatedAt != ms(t, "2024-04-01T09:00:00Z") ||
-		jsonOf(t, ada.PrivateMetadata) != `{"better_auth_email_verified":true,"better_auth_providers":"credential","password_not_migrated":"better_auth_scrypt"}` {
+		jsonOf(t, ada.PrivateMetadata) != `{"better_auth_email_verified":true,"better_auth_providers":"credential"}` {
 		t.Errorf("ada: %+v %s", ada, jsonOf(t, ada.PrivateMetadata))
 	}
 	grace := r.users["Hp6wL2vC8dF0gJ5k"]
@@ -400,30 +408,132 @@ func TestBetterAuthPostgres(t *testing.T) {
 	}
 	wantStatuses(t, r, map[string]string{"Zq3kT9xY1bN4mR7s": "ada@example.com:verified", "Lt4nS8aB2cD6eF0h": "linus@example.org:reserved"})
 	linus := r.users["Lt4nS8aB2cD6eF0h"]
-	if linus.PrivateMetadata["password_not_migrated"] != "better_auth_scrypt" || linus.PrivateMetadata["better_auth_providers"] != "credential,google" ||
+	if _, marked := linus.PrivateMetadata["password_not_migrated"]; marked || linus.PrivateMetadata["better_auth_providers"] != "credential,google" ||
 		str(linus.FirstName) != "Linus" || linus.LastName != nil {
 		t.Errorf("linus: %+v %s", linus, jsonOf(t, linus.PrivateMetadata))
 	}
+	if got := r.users["Bl8sK3vW6xY1zQ4r"].PrivateMetadata["password_not_migrated"]; got != "better_auth_unknown_hash" {
+		t.Errorf("barbara's unknown hash: marked %v", got)
+	}
+	// The digests sent are the users' passwords, under Clerk's hashers.
+	reqs := mapRecords(t, "betterauth", sources.Spec{Location: db}, nil)
+	for key, pw := range map[string]string{"Zq3kT9xY1bN4mR7s": "better-ada-pw", "Lt4nS8aB2cD6eF0h": "better-linus-pw", "Ed5gR7dJk2Lm9Np1": "auth0-ada-pw"} {
+		d, _ := reqs[key].PasswordDigest.Get()
+		if !verifies(reqs[key].PasswordHasher, d, pw) || verifies(reqs[key].PasswordHasher, d, pw+"x") {
+			t.Errorf("%s: the %s digest does not verify its password alone", key, reqs[key].PasswordHasher)
+		}
+	}
 }
 
+// TestBetterAuthScryptIsWerkzeugScrypt derives passwords the way Better
+// Auth does (scrypt of the NFKC password, the 32 hex characters of a random
+// salt as the salt, N=16384 r=16 p=1, a 64-byte key; stored
+// "<salt>:<key>") and checks that the digest the preset's query builds from
+// it verifies under Clerk's scrypt_werkzeug, as mapping/hashers computes
+// it: Werkzeug takes the salt as text and a 64-byte key too. A password
+// that NFKC changes is the one case that does not carry over: Better Auth
+// hashed its normalised form, Clerk hashes what the user types.
+func TestBetterAuthScryptIsWerkzeugScrypt(t *testing.T) {
+	betterAuth := func(nfkc string, salt []byte) string {
+		saltHex := hex.EncodeToString(salt)
+		key, err := scrypt.Key([]byte(nfkc), []byte(saltHex), 16384, 16, 1, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return saltHex + ":" + hex.EncodeToString(key)
+	}
+	// What the query does: scrypt:16384:16:1$<salt>$<key>.
+	werkzeug := func(stored string) string {
+		salt, key, _ := strings.Cut(stored, ":")
+		return "scrypt:16384:16:1$" + salt + "$" + key
+	}
+	for _, tc := range []struct {
+		typed, nfkc string // what the user types, what Better Auth hashed
+		verifies    bool
+	}{
+		{"correct horse battery staple", "correct horse battery staple", true},
+		{"pässwörd-Ünïcode", "pässwörd-Ünïcode", true}, // NFC text is its own NFKC
+		{"ca\ufb01\u0301-ﬁne", "cafí-fine", false},     // a ligature: NFKC made it "fi"
+	} {
+		stored := betterAuth(tc.nfkc, []byte(tc.typed[:4]+"-salt-16b"))
+		d := werkzeug(stored)
+		if err := hashers.CheckDigest("scrypt_werkzeug", d); err != nil {
+			t.Fatalf("%q: the digest is not a Werkzeug scrypt digest: %v", tc.typed, err)
+		}
+		if got := verifies("scrypt_werkzeug", d, tc.typed); got != tc.verifies {
+			t.Errorf("%q: verifies = %v, want %v", tc.typed, got, tc.verifies)
+		}
+		if !verifies("scrypt_werkzeug", d, tc.nfkc) || verifies("scrypt_werkzeug", d, tc.nfkc+"!") {
+			t.Errorf("%q: the digest does not verify the password Better Auth hashed, alone", tc.typed)
+		}
+	}
+}
+
+// TestAuthJSPostgres imports the same users from the tables of each of
+// Auth.js's Postgres adapters, the schema found by asking the database.
 func TestAuthJSPostgres(t *testing.T) {
-	db := pgDatabase(t, "authjs.sql")
-	r := importPreset(t, "authjs", sources.Spec{Location: db}, nil)
-	wantCreated(t, r, 3)
-	ada := r.users["clx1a2b3c0000ada"]
-	if str(ada.FirstName) != "Ada" || ada.PasswordEnabled || ada.PrivateMetadata["authjs_providers"] != "github,google" {
-		t.Errorf("ada: %+v", ada)
+	for _, tc := range []struct {
+		file              string
+		ada, grace, linus string // their ids in that schema
+	}{
+		{"authjs.sql", "clx1a2b3c0000ada", "clx1a2b3c0001grc", "clx1a2b3c0002lin"},
+		{"authjs-pg.sql", "1", "2", "3"},
+		{"authjs-drizzle.sql", "6f1e2d3c-0000-4ada-8000-000000000001", "6f1e2d3c-0000-4ada-8000-000000000002", "6f1e2d3c-0000-4ada-8000-000000000003"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			r := importPreset(t, "authjs", sources.Spec{Location: pgDatabase(t, tc.file)}, nil)
+			wantCreated(t, r, 3)
+			ada := r.users[tc.ada]
+			if str(ada.FirstName) != "Ada" || ada.PasswordEnabled || ada.PrivateMetadata["authjs_providers"] != "github,google" {
+				t.Errorf("ada: %+v", ada)
+			}
+			grace := r.users[tc.grace]
+			if !reflect.DeepEqual(emails(grace), []string{"grace.hopper@example.com"}) || grace.FirstName != nil || grace.PrivateMetadata["authjs_providers"] != nil {
+				t.Errorf("grace (email link only): %+v", grace)
+			}
+			linus := r.users[tc.linus]
+			if str(linus.FirstName) != "Linus" || str(linus.LastName) != "Benedict Torvalds" {
+				t.Errorf("linus: %+v", linus)
+			}
+			// "emailVerified" NULL: linus never clicked an email link.
+			wantStatuses(t, r, map[string]string{tc.ada: "ada@example.com:verified", tc.linus: "linus@example.org:reserved"})
+		})
 	}
-	grace := r.users["clx1a2b3c0001grc"]
-	if !reflect.DeepEqual(emails(grace), []string{"grace.hopper@example.com"}) || grace.FirstName != nil || grace.PrivateMetadata["authjs_providers"] != nil {
-		t.Errorf("grace (email link only): %+v", grace)
+}
+
+// TestAuthJSVariantChoice: a database with the tables of two adapters (or
+// of none, such as Better Auth's "user" and "account") is not guessed at:
+// --preset-variant settles it, and an unknown variant is refused.
+func TestAuthJSVariantChoice(t *testing.T) {
+	p, _ := presets.Get("authjs")
+	resolve := func(db, variant string) (string, error) {
+		spec, got, err := p.Resolve(context.Background(), sources.Spec{Location: db}, variant)
+		if err == nil && spec.Query == "" {
+			t.Fatalf("variant %s chose no query", got)
+		}
+		return got, err
 	}
-	linus := r.users["clx1a2b3c0002lin"]
-	if str(linus.FirstName) != "Linus" || str(linus.LastName) != "Benedict Torvalds" {
-		t.Errorf("linus: %+v", linus)
+	both := pgtest.Database(t, "cm_authjs_both", readSample(t, "authjs.sql")+readSample(t, "authjs-pg.sql"))
+	if _, err := resolve(both, ""); !errors.Is(err, presets.ErrVariant) || !strings.Contains(err.Error(), "several schemas (prisma, pg)") {
+		t.Errorf("two adapters' tables: %v", err)
 	}
-	// "emailVerified" NULL: linus never clicked an email link.
-	wantStatuses(t, r, map[string]string{"clx1a2b3c0000ada": "ada@example.com:verified", "clx1a2b3c0002lin": "linus@example.org:reserved"})
+	if got, err := resolve(both, "pg"); err != nil || got != "pg" {
+		t.Errorf("--preset-variant pg: %q %v", got, err)
+	}
+	r := importVariant(t, "authjs", "pg", sources.Spec{Location: both}, nil)
+	if wantCreated(t, r, 3); r.users["1"].PrivateMetadata["authjs_providers"] != "github,google" {
+		t.Errorf("the pg variant read another table: %v", r.users)
+	}
+	if _, err := resolve(both, "sequelize"); !errors.Is(err, presets.ErrVariant) || !strings.Contains(err.Error(), "prisma") {
+		t.Errorf("unknown variant: %v", err)
+	}
+	if _, err := resolve(pgDatabase(t, "betterauth.sql"), ""); !errors.Is(err, presets.ErrVariant) || !strings.Contains(err.Error(), "none of the schemas") {
+		t.Errorf("Better Auth's tables taken for Auth.js's: %v", err)
+	}
+	// A table or query of one's own is used as it is.
+	if spec, got, err := p.Resolve(context.Background(), sources.Spec{Location: both, Table: "users"}, ""); err != nil || got != "" || spec.Query != "" {
+		t.Errorf("--table: %q %q %v", spec.Query, got, err)
+	}
 }
 
 func TestDjangoPostgres(t *testing.T) {
@@ -564,5 +674,41 @@ func TestSpecHints(t *testing.T) {
 	}
 	if !slices.Contains(sb.Source.Kinds, "csv") {
 		t.Error("supabase reads CSV too")
+	}
+}
+
+// TestNoticesFollowTheSource: a preset says what applies to the source at
+// hand: nothing about a CSV to a Postgres source, nothing about a column
+// the export has, nothing about parameters (a run without them stops with
+// the names to set; one with them needs no word).
+func TestNoticesFollowTheSource(t *testing.T) {
+	has := func(paths ...string) func(string) bool {
+		return func(p string) bool { return slices.Contains(paths, p) }
+	}
+	notices := func(name, kind string, has func(string) bool) string {
+		p, err := presets.Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(p.NoticesFor(kind, has), "\n")
+	}
+	for _, tc := range []struct {
+		name, kind string
+		has        func(string) bool
+		want, not  string
+	}{
+		{"supabase", "csv", has("id", "email"), "from a CSV", ""},
+		{"supabase", "postgres", has("id", "email"), "", "from a CSV"},
+		{"auth0", "jsonl", has("user_id", "email"), "no passwords", ""},
+		{"auth0", "jsonl", has("user_id", "email", "passwordHash"), "no MFA secrets", "no passwords"},
+		{"firebase", "json", has("localId", "email"), "no MFA factors", "phone numbers"},
+		{"firebase", "csv", has("localId", "email", "phoneNumber"), "phone numbers: they are created reserved", "hash parameters"},
+		{"betterauth", "postgres", nil, "scrypt_werkzeug", "not importable"},
+		{"django", "postgres", nil, "records no email verification", ""},
+	} {
+		got := notices(tc.name, tc.kind, tc.has)
+		if tc.want != "" && !strings.Contains(got, tc.want) || tc.not != "" && strings.Contains(got, tc.not) {
+			t.Errorf("%s on %s: %q; want %q and not %q", tc.name, tc.kind, got, tc.want, tc.not)
+		}
 	}
 }

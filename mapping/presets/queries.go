@@ -18,20 +18,62 @@ WHERE u.deleted_at IS NULL
 ORDER BY u.id`
 
 // betterAuthQuery reads Better Auth's "user" with its linked providers and
-// whether it had a credential password (which cannot be imported).
+// its credential password as a Clerk digest. Better Auth's own scrypt
+// ("<salt hex>:<key hex>", N=16384 r=16 p=1, a 64-byte key, the salt's hex
+// text as the salt) is Werkzeug's scrypt with those parameters:
+// "scrypt:16384:16:1$<salt>$<key>". A password a custom hasher wrote as
+// bcrypt or argon2 goes as it is; any other form is named in
+// password_not_migrated.
 const betterAuthQuery = `SELECT u.id, u.name, u.email, u."emailVerified" AS email_verified, u.image,
   u."createdAt" AS created_at,
   (SELECT string_agg(a."providerId", ',' ORDER BY a."providerId") FROM "account" a WHERE a."userId" = u.id) AS providers,
-  CASE WHEN EXISTS (SELECT 1 FROM "account" a WHERE a."userId" = u.id AND a."providerId" = 'credential' AND a.password IS NOT NULL)
-    THEN 'better_auth_scrypt' END AS password_not_migrated
+  CASE
+    WHEN c.password ~ '^[0-9a-f]{1,64}:[0-9a-f]{128}$' THEN 'scrypt_werkzeug'
+    WHEN c.password ~ '^\$2[aby]\$' THEN 'bcrypt'
+    WHEN c.password LIKE '$argon2id$%' THEN 'argon2id'
+    WHEN c.password LIKE '$argon2i$%' THEN 'argon2i'
+  END AS password_hasher,
+  CASE
+    WHEN c.password ~ '^[0-9a-f]{1,64}:[0-9a-f]{128}$'
+      THEN 'scrypt:16384:16:1$' || split_part(c.password, ':', 1) || '$' || split_part(c.password, ':', 2)
+    WHEN c.password ~ '^\$2[aby]\$' OR c.password LIKE '$argon2i%' THEN c.password
+  END AS password_digest,
+  CASE
+    WHEN c.password IS NULL OR c.password ~ '^[0-9a-f]{1,64}:[0-9a-f]{128}$' OR c.password ~ '^\$2[aby]\$'
+      OR c.password LIKE '$argon2i%' THEN NULL
+    ELSE 'better_auth_unknown_hash'
+  END AS password_not_migrated
 FROM "user" u
+LEFT JOIN LATERAL (
+  SELECT a.password FROM "account" a
+  WHERE a."userId" = u.id AND a."providerId" = 'credential' AND a.password IS NOT NULL
+  ORDER BY a."createdAt", a.id LIMIT 1
+) c ON true
 ORDER BY u.id`
 
-// authjsQuery reads the Prisma adapter's "User" with its linked providers.
-const authjsQuery = `SELECT u.id, u.name, u.email, u."emailVerified" AS email_verified, u.image,
-  (SELECT string_agg(a.provider, ',' ORDER BY a.provider) FROM "Account" a WHERE a."userId" = u.id) AS providers
-FROM "User" u
+// authjsVariants are the tables of Auth.js's Postgres adapters, each read
+// into the same columns: id, name, email, email_verified (the time of the
+// email-link sign-in, NULL when never), image and providers (the linked
+// OAuth providers, comma-separated).
+var authjsVariants = []Variant{
+	{Name: "prisma", Tables: `the Prisma adapter's "User" and "Account"`,
+		Marks: [][2]string{{"User", "emailVerified"}, {"Account", "providerAccountId"}},
+		Query: authjsQuery(`"User"`, `"Account"`)},
+	{Name: "pg", Tables: `the pg adapter's users and accounts (@auth/pg-adapter)`,
+		Marks: [][2]string{{"users", "emailVerified"}, {"accounts", "providerAccountId"}},
+		Query: authjsQuery("users", "accounts")},
+	{Name: "drizzle", Tables: `the Drizzle adapter's default "user" and "account"`,
+		Marks: [][2]string{{"user", "emailVerified"}, {"account", "providerAccountId"}},
+		Query: authjsQuery(`"user"`, `"account"`)},
+}
+
+// authjsQuery reads an Auth.js users table with its linked providers.
+func authjsQuery(users, accounts string) string {
+	return `SELECT u.id, u.name, u.email, u."emailVerified" AS email_verified, u.image,
+  (SELECT string_agg(a.provider, ',' ORDER BY a.provider) FROM ` + accounts + ` a WHERE a."userId" = u.id) AS providers
+FROM ` + users + ` u
 ORDER BY u.id`
+}
 
 // djangoQuery reads auth_user and turns Django's password strings into
 // Clerk hashers and digests.
