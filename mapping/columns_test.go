@@ -183,7 +183,7 @@ func TestCheckSourcePostgres(t *testing.T) {
 		name, table, query, fields string
 		refused, warnings          []string
 	}{
-		{name: "table: all there", table: "users", fields: "  email_address: email\n  first_name: meta.full_name\n"},
+		{name: "table: all there", table: "users", fields: "  email_address: { from: email, verified: true }\n  first_name: meta.full_name\n"},
 		{name: "table: a slip", table: "users", fields: "  first_name: firstname\n",
 			refused: []string{`first_name: from "firstname": table users has no such column; did you mean "first_name"?`}},
 		{name: "query: a slip, no row", query: "SELECT * FROM users WHERE false", fields: "  first_name: firstname\n  last_name: meta.whatever\n",
