@@ -30,10 +30,13 @@ type ClerkIndex interface {
 	UsersByEmail(ctx context.Context, scope string, emails []string) (map[string]IndexedUser, error)
 	// MarkSeen records that the source still has these external ids.
 	MarkSeen(ctx context.Context, scope string, externalIDs []string) error
-	// CountUnseen counts the users that have an external id the source did
-	// not have (not marked seen since they were put).
-	CountUnseen(ctx context.Context, scope string) (int64, error)
-	// Unseen calls fn for each such user, ordered by ClerkID, streaming.
+	// CountUnseen counts the users not marked seen since they were put (the
+	// source did not list them, or they have no external id), split by
+	// whether this ledger owns them in scope (see Owned).
+	CountUnseen(ctx context.Context, scope string) (UnseenCounts, error)
+	// Unseen calls fn for each such user, with or without an external id,
+	// ordered by ClerkID, streaming, with Owner set on the users this ledger
+	// owns in scope.
 	Unseen(ctx context.Context, scope string, fn func(IndexedUser) error) error
 	// Fingerprints returns the recorded fingerprints of these external ids:
 	// external id → group → fingerprint. Ids with none are absent.
@@ -56,7 +59,36 @@ type IndexedUser struct {
 	State []byte
 	// Seen is set by MarkSeen.
 	Seen bool
+	// Owner is set by Unseen only: the id of the first run of this ledger
+	// that created or adopted the user in the index's scope (see Owned); ""
+	// when no run did.
+	Owner string
 }
+
+// UnseenCounts splits the users the source did not list.
+type UnseenCounts struct {
+	// Owned are the users this ledger created or adopted in the scope: the
+	// orphans, the only users a sync may ban or delete.
+	Owned int64
+	// NotOwned are the others: no external id, or one that no run of this
+	// ledger created or adopted in the scope (another system's users).
+	NotOwned int64
+}
+
+// Ownership: a Clerk user is this ledger's in a scope (its orphan, once the
+// source no longer lists it) when a run recorded with Meta[MetaTarget] equal
+// to the scope, of a kind in OwningKinds, settled a row with an outcome in
+// OwningOutcomes, the user's Clerk id, and the user's external_id as its key
+// (external_id is always the row's key). Nothing else makes a user ours:
+// not a dry run or a plan (they write nothing), not an orphan, banned or
+// deleted row (earlier versions called other systems' users orphans, and
+// such rows must not make them ours now), and not a run into another target.
+// A user created, then rolled back, is gone from Clerk; one still there
+// (a rollback that went elsewhere) is still ours.
+var (
+	OwningKinds    = []string{"import", "sync", "sync-apply"}
+	OwningOutcomes = []Outcome{Created, Exists, Updated, Unchanged}
+)
 
 // Fingerprint is a keyed hash of one group of secret fields of one user
 // (group "password", "totp" or "backup_codes"), as last sent to or

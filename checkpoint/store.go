@@ -39,8 +39,14 @@ const (
 	Unchanged Outcome = "unchanged" // sync: nothing to write
 	Deleted   Outcome = "deleted"   // rollback or orphan deletion removed the user
 	Banned    Outcome = "banned"    // orphan banned by sync
-	Orphan    Outcome = "orphan"    // sync: in Clerk, gone from the source; reported only
+	Orphan    Outcome = "orphan"    // sync: ours in Clerk, gone from the source; reported only
+	NotOurs   Outcome = "not_ours"  // sync: in Clerk, not in the source, not created or adopted by this ledger; never touched
 )
+
+// MetaTarget is the run metadata key naming the Clerk instance a run wrote
+// to (a URL and the key's kind, or the local emulator; never the key). A
+// rollback goes there and nowhere else; the sync's ownership rule reads it.
+const MetaTarget = "target"
 
 // RunStatus is where a run stands.
 type RunStatus string

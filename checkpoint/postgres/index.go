@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/internal/ledger"
@@ -138,19 +139,32 @@ func (s *Store) MarkSeen(ctx context.Context, scope string, externalIDs []string
 	return s.fail(ctx, "index: mark seen", err)
 }
 
-// CountUnseen counts the users with an external id not marked seen.
-func (s *Store) CountUnseen(ctx context.Context, scope string) (int64, error) {
-	if err := s.usable(ctx); err != nil {
-		return 0, err
-	}
-	var n int64
-	err := s.pool.QueryRow(ctx, s.q(`SELECT count(*) FROM §clerk_index WHERE scope = $1 AND NOT seen AND external_id IS NOT NULL`),
-		scope).Scan(&n)
-	return n, s.fail(ctx, "index: count unseen", err)
+// ownerSubquery is ledger.OwnerSubquery in this store's terms, its
+// placeholders numbered from first.
+func (s *Store) ownerSubquery(first int) (string, []any) {
+	n := first - 1
+	return ledger.OwnerSubquery(func(t string) string { return s.q("§" + t) }, "", func() string {
+		n++
+		return fmt.Sprintf("$%d", n)
+	})
 }
 
-// Unseen streams the users with an external id not marked seen, by
-// ClerkID, a page at a time.
+// CountUnseen counts the users not marked seen, owned and not.
+func (s *Store) CountUnseen(ctx context.Context, scope string) (checkpoint.UnseenCounts, error) {
+	var c checkpoint.UnseenCounts
+	if err := s.usable(ctx); err != nil {
+		return c, err
+	}
+	sub, args := s.ownerSubquery(2)
+	var all int64
+	err := s.pool.QueryRow(ctx, s.q(`SELECT count(*), count(*) FILTER (WHERE EXISTS (`+sub+`))
+		FROM §clerk_index u WHERE u.scope = $1 AND NOT u.seen`), append([]any{scope}, args...)...).Scan(&all, &c.Owned)
+	c.NotOwned = all - c.Owned
+	return c, s.fail(ctx, "index: count unseen", err)
+}
+
+// Unseen streams the users not marked seen, by ClerkID, a page at a time,
+// each with its owning run.
 func (s *Store) Unseen(ctx context.Context, scope string, fn func(checkpoint.IndexedUser) error) error {
 	if err := s.usable(ctx); err != nil {
 		return err
@@ -161,9 +175,11 @@ func (s *Store) Unseen(ctx context.Context, scope string, fn func(checkpoint.Ind
 }
 
 func (s *Store) unseenPage(ctx context.Context, scope, after string) ([]checkpoint.IndexedUser, error) {
-	rows, err := s.pool.Query(ctx, s.q(`SELECT clerk_id, coalesce(external_id, ''), updated_at, state, seen FROM §clerk_index
-		WHERE scope = $1 AND NOT seen AND external_id IS NOT NULL AND clerk_id > $2 ORDER BY clerk_id LIMIT $3`),
-		scope, after, indexPage)
+	sub, args := s.ownerSubquery(4)
+	rows, err := s.pool.Query(ctx, s.q(`SELECT u.clerk_id, coalesce(u.external_id, ''), u.updated_at, u.state, u.seen,
+		coalesce((`+sub+`), '') FROM §clerk_index u
+		WHERE u.scope = $1 AND NOT u.seen AND u.clerk_id > $2 ORDER BY u.clerk_id LIMIT $3`),
+		append([]any{scope, after, indexPage}, args...)...)
 	if err != nil {
 		return nil, s.fail(ctx, "index: unseen", err)
 	}
@@ -171,7 +187,7 @@ func (s *Store) unseenPage(ctx context.Context, scope, after string) ([]checkpoi
 	var page []checkpoint.IndexedUser
 	for rows.Next() {
 		var u checkpoint.IndexedUser
-		if err := rows.Scan(&u.ClerkID, &u.ExternalID, &u.UpdatedAt, &u.State, &u.Seen); err != nil {
+		if err := rows.Scan(&u.ClerkID, &u.ExternalID, &u.UpdatedAt, &u.State, &u.Seen, &u.Owner); err != nil {
 			return nil, s.fail(ctx, "index: unseen", err)
 		}
 		page = append(page, u)

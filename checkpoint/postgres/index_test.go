@@ -24,7 +24,7 @@ func TestClerkIndex(t *testing.T) {
 }
 
 // TestIndexMigratesVersion1: a version-1 schema, with or without the index
-// tables, opens at version 2.
+// tables, opens at the current version (storetest.CurrentVersion).
 func TestIndexMigratesVersion1(t *testing.T) {
 	ctx := context.Background()
 	dsn := testDSN(t)

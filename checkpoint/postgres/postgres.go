@@ -198,6 +198,12 @@ var migrations = []string{
 		value       text NOT NULL,
 		PRIMARY KEY (scope, external_id, grp)
 	);`,
+	// 3: the users the source did not list include those without an
+	// external id (the sync reports them as not ours), and ownership
+	// (checkpoint.OwningKinds) is found by a ledger row's Clerk id.
+	`DROP INDEX IF EXISTS %[1]s.clerk_index_unseen;
+	CREATE INDEX IF NOT EXISTS clerk_index_not_seen ON %[1]s.clerk_index (scope, clerk_id) WHERE NOT seen;
+	CREATE INDEX IF NOT EXISTS ledger_rows_clerk_id ON %[1]s.ledger_rows (clerk_id) WHERE clerk_id <> '';`,
 }
 
 // migrate creates the schema and brings it to the last of migrations, one

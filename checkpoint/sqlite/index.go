@@ -173,19 +173,28 @@ func (s *Store) MarkSeen(ctx context.Context, scope string, externalIDs []string
 	})
 }
 
-// CountUnseen counts the users with an external id not marked seen.
-func (s *Store) CountUnseen(ctx context.Context, scope string) (int64, error) {
-	if err := s.usable(ctx); err != nil {
-		return 0, err
-	}
-	var n int64
-	err := s.reader.QueryRowContext(ctx,
-		`SELECT count(*) FROM clerk_index WHERE scope = ? AND seen = 0 AND external_id IS NOT NULL`, scope).Scan(&n)
-	return n, wrap("index: count unseen", err)
+// ownerSubquery is ledger.OwnerSubquery in SQLite's terms.
+func ownerSubquery() (string, []any) {
+	return ledger.OwnerSubquery(func(t string) string { return t }, "INDEXED BY ledger_rows_clerk_id", func() string { return "?" })
 }
 
-// Unseen streams the users with an external id not marked seen, by
-// ClerkID, a page at a time.
+// CountUnseen counts the users not marked seen, owned and not.
+func (s *Store) CountUnseen(ctx context.Context, scope string) (checkpoint.UnseenCounts, error) {
+	var c checkpoint.UnseenCounts
+	if err := s.usable(ctx); err != nil {
+		return c, err
+	}
+	sub, args := ownerSubquery()
+	var all int64
+	err := s.reader.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(EXISTS (`+sub+`)), 0)
+		FROM clerk_index u INDEXED BY clerk_index_not_seen WHERE u.scope = ? AND u.seen = 0`,
+		append(args, scope)...).Scan(&all, &c.Owned)
+	c.NotOwned = all - c.Owned
+	return c, wrap("index: count unseen", err)
+}
+
+// Unseen streams the users not marked seen, by ClerkID, a page at a time,
+// each with its owning run.
 func (s *Store) Unseen(ctx context.Context, scope string, fn func(checkpoint.IndexedUser) error) error {
 	if err := s.usable(ctx); err != nil {
 		return err
@@ -196,19 +205,23 @@ func (s *Store) Unseen(ctx context.Context, scope string, fn func(checkpoint.Ind
 }
 
 func (s *Store) unseenPage(ctx context.Context, scope, after string) ([]checkpoint.IndexedUser, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT clerk_id, coalesce(external_id, ''), updated_at, state, seen FROM clerk_index
-		WHERE scope = ? AND seen = 0 AND external_id IS NOT NULL AND clerk_id > ? ORDER BY clerk_id LIMIT ?`,
-		scope, after, indexChunk)
+	sub, args := ownerSubquery()
+	rows, err := s.reader.QueryContext(ctx, `SELECT u.clerk_id, coalesce(u.external_id, ''), u.updated_at, u.state, u.seen,
+		coalesce((`+sub+`), '') FROM clerk_index u INDEXED BY clerk_index_not_seen
+		WHERE u.scope = ? AND u.seen = 0 AND u.clerk_id > ? ORDER BY u.clerk_id LIMIT ?`,
+		append(args, scope, after, indexChunk)...)
 	if err != nil {
 		return nil, wrap("index: unseen", err)
 	}
 	defer rows.Close()
 	var page []checkpoint.IndexedUser
 	for rows.Next() {
-		u, err := scanIndexed(rows)
-		if err != nil {
+		var u checkpoint.IndexedUser
+		var seen int
+		if err := rows.Scan(&u.ClerkID, &u.ExternalID, &u.UpdatedAt, &u.State, &seen, &u.Owner); err != nil {
 			return nil, wrap("index: unseen", err)
 		}
+		u.Seen = seen != 0
 		page = append(page, u)
 	}
 	return page, wrap("index: unseen", rows.Err())

@@ -22,7 +22,7 @@ func TestClerkIndex(t *testing.T) {
 }
 
 // TestIndexMigratesVersion1: a version-1 file, with or without the index
-// tables, opens at version 2.
+// tables, opens at the current version (storetest.CurrentVersion).
 func TestIndexMigratesVersion1(t *testing.T) {
 	storetest.RunIndexUpgrade(t, func(t *testing.T) storetest.Version1 {
 		path := filepath.Join(t.TempDir(), "ledger.db")

@@ -165,6 +165,12 @@ var migrations = []string{
 		value       TEXT NOT NULL,
 		PRIMARY KEY (scope, external_id, grp)
 	) WITHOUT ROWID;`,
+	// 3: the users the source did not list include those without an
+	// external id (the sync reports them as not ours), and ownership
+	// (checkpoint.OwningKinds) is found by a ledger row's Clerk id.
+	`DROP INDEX IF EXISTS clerk_index_unseen;
+	CREATE INDEX IF NOT EXISTS clerk_index_not_seen ON clerk_index (scope, clerk_id) WHERE seen = 0;
+	CREATE INDEX IF NOT EXISTS ledger_rows_clerk_id ON ledger_rows (clerk_id) WHERE clerk_id <> '';`,
 }
 
 // migrate brings the file's schema up to the last of migrations.

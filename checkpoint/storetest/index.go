@@ -29,6 +29,7 @@ func RunIndex(t *testing.T, open IndexOpener) {
 		{"EmptyArguments", testIndexEmpty},
 		{"SchemaHoldsNoSecret", testIndexSchema},
 		{"TablesExistOnOpen", testIndexTablesOnOpen},
+		{"OwnershipComesFromTheLedger", testIndexOwnership},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -109,8 +110,8 @@ func testIndexPutReplaces(t *testing.T, x checkpoint.ClerkIndex) {
 		t.Fatalf("UsersByEmail = %v, want only the new address", byMail)
 	}
 	sameUser(t, "replaced user", byMail["new@example.com"], changed) // Seen false again
-	if n, err := x.CountUnseen(ctx, "a"); err != nil || n != 1 {
-		t.Errorf("CountUnseen = %d, %v; want 1 (a put user is unseen)", n, err)
+	if n, err := x.CountUnseen(ctx, "a"); err != nil || n != (checkpoint.UnseenCounts{NotOwned: 1}) {
+		t.Errorf("CountUnseen = %+v, %v; want 1 not owned (a put user is unseen)", n, err)
 	}
 }
 
@@ -124,7 +125,7 @@ func testIndexUnseen(t *testing.T, x checkpoint.ClerkIndex) {
 	noExt := user(n + 1)
 	noExt.ExternalID = ""
 	put(t, x, "a", noExt)
-	var seen, want []string
+	seen, want := []string{}, []string{noExt.ClerkID} // a user without external id is never seen
 	for i := 1; i <= n; i++ {
 		if i%3 == 0 {
 			want = append(want, user(i).ClerkID)
@@ -135,12 +136,12 @@ func testIndexUnseen(t *testing.T, x checkpoint.ClerkIndex) {
 	if err := x.MarkSeen(ctx, "a", seen); err != nil {
 		t.Fatal(err)
 	}
-	if c, err := x.CountUnseen(ctx, "a"); err != nil || c != int64(len(want)) {
-		t.Fatalf("CountUnseen = %d, %v; want %d", c, err, len(want))
+	if c, err := x.CountUnseen(ctx, "a"); err != nil || c != (checkpoint.UnseenCounts{NotOwned: int64(len(want))}) {
+		t.Fatalf("CountUnseen = %+v, %v; want %d not owned", c, err, len(want))
 	}
 	var got []string
 	err := x.Unseen(ctx, "a", func(u checkpoint.IndexedUser) error {
-		if u.Seen || u.ExternalID == "" {
+		if u.Seen || u.Owner != "" {
 			t.Errorf("Unseen gave %+v", u)
 		}
 		got = append(got, u.ClerkID)
@@ -199,8 +200,8 @@ func testIndexScopes(t *testing.T, x checkpoint.ClerkIndex) {
 		t.Fatal(err)
 	}
 	sameUser(t, "scope a", got["ext-1"], user(1))
-	if n, _ := x.CountUnseen(ctx, "a"); n != 1 {
-		t.Errorf("scope a CountUnseen = %d, want 1 (MarkSeen on b must not touch a)", n)
+	if n, _ := x.CountUnseen(ctx, "a"); n.NotOwned != 1 {
+		t.Errorf("scope a CountUnseen = %+v, want 1 (MarkSeen on b must not touch a)", n)
 	}
 	if err := x.ResetIndex(ctx, "b"); err != nil {
 		t.Fatal(err)
@@ -254,8 +255,8 @@ func testIndexEmpty(t *testing.T, x checkpoint.ClerkIndex) {
 	if m, err := x.Fingerprints(ctx, "a", nil); err != nil || len(m) != 0 {
 		t.Errorf("Fingerprints(nil) = %v, %v", m, err)
 	}
-	if n, err := x.CountUnseen(ctx, "nothing-here"); err != nil || n != 0 {
-		t.Errorf("CountUnseen = %d, %v", n, err)
+	if n, err := x.CountUnseen(ctx, "nothing-here"); err != nil || n != (checkpoint.UnseenCounts{}) {
+		t.Errorf("CountUnseen = %+v, %v", n, err)
 	}
 }
 
@@ -307,6 +308,11 @@ func testIndexTablesOnOpen(t *testing.T, x checkpoint.ClerkIndex) {
 	}
 }
 
+// CurrentVersion is the schema version both stores bring a ledger to:
+// 2 made the index tables a migration, 3 indexed ledger rows by Clerk id
+// for the sync's ownership rule.
+const CurrentVersion = 3
+
 // IndexStore is a ClerkIndex that can be closed (the stores are both).
 type IndexStore interface {
 	checkpoint.ClerkIndex
@@ -327,8 +333,8 @@ type Version1 struct {
 }
 
 // RunIndexUpgrade opens ledgers of schema version 1, with and without
-// their index tables: both come out at version 2, the index usable and
-// its rows kept.
+// their index tables: both come out at the current version
+// (CurrentVersion), the index usable and its rows kept.
 func RunIndexUpgrade(t *testing.T, mk func(t *testing.T) Version1) {
 	ctx := context.Background()
 	for _, hadTables := range []bool{true, false} {
@@ -346,8 +352,8 @@ func RunIndexUpgrade(t *testing.T, mk func(t *testing.T) Version1) {
 			}
 			x = v1.Open(t)
 			defer x.Close()
-			if v := v1.Version(t); v != 2 {
-				t.Errorf("schema version %d after Open, want 2", v)
+			if v := v1.Version(t); v != CurrentVersion {
+				t.Errorf("schema version %d after Open, want %d", v, CurrentVersion)
 			}
 			if !hadTables {
 				put(t, x, "a", u)
@@ -357,5 +363,85 @@ func RunIndexUpgrade(t *testing.T, mk func(t *testing.T) Version1) {
 				t.Errorf("UsersByExternalID = %v, %v: want user_1", got, err)
 			}
 		})
+	}
+}
+
+// testIndexOwnership: of the users the source no longer lists, only those a
+// run of the same ledger created or adopted in the same target are owned
+// (checkpoint.OwningKinds); the index must be opened over a Store.
+func testIndexOwnership(t *testing.T, x checkpoint.ClerkIndex) {
+	ctx := context.Background()
+	st, ok := x.(checkpoint.Store)
+	if !ok {
+		t.Skipf("%T is not a checkpoint.Store", x)
+	}
+	type row struct {
+		clerkID, key string
+		outcome      checkpoint.Outcome
+	}
+	record := func(id, kind, target string, rows ...row) {
+		t.Helper()
+		if _, err := st.BeginRun(ctx, checkpoint.RunSpec{ID: id, Kind: kind, SourceFingerprint: "s", MappingFingerprint: "m",
+			Meta: map[string]string{checkpoint.MetaTarget: target}}); err != nil {
+			t.Fatal(err)
+		}
+		var ss []checkpoint.Settlement
+		for i, r := range rows {
+			ss = append(ss, checkpoint.Settlement{Pos: int64(i + 1), Key: r.key, ClerkID: r.clerkID, Outcome: r.outcome})
+		}
+		if err := st.Settle(ctx, id, ss); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.FinishRun(ctx, id, checkpoint.Done); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u := func(i int) row { return row{user(i).ClerkID, user(i).ExternalID, ""} }
+	with := func(r row, o checkpoint.Outcome) row { r.outcome = o; return r }
+	record("import-1", "import", "a", with(u(1), checkpoint.Created), with(u(2), checkpoint.Exists),
+		with(u(3), checkpoint.Failed), row{user(8).ClerkID, "ext-other", checkpoint.Created})
+	record("sync-1", "sync", "a", with(u(4), checkpoint.Created), with(u(5), checkpoint.Unchanged),
+		with(u(1), checkpoint.Unchanged), with(u(9), checkpoint.Orphan), with(u(10), checkpoint.Banned))
+	record("apply-1", "sync-apply", "a", with(u(11), checkpoint.Updated))
+	record("plan-1", "sync-plan", "a", with(u(6), checkpoint.Unchanged))
+	record("validate-1", "validate", "a", with(u(12), checkpoint.Valid))
+	record("import-b", "import", "b", with(u(7), checkpoint.Created))
+	noExt := user(13)
+	noExt.ExternalID = ""
+	put(t, x, "a", append(users(1, 12), noExt)...)
+	put(t, x, "b", user(7))
+
+	owners := map[string]string{}
+	if err := x.Unseen(ctx, "a", func(iu checkpoint.IndexedUser) error {
+		owners[iu.ExternalID+"/"+iu.ClerkID] = iu.Owner
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for i := 1; i <= 12; i++ {
+		want[user(i).ExternalID+"/"+user(i).ClerkID] = ""
+	}
+	want["/"+noExt.ClerkID] = ""
+	// Created and exists by an import, created, unchanged and updated by a
+	// sync or an applied plan; the first run wins. Not owned: a failed row,
+	// a row whose key is not the user's external_id, an orphan or banned
+	// row, a plan, a dry run, another target, no external id.
+	want["ext-1/user_00001"], want["ext-2/user_00002"] = "import-1", "import-1"
+	want["ext-4/user_00004"], want["ext-5/user_00005"], want["ext-11/user_00011"] = "sync-1", "sync-1", "apply-1"
+	if fmt.Sprint(owners) != fmt.Sprint(want) {
+		t.Errorf("Unseen owners:\n got %v\nwant %v", owners, want)
+	}
+	if c, err := x.CountUnseen(ctx, "a"); err != nil || c != (checkpoint.UnseenCounts{Owned: 5, NotOwned: 8}) {
+		t.Errorf("CountUnseen(a) = %+v, %v; want 5 owned, 8 not", c, err)
+	}
+	if c, err := x.CountUnseen(ctx, "b"); err != nil || c != (checkpoint.UnseenCounts{Owned: 1}) {
+		t.Errorf("CountUnseen(b) = %+v, %v; want user 7 owned by import-b", c, err)
+	}
+	if err := x.MarkSeen(ctx, "a", []string{"ext-1", "ext-4"}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := x.CountUnseen(ctx, "a"); err != nil || c != (checkpoint.UnseenCounts{Owned: 3, NotOwned: 8}) {
+		t.Errorf("after MarkSeen CountUnseen(a) = %+v, %v; want 3 owned, 8 not", c, err)
 	}
 }
