@@ -256,7 +256,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		ID: runID, Kind: kind,
 		SourceFingerprint: info.Fingerprint, MappingFingerprint: cfg.MappingFingerprint,
 		Force: cfg.Force,
-		Meta:  map[string]string{"source": info.Name, "source_kind": info.Kind, "target": cfg.Target},
+		Meta:  map[string]string{"source": info.Name, "source_kind": info.Kind, checkpoint.MetaTarget: cfg.Target},
 	}
 	for k, v := range cfg.Meta {
 		spec.Meta[k] = v

@@ -35,7 +35,17 @@ type htmlData struct {
 	Latency     template.HTML
 	Groups      []groupView
 	Validation  *validationView
+	Unlisted    *unlistedView
 	MaxExamples int
+}
+
+// unlistedView is a sync's users in Clerk that the source does not list,
+// on their two lists: orphans (ours) and not ours.
+type unlistedView struct {
+	Orphans      []OutcomeLine
+	OrphanCount  int64
+	NotOurs      []OutcomeLine
+	NotOursCount int64
 }
 
 type outcomeTotal struct {
@@ -114,6 +124,11 @@ func newHTMLData(run checkpoint.Run, sum Summary, t *tally, opts Options) htmlDa
 	}
 	if opts.Validation != nil {
 		d.Validation = newValidationView(opts.Validation, sum.Validation, opts.MaxFindings)
+	}
+	if strings.HasPrefix(run.Kind, "sync") {
+		c := sum.CountsByOutcome
+		d.Unlisted = &unlistedView{Orphans: t.orphans, NotOurs: t.notOurs, NotOursCount: c[string(checkpoint.NotOurs)],
+			OrphanCount: c[string(checkpoint.Orphan)] + c[string(checkpoint.Banned)] + c[string(checkpoint.Deleted)]}
 	}
 	return d
 }

@@ -11,6 +11,7 @@ import (
 const (
 	maxCodes         = 500 // distinct error codes counted; more fold into OtherCode
 	maxFieldsPerCode = 20  // distinct fields counted per code; more fold into OtherCode
+	maxListedUsers   = 100 // orphans and users not ours listed in report.html, each
 )
 
 // OtherCode collects the error codes (or fields) past the tally's bounds.
@@ -25,7 +26,7 @@ var AllOutcomes = []string{
 	string(checkpoint.Created), string(checkpoint.Exists), string(checkpoint.Updated),
 	string(checkpoint.Unchanged), string(checkpoint.Valid), string(checkpoint.Skipped),
 	string(checkpoint.Deleted), string(checkpoint.Banned), string(checkpoint.Orphan),
-	string(checkpoint.Invalid), string(checkpoint.Failed), InFlight,
+	string(checkpoint.NotOurs), string(checkpoint.Invalid), string(checkpoint.Failed), InFlight,
 }
 
 // tally aggregates the rows of a run while they stream by.
@@ -39,6 +40,9 @@ type tally struct {
 	minPos      int64
 	maxPos      int64
 	codes       map[string]*codeGroup
+	// orphans and notOurs are the first rows of a sync's two lists of
+	// users in Clerk that the source does not list.
+	orphans, notOurs []OutcomeLine
 }
 
 // codeGroup is every failed or invalid row with one error code.
@@ -70,6 +74,16 @@ func (t *tally) add(r checkpoint.RowState, l OutcomeLine) {
 	t.rows++
 	t.byOutcome[l.Outcome]++
 	t.attempts += int64(r.Attempts)
+	switch r.Outcome {
+	case checkpoint.Orphan, checkpoint.Banned, checkpoint.Deleted:
+		if len(t.orphans) < maxListedUsers {
+			t.orphans = append(t.orphans, l)
+		}
+	case checkpoint.NotOurs:
+		if len(t.notOurs) < maxListedUsers {
+			t.notOurs = append(t.notOurs, l)
+		}
+	}
 	if !isFailure(r) {
 		return
 	}

@@ -236,7 +236,7 @@ func lastHighWater(c *cli.Context, store checkpoint.Store, kind, source, target 
 		return "", time.Time{}, withCode(ExitFatal, err)
 	}
 	for _, r := range runs { // newest first
-		if r.Kind != kind || r.Status != checkpoint.Done || r.Meta[importer.MetaSinceSource] != source || r.Meta["target"] != target {
+		if r.Kind != kind || r.Status != checkpoint.Done || r.Meta[importer.MetaSinceSource] != source || r.Meta[checkpoint.MetaTarget] != target {
 			continue
 		}
 		hw := r.Meta[importer.MetaHighWater]

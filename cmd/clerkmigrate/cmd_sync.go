@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
@@ -22,8 +23,10 @@ func syncCommand() *cli.Command {
 		flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagRunID,
 		&cli.StringFlag{Name: "metadata", Value: string(reconcile.Merge),
 			Usage: "how changed metadata is written: merge (PATCH, keeps keys added in Clerk) or replace (PUT)"},
-		&cli.BoolFlag{Name: "ban-orphans", Usage: "ban users in Clerk whose external_id the source no longer has"},
-		&cli.BoolFlag{Name: "delete-orphans", Usage: "delete users in Clerk whose external_id the source no longer has"},
+		&cli.BoolFlag{Name: "ban-orphans", Usage: "ban the orphans: users this ledger created or adopted in this target whose " +
+			"external_id the source no longer has (never users not ours)"},
+		&cli.BoolFlag{Name: "delete-orphans", Usage: "delete the orphans: users this ledger created or adopted in this target whose " +
+			"external_id the source no longer has (never users not ours)"},
 		&cli.Int64Flag{Name: "max-delete", Value: 100,
 			Usage: "most orphans --ban-orphans/--delete-orphans may act on; over it the whole orphan step is refused (exit 5)"},
 		&cli.BoolFlag{Name: "prune-identifiers", Usage: "delete the email addresses and phone numbers a user has in Clerk that the source " +
@@ -40,9 +43,15 @@ func syncCommand() *cli.Command {
 			"missing users are created (idempotently by external_id), changed fields are written, unchanged users\n" +
 			"cost no call. Passwords, TOTP secrets and backup codes are sent only when the source changed them since\n" +
 			"the last sync (the ledger keeps a keyed fingerprint; the first sync after an import records them without\n" +
-			"sending). Addresses the source dropped stay in Clerk unless --prune-identifiers. Orphans are reported; --ban-orphans/--delete-orphans act on them only up to --max-delete.\n" +
+			"sending). Addresses the source dropped stay in Clerk unless --prune-identifiers.\n" +
 			"An address added to an existing user is added verified only if the source verified it, else unverified\n" +
-			"(POST /v1/email_addresses has no reserved), and is never made primary then (the row's message says so).\n" +
+			"(POST /v1/email_addresses has no reserved), and is never made primary then (the row's message says so).\n\n" +
+			"ORPHANS: a Clerk user the source does not list is an orphan only when this ledger created or adopted it\n" +
+			"(an import settled it created or exists, or a sync created or matched it, into this same target).\n" +
+			"Orphans are reported; --ban-orphans/--delete-orphans act on them only up to --max-delete. Every other\n" +
+			"user the source does not list (no external_id, or one this ledger never created or adopted: another\n" +
+			"system's users) is \"not ours\": counted and listed apart (plan, log, summary.json, report.html), never\n" +
+			"touched, and not counted against --max-delete.\n" +
 			"With --since/--since-last (Postgres) only changed rows are read and orphans are not judged.\n\n" +
 			verifiedHelp + "\n\n" + incrementalHelp + "\n\n" + syncExitCodes,
 		Flags:  flags,
@@ -193,9 +202,9 @@ func printSyncSummary(c *cli.Context, s reconcile.Summary, store checkpoint.Stor
 	if s.RunID == "" {
 		return
 	}
-	for _, o := range []checkpoint.Outcome{checkpoint.Updated, checkpoint.Unchanged, checkpoint.Orphan, checkpoint.Banned} {
+	for _, o := range []checkpoint.Outcome{checkpoint.Updated, checkpoint.Unchanged, checkpoint.Orphan, checkpoint.Banned, checkpoint.NotOurs} {
 		if n := s.ByOutcome[o]; n > 0 {
-			fmt.Fprintf(w, "  %-9s %d\n", o, n)
+			fmt.Fprintf(w, "  %-9s %d\n", strings.ReplaceAll(string(o), "_", " "), n)
 		}
 	}
 	fmt.Fprintf(w, "  calls: %d list pages, %d creates, %d user updates, %d metadata writes, %d emails, %d phones, %d ban/lock, %d deletes\n",
@@ -204,8 +213,8 @@ func printSyncSummary(c *cli.Context, s reconcile.Summary, store checkpoint.Stor
 		fmt.Fprintf(w, "  removed: %d email addresses, %d phone numbers the source no longer lists\n", s.EmailsRemoved, s.PhonesRemoved)
 	}
 	if p := s.Plan; p != nil && c.String("plan") != "" {
-		fmt.Fprintf(w, "  plan %s: %d create, %d update, %d ban, %d delete, %d orphans reported\n",
-			c.String("plan"), p.Create, p.Update, p.Ban, p.Delete, p.Orphan)
+		fmt.Fprintf(w, "  plan %s: %d create, %d update, %d ban, %d delete, %d orphans reported, %d not ours (left alone)\n",
+			c.String("plan"), p.Create, p.Update, p.Ban, p.Delete, p.Orphan, p.NotOurs)
 	}
 	runs, err := store.Runs(c.Context)
 	if err != nil {

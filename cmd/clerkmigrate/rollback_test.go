@@ -13,6 +13,12 @@ import (
 // localUsers reads how many users the local emulator's saved state holds.
 func localUsers(t *testing.T, dir string) int {
 	t.Helper()
+	return len(localState(t, dir))
+}
+
+// localState reads the local emulator's saved users.
+func localState(t *testing.T, dir string) []emulator.UserState {
+	t.Helper()
 	f, err := os.Open(filepath.Join(dir, defaultOutDir, "emulator-state.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -22,7 +28,29 @@ func localUsers(t *testing.T, dir string) int {
 	if err := e.LoadState(f); err != nil {
 		t.Fatal(err)
 	}
-	return len(e.Snapshot().Users)
+	return e.Snapshot().Users
+}
+
+// seedLocal creates users in the local emulator's saved state of dir, as
+// if they had been there before any run: another system's users.
+func seedLocal(t *testing.T, dir string, users ...*clerk.CreateUserParams) {
+	t.Helper()
+	out := filepath.Join(dir, defaultOutDir)
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	pre, err := emulator.Start(emulator.Config{SecretKey: localEmulatorKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pre.Close()
+	c := mustClient(t, pre.URL(), localEmulatorKey)
+	for _, p := range users {
+		if _, err := c.CreateUser(t.Context(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	saveEmulatorState(pre.Emulator(), filepath.Join(out, "emulator-state.json"))
 }
 
 // TestRollbackAsksThenDeletesOnlyWhatTheRunCreated imports the sample into
@@ -33,20 +61,7 @@ func TestRollbackAsksThenDeletesOnlyWhatTheRunCreated(t *testing.T) {
 	dir := t.TempDir()
 	// A user already in the instance, with the external_id of a sample row:
 	// the import records that row exists, and a rollback must not touch it.
-	out := filepath.Join(dir, defaultOutDir)
-	if err := os.MkdirAll(out, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	pre, err := emulator.Start(emulator.Config{SecretKey: localEmulatorKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := mustClient(t, pre.URL(), localEmulatorKey)
-	if _, err := c.CreateUser(t.Context(), sampleLikeUser("1001")); err != nil {
-		t.Fatal(err)
-	}
-	saveEmulatorState(pre.Emulator(), filepath.Join(out, "emulator-state.json"))
-	pre.Close()
+	seedLocal(t, dir, sampleLikeUser("1001"))
 
 	imp := runCLI(t, dir, nil, "import", "--no-progress")
 	if imp.code != ExitRowsFailed || localUsers(t, dir) != 35 {

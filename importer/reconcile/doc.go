@@ -23,17 +23,43 @@
 //     /v1/phone_numbers/{id} for each address the source no longer lists
 //     (see "Pruning identifiers"). A missing user is created as the import
 //     creates it, idempotently by external_id.
-//  3. Orphans: users with an external_id the source did not yield are
-//     recorded with outcome orphan; BanOrphans or DeleteOrphans act on them
-//     only when there are at most MaxDelete of them; otherwise the whole step
-//     is refused (OrphanGuardError) and nothing is banned or deleted, since
-//     a broken source must not wipe an instance. An incremental source
+//  3. Orphans: the Clerk users the source did not yield are split in two
+//     lists (see "Ownership"). Orphans, the users this ledger created or
+//     adopted in this target, are recorded with outcome orphan;
+//     BanOrphans or DeleteOrphans act on them only when there are at most
+//     MaxDelete of them; otherwise the whole step is refused
+//     (OrphanGuardError) and nothing is banned or deleted, since a broken
+//     source must not wipe an instance. The others are recorded not_ours
+//     and never touched, whatever the options. An incremental source
 //     (--since) yields only changed rows, so orphans are not judged.
 //
 // Every source row ends with exactly one outcome in the ledger (created,
 // updated, unchanged, failed, invalid; skipped in an apply for a row the plan
-// did not cover), every orphan with one more (orphan, banned, deleted,
-// failed), at positions after the source's last.
+// did not cover), every other Clerk user the source does not list with one
+// more (orphan, banned, deleted, failed; not_ours), at positions after the
+// source's last.
+//
+// # Ownership
+//
+// A destructive step never reaches beyond what this migration did. An
+// instance holds users this tool never made: those who signed up in Clerk
+// (no external_id), those another system created (a CRM sync, a second
+// tenant's import, an admin: a foreign external_id). So an orphan is a user
+// that a run of this ledger created or adopted in this very target and that
+// the source no longer lists: a row settled created or exists by an import,
+// or created, updated or unchanged by a sync or an applied plan, with the
+// user's Clerk id and its external_id as key, in a run whose Meta
+// MetaTarget is the sync's target (checkpoint.OwningKinds). A user the
+// import found already there under its external_id (exists) was adopted:
+// the source named it as its own, so it is ours. Dry runs and plans adopt
+// nothing; nor does an orphan, banned or deleted row (earlier versions
+// called other systems' users orphans; those rows do not make them ours).
+// A user created and then rolled back is gone; one still there is still
+// ours. Every other user the source does not list is not ours: counted
+// apart (Summary.NotOurs, the orphan step's Meta), listed in the plan
+// (action not_ours, with the reason) and in the ledger, and never banned or
+// deleted; MaxDelete counts only orphans. The log names each user on each
+// list, up to 100 a list.
 //
 // # Per-user limit
 //
@@ -86,8 +112,9 @@
 // # Plans
 //
 // With Config.PlanTo the sync writes a plan (JSON: create / update / ban /
-// delete / orphan entries with the names of the changed fields, never a value
-// of a field, so no secret) and sends nothing. With Config.ApplyPlan it
+// delete / orphan / not_ours entries with the names of the changed fields,
+// never a value of a field, so no secret; an orphan names the run that made
+// it ours, a user not ours why it is not) and sends nothing. With Config.ApplyPlan it
 // carries out exactly that plan: it is refused before any write when it was
 // made for another target, source fingerprint, mapping or metadata mode, or
 // when any planned user changed in Clerk since (its updated_at differs, it

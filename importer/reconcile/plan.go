@@ -21,7 +21,10 @@ const (
 	ActionUpdate = "update"
 	ActionBan    = "ban"
 	ActionDelete = "delete"
-	ActionOrphan = "orphan" // reported only
+	ActionOrphan = "orphan" // ours, gone from the source: reported only
+	// ActionNotOurs: in Clerk, not in the source, and not created or
+	// adopted by this ledger in this target: listed, never acted on.
+	ActionNotOurs = "not_ours"
 )
 
 // Plan is what a sync would do, as --plan writes it: the names of the
@@ -51,11 +54,18 @@ type PlanEntry struct {
 	// the plan when it differs.
 	UpdatedAt int64    `json:"updated_at,omitempty"`
 	Fields    []string `json:"fields,omitempty"`
+	// OwnerRun is, for an orphan (orphan, ban, delete), the first run of
+	// the ledger that created or adopted the user.
+	OwnerRun string `json:"owner_run,omitempty"`
+	// Reason says, for a user not ours, why it is not.
+	Reason string `json:"reason,omitempty"`
 }
 
 // PlanCounts sums a plan up.
 type PlanCounts struct {
 	Create, Update, Ban, Delete, Orphan, Unchanged, Invalid int64
+	// NotOurs counts the users listed not ours (never acted on).
+	NotOurs int64
 }
 
 // ErrStalePlan: Clerk or the source changed since the plan was made.
@@ -119,6 +129,8 @@ func (pw *planWriter) add(e PlanEntry) {
 		pw.counts.Delete++
 	case ActionOrphan:
 		pw.counts.Orphan++
+	case ActionNotOurs:
+		pw.counts.NotOurs++
 	}
 	b, err := json.Marshal(e)
 	if err != nil {

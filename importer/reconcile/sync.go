@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -30,15 +31,18 @@ const (
 // Meta keys a sync records with its run.
 const (
 	MetaHighWater  = importer.MetaHighWater // RFC 3339: offer it as --since to the next run
-	MetaTarget     = "target"
+	MetaTarget     = checkpoint.MetaTarget
 	MetaOrphanStep = "orphan_step"
 )
 
 // OrphansNotJudged is the orphan step of an incremental sync.
 const OrphansNotJudged = "not judged: an incremental sync reads only changed rows (run a full sync to find orphans)"
 
-// OrphanAction is what a sync does to orphans: users in Clerk with an
-// external_id the source no longer has.
+// OrphanAction is what a sync does to orphans: users in Clerk that this
+// ledger created or adopted in this target (checkpoint.OwningKinds) and
+// whose external_id the source no longer has. Other users the source does
+// not list (no external_id, or one no run of this ledger created or
+// adopted) are not ours: they are reported as such and never touched.
 type OrphanAction string
 
 // The orphan actions.
@@ -94,7 +98,8 @@ type Config struct {
 	FingerprintKey []byte
 	// Orphans is what to do to orphans (default ReportOrphans); MaxDelete
 	// caps the orphans Ban or Delete may act on: over it, the whole orphan
-	// step is refused (OrphanGuardError).
+	// step is refused (OrphanGuardError). Users not ours are never acted
+	// on and do not count against MaxDelete.
 	Orphans   OrphanAction
 	MaxDelete int64
 	// Incremental says the source yields only rows changed since the last
@@ -126,9 +131,11 @@ type Summary struct {
 	// EmailsRemoved and PhonesRemoved count DELETE /v1/email_addresses/{id}
 	// and /v1/phone_numbers/{id} (PruneIdentifiers).
 	EmailsRemoved, PhonesRemoved int64
-	// Orphans counts users in Clerk whose external_id the source lacks;
-	// OrphanStep says what became of them.
+	// Orphans counts the users of ours in Clerk whose external_id the
+	// source lacks; NotOurs the other users in Clerk the source does not
+	// list (left alone); OrphanStep says what became of them.
 	Orphans    int64
+	NotOurs    int64
 	OrphanStep string
 	// Plan sums up the plan written or applied.
 	Plan *PlanCounts
@@ -673,28 +680,32 @@ func (r *run) settle(ctx context.Context, results <-chan result) error {
 	}
 }
 
-// orphans reports, bans or deletes the users whose external_id the source
-// no longer has, all or none under the MaxDelete cap.
+// orphans reports, bans or deletes the users of ours whose external_id the
+// source no longer has, all or none under the MaxDelete cap, and reports
+// the other users the source does not list as not ours, untouched.
 func (r *run) orphans(ctx context.Context) error {
 	if r.cfg.Incremental {
 		r.log.Warn("incremental sync: the source gave only changed rows, so orphans cannot be judged; orphan step skipped")
 		return r.cfg.Store.SetMeta(ctx, r.id, MetaOrphanStep, OrphansNotJudged)
 	}
-	n, err := r.cfg.Index.CountUnseen(ctx, r.scope)
+	counts, err := r.cfg.Index.CountUnseen(ctx, r.scope)
 	if err != nil {
 		return err
 	}
+	n := counts.Owned
 	act := r.cfg.Orphans != ReportOrphans
 	var guard error
 	if act && n > r.cfg.MaxDelete {
 		guard = &OrphanGuardError{Orphans: n, Max: r.cfg.MaxDelete, Action: r.cfg.Orphans}
-		r.log.Error("orphan step refused", "orphans", n, "max_delete", r.cfg.MaxDelete)
+		r.log.Error("orphan step refused", "orphans", n, "max_delete", r.cfg.MaxDelete, "not_ours", counts.NotOwned)
 		act = false
 	}
 	step := fmt.Sprintf("%d orphans: %s", n, r.cfg.Orphans)
 	if guard != nil {
 		step = fmt.Sprintf("%d orphans: refused (over --max-delete %d)", n, r.cfg.MaxDelete)
 	}
+	step += fmt.Sprintf("; %d not ours: left alone", counts.NotOwned)
+	r.log.Info("orphan step: "+step, "orphans", n, "not_ours", counts.NotOwned)
 	if err := r.cfg.Store.SetMeta(ctx, r.id, MetaOrphanStep, step); err != nil {
 		return err
 	}
@@ -706,18 +717,31 @@ func (r *run) orphans(ctx context.Context) error {
 	results := make(chan result, 512)
 	done := make(chan error, 1)
 	go func() { done <- r.settle(context.WithoutCancel(ctx), results) }()
+	logged := orphanLog{log: r.log}
 	err = r.cfg.Index.Unseen(ctx, r.scope, func(u checkpoint.IndexedUser) error {
 		pos++
+		if u.Owner == "" {
+			reason := notOursReason(u)
+			logged.notOurs(u, reason)
+			if r.plan != nil {
+				r.plan.add(PlanEntry{Action: ActionNotOurs, Key: u.ExternalID, ClerkID: u.ClerkID, Reason: reason})
+			}
+			results <- result{s: checkpoint.Settlement{Pos: pos, Key: u.ExternalID, ClerkID: u.ClerkID,
+				Outcome: checkpoint.NotOurs, Message: reason}}
+			return gctx.Err()
+		}
 		s := checkpoint.Settlement{Pos: pos, Key: u.ExternalID, ClerkID: u.ClerkID, Outcome: checkpoint.Orphan,
-			Message: "in Clerk, not in the source"}
+			Message: "ours (run " + u.Owner + "), in Clerk, not in the source"}
 		if guard != nil {
 			s.Message = guard.Error()
 		}
 		if !act || gctx.Err() != nil {
+			logged.orphan(u, ActionOrphan)
 			r.planOrphan(ActionOrphan, u)
 			results <- result{s: s}
 			return gctx.Err()
 		}
+		logged.orphan(u, r.orphanAction())
 		if r.plan != nil { // the plan is written by one goroutine
 			res, _ := r.orphan(gctx, u, s)
 			results <- res
@@ -740,24 +764,70 @@ func (r *run) orphans(ctx context.Context) error {
 	if serr := <-done; err == nil {
 		err = serr
 	}
+	logged.close()
 	if err != nil {
 		return err
 	}
 	return guard
 }
 
+// notOursReason says why a user the source does not list is not ours.
+func notOursReason(u checkpoint.IndexedUser) string {
+	if u.ExternalID == "" {
+		return "not ours: no external_id, so no run of this ledger created or adopted it; left alone"
+	}
+	return fmt.Sprintf("not ours: no run of this ledger created or adopted external_id %q in this target; left alone", u.ExternalID)
+}
+
+// orphanLogLimit bounds the users logged one by one per list; all of them
+// are in the ledger (outcomes.jsonl) and the plan.
+const orphanLogLimit = 100
+
+// orphanLog logs which list each user the source does not list is on, up
+// to orphanLogLimit a list, then how many more there were.
+type orphanLog struct {
+	log               *slog.Logger
+	orphans, notOursN int
+}
+
+func (l *orphanLog) orphan(u checkpoint.IndexedUser, action string) {
+	if l.orphans++; l.orphans <= orphanLogLimit {
+		l.log.Info("orphan: ours, not in the source", "key", u.ExternalID, "clerk_id", u.ClerkID, "owner_run", u.Owner, "action", action)
+	}
+}
+
+func (l *orphanLog) notOurs(u checkpoint.IndexedUser, reason string) {
+	if l.notOursN++; l.notOursN <= orphanLogLimit {
+		l.log.Info("not ours: left alone", "external_id", u.ExternalID, "clerk_id", u.ClerkID, "reason", reason)
+	}
+}
+
+func (l *orphanLog) close() {
+	if n := l.orphans - orphanLogLimit; n > 0 {
+		l.log.Info(fmt.Sprintf("%d more orphans not logged one by one; all are in the run's outcomes", n))
+	}
+	if n := l.notOursN - orphanLogLimit; n > 0 {
+		l.log.Info(fmt.Sprintf("%d more users not ours not logged one by one; all are in the run's outcomes", n))
+	}
+}
+
+// orphanAction is the plan action of an orphan acted on.
+func (r *run) orphanAction() string {
+	if r.cfg.Orphans == BanOrphans {
+		return ActionBan
+	}
+	return ActionDelete
+}
+
 func (r *run) planOrphan(action string, u checkpoint.IndexedUser) {
 	if r.plan != nil {
-		r.plan.add(PlanEntry{Action: action, Key: u.ExternalID, ClerkID: u.ClerkID, UpdatedAt: u.UpdatedAt})
+		r.plan.add(PlanEntry{Action: action, Key: u.ExternalID, ClerkID: u.ClerkID, UpdatedAt: u.UpdatedAt, OwnerRun: u.Owner})
 	}
 }
 
 // orphan bans or deletes one orphan (or plans to).
 func (r *run) orphan(ctx context.Context, u checkpoint.IndexedUser, s checkpoint.Settlement) (result, error) {
-	action := ActionDelete
-	if r.cfg.Orphans == BanOrphans {
-		action = ActionBan
-	}
+	action := r.orphanAction()
 	if r.plan != nil {
 		r.planOrphan(action, u)
 		s.Message = "planned: " + action
@@ -788,7 +858,7 @@ func (r *run) orphan(ctx context.Context, u checkpoint.IndexedUser, s checkpoint
 		}
 		s.Outcome = checkpoint.Deleted
 	}
-	s.Message = ""
+	s.Message = "ours (run " + u.Owner + "), not in the source: " + pastTense(r.cfg.Orphans)
 	if err != nil {
 		if clerk.Classify(err) == clerk.Fatal {
 			return result{}, &importer.FatalError{RunID: r.id, Key: s.Key, Err: err}
@@ -835,6 +905,7 @@ func (r *run) summary(status checkpoint.RunStatus) Summary {
 	s.Emails, s.Phones, s.Flags, s.Deletes = r.n.emails.Load(), r.n.phones.Load(), r.n.flags.Load(), r.n.deletes.Load()
 	s.EmailsRemoved, s.PhonesRemoved = r.n.emailsRemoved.Load(), r.n.phonesRemoved.Load()
 	s.Orphans = s.ByOutcome[checkpoint.Orphan] + s.ByOutcome[checkpoint.Banned] + s.ByOutcome[checkpoint.Deleted]
+	s.NotOurs = s.ByOutcome[checkpoint.NotOurs]
 	if r.plan != nil {
 		c := r.plan.counts
 		c.Unchanged, c.Invalid = s.ByOutcome[checkpoint.Unchanged], s.ByOutcome[checkpoint.Invalid]
@@ -861,7 +932,9 @@ func (r *run) checkPlanHeader(info sources.Info) error {
 	}
 	r.planned = make(map[string]PlanEntry, len(p.Entries))
 	for _, e := range p.Entries {
-		r.planned[e.Key] = e
+		if e.Action != ActionNotOurs { // listed for people; nothing to carry out
+			r.planned[e.Key] = e
+		}
 	}
 	return nil
 }
@@ -870,7 +943,7 @@ func (r *run) checkPlanHeader(info sources.Info) error {
 // planned user changed in Clerk since (its updated_at differs, it is gone,
 // or a user to create now exists).
 func (r *run) checkPlanAgainstClerk(ctx context.Context) error {
-	entries := r.cfg.ApplyPlan.Entries
+	entries := slices.DeleteFunc(slices.Clone(r.cfg.ApplyPlan.Entries), func(e PlanEntry) bool { return e.Action == ActionNotOurs })
 	var stale []string
 	for start := 0; start < len(entries); start += 500 {
 		chunk := entries[start:min(len(entries), start+500)]
