@@ -492,8 +492,14 @@ func TestRollbackDeletesOnlyCreatedUsers(t *testing.T) {
 	if sum.ByOutcome[checkpoint.Exists] != 1 {
 		t.Fatalf("import summary %+v", sum)
 	}
-	rc := RollbackConfig{Store: st, API: api, ImportRunID: sum.RunID, Rate: Rate{1000, 1e9}, MaxInFlight: 3,
-		Retry: fastRetry, Logger: discardLogger(), DryRun: true}
+	rc := RollbackConfig{Store: st, API: api, ImportRunID: sum.RunID, Target: "elsewhere", Rate: Rate{1000, 1e9}, MaxInFlight: 3,
+		Retry: fastRetry, Logger: discardLogger()}
+	// Only on the run's own target: another is refused before any call.
+	var mismatch *TargetMismatchError
+	if _, err := Rollback(ctx, rc); !errors.As(err, &mismatch) || mismatch.Recorded != "test" || api.deletes.Load() != 0 {
+		t.Fatalf("rollback against another target: %v, %d deletes; want a TargetMismatchError and none", err, api.deletes.Load())
+	}
+	rc.Target, rc.DryRun = "test", true
 	dry, err := Rollback(ctx, rc)
 	if err != nil {
 		t.Fatal(err)

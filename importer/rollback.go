@@ -2,6 +2,8 @@ package importer
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,8 +23,15 @@ type RollbackConfig struct {
 	// ImportRunID is the run whose users are deleted: the rows it settled
 	// created, and only those (never users that already existed).
 	ImportRunID string
+	// Target names the Clerk instance API talks to, as the import run
+	// recorded its own (Meta checkpoint.MetaTarget; never the key). The
+	// rollback is refused (*TargetMismatchError) unless it is the run's
+	// target: users are deleted where the run created them and nowhere
+	// else, and a row is settled deleted only on that target's answer.
+	Target string
 	// RunID names the rollback run; empty means "rollback-" + ImportRunID,
-	// so that re-running the same rollback resumes it.
+	// so that re-running the same rollback resumes it (see rollbackRunID for
+	// a rollback recorded against another target).
 	RunID string
 	// Rate, MaxInFlight, Retry, Logger, LogEvery, Progress and
 	// ShutdownGrace are as in Config.
@@ -40,10 +49,27 @@ type RollbackConfig struct {
 	RetryFailed bool
 }
 
-// Rollback deletes the users an import run created, paced like an import,
-// resumable (re-running it skips users already deleted), each deletion
-// recorded in its own ledger run. A user already gone (404) counts as
-// deleted.
+// TargetMismatchError is a rollback asked of another target than the one
+// its import run recorded: refused before anything is sent.
+type TargetMismatchError struct {
+	RunID    string
+	Recorded string // the run's target; "" when it recorded none
+	Given    string
+}
+
+func (e *TargetMismatchError) Error() string {
+	if e.Recorded == "" {
+		return fmt.Sprintf("importer: rollback: run %s recorded no target, so where its users are is not known; "+
+			"a rollback deletes only on the target its run recorded", e.RunID)
+	}
+	return fmt.Sprintf("importer: rollback: run %s wrote to %s, not to %s: a rollback deletes only on the target its run "+
+		"recorded (leave --target out, or give that one)", e.RunID, e.Recorded, e.Given)
+}
+
+// Rollback deletes the users an import run created, on the target the run
+// recorded and nowhere else, paced like an import, resumable (re-running it
+// skips users already deleted), each deletion recorded in its own ledger
+// run with its target. A user already gone (404) counts as deleted.
 func Rollback(ctx context.Context, cfg RollbackConfig) (Summary, error) {
 	switch {
 	case cfg.Store == nil:
@@ -60,16 +86,25 @@ func Rollback(ctx context.Context, cfg RollbackConfig) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	runID := cfg.RunID
-	if runID == "" {
-		runID = "rollback-" + cfg.ImportRunID
+	imp, err := findRun(ctx, cfg.Store, cfg.ImportRunID)
+	if err != nil {
+		return Summary{Kind: KindRollback}, fmt.Errorf("importer: rollback: %w", err)
 	}
-	if _, err := findRun(ctx, cfg.Store, cfg.ImportRunID); err != nil {
-		return Summary{RunID: runID, Kind: KindRollback}, fmt.Errorf("importer: rollback: %w", err)
+	if recorded := imp.Meta[checkpoint.MetaTarget]; recorded != cfg.Target {
+		return Summary{Kind: KindRollback}, &TargetMismatchError{RunID: cfg.ImportRunID, Recorded: recorded, Given: cfg.Target}
+	}
+	runID, redo, err := rollbackRunID(ctx, cfg)
+	if err != nil {
+		return Summary{Kind: KindRollback}, err
+	}
+	if redo != "" {
+		base.Logger.Warn("an earlier rollback of this run was recorded against another target (or none): its rows are "+
+			"not trusted, every user the run created is deleted again on its own target", "untrusted_run", redo,
+			"run", runID, "target", cfg.Target)
 	}
 	rt, err := begin(ctx, cfg.Store, checkpoint.RunSpec{
 		ID: runID, Kind: KindRollback, SourceFingerprint: "run:" + cfg.ImportRunID,
-		Meta: map[string]string{"import_run": cfg.ImportRunID},
+		Meta: map[string]string{"import_run": cfg.ImportRunID, checkpoint.MetaTarget: cfg.Target},
 	}, false)
 	if err != nil {
 		return Summary{RunID: runID, Kind: KindRollback}, err
@@ -87,6 +122,53 @@ func Rollback(ctx context.Context, cfg RollbackConfig) (Summary, error) {
 	return p.run(ctx, r.run, func(ctx context.Context, j job) (checkpoint.Settlement, error) {
 		return deleteRow(ctx, p.api, runID, j)
 	})
+}
+
+// rollbackRunID names the rollback run. A rollback run's rows are trusted
+// only when it recorded the import's target (Meta checkpoint.MetaTarget):
+// earlier versions recorded none, and may have "deleted" every row on
+// another target (a 404 there counts as already gone) while the users
+// remained. So the default "rollback-RUN" is resumed only when it recorded
+// this target; otherwise the rollback is redone from scratch as
+// "rollback-RUN-<hash of the target>", and redo names the run not trusted
+// when the redo begins. An explicit RunID recorded against another target
+// is refused.
+func rollbackRunID(ctx context.Context, cfg RollbackConfig) (id, redo string, err error) {
+	trusted := func(id string) (ok, exists bool, err error) {
+		r, err := findRun(ctx, cfg.Store, id)
+		if errors.Is(err, checkpoint.ErrRunNotFound) {
+			return true, false, nil
+		}
+		if err != nil {
+			return false, false, fmt.Errorf("importer: rollback: %w", err)
+		}
+		target, ok := r.Meta[checkpoint.MetaTarget]
+		return ok && target == cfg.Target, true, nil
+	}
+	if cfg.RunID != "" {
+		ok, _, err := trusted(cfg.RunID)
+		if err == nil && !ok {
+			err = fmt.Errorf("importer: rollback: run %s was recorded against another target than %s; choose another run id", cfg.RunID, cfg.Target)
+		}
+		return cfg.RunID, "", err
+	}
+	id = "rollback-" + cfg.ImportRunID
+	ok, _, err := trusted(id)
+	if err != nil || ok {
+		return id, "", err
+	}
+	sum := sha256.Sum256([]byte(cfg.Target))
+	again := id + "-" + hex.EncodeToString(sum[:4])
+	ok, exists, err := trusted(again)
+	switch {
+	case err != nil:
+		return "", "", err
+	case !ok:
+		return "", "", fmt.Errorf("importer: rollback: run %s was recorded against another target than %s", again, cfg.Target)
+	case exists:
+		return again, "", nil // the redo is under way or done
+	}
+	return again, id, nil
 }
 
 // rollbackReader walks the import run's created rows, skipping those the

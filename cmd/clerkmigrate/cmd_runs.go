@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -129,10 +130,16 @@ func formatCounts(m map[checkpoint.Outcome]int64) string {
 func rollbackCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "rollback",
-		Usage:     "delete the users that an import run created (and only those)",
+		Usage:     "delete the users that an import run created (and only those), on the target the run wrote to",
 		ArgsUsage: "IMPORT-RUN-ID",
 		Description: "Deletes, paced, every user the run settled as created; users that were already in Clerk are\n" +
-			"never touched. Asks for confirmation unless --yes. Resumable: run it again to go on.\n\n" + rollbackExitCodes,
+			"never touched. Asks for confirmation unless --yes. Resumable: run it again to go on.\n\n" +
+			"TARGET: the rollback goes to the target the run recorded (status RUN-ID shows it), never elsewhere:\n" +
+			"leave --target out, or give that same one; another is refused (exit 2) before anything is sent. A\n" +
+			"user counts as rolled back only once that target answered the delete (2xx, or 404: already gone). A\n" +
+			"rollback that an earlier version recorded against another target (or none) is not trusted: running\n" +
+			"rollback again deletes every user the run created on its own target (a new run, rollback-RUN-<hash>).\n\n" +
+			rollbackExitCodes,
 		Flags: append([]cli.Flag{flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight,
 			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be deleted; delete nothing"},
 			&cli.BoolFlag{Name: "yes", Usage: "do not ask for confirmation"},
@@ -152,32 +159,77 @@ func runRollback(c *cli.Context) error {
 		return err
 	}
 	defer store.Close()
+	runs, err := store.Runs(c.Context)
+	if err != nil {
+		return withCode(ExitFatal, err)
+	}
+	i := slices.IndexFunc(runs, func(r checkpoint.Run) bool { return r.ID == runID })
+	if i < 0 {
+		return usageErrorf("no run %q in the ledger %s", runID, stores.Describe(ledgerDSN(c)))
+	}
+	recorded := runs[i].Meta[checkpoint.MetaTarget]
+	name, dir, err := rollbackTarget(c, runID, recorded)
+	if err != nil {
+		return err
+	}
 	p, err := store.Progress(c.Context, runID)
 	if err != nil {
 		return withCode(ExitUsage, fmt.Errorf("run %s: %w", runID, err))
 	}
 	created := p.ByOutcome[checkpoint.Created]
 	if !c.Bool("dry-run") && !c.Bool("yes") && !confirm(c, fmt.Sprintf(
-		"Delete the %d users that run %s created from %s? Type yes: ", created, runID, c.String("target"))) {
+		"Delete the %d users that run %s created from %s? Type yes: ", created, runID, recorded)) {
 		return usageErrorf("not confirmed; nothing deleted")
 	}
 	cfg := importer.RollbackConfig{
-		Store: store, ImportRunID: runID, MaxInFlight: c.Int("max-in-flight"),
+		Store: store, ImportRunID: runID, Target: recorded, MaxInFlight: c.Int("max-in-flight"),
 		DryRun: c.Bool("dry-run"), RetryFailed: c.Bool("retry-failed"),
 	}
 	if !cfg.DryRun {
-		t, err := openTarget(c)
+		t, err := openTargetAt(c, name, dir)
 		if err != nil {
 			return err
 		}
 		defer t.Close()
+		if reached := targetIDAt(name, dir, t); reached != recorded {
+			return usageErrorf("run %s wrote to %s, but this secret key reaches %s: a rollback deletes only on the "+
+				"target its run recorded; use that instance's key", runID, recorded, reached)
+		}
 		cfg.API, cfg.Rate = t.API, t.Rate
 	}
-	return runAndReport(c, store, workload{rows: created, rate: cfg.Rate}, func(v *progressView) (importer.Summary, error) {
+	err = runAndReport(c, store, workload{rows: created, rate: cfg.Rate}, func(v *progressView) (importer.Summary, error) {
 		cfg.Progress = v.Update
 		cfg.LogEvery = -1 // the view logs the progress (--stats)
 		return importer.Rollback(c.Context, cfg)
 	})
+	var mismatch *importer.TargetMismatchError
+	if errors.As(err, &mismatch) {
+		return withCode(ExitUsage, err)
+	}
+	return err
+}
+
+// rollbackTarget is where a rollback of runID goes: the target the run
+// recorded, as a --target value (and a local emulator's state directory).
+// A --target given must name that same target; another is a usage error
+// naming both, before anything is opened or sent.
+func rollbackTarget(c *cli.Context, runID, recorded string) (name, dir string, err error) {
+	name, dir, ok := targetOfID(recorded)
+	if !ok {
+		return "", "", usageErrorf("run %s recorded no target it wrote to (%q): it sent nothing (a dry run), or was made by "+
+			"a version that did not record one; nothing is rolled back", runID, recorded)
+	}
+	if c.IsSet("target") {
+		given, err := targetIDOf(c)
+		if err != nil {
+			return "", "", err
+		}
+		if given != recorded {
+			return "", "", usageErrorf("run %s wrote to %s, not to %s (--target): a rollback deletes only on the target "+
+				"its run recorded; leave --target out, or give that one", runID, recorded, given)
+		}
+	}
+	return name, dir, nil
 }
 
 // confirm asks a yes/no question on the terminal.

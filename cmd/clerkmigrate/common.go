@@ -105,14 +105,20 @@ func (t *target) Close() {
 // openTarget resolves --target: a local in-process emulator (the default, so
 // a rehearsal needs no account), Clerk itself, or a given base URL.
 func openTarget(c *cli.Context) (*target, error) {
+	return openTargetAt(c, c.String("target"), c.String("out"))
+}
+
+// openTargetAt opens the target a --target value names, a local emulator
+// keeping its state in dir.
+func openTargetAt(c *cli.Context, name, dir string) (*target, error) {
 	key, err := readSecretKey(c.String("secret-key-file"))
 	if err != nil {
 		return nil, withCode(ExitUsage, err)
 	}
 	t := &target{}
-	switch name := c.String("target"); name {
+	switch name {
 	case targetLocal:
-		if err := t.startLocal(c); err != nil {
+		if err := t.startLocal(dir); err != nil {
 			return nil, err
 		}
 	case targetClerk:
@@ -141,10 +147,9 @@ func openTarget(c *cli.Context) (*target, error) {
 	return t, nil
 }
 
-// startLocal starts an in-process emulator whose state lives in OUT, so that
-// a resumed rehearsal finds the users an earlier invocation created.
-func (t *target) startLocal(c *cli.Context) error {
-	out := c.String("out")
+// startLocal starts an in-process emulator whose state lives in out, so
+// that a resumed rehearsal finds the users an earlier invocation created.
+func (t *target) startLocal(out string) error {
 	if err := os.MkdirAll(out, 0o700); err != nil {
 		return withCode(ExitUsage, err)
 	}
@@ -184,17 +189,43 @@ func checkTargetURL(raw string) error {
 	return fmt.Errorf("--target %s: plain http is only for a local emulator on a loopback address; use https", u.Host)
 }
 
-// targetID names a target in the ledger and in default run ids: local
-// rehearsals share one name whatever port the emulator got.
+// targetID names a target in the ledger (Meta checkpoint.MetaTarget) and in
+// default run ids: local rehearsals share one name whatever port the
+// emulator got.
 func targetID(c *cli.Context, t *target) string {
-	if c.String("target") == targetLocal {
-		return "local-emulator:" + filepath.Clean(c.String("out"))
+	return targetIDAt(c.String("target"), c.String("out"), t)
+}
+
+// localTargetPrefix starts the name of a local emulator target; its state
+// directory follows.
+const localTargetPrefix = "local-emulator:"
+
+// targetIDAt is targetID for the --target value name, a local emulator
+// keeping its state in dir.
+func targetIDAt(name, dir string, t *target) string {
+	if name == targetLocal {
+		return localTargetPrefix + filepath.Clean(dir)
 	}
 	kind := "test"
 	if strings.HasPrefix(t.Key, "sk_live_") {
 		kind = "live"
 	}
 	return t.Name + " (" + kind + ")"
+}
+
+// targetOfID is the --target value (and a local emulator's state
+// directory) that reaches the target a run recorded as id; false when id
+// names none (an empty id: a dry run).
+func targetOfID(id string) (name, dir string, ok bool) {
+	if dir, ok := strings.CutPrefix(id, localTargetPrefix); ok {
+		return targetLocal, dir, true
+	}
+	for _, kind := range []string{" (live)", " (test)"} {
+		if u, ok := strings.CutSuffix(id, kind); ok && checkTargetURL(u) == nil {
+			return u, "", true
+		}
+	}
+	return "", "", false
 }
 
 // runErrorCode maps the error of a run to an exit code.
