@@ -26,6 +26,7 @@ func emulatorCommand() *cli.Command {
 			&cli.DurationFlag{Name: "window", Value: 10 * time.Second, Usage: "rate-limit window"},
 			&cli.IntFlag{Name: "user-updates", Value: 10, Usage: "updates per window per user"},
 			&cli.StringSliceFlag{Name: "require", Usage: "identifiers the instance requires (email_address, phone_number, username)"},
+			&cli.StringFlag{Name: "username-allow", Usage: "characters of ^$!.`#+~ the instance's usernames allow (Clerk refuses them by default), e.g. ."},
 			&cli.StringFlag{Name: "state", Usage: "file to load the state from at start and save it to at exit"},
 			&cli.Int64Flag{Name: "fault-seed", Value: 1, Usage: "seed for deterministic faults"},
 			&cli.Float64Flag{Name: "fault-5xx", Usage: "share of requests answered 5xx (0..1)"},
@@ -71,6 +72,7 @@ func emulatorConfig(c *cli.Context, key string) emulator.Config {
 		Window:               c.Duration("window"),
 		UserUpdatesPerWindow: c.Int("user-updates"),
 		RequiredIdentifiers:  c.StringSlice("require"),
+		UsernameAllows:       c.String("username-allow"),
 		Faults: emulator.Faults{
 			Seed:             c.Int64("fault-seed"),
 			ErrorRate:        c.Float64("fault-5xx"),

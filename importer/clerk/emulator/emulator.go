@@ -109,6 +109,11 @@
 //     values are 422 form_param_value_invalid or form_param_format_invalid;
 //     starting_after naming no user is 422 form_param_value_invalid.
 //   - A known path with another method is 404 resource_not_found, not 405.
+//   - Usernames: Clerk's docs refuse ^ $ ! . ` # + ~ by default ("but this
+//     can be customized": Config.UsernameAllows) and support only
+//     Latin-based characters; other ASCII punctuation, which they neither
+//     list nor allow, is accepted, and white space is refused. A username
+//     of digits only is form_username_needs_non_number_char.
 //   - Injected 5xx answers are 500 internal_clerk_error, 503
 //     service_unavailable and an HTML 502 from a proxy.
 //
@@ -150,6 +155,10 @@ type Config struct {
 	// "web3_wallet"): 422 form_data_missing when absent, unless the request
 	// sets skip_user_requirement.
 	RequiredIdentifiers []string
+	// UsernameAllows lists the characters of ^$!.`#+~, which Clerk's
+	// usernames refuse by default, that this instance allows, as an
+	// instance's username settings can (".": john.doe is accepted).
+	UsernameAllows string
 	// PasswordRequired makes CreateUser answer 422 form_data_missing
 	// (param password) when none of password, password_digest and
 	// skip_password_requirement is given, like an instance with passwords on.

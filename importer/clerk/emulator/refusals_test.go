@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -190,5 +191,44 @@ func TestAuthenticationCodes(t *testing.T) {
 			}
 			r.expectError(t, 401, tc.want)
 		})
+	}
+}
+
+// TestUsernamesAsClerkDocumentsThem: Clerk's docs refuse ^$!.`#+~ by
+// default ("but this can be customized") and support Latin-based
+// characters only; an instance set to allow dots takes john.doe.
+func TestUsernamesAsClerkDocumentsThem(t *testing.T) {
+	plain := newHarness(t, Config{})
+	dots := newHarness(t, Config{UsernameAllows: "."})
+	for i, tc := range []struct {
+		user       string
+		want, dots string // code/param, or "" for accepted
+	}{
+		{"john_doe-1", "", ""},
+		{"José_Müller", "", ""},
+		{"mail@home", "", ""},
+		{"john.doe", "form_username_invalid_character/username", ""},
+		{"tilde~one", "form_username_invalid_character/username", "form_username_invalid_character/username"},
+		{"a b c d", "form_username_invalid_character/username", "form_username_invalid_character/username"},
+		{"иван_петров", "form_username_invalid_character/username", "form_username_invalid_character/username"},
+		{"123456", "form_username_needs_non_number_char/username", "form_username_needs_non_number_char/username"},
+		{"a.b", "form_username_invalid_length/username", "form_username_invalid_length/username"},
+	} {
+		for _, h := range []struct {
+			h    *harness
+			want string
+		}{{plain, tc.want}, {dots, tc.dots}} {
+			h.h.t = t
+			r := h.h.do("POST", "/v1/users", map[string]any{"external_id": fmt.Sprint("u", i), "username": tc.user})
+			if h.want == "" {
+				if r.status != 200 || r.object(t)["username"] != tc.user {
+					t.Errorf("%q (allows %q): %d %s, want it created as given", tc.user, h.h.emu.cfg.UsernameAllows, r.status, r.body)
+				}
+				continue
+			}
+			if r.status != 422 || r.apiErr(t) != h.want {
+				t.Errorf("%q (allows %q): %d %s, want 422 %s", tc.user, h.h.emu.cfg.UsernameAllows, r.status, r.body, h.want)
+			}
+		}
 	}
 }

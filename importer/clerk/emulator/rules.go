@@ -8,16 +8,17 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 )
 
 var (
-	emailShape  = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
-	e164        = regexp.MustCompile(`^\+[0-9]{7,15}$`)
-	ethWallet   = regexp.MustCompile(`^0x[0-9a-fA-F]{40}$`)
-	solWallet   = regexp.MustCompile(`^[1-9A-HJ-NP-Za-km-z]{32,44}$`)
-	usernameSet = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	emailShape = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
+	e164       = regexp.MustCompile(`^\+[0-9]{7,15}$`)
+	ethWallet  = regexp.MustCompile(`^0x[0-9a-fA-F]{40}$`)
+	solWallet  = regexp.MustCompile(`^[1-9A-HJ-NP-Za-km-z]{32,44}$`)
 )
 
 // checkEmail validates an email address's syntax.
@@ -48,16 +49,39 @@ func checkWallet(param, v string) *apiError {
 	return nil
 }
 
-// checkUsername applies Clerk's username rules: 4 to 64 characters of
-// letters, digits, "_" and "-".
-func checkUsername(v string) *apiError {
+// usernameDenied are the characters Clerk's usernames refuse unless the
+// instance allows them (Config.UsernameAllows).
+const usernameDenied = "^$!.`#+~"
+
+// checkUsername applies Clerk's username rules, from Clerk's docs
+// (clerk.com/docs/guides/configure/auth-strategies/sign-up-sign-in-options,
+// "Username"): "between 4 and 64 characters long and do not allow special
+// characters (^$!.`#+~), but this can be customized"; "Usernames only
+// support Latin-based characters"; and the catalogue's
+// form_username_needs_non_number_char. allowed holds the denied characters
+// this instance allows (customized). Other ASCII punctuation, which the
+// docs neither list nor allow, is accepted (see the package doc).
+func checkUsername(v, allowed string) *apiError {
 	if n := len([]rune(v)); n < 4 || n > 64 {
 		return &apiError{Code: "form_username_invalid_length", Param: kindUsername,
 			Message: "is invalid", LongMessage: "Username must be between 4 and 64 characters long."}
 	}
-	if !usernameSet.MatchString(v) {
-		return &apiError{Code: "form_username_invalid_character", Param: kindUsername,
-			Message: "is invalid", LongMessage: "Username can only contain letters, numbers, '_' and '-'."}
+	digits := true
+	for _, r := range v {
+		switch {
+		case r >= '0' && r <= '9':
+			continue
+		case strings.ContainsRune(usernameDenied, r) && !strings.ContainsRune(allowed, r),
+			r >= utf8.RuneSelf && !unicode.Is(unicode.Latin, r),
+			r < utf8.RuneSelf && !unicode.IsLetter(r) && !unicode.IsPunct(r) && !unicode.IsSymbol(r):
+			return &apiError{Code: "form_username_invalid_character", Param: kindUsername, Message: "is invalid",
+				LongMessage: "Username can only contain Latin letters, digits and the special characters this instance allows."}
+		}
+		digits = false
+	}
+	if digits {
+		return &apiError{Code: "form_username_needs_non_number_char", Param: kindUsername, Message: "is invalid",
+			LongMessage: "Username must contain at least one character that is not a number."}
 	}
 	return nil
 }

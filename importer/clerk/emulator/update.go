@@ -29,7 +29,7 @@ type userPatch struct {
 }
 
 // readUpdate reads and checks an UpdateUser body.
-func readUpdate(f *form) (userPatch, []apiError) {
+func readUpdate(f *form, usernameAllows string) (userPatch, []apiError) {
 	p := userPatch{f: f, pw: readPassword(f)}
 	var errs []apiError
 	add := func(e *apiError) {
@@ -43,7 +43,7 @@ func readUpdate(f *form) (userPatch, []apiError) {
 		}
 	}
 	if s, ok := f.str("username"); ok && s != "" {
-		add(checkUsername(s))
+		add(checkUsername(s, usernameAllows))
 		p.username = &s
 	}
 	if s, ok := f.str("totp_secret"); ok {
@@ -179,7 +179,7 @@ func (e *Emulator) updateUser(r *request) reply {
 	if rep != nil {
 		return *rep
 	}
-	p, errs := readUpdate(f)
+	p, errs := readUpdate(f, e.cfg.UsernameAllows)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	u, ok := e.store.users[r.userID]

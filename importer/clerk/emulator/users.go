@@ -100,7 +100,7 @@ func readCreate(f *form, u *UserState) createInput {
 }
 
 // check applies the format rules of CreateUser.
-func (in *createInput) check(u *UserState) []apiError {
+func (in *createInput) check(u *UserState, usernameAllows string) []apiError {
 	var errs []apiError
 	add := func(e *apiError) {
 		if e != nil {
@@ -119,7 +119,7 @@ func (in *createInput) check(u *UserState) []apiError {
 	add(checkStatuses("email_address_identification_status", in.emailStatus, len(in.emails)))
 	add(checkStatuses("phone_number_identification_status", in.phoneStatus, len(in.phones)))
 	if in.hasUsername {
-		add(checkUsername(in.username))
+		add(checkUsername(in.username, usernameAllows))
 	}
 	errs = append(errs, in.pw.check()...)
 	if in.hasTOTP {
@@ -199,7 +199,7 @@ func (e *Emulator) createUser(r *request) reply {
 	if len(f.errs) > 0 {
 		return unprocessable(f.errs...)
 	}
-	if errs := in.check(u); len(errs) > 0 {
+	if errs := in.check(u, e.cfg.UsernameAllows); len(errs) > 0 {
 		return unprocessable(errs...)
 	}
 	if errs := e.requirements(&in); len(errs) > 0 {
