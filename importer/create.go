@@ -42,6 +42,7 @@ type job struct {
 	hash        string
 	lookupFirst bool   // left in flight by an earlier run: look it up before sending
 	clerkID     string // rollback: the user to delete
+	note        string // the mapping's warnings (WarningNote), kept as the row's message unless it fails
 }
 
 // importRow creates one user idempotently and says how the row ended. It
@@ -49,7 +50,7 @@ type job struct {
 // cancellation, *FatalError when the run must stop.
 func importRow(ctx context.Context, api *retryingAPI, runID string, runStart time.Time, j job) (checkpoint.Settlement, error) {
 	ctx, calls := withRowCounter(ctx)
-	s := checkpoint.Settlement{Pos: j.pos, Key: j.key, RequestHash: j.hash}
+	s := checkpoint.Settlement{Pos: j.pos, Key: j.key, RequestHash: j.hash, Message: j.note}
 	finish := func(s checkpoint.Settlement, err error) (checkpoint.Settlement, error) {
 		s.Attempts = calls.creates
 		if err == nil {

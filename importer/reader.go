@@ -162,9 +162,10 @@ func (r *importReader) prepare(rec sources.Record, lookupFirst bool) (job, check
 		return job{}, s, false
 	}
 	params, ferrs := r.cfg.Mapper.Map(rec)
-	if len(ferrs) > 0 || params == nil {
+	if ferrs.Invalid() || params == nil {
 		return job{}, invalid(s, rec, ferrs), false
 	}
+	note := WarningNote(rec.Pos, ferrs)
 	ext, ok := params.ExternalID.Get()
 	if !ok || ext == "" {
 		if rec.Key == "" {
@@ -177,10 +178,10 @@ func (r *importReader) prepare(rec sources.Record, lookupFirst bool) (job, check
 	}
 	hash := requestHash(params)
 	if r.cfg.DryRun {
-		s.Outcome, s.RequestHash = checkpoint.Valid, hash
+		s.Outcome, s.RequestHash, s.Message = checkpoint.Valid, hash, note
 		return job{}, s, false
 	}
-	return job{pos: rec.Pos.Index, key: rec.Key, ext: ext, params: params, hash: hash, lookupFirst: lookupFirst}, s, true
+	return job{pos: rec.Pos.Index, key: rec.Key, ext: ext, params: params, hash: hash, lookupFirst: lookupFirst, note: note}, s, true
 }
 
 // invalid settles a row the mapping refused, naming its position and every
@@ -191,7 +192,22 @@ func invalid(s checkpoint.Settlement, rec sources.Record, ferrs mapping.FieldErr
 		s.ErrorCode, s.Message = "mapping_failed", fmt.Sprintf("%s: the mapping produced no request", rec.Pos)
 		return s
 	}
-	s.ErrorCode, s.Field = ferrs[0].Code, ferrs[0].Field
+	first := ferrs[0]
+	if refusals := ferrs.Refusals(); len(refusals) > 0 {
+		first = refusals[0]
+	}
+	s.ErrorCode, s.Field = first.Code, first.Field
 	s.Message = fmt.Sprintf("%s: %s", rec.Pos, ferrs.Error())
 	return s
+}
+
+// WarningNote is the ledger message of a row sent (or, in a dry run,
+// found valid) with warnings: its position and every warning; "" without
+// any. validate, import --dry-run and import write the same note.
+func WarningNote(pos sources.Position, ferrs mapping.FieldErrors) string {
+	w := ferrs.Warnings()
+	if len(w) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: %s", pos, w.Error())
 }

@@ -130,9 +130,12 @@ type rowState struct {
 }
 
 func (st *rowState) fail(f *field, src string, pr *problem) {
-	st.errs = append(st.errs, FieldError{Field: f.prop.name, Source: src, Code: pr.code, Reason: pr.reason})
+	warning := warningCodes[pr.code]
+	st.errs = append(st.errs, FieldError{Field: f.prop.name, Source: src, Code: pr.code, Reason: pr.reason, Warning: warning})
 	st.given |= f.bit
-	st.failed |= f.bit
+	if !warning {
+		st.failed |= f.bit
+	}
 }
 
 // Load reads and compiles a mapping file. Errors are LoadErrors naming the
@@ -302,7 +305,7 @@ func (l *loader) compileField(spec *fieldSpec, opts *Options) field {
 		if !f.applyFrom(f.fixed, f.fixedPath, &clerk.CreateUserParams{}, &st) && len(st.errs) == 0 {
 			l.errorf(spec.line, "%s: %s is empty", spec.name, f.fixedPath[0])
 		}
-		for _, e := range st.errs {
+		for _, e := range st.errs.Refusals() {
 			l.errorf(spec.line, "%s: %s: %s", spec.name, f.fixedPath[0], e.Reason)
 		}
 	}
@@ -383,13 +386,14 @@ func (m *Mapping) Options() Options {
 // Map turns one record into a CreateUser request, or returns every problem
 // of the row. It is pure and safe for concurrent use. external_id is always
 // the record's Key. A record whose Err is set yields one record_unreadable
-// FieldError.
+// FieldError. When the row is Invalid the request is nil; otherwise the
+// errors returned, if any, are warnings, and the request is sent with them.
 func (m *Mapping) Map(rec sources.Record) (*clerk.CreateUserParams, FieldErrors) {
 	p, errs := m.MapAll(rec)
-	if len(errs) > 0 {
+	if errs.Invalid() {
 		return nil, errs
 	}
-	return p, nil
+	return p, errs
 }
 
 // MapAll is Map for a dry run: it returns every problem of the row and,
@@ -501,7 +505,9 @@ func (f *field) setScalar(v any, src string, p *clerk.CreateUserParams, st *rowS
 			var pr *problem
 			if s, pr = prop.check(s, f.opts); pr != nil {
 				st.fail(f, src, pr)
-				return true
+				if !warningCodes[pr.code] { // a warning's value is sent as it is
+					return true
+				}
 			}
 		}
 		prop.setString(p, s)
@@ -682,7 +688,7 @@ func (f *field) collectList(vals sources.Values, paths []string, st *rowState) (
 			out = f.addItem(out, s, 1, path, false, st)
 		}
 	}
-	return out, len(st.errs) > before
+	return out, st.errs[before:].Invalid() // a warning keeps the list
 }
 
 // addItem converts, transforms and checks one list element, the n-th of its
@@ -708,7 +714,9 @@ func (f *field) addItem(out []string, item any, n int, src string, fromJSON bool
 				pr = &problem{pr.code, "item " + strconv.Itoa(n) + ": " + pr.reason}
 			}
 			st.fail(f, src, pr)
-			return out
+			if !warningCodes[pr.code] { // a warning's value is sent as it is
+				return out
+			}
 		}
 	}
 	if out == nil {

@@ -28,14 +28,21 @@ const (
 	CodeBackupCodeInvalid = "backup_code_invalid" // an empty, odd or malformed-digest backup code
 	CodeEmailInvalid      = "email_invalid"       // not an email address
 	CodePhoneInvalid      = "phone_invalid"       // not a phone number (in the default region)
-	CodeUsernameInvalid   = "username_invalid"    // not 4-64 letters, digits, _ or -
+	CodeUsernameInvalid   = "username_invalid"    // not 4-64 Latin letters, digits and punctuation, or digits only
 	CodeLocaleInvalid     = "locale_invalid"      // not a language tag like en-US
 	CodeWeb3WalletInvalid = "web3_wallet_invalid" // not an Ethereum (0x...) or Solana address
 	CodeMetadataTooLarge  = "metadata_too_large"  // metadata over 8 KB serialised
 	CodeStatusInvalid     = "status_invalid"      // an identification status other than verified/reserved
 	CodeStatusLength      = "status_length"       // status array length differs from its identifiers
 	CodeParamMissing      = "param_missing"       // a template's {param:name} was not given at run time
+
+	// Warnings: the row stays valid and the value is sent (FieldError.Warning).
+	CodeDigestOpen        = "digest_form_open"      // the digest fits Clerk's documented format, not the form its software writes, or a form Clerk's docs leave open
+	CodeUsernameCharacter = "username_customizable" // a character Clerk refuses by default and an instance can allow
 )
+
+// warningCodes are the codes of warnings.
+var warningCodes = map[string]bool{CodeDigestOpen: true, CodeUsernameCharacter: true}
 
 // kind is the type of a CreateUser property, which decides how a source value
 // is converted.

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -182,20 +184,52 @@ func checkPhoneFull(s, region string) (string, *problem) {
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }
 
-// checkUsername accepts Clerk's usernames: 4 to 64 ASCII letters, digits,
-// underscores and hyphens.
+// checkUsername applies Clerk's username rules. Clerk's docs
+// (clerk.com/docs/guides/configure/auth-strategies/sign-up-sign-in-options,
+// "Username"): usernames "must be between 4 and 64 characters long and do
+// not allow special characters (^$!.`#+~), but this can be customized", and
+// "only support Latin-based characters"; its error catalogue adds
+// form_username_needs_non_number_char. So letters of the Latin script,
+// digits, _ and - pass; ^ $ ! . ` # + ~ are a warning (refused unless the
+// instance allows them: john.doe imports only where dots are allowed), and
+// so is other ASCII punctuation, which the docs neither list nor allow;
+// white space, other scripts and symbols, a username of digits only, and a
+// length outside 4 to 64 are refused.
 func checkUsername(s string, _ *Options) (string, *problem) {
-	if len(s) < usernameMin || len(s) > usernameMax {
+	if n := utf8.RuneCountInString(s); n < usernameMin || n > usernameMax {
 		return "", &problem{CodeUsernameInvalid, "username " + quote(s) + " must be 4 to 64 characters long"}
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return "", &problem{CodeUsernameInvalid, "username " + quote(s) + " may hold only letters, digits, _ and -"}
+	digits, warn := true, ""
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			continue
+		case r == '_' || r == '-' || unicode.Is(unicode.Latin, r):
+		case strings.ContainsRune(usernameDenied, r):
+			warn = "username " + quote(s) + " holds " + quote(string(r)) + ", which Clerk refuses by default (it does not allow " +
+				usernameDenied + " unless the instance is set to); the row is sent as it is"
+		case r < utf8.RuneSelf && unicode.IsPunct(r) || unicode.IsSymbol(r) && r < utf8.RuneSelf:
+			if warn == "" {
+				warn = "username " + quote(s) + " holds " + quote(string(r)) + ": Clerk's docs neither list nor allow it (they refuse " +
+					usernameDenied + " by default); the row is sent as it is"
+			}
+		default:
+			return "", &problem{CodeUsernameInvalid, "username " + quote(s) + " may hold only Latin letters, digits and punctuation, not " +
+				quote(string(r))}
 		}
+		digits = false
+	}
+	if digits {
+		return "", &problem{CodeUsernameInvalid, "username " + quote(s) + " must hold a character that is not a digit"}
+	}
+	if warn != "" {
+		return s, &problem{CodeUsernameCharacter, warn}
 	}
 	return s, nil
 }
+
+// usernameDenied are the characters Clerk's usernames refuse by default.
+const usernameDenied = "^$!.`#+~"
 
 // checkLocale accepts a language tag such as en, en-US, pt-BR or zh-Hant-TW;
 // underscores (en_US) become hyphens.

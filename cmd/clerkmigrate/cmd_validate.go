@@ -188,29 +188,44 @@ func openValidateInput(c *cli.Context) (sources.Source, *mapping.Mapping, *valid
 	return src, det.Mapping, det, nil
 }
 
+// printCodes prints the counts of the codes that are warnings (or not),
+// with their first rows, at most top codes.
+func printCodes(w io.Writer, title string, codes []validate.CodeCount, warnings bool, top int) {
+	n := 0
+	for _, cc := range codes {
+		if cc.Warning != warnings {
+			continue
+		}
+		if n == 0 {
+			fmt.Fprintln(w, title)
+		}
+		if n++; n > top {
+			fmt.Fprintln(w, "  ... and more codes (see findings.csv)")
+			return
+		}
+		var rows []string
+		for _, e := range cc.Examples {
+			rows = append(rows, fmt.Sprintf("%d (key %s)", e.Pos, e.Key))
+		}
+		more := ""
+		if cc.Count > int64(len(cc.Examples)) {
+			more = ", ..."
+		}
+		fmt.Fprintf(w, "  %-24s %-18s %7d  rows %s%s\n", cc.Code, cc.Field, cc.Count, strings.Join(rows, ", "), more)
+	}
+}
+
 // printValidation is the terminal summary: counts by code with the first
 // rows, coverage, canaries, the target check, and where the files are.
 func printValidation(w io.Writer, r *validate.Result, top int, dir string, files reports.Files) {
-	fmt.Fprintf(w, "validate run %s: %d rows in %s: %d valid, %d invalid, %d findings\n",
+	fmt.Fprintf(w, "validate run %s: %d rows in %s: %d valid, %d invalid, %d findings",
 		r.RunID, r.Rows, r.Elapsed.Round(time.Millisecond), r.Valid, r.Invalid, r.Findings)
-	if len(r.ByCode) > 0 {
-		fmt.Fprintln(w, "problems:")
-		for i, cc := range r.ByCode {
-			if i == top {
-				fmt.Fprintf(w, "  ... and %d more codes (see findings.csv)\n", len(r.ByCode)-top)
-				break
-			}
-			var rows []string
-			for _, e := range cc.Examples {
-				rows = append(rows, fmt.Sprintf("%d (key %s)", e.Pos, e.Key))
-			}
-			more := ""
-			if cc.Count > int64(len(cc.Examples)) {
-				more = ", ..."
-			}
-			fmt.Fprintf(w, "  %-24s %-18s %7d  rows %s%s\n", cc.Code, cc.Field, cc.Count, strings.Join(rows, ", "), more)
-		}
+	if r.Warnings > 0 {
+		fmt.Fprintf(w, " (%d of them warnings)", r.Warnings)
 	}
+	fmt.Fprintln(w)
+	printCodes(w, "problems:", r.ByCode, false, top)
+	printCodes(w, "warnings (the rows stay valid and are sent as they are):", r.ByCode, true, top)
 	cv := r.Coverage
 	fmt.Fprintf(w, "coverage: %d with MFA, %d without a password, %d with several emails\n",
 		cv.WithMFA, cv.WithoutPassword, cv.WithSeveralEmails)

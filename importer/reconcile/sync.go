@@ -479,9 +479,15 @@ func (r *run) mapRow(rec sources.Record) *row {
 		return invalid(importer.CodeRecordInvalid, "", rec.Err.Error())
 	}
 	p, ferrs := r.cfg.Mapper.Map(rec)
-	if len(ferrs) > 0 {
-		return invalid(ferrs[0].Code, ferrs[0].Field, fmt.Sprintf("%s: %s", rec.Pos, ferrs.Error()))
+	if ferrs.Invalid() || p == nil {
+		first := ferrs.Refusals()
+		if len(first) == 0 {
+			first = ferrs
+		}
+		return invalid(first[0].Code, first[0].Field, fmt.Sprintf("%s: %s", rec.Pos, ferrs.Error()))
 	}
+	// A row with warnings is sent; the warnings stay in its message.
+	rw.s.Message = importer.WarningNote(rec.Pos, ferrs)
 	ext, _ := p.ExternalID.Get()
 	if ext == "" {
 		ext = rec.Key
@@ -532,6 +538,9 @@ func (r *run) prepare(ctx context.Context, batch []*row) error {
 		} else {
 			rw.c = r.d.forCreate(rw.ext, rw.params)
 			newEmails = append(newEmails, rw.params.EmailAddresses...)
+		}
+		if rw.s.Message != "" { // the mapping's warnings
+			rw.c.notes = append(rw.c.notes, rw.s.Message)
 		}
 	}
 	taken, err := r.cfg.Index.UsersByEmail(ctx, r.scope, newEmails)

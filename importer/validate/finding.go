@@ -26,11 +26,31 @@ type Finding struct {
 	Source string `json:"source,omitempty"`
 	Code   string `json:"code"`
 	Reason string `json:"reason"`
+	// Severity is SeverityError, or SeverityWarning for a finding that
+	// leaves its row valid (mapping.FieldError.Warning).
+	Severity string `json:"severity"`
+}
+
+// Severities of a Finding.
+const (
+	SeverityError   = "error"
+	SeverityWarning = "warning"
+)
+
+func severityOf(warning bool) string {
+	if warning {
+		return SeverityWarning
+	}
+	return SeverityError
 }
 
 // Report converts the finding for the reports package.
 func (f Finding) Report() reports.Finding {
-	return reports.Finding{Pos: f.Pos, Key: f.Key, Field: f.Field, Code: f.Code, Reason: f.Reason}
+	reason := f.Reason
+	if f.Severity == SeverityWarning {
+		reason = "warning (the row stays valid): " + reason
+	}
+	return reports.Finding{Pos: f.Pos, Key: f.Key, Field: f.Field, Code: f.Code, Reason: reason}
 }
 
 // Names of the findings files written in the run's directory.
@@ -51,11 +71,17 @@ const (
 )
 
 // Finding flags carried through the sorters.
-const flagInvalidates = 1 // the finding makes a row that mapped cleanly invalid
+const (
+	flagInvalidates = 1 // the finding makes a row that mapped cleanly invalid
+	flagWarning     = 2 // the finding is a warning
+)
 
 // appendFinding encodes f after an 8-byte big-endian position key.
 func appendFinding(buf []byte, f *Finding, flags byte) []byte {
 	buf = binary.BigEndian.AppendUint64(buf, uint64(f.Pos))
+	if f.Severity == SeverityWarning {
+		flags |= flagWarning
+	}
 	buf = append(buf, flags)
 	buf = binary.AppendUvarint(buf, uint64(f.Line))
 	for _, s := range [...]string{f.Key, f.Field, f.Source, f.Code, f.Reason} {
@@ -73,6 +99,7 @@ func decodeFinding(rec []byte) (Finding, byte, error) {
 	}
 	f := Finding{Pos: int64(binary.BigEndian.Uint64(rec))}
 	flags := rec[8]
+	f.Severity = severityOf(flags&flagWarning != 0)
 	rec = rec[9:]
 	line, w := binary.Uvarint(rec)
 	if w <= 0 {
@@ -162,13 +189,14 @@ type findingsFiles struct {
 
 // findingRow is a line of findings.csv.
 type findingRow struct {
-	Pos    int64    `csv:"pos"`
-	Line   lineCell `csv:"line"`
-	Key    string   `csv:"key"`
-	Field  string   `csv:"field"`
-	Source string   `csv:"source"`
-	Code   string   `csv:"code"`
-	Reason string   `csv:"reason"`
+	Pos      int64    `csv:"pos"`
+	Line     lineCell `csv:"line"`
+	Key      string   `csv:"key"`
+	Field    string   `csv:"field"`
+	Source   string   `csv:"source"`
+	Code     string   `csv:"code"`
+	Reason   string   `csv:"reason"`
+	Severity string   `csv:"severity"`
 }
 
 // lineCell is a line number, empty when the format has no lines.
@@ -214,7 +242,7 @@ func (ff *findingsFiles) write(f *Finding) error {
 		return err
 	}
 	return ff.cw.Write(findingRow{Pos: g.Pos, Line: lineCell(g.Line), Key: csvSafe(g.Key), Field: g.Field,
-		Source: g.Source, Code: g.Code, Reason: g.Reason})
+		Source: g.Source, Code: g.Code, Reason: g.Reason, Severity: g.Severity})
 }
 
 // csvSafe keeps a spreadsheet from reading a key as a formula.

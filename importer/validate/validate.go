@@ -122,6 +122,7 @@ type CodeCount struct {
 	Field    string // the field of the first finding with the code
 	Count    int64
 	Examples []Example
+	Warning  bool // the code's findings are warnings
 }
 
 // Result is what a validation found.
@@ -130,9 +131,10 @@ type Result struct {
 	// Rows is the number of source rows read; Valid and Invalid split them
 	// (after duplicates and the target check).
 	Rows, Valid, Invalid int64
-	// Findings is the number of findings; Kept the first of them, in row
-	// order; ByCode the counts per code, most frequent first.
-	Findings int64
+	// Findings is the number of findings, Warnings how many of them are
+	// warnings (which leave their rows valid); Kept the first of them, in
+	// row order; ByCode the counts per code, most frequent first.
+	Findings, Warnings int64
 	Kept     []Finding
 	ByCode   []CodeCount
 	// DuplicateValues is the number of identifier values held by several rows.
@@ -147,10 +149,11 @@ type Result struct {
 }
 
 // Problems reports whether anything needs a person's attention: a
-// finding, or a canary that did not verify or was not found. It is the
-// validate command's exit status 1.
+// finding that is not a warning, or a canary that did not verify or was
+// not found. It is the validate command's exit status 1; warnings alone
+// leave it 0, as they leave every row valid.
 func (r *Result) Problems() bool {
-	if r.Findings > 0 || r.Invalid > 0 {
+	if r.Findings > r.Warnings || r.Invalid > 0 {
 		return true
 	}
 	for _, c := range r.Canaries {
@@ -558,7 +561,8 @@ func (e *engine) collectRow(ctx context.Context, rec *sources.Record, r *rowResu
 	pos, line := rec.Pos.Index, rec.Pos.Line
 	s := checkpoint.Settlement{Pos: pos, Key: rec.Key, Outcome: checkpoint.Valid}
 	for _, fe := range r.errs {
-		f := Finding{Pos: pos, Line: line, Key: rec.Key, Field: fe.Field, Source: fe.Source, Code: fe.Code, Reason: fe.Reason}
+		f := Finding{Pos: pos, Line: line, Key: rec.Key, Field: fe.Field, Source: fe.Source, Code: fe.Code, Reason: fe.Reason,
+			Severity: severityOf(fe.Warning)}
 		if err := e.addRowFinding(&f); err != nil {
 			return err
 		}
@@ -570,12 +574,14 @@ func (e *engine) collectRow(ctx context.Context, rec *sources.Record, r *rowResu
 			return err
 		}
 	}
-	if len(r.errs) > 0 {
+	if r.errs.Invalid() {
 		e.invalid++
-		s.Outcome, s.ErrorCode, s.Field = checkpoint.Invalid, r.errs[0].Code, r.errs[0].Field
+		first := r.errs.Refusals()[0]
+		s.Outcome, s.ErrorCode, s.Field = checkpoint.Invalid, first.Code, first.Field
 		s.Message = rec.Pos.String() + ": " + r.errs.Error()
 	} else {
 		e.valid++
+		s.Message = importer.WarningNote(rec.Pos, r.errs)
 	}
 	if err := e.addIdentifiers(rec, r); err != nil {
 		return err
@@ -611,7 +617,7 @@ func (e *engine) addIdentifiers(rec *sources.Record, r *rowResult) error {
 		return nil
 	}
 	pos, line := rec.Pos.Index, rec.Pos.Line
-	invalid := len(r.errs) > 0
+	invalid := r.errs.Invalid()
 	add := func(kind byte, v string) error {
 		if v == "" {
 			return nil
@@ -717,12 +723,15 @@ func (e *engine) mergeFindings(ctx context.Context, res *Result, files *findings
 	var lastInvalidated int64
 	handle := func(f *Finding, flags byte) error {
 		res.Findings++
+		if f.Severity == SeverityWarning {
+			res.Warnings++
+		}
 		if len(res.Kept) < e.cfg.MaxKeptFindings {
 			res.Kept = append(res.Kept, *f)
 		}
 		cc := codes[f.Code]
 		if cc == nil {
-			cc = &CodeCount{Code: f.Code, Field: f.Field}
+			cc = &CodeCount{Code: f.Code, Field: f.Field, Warning: f.Severity == SeverityWarning}
 			codes[f.Code] = cc
 		}
 		cc.Count++

@@ -127,7 +127,7 @@ func TestEachKindOfFinding(t *testing.T) {
 		t.Errorf("first finding line %d, want %d (the header is line 1)", jl[0].Line, jl[0].Pos+1)
 	}
 	rows := readCSV(t, res.Files[1])
-	if len(rows) != total+1 || strings.Join(rows[0], ",") != "pos,line,key,field,source,code,reason" {
+	if len(rows) != total+1 || strings.Join(rows[0], ",") != "pos,line,key,field,source,code,reason,severity" {
 		t.Errorf("findings.csv: %d rows, header %v", len(rows), rows[0])
 	}
 }
