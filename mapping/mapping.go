@@ -815,8 +815,11 @@ func (m *Mapping) checkPasswords(p *clerk.CreateUserParams, st *rowState) {
 			p.PasswordHasher = "" // a constant hasher; this user has no password
 		}
 	case hasDigest && hasher != "":
-		if err := hashers.CheckDigest(hasher, digest); err != nil {
+		switch verdict, err := hashers.Judge(hasher, digest); verdict {
+		case hashers.Refused:
 			st.fail(digestF, digestF.sourceTag, &problem{CodeDigestInvalid, digestReason(err)})
+		case hashers.Warning: // Clerk may take it: sent as it is, with the reason
+			st.fail(digestF, digestF.sourceTag, &problem{CodeDigestOpen, digestReason(err)})
 		}
 	}
 	if pw, ok := p.Password.Get(); ok {
@@ -831,18 +834,25 @@ func (m *Mapping) checkPasswords(p *clerk.CreateUserParams, st *rowState) {
 	}
 }
 
-// digestReason says why a digest was refused, with the hashers package's
-// hint; it never holds the digest.
+// digestReason says why a digest was refused, or why it is sent with a
+// warning, with the hashers package's hint; it never holds the digest.
 func digestReason(err error) string {
 	var de *hashers.DigestError
-	if errors.As(err, &de) {
-		r := "the digest does not fit hasher " + de.Hasher + ": " + de.Reason
-		if de.Hint != "" {
-			r += " (" + de.Hint + ")"
-		}
-		return r
+	if !errors.As(err, &de) {
+		return err.Error()
 	}
-	return err.Error()
+	r := "the digest does not fit hasher " + de.Hasher + ": " + de.Reason
+	if de.Open != "" {
+		r = "hasher " + de.Hasher + ": "
+		if de.Reason != "" {
+			r += "the digest is not the form its software writes (" + de.Reason + "); "
+		}
+		r += de.Open
+	}
+	if de.Hint != "" {
+		r += " (" + de.Hint + ")"
+	}
+	return r
 }
 
 // checkHasher normalises a hasher name and checks Clerk accepts it.

@@ -135,8 +135,8 @@ type Result struct {
 	// warnings (which leave their rows valid); Kept the first of them, in
 	// row order; ByCode the counts per code, most frequent first.
 	Findings, Warnings int64
-	Kept     []Finding
-	ByCode   []CodeCount
+	Kept               []Finding
+	ByCode             []CodeCount
 	// DuplicateValues is the number of identifier values held by several rows.
 	DuplicateValues int64
 	Coverage        reports.Coverage

@@ -44,7 +44,7 @@ const (
 	rHashB64SHA256   = "the hash must be the standard base64 (with padding) of 32 bytes: 44 characters"
 	rSaltB64Hex      = "the salt looks hex-encoded; it must be standard base64"
 	rSaltDjango      = "a Django salt is letters and digits only"
-	rHashHexSHA1     = "the hash must be 40 hex characters (20 bytes of PBKDF2-SHA1)"
+	rHashHexSHA1     = "the hash must be 40 hex characters (20 bytes, PBKDF2-SHA1's own length) or 64 (32 bytes, Clerk's default key length)"
 	rHashHexSHA512   = "the hash must be 128 hex characters (64 bytes of PBKDF2-SHA512)"
 	rSaltHex         = "the salt must be hex (an even number of hex digits)"
 	rHashHex         = "the hash must be hex (an even number of hex digits)"
@@ -221,15 +221,15 @@ func checkPBKDF2SHA1(d string) string {
 		if !isTextSalt(salt, 1, maxTextSalt) {
 			return rSaltText
 		}
-		if !isHexLen(hash, 40) {
+		if !isHexLen(hash, 40) && !isHexLen(hash, 64) {
 			return rHashHexSHA1
 		}
 		return ""
-	case 2: // <salt hex>$<hash hex>$<key length>
+	case 2: // <salt hex, or text used as raw bytes>$<hash hex>$<key length>
 		salt, rest, _ := cut(rest, '$')
 		hash, keyLen, _ := cut(rest, '$')
-		if !isHex(salt) {
-			return rSaltHex
+		if !isHex(salt) && !isTextSalt(salt, 1, maxTextSalt) {
+			return rSaltText
 		}
 		if !isHex(hash) {
 			return rHashHex

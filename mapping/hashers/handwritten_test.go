@@ -48,7 +48,9 @@ func TestHandWrittenDigests(t *testing.T) {
 		{"pbkdf2_sha1", "pbkdf2_sha1$10000000$73616c74$" + hex40 + "$20", true},
 		{"pbkdf2_sha1", "pbkdf2_sha1$10000001$salt$" + hex40, false},
 		{"pbkdf2_sha1", "pbkdf2_sha1$0$salt$" + hex40, false},
-		{"pbkdf2_sha1", "pbkdf2_sha1$1000$salt$" + hex40 + "$20", false}, // hex form needs a hex salt
+		{"pbkdf2_sha1", "pbkdf2_sha1$1000$salt$" + hex40 + "$20", true}, // "If the salt is not a valid hex string, the raw bytes will be used" (Clerk's docs)
+		{"pbkdf2_sha1", "pbkdf2_sha1$1000$salt$" + hex64, true},         // 32 bytes: Clerk's default key length
+		{"pbkdf2_sha1", "pbkdf2_sha1$1000$salt$" + hex32, false},        // 16 bytes: a warning (Judge), not the grammar
 		{"pbkdf2_sha1", "pbkdf2_sha1$1000$73616c74$" + hex64 + "$32", true},
 		{"pbkdf2_sha256", "pbkdf2_sha256$600000$c2FsdA==$" + b64_32, true},
 		{"pbkdf2_sha256", "pbkdf2_sha256$600000$c2FsdA$" + b64_32, false},

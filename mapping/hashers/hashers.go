@@ -9,6 +9,9 @@
 // short, re-encoded or from another hasher fails before it reaches Clerk
 // (which refuses it with form_password_digest_invalid_code). Where Clerk's
 // table leaves a choice open, FORMATS.md beside this file records the choice.
+// Judge, the verdict validate gives, refuses only what Clerk's documented
+// format refuses: a digest that fits it but not the strict grammar is a
+// warning (documented.go).
 //
 // Nothing in this package puts a digest, or any part of one, into an error
 // message.
@@ -85,6 +88,9 @@ type DigestError struct {
 	Hasher string // the hasher named (as given, when it is a plausible name)
 	Reason string // what is wrong, for people
 	Hint   string // a better fit, e.g. "looks like a bcrypt digest"; may be empty
+	// Open, set only by Judge's warnings, says why the digest is sent
+	// anyway: Clerk's documentation leaves its form open.
+	Open string
 }
 
 // Error implements error. It holds no part of the digest.
@@ -102,6 +108,10 @@ func (e *DigestError) Error() string {
 		b.WriteString(" (")
 		b.WriteString(e.Hint)
 		b.WriteString(")")
+	}
+	if e.Open != "" {
+		b.WriteString("; ")
+		b.WriteString(e.Open)
 	}
 	return b.String()
 }

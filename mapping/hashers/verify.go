@@ -134,9 +134,11 @@ func verifyPBKDF2SHA1(d, pw string) (bool, error) {
 		}
 		return verifyPBKDF2(pw, []byte(p[0]), iter, want, sha1.New), nil
 	}
+	// "If the salt is not a valid hex string, the raw bytes will be used
+	// instead" (Clerk's docs).
 	salt, err := hex.DecodeString(p[0])
 	if err != nil {
-		return false, err
+		salt = []byte(p[0])
 	}
 	want, err := hex.DecodeString(p[1])
 	if err != nil {

@@ -109,6 +109,17 @@
 //     values are 422 form_param_value_invalid or form_param_format_invalid;
 //     starting_after naming no user is 422 form_param_value_invalid.
 //   - A known path with another method is 404 resource_not_found, not 405.
+//   - Password digests are judged by the emulator's own statement of the
+//     formats Clerk documents (digests.go), not by the validator's
+//     grammar (mapping/hashers), so that a rehearsal can catch a mistake in
+//     the validator's rules; a test runs both over the same digests and
+//     names every difference. Where Clerk's documentation leaves a form open
+//     the emulator accepts it, each with its reason in digests.go:
+//     scrypt_werkzeug with or without the leading $ of Clerk's docs, argon2
+//     without v=, phpass with $H$ and md5_phpass with $P$, pbkdf2_sha256 in
+//     unpadded base64, a salted digest whose salt holds $, any non-empty
+//     hmac_sha256_utf16_b64 digest (no layout documented). Lengths Clerk does
+//     not document (a PBKDF2 or argon2 hash, a salt) are not checked.
 //   - Usernames: Clerk's docs refuse ^ $ ! . ` # + ~ by default ("but this
 //     can be customized": Config.UsernameAllows) and support only
 //     Latin-based characters; other ASCII punctuation, which they neither

@@ -176,7 +176,7 @@ func (p passwordInput) check() []apiError {
 	case p.hasHash && !knownHasher(p.hasher):
 		e = errValue("password_hasher", "password_hasher does not match one of the allowed values.")
 	case p.hasHash:
-		if ok, _ := judgeDigest(p.hasher, p.digest); ok {
+		if v, _ := judgeDigest(p.hasher, p.digest); v != digestRefused {
 			return nil
 		}
 		e = apiError{Code: clerk.CodePasswordDigestInvalid, Param: "password_digest", Message: "is invalid",
