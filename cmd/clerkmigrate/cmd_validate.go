@@ -20,7 +20,8 @@ import (
 )
 
 const validateExitCodes = `EXIT CODES:
-   0  clean: every row is valid and every canary verified
+   0  clean: every row is valid and every canary verified (warnings alone leave it 0: a warning,
+      where Clerk's documentation does not settle a value, leaves its row valid and sent as it is)
    1  problems found: findings (invalid rows, duplicates, users already in Clerk...) or a canary
       that is WRONG or not found; see findings.csv
    2  could not run: bad flags, a bad mapping file, a source that cannot be opened
