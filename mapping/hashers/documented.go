@@ -55,13 +55,12 @@ func Judge(name, digest string) (Verdict, *DigestError) {
 		return Refused, &DigestError{Hasher: name, Reason: rEmpty}
 	}
 	reason := h.check(digest)
-	fits := documentedForms[name](digest)
 	switch {
 	case reason == "" && openAlways[name] != "":
 		return Warning, &DigestError{Hasher: name, Open: openAlways[name] + "; the row is sent as it is: check that a user imported this way can sign in"}
 	case reason == "":
 		return OK, nil
-	case fits:
+	case documentedForms[name](digest):
 		why := documentedOpen
 		if openAlways[name] != "" {
 			why = openAlways[name] + "; " + why
