@@ -28,7 +28,7 @@ func TestWarningsGetOneVerdict(t *testing.T) {
 		"w2,w2@example.com,,scrypt:32768:8:1$abcDEF123$" + hex(64) + ",scrypt_werkzeug\n" +
 		"w3,w3@example.com,,$H$9" + strings.Repeat("a", 30) + ",phpass\n" +
 		"w4,w4@example.com,,pbkdf2_sha1$1000$salt$" + hex(32) + ",pbkdf2_sha1\n"
-	mapping := "version: 1\nkey: id\nfields:\n  email_address: email\n  username: user\n" +
+	mapping := "version: 1\nkey: id\nfields:\n  email_address: { from: email, verified: true }\n  username: user\n" +
 		"  password_digest: hash\n  password_hasher: { from: hasher, when: hash }\n"
 	mapping = strings.Replace(mapping, "username: user", "username: username", 1)
 	// Each command in its own directory: validate and a dry run share

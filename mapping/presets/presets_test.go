@@ -115,8 +115,12 @@ func mapRecords(t *testing.T, name string, spec sources.Spec, params mapping.Par
 			t.Fatal(err)
 		}
 		req, errs := m.Map(rec)
-		if errs != nil {
-			t.Fatalf("%s: %v", rec.Pos, errs)
+		for _, e := range errs {
+			// scrypt_werkzeug digests (Better Auth's) carry a warning:
+			// Clerk's docs leave their layout open.
+			if !e.Warning || e.Code != mapping.CodeDigestOpen || req.PasswordHasher != "scrypt_werkzeug" {
+				t.Fatalf("%s: %v", rec.Pos, errs)
+			}
 		}
 		out[rec.Key] = req
 	}
