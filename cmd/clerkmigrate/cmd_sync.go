@@ -45,7 +45,8 @@ func syncCommand() *cli.Command {
 			"the last sync (the ledger keeps a keyed fingerprint; the first sync after an import records them without\n" +
 			"sending). Addresses the source dropped stay in Clerk unless --prune-identifiers.\n" +
 			"An address added to an existing user is added verified only if the source verified it, else unverified\n" +
-			"(POST /v1/email_addresses has no reserved), and is never made primary then (the row's message says so).\n\n" +
+			"(POST /v1/email_addresses has no reserved), and is never made primary then (the row's message says so);\n" +
+			"one Clerk holds verified that the source does not verify is named in the row's message, not changed.\n\n" +
 			"ORPHANS: a Clerk user the source does not list is an orphan only when this ledger created or adopted it\n" +
 			"(an import settled it created or exists, or a sync created or matched it, into this same target).\n" +
 			"Orphans are reported; --ban-orphans/--delete-orphans act on them only up to --max-delete. Every other\n" +

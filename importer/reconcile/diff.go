@@ -229,7 +229,9 @@ func (d *differ) diff(ext string, want *clerk.CreateUserParams, have userState, 
 // first wanted value is the primary one; identifiers Clerk has and the
 // source does not are left. Clerk makes only a verified address primary, so
 // a wanted primary the source did not verify is added (or kept) as a
-// secondary one and a note on c says so.
+// secondary one and a note on c says so; so does one Clerk holds verified
+// that the source did not verify (created before the mapping said which
+// were), which the sync does not change.
 func identDiff(c *change, kind string, want, status []string, have []ident, havePrimary string, eq func(a, b string) bool) (add []addIdent, switchTo string) {
 	for i, w := range want {
 		verified := i >= len(status) || status[i] == clerk.StatusVerified
@@ -237,6 +239,10 @@ func identDiff(c *change, kind string, want, status []string, have []ident, have
 		for _, h := range have {
 			if eq(h.Value, w) {
 				found = h.ID
+				if h.Verified && !verified {
+					c.notes = append(c.notes, fmt.Sprintf("%s %s is verified in Clerk but not in the source; "+
+						"left as it is (remove it by hand if nobody proved it)", kind, w))
+				}
 				break
 			}
 		}

@@ -13,6 +13,9 @@ import (
 type ident struct {
 	ID    string `json:"id"`
 	Value string `json:"value"`
+	// Verified: Clerk renders its verification as verified (an index entry
+	// written before this was kept reads false).
+	Verified bool `json:"verified,omitempty"`
 }
 
 // userState is what the sync compares of a Clerk user, as the index keeps
@@ -41,10 +44,10 @@ func stateOf(u *clerk.User) userState {
 		Public: rawMetadata(u.PublicMetadata), Private: rawMetadata(u.PrivateMetadata), Unsafe: rawMetadata(u.UnsafeMetadata),
 	}
 	for _, e := range u.EmailAddresses {
-		s.Emails = append(s.Emails, ident{ID: e.ID, Value: e.EmailAddress})
+		s.Emails = append(s.Emails, ident{ID: e.ID, Value: e.EmailAddress, Verified: isVerified(e.Verification)})
 	}
 	for _, p := range u.PhoneNumbers {
-		s.Phones = append(s.Phones, ident{ID: p.ID, Value: p.PhoneNumber})
+		s.Phones = append(s.Phones, ident{ID: p.ID, Value: p.PhoneNumber, Verified: isVerified(p.Verification)})
 	}
 	if u.PrimaryEmailAddressID != nil {
 		s.PrimaryEmail = *u.PrimaryEmailAddressID
@@ -54,6 +57,9 @@ func stateOf(u *clerk.User) userState {
 	}
 	return s
 }
+
+// isVerified reports whether Clerk renders a verification as verified.
+func isVerified(v *clerk.Verification) bool { return v != nil && v.Status == clerk.StatusVerified }
 
 // rawMetadata encodes a metadata object; nil for an empty one.
 func rawMetadata(m map[string]any) json.RawMessage {

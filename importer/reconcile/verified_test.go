@@ -37,13 +37,15 @@ func writeVerified(t *testing.T, dir, name string, rows [][4]string) string {
 
 // TestSyncAddsUnverifiedAsUnverified: the addresses a sync adds carry the
 // source's verified flag, and one the source did not verify is never made
-// primary (Clerk makes only verified addresses primary): the note says so.
+// primary (Clerk makes only verified addresses primary): the note says so,
+// as it says of an address Clerk holds verified and the source does not.
 func TestSyncAddsUnverifiedAsUnverified(t *testing.T) {
 	e := newEnv(t, emulator.Config{})
 	e.useMapping(t, "verified.yaml", verifiedMappingYAML)
 	seed := [][4]string{
 		{"v1", "a1@example.com", "+14155550101", "a1@example.com|+14155550101"},
 		{"v2", "old2@example.com", "", "old2@example.com"},
+		{"v3", "x3@example.com", "", "x3@example.com"},
 	}
 	e.importFile(t, writeVerified(t, e.dir, "seed.csv", seed), len(seed))
 	now := [][4]string{
@@ -51,6 +53,8 @@ func TestSyncAddsUnverifiedAsUnverified(t *testing.T) {
 		{"v1", "a1@example.com|new1@example.com", "+14155550101|+14155550191", "a1@example.com|+14155550101"},
 		// A new primary address the source did not verify.
 		{"v2", "new2@example.com|old2@example.com", "", "old2@example.com"},
+		// Verified in Clerk (an import before the flag was mapped), not in the source.
+		{"v3", "x3@example.com", "", ""},
 	}
 	cfg := e.config(t, writeVerified(t, e.dir, "seed.csv", seed))
 	cfg.Managed = nil
@@ -87,6 +91,7 @@ func TestSyncAddsUnverifiedAsUnverified(t *testing.T) {
 		{"v1", "+14155550191", "unverified"},
 		{"v2", "old2@example.com", "verified"},
 		{"v2", "new2@example.com", "unverified"},
+		{"v3", "x3@example.com", "verified"},
 	} {
 		if s := status(got[tt.key], tt.value); s != tt.want {
 			t.Errorf("%s %s: %s, want %s", tt.key, tt.value, s, tt.want)
@@ -97,5 +102,8 @@ func TestSyncAddsUnverifiedAsUnverified(t *testing.T) {
 	}
 	if note := e.rowMessage(t, sum2.RunID, "v2"); !strings.Contains(note, "new2@example.com not made primary: the source did not verify it") {
 		t.Errorf("v2's row says %q", note)
+	}
+	if note := e.rowMessage(t, sum2.RunID, "v3"); !strings.Contains(note, "email_address x3@example.com is verified in Clerk but not in the source") {
+		t.Errorf("v3's row says %q", note)
 	}
 }
