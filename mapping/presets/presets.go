@@ -152,7 +152,9 @@ var registry = []Preset{
 		Notices: []Notice{
 			{Text: "Better Auth's scrypt passwords go as scrypt_werkzeug digests (the same scrypt, N=16384 r=16 p=1, " +
 				"salt and key); Better Auth hashes the password's NFKC form, Clerk the password as typed, so a password " +
-				"that NFKC changes (full-width letters, ligatures such as ﬁ) does not verify and its user resets it"},
+				"that NFKC changes (full-width letters, ligatures such as ﬁ) does not verify and its user resets it; " +
+				"each digest carries a digest_open warning (Clerk's docs write this hasher's layout two ways): sign in one " +
+				"migrated test user before the full run"},
 			{Text: "a credential password in no form Clerk reads is not imported: private_metadata.password_not_migrated " +
 				"= better_auth_unknown_hash marks its user for a reset"},
 		},
