@@ -210,7 +210,7 @@ func (c *CSV) Next(ctx context.Context) (Record, error) {
 		var parseErr *csv.ParseError
 		if errors.As(err, &parseErr) {
 			pos.Line = int64(parseErr.StartLine)
-			return Record{Pos: pos, Err: &RecordError{Pos: pos, Err: c.describeParseError(parseErr)}}, nil
+			return Record{Pos: pos, Key: pos.Key(), Err: &RecordError{Pos: pos, Err: c.describeParseError(parseErr)}}, nil
 		}
 		return Record{}, fmt.Errorf("csv %s: reading record %d after byte %d: %w", c.cfg.Path, c.index, start, err)
 	}
@@ -221,8 +221,11 @@ func (c *CSV) Next(ctx context.Context) (Record, error) {
 		key = strings.TrimSpace(fields[c.keyIdx])
 	}
 	if len(fields) != len(c.cols.names) {
-		return Record{Pos: pos, Key: key, Err: &RecordError{Pos: pos, Key: key,
-			Err: &FieldCountError{Got: len(fields), Want: len(c.cols.names)}}}, nil
+		err := &RecordError{Pos: pos, Key: key, Err: &FieldCountError{Got: len(fields), Want: len(c.cols.names)}}
+		if key == "" {
+			key = pos.Key()
+		}
+		return Record{Pos: pos, Key: key, Err: err}, nil
 	}
 	return Record{Pos: pos, Key: key, Values: c.keep(fields)}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -258,5 +259,32 @@ func TestCSVStopsOnCancelledContextAndAfterClose(t *testing.T) {
 	c.Close()
 	if _, err := c.Next(context.Background()); err == nil || err == io.EOF {
 		t.Fatalf("after Close: err = %v", err)
+	}
+}
+
+// TestCSVBrokenRowsAreKeyedByLine: a row whose key cannot be read (a
+// stray quote, a ragged row with an empty key cell) is keyed "line:N", so
+// that reports list it and --only-keys can select it once fixed; a ragged
+// row with its key keeps it.
+func TestCSVBrokenRowsAreKeyedByLine(t *testing.T) {
+	path := writeTemp(t, "users.csv", "id,email\n1,a@b.co\n2,c\"d@e.co\n,f@g.co,extra\n4,h@i.co,extra\n")
+	c, err := OpenCSV(CSVConfig{Path: path, KeyColumn: "id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var got []string
+	for {
+		rec, err := c.Next(context.Background())
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s/%v", rec.Key, rec.Err != nil))
+	}
+	if want := "1/false line:3/true line:4/true 4/true"; strings.Join(got, " ") != want {
+		t.Errorf("keys %v, want %s", got, want)
 	}
 }

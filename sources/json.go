@@ -331,7 +331,50 @@ func (j *JSON) nextElement() (Record, error) {
 		}
 		return Record{}, j.fail(fmt.Errorf("record %d starting at byte %d: %w", j.index, start, err))
 	}
-	return j.record(Position{Index: j.index, Offset: start}, v), nil
+	rec := j.record(Position{Index: j.index, Offset: start}, v)
+	if rec.Err == nil && hasReplacement(v) {
+		// U+FFFD in a value: the file's own, or decoding's stand-in for
+		// bytes it could not keep; the element's bytes tell.
+		raw := make([]byte, j.dec.InputOffset()+j.skew-start)
+		if _, err := j.file.ReadAt(raw, start); err != nil {
+			return Record{}, j.fail(fmt.Errorf("record %d starting at byte %d: reading it again: %w", j.index, start, err))
+		}
+		j.checkText(&rec, raw)
+	}
+	return rec, nil
+}
+
+// checkText makes rec a RecordError when raw, its JSON text, holds a string
+// decoding did not keep as written (see InvalidJSONText).
+func (j *JSON) checkText(rec *Record, raw []byte) {
+	if path, why, bad := InvalidJSONText(raw); bad {
+		rec.Err = &RecordError{Pos: rec.Pos, Key: rec.Key, Field: path,
+			Err: fmt.Errorf("%s; JSON must be UTF-8 (RFC 8259), and reading it would put U+FFFD in its place: "+
+				"fix the export's encoding", why)}
+		rec.Values = nil
+	}
+}
+
+// hasReplacement reports whether a decoded value holds U+FFFD anywhere (in
+// a string or a key).
+func hasReplacement(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.Contains(v, "\uFFFD")
+	case map[string]any:
+		for k, x := range v {
+			if hasReplacement(x) || strings.Contains(k, "\uFFFD") {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if hasReplacement(x) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (j *JSON) fail(err error) error {
@@ -356,9 +399,13 @@ func (j *JSON) nextLine() (Record, error) {
 		pos := Position{Index: j.index, Line: j.lineNo, Offset: start}
 		v, derr := decodeLine(line)
 		if derr != nil {
-			return Record{Pos: pos, Err: &RecordError{Pos: pos, Err: derr}}, nil
+			return Record{Pos: pos, Key: pos.Key(), Err: &RecordError{Pos: pos, Err: derr}}, nil
 		}
-		return j.record(pos, v), nil
+		rec := j.record(pos, v)
+		if rec.Err == nil {
+			j.checkText(&rec, line)
+		}
+		return rec, nil
 	}
 }
 
@@ -416,7 +463,7 @@ func decodeLine(line []byte) (any, error) {
 func (j *JSON) record(pos Position, v any) Record {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return Record{Pos: pos, Err: &RecordError{Pos: pos, Err: fmt.Errorf("is %s, not an object", jsonKind(v))}}
+		return Record{Pos: pos, Key: pos.Key(), Err: &RecordError{Pos: pos, Err: fmt.Errorf("is %s, not an object", jsonKind(v))}}
 	}
 	rec := Record{Pos: pos, Values: jsonObject(obj)}
 	if j.cfg.KeyPath == "" {
@@ -425,6 +472,7 @@ func (j *JSON) record(pos Position, v any) Record {
 	key, err := jsonKey(jsonObject(obj), j.cfg.KeyPath)
 	rec.Key = key
 	if err != nil {
+		rec.Key = pos.Key()
 		rec.Err = &RecordError{Pos: pos, Field: j.cfg.KeyPath, Err: err}
 	}
 	return rec

@@ -230,9 +230,10 @@ func TestJSONLines(t *testing.T) {
 		key, errMsg string
 	}{
 		{1, "1", ""},
-		{3, "", "line 3: the line ends inside a JSON value (truncated?)"},
-		{4, "", "line 4: is an array, not an object"},
-		{5, "", "line 5: column 10: data after the JSON value"},
+		// a broken line is keyed by its line, for reports and --only-keys
+		{3, "line:3", "line 3: the line ends inside a JSON value (truncated?)"},
+		{4, "line:4", "line 4: is an array, not an object"},
+		{5, "line:5", "line 5: column 10: data after the JSON value"},
 		{6, "7", ""},
 		{7, "8", ""},
 	}
@@ -310,10 +311,82 @@ func TestJSONSchemaReadsAheadAndReplays(t *testing.T) {
 		}
 		got = append(got, fmt.Sprintf("%d:%s:%v", rec.Pos.Index, rec.Key, rec.Err != nil))
 	}
-	if strings.Join(got, " ") != "1:1:false 2::true 3:3:false" {
+	if strings.Join(got, " ") != "1:1:false 2:record:2:true 3:3:false" {
 		t.Fatalf("records %v", got)
 	}
 	if _, err := j.Schema(ctx); err != nil {
 		t.Errorf("Schema after reading: %v (it is kept)", err)
+	}
+}
+
+// TestJSONTextDecodingWouldChange: bytes that are not UTF-8 and lone
+// surrogate escapes would reach Clerk as U+FFFD; the record is refused,
+// naming the key that holds them, in JSON Lines and in an array alike. A
+// U+FFFD the file itself holds, and surrogate pairs, are kept.
+func TestJSONTextDecodingWouldChange(t *testing.T) {
+	records := []string{
+		`{"id":"1","name":"Jos` + "\xe9" + `"}`,
+		`{"id":"2","name":"\ud800x"}`,
+		`{"id":"3","name":"ok \ud83d\ude00"}`,
+		`{"id":"4","name":"its own \ufffd and ` + "\uFFFD" + `"}`,
+		`{"id":"5","tags":["a","b` + "\xff" + `"]}`,
+		`{"id":"6","meta":{"n` + "\xff" + `me":"x"}}`,
+		`{"id":"7","name":"\udc00"}`,
+	}
+	for i := range records {
+		records[i] = strings.NewReplacer(`\xe9`, "\xe9", `\xff`, "\xff").Replace(records[i])
+	}
+	want := []string{
+		`1 "name": holds bytes that are not UTF-8 (0xe9 at byte 4 of the string)`,
+		`2 "name": holds \ud800, half of a UTF-16 surrogate pair`,
+		`3 ok`,
+		`4 ok`,
+		`5 "tags[1]": holds bytes that are not UTF-8`,
+		`6 "meta": a key holds bytes that are not UTF-8`,
+		`7 "name": holds \udc00, half`,
+	}
+	for name, content := range map[string]string{
+		"users.jsonl": strings.Join(records, "\n") + "\n",
+		"users.json":  "[" + strings.Join(records, ",\n") + "]",
+	} {
+		j := openJSONT(t, JSONConfig{Path: writeTemp(t, name, content), KeyPath: "id"})
+		recs := readAll(t, j)
+		if len(recs) != len(want) {
+			t.Fatalf("%s: %d records", name, len(recs))
+		}
+		for i, r := range recs {
+			got := r.Key + " ok"
+			var re *RecordError
+			if errors.As(r.Err, &re) {
+				got = fmt.Sprintf("%s %q: %v", r.Key, re.Field, re.Err)
+				if r.Values != nil {
+					t.Errorf("%s record %d: values kept beside the error", name, i+1)
+				}
+			}
+			if !strings.HasPrefix(got, want[i]) {
+				t.Errorf("%s record %d: %s\nwant %s...", name, i+1, got, want[i])
+			}
+		}
+		if got := lookupString(recs[3].Values, "name"); got != "its own \uFFFD and \uFFFD" {
+			t.Errorf("%s: record 4 name %q", name, got)
+		}
+	}
+}
+
+func TestInvalidJSONText(t *testing.T) {
+	for _, tc := range []struct{ in, path, why string }{
+		{`{"a":"plain","b":[1,"x"]}`, "", ""},
+		{`{"a":{"b":["x","y\xff"]}}`, "a.b[1]", "holds bytes that are not UTF-8"},
+		{`{"a":"\\ud800"}`, "", ""}, // an escaped backslash, then text
+		{`{"a":"\ud800\u0041"}`, "a", `holds \ud800`},
+		{`{"a":"\uD83D\uDE00"}`, "", ""},
+		{`["\ude00"]`, "[0]", `holds \ude00`},
+		{`{"k\xff":1}`, "", "a key holds bytes that are not UTF-8"},
+	} {
+		in := strings.ReplaceAll(tc.in, `\xff`, "\xff")
+		path, why, found := InvalidJSONText([]byte(in))
+		if found != (tc.why != "") || path != tc.path || !strings.HasPrefix(why, tc.why) {
+			t.Errorf("InvalidJSONText(%q) = %q, %q, %v; want %q, %q...", in, path, why, found, tc.path, tc.why)
+		}
 	}
 }

@@ -49,6 +49,18 @@ func (p Position) String() string {
 	return fmt.Sprintf("record %d", p.Index)
 }
 
+// Key names the position as a key, for a record whose own key could not be
+// read (a broken JSON Lines line, a CSV row with a stray quote): "line:17",
+// or "record:7" where the format has no lines. It is what such a record's
+// Key holds, so that reports list it and --only-keys can select it again
+// once the line is fixed.
+func (p Position) Key() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("line:%d", p.Line)
+	}
+	return fmt.Sprintf("record:%d", p.Index)
+}
+
 // Value is one field's value as the source holds it: nil, string, bool,
 // int64, float64, json.Number, time.Time, []byte, []any or map[string]any.
 type Value = any
@@ -64,6 +76,8 @@ type Record struct {
 	Pos Position
 	// Key is the legacy user id (it becomes external_id); empty when the key
 	// field is missing or blank, which the mapping reports for this row.
+	// A record the source could not read (Err set) and whose key it could
+	// not read either has its position's key: "line:17" (Position.Key).
 	Key string
 	// Values are the record's fields; nil when Err says nothing could be read.
 	Values Values
