@@ -74,7 +74,9 @@ type Config struct {
 	// RetryAllFailed re-attempts every failed or invalid row.
 	RetryFailed, RetryAllFailed bool
 	// OnlyKeys, when set, limits the run to the keys it accepts; the
-	// others are settled skipped (and reconsidered by a later run).
+	// others are settled skipped (and reconsidered by a later run). A row
+	// is also selected by its position's key ("line:17", the key a broken
+	// row was reported under), so that a fixed line can be retried.
 	OnlyKeys func(key string) bool
 	// TotalRows, when known, lets Progress estimate the time left.
 	TotalRows int64

@@ -14,9 +14,9 @@ import (
 
 // Codes of outcomes the importer decides without Clerk.
 const (
-	CodeRecordInvalid     = "record_invalid"      // the source could not read the row
-	CodeExternalIDMissing = "external_id_missing" // no key, so no idempotent create
-	CodeNotSelected       = "not_selected"        // left out by OnlyKeys
+	CodeRecordInvalid     = mapping.CodeRecordUnreadable // the source could not read the row (validate's code too)
+	CodeExternalIDMissing = "external_id_missing"        // no key, so no idempotent create
+	CodeNotSelected       = "not_selected"               // left out by OnlyKeys
 )
 
 // importReader reads the source, maps each row, and decides what to do
@@ -157,7 +157,7 @@ func (r *importReader) prepare(rec sources.Record, lookupFirst bool) (job, check
 		}
 		return job{}, s, false
 	}
-	if !lookupFirst && r.cfg.OnlyKeys != nil && !r.cfg.OnlyKeys(rec.Key) {
+	if !lookupFirst && r.cfg.OnlyKeys != nil && !r.cfg.OnlyKeys(rec.Key) && !r.cfg.OnlyKeys(rec.Pos.Key()) {
 		s.Outcome, s.ErrorCode, s.Message = checkpoint.Skipped, CodeNotSelected, "not among the selected keys"
 		return job{}, s, false
 	}
