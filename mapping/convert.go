@@ -153,28 +153,52 @@ var errTimestamp = &problem{CodeTimestampInvalid,
 // parseTimestamp reads a timestamp and returns it as RFC 3339 UTC. Empty is
 // false with no problem: MySQL's zero date "0000-00-00 00:00:00" means none.
 func parseTimestamp(v any) (string, bool, *problem) {
+	t, given, pr := parseTime(v)
+	if pr != nil || !given {
+		return "", given, pr
+	}
+	return formatTimestamp(t), true, nil
+}
+
+// parseTime is parseTimestamp's time. Eight digits that read as a date as
+// well as Unix seconds (20230115) are refused as ambiguous.
+func parseTime(v any) (time.Time, bool, *problem) {
 	switch v := v.(type) {
 	case time.Time:
-		return formatTimestamp(v), true, nil
+		return v, true, nil
 	case int64:
-		return formatTimestamp(unixTime(float64(v))), true, nil
+		return unixTimeOf(strconv.FormatInt(v, 10), float64(v))
 	case int:
-		return formatTimestamp(unixTime(float64(v))), true, nil
+		return unixTimeOf(strconv.Itoa(v), float64(v))
 	case float64:
-		return formatTimestamp(unixTime(v)), true, nil
+		if v == math.Trunc(v) && math.Abs(v) < 1e9 {
+			return unixTimeOf(strconv.FormatFloat(v, 'f', -1, 64), v)
+		}
+		return unixTime(v), true, nil
 	case string, []byte, json.Number:
 		s, _ := toText(v)
 		s = strings.TrimSpace(s)
 		if s == "" || strings.HasPrefix(s, "0000-00-00") {
-			return "", false, nil
+			return time.Time{}, false, nil
+		}
+		if d, ok := ambiguousDigits(s); ok {
+			return time.Time{}, true, ambiguousProblem(s, d)
 		}
 		t, ok := parseTimestampText(s)
 		if !ok {
-			return "", true, errTimestamp
+			return time.Time{}, true, errTimestamp
 		}
-		return formatTimestamp(t), true, nil
+		return t, true, nil
 	}
-	return "", true, errTimestamp
+	return time.Time{}, true, errTimestamp
+}
+
+// unixTimeOf reads an integer timestamp, refusing an ambiguous one.
+func unixTimeOf(digits string, n float64) (time.Time, bool, *problem) {
+	if d, ok := ambiguousDigits(digits); ok {
+		return time.Time{}, true, ambiguousProblem(digits, d)
+	}
+	return unixTime(n), true, nil
 }
 
 // parseTimestampText reads Unix numbers, dates, and date-times with "T" or a
@@ -307,6 +331,14 @@ func parseObject(v any) (map[string]any, bool, *problem) {
 		}
 		if dec.More() {
 			return nil, true, &problem{CodeJSONInvalid, "not valid JSON: text after the object"}
+		}
+		if path, key, dup := duplicateKey(s); dup {
+			where := ""
+			if path != "" {
+				where = " in " + path
+			}
+			return nil, true, &problem{CodeJSONInvalid, "key " + quote(key) + where +
+				" is given twice: only the last value would be kept"}
 		}
 		return m, true, nil
 	}

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -9,8 +10,9 @@ import (
 // values are strings without escapes, numbers, true, false or null, into
 // what encoding/json with UseNumber gives, without its reflection. ok is
 // false for anything else (nesting, escapes, invalid UTF-8 or control
-// characters, any syntax error): the caller then runs encoding/json, so
-// answers and error messages stay encoding/json's. s is trimmed.
+// characters, any syntax error, a key given twice): the caller then runs
+// encoding/json, so answers and error messages stay encoding/json's. s is
+// trimmed.
 func parseFlatObject(s string) (map[string]any, bool) {
 	i := skipSpace(s, 1) // s[0] == '{'
 	m := make(map[string]any, 4)
@@ -50,6 +52,9 @@ func parseFlatObject(s string) (map[string]any, bool) {
 			return nil, false
 		}
 		if !ok {
+			return nil, false
+		}
+		if _, dup := m[key]; dup {
 			return nil, false
 		}
 		m[key] = v
@@ -130,4 +135,65 @@ func numberEnd(s string, i int) int {
 		i = j
 	}
 	return i
+}
+
+// duplicateKey finds a key given twice in one object of a JSON text, which
+// decoders answer with the last value, dropping the others without a word.
+// path is the object's path ("" at the top). It expects valid JSON.
+func duplicateKey(s string) (path, key string, found bool) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	type frame struct {
+		keys    map[string]bool // nil for an array
+		wantKey bool
+		name    string // the path to this value
+	}
+	var stack []frame
+	var last string // the last key read
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", "", false
+		}
+		top := len(stack) - 1
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				name := ""
+				if top >= 0 {
+					name = stack[top].name
+					if stack[top].keys != nil {
+						name = strings.TrimPrefix(name+"."+last, ".")
+					}
+				}
+				f := frame{name: name}
+				if d == '{' {
+					f.keys, f.wantKey = map[string]bool{}, true
+				}
+				stack = append(stack, f)
+				continue
+			default:
+				stack = stack[:top]
+				if len(stack) == 0 {
+					return "", "", false
+				}
+				if t := &stack[len(stack)-1]; t.keys != nil {
+					t.wantKey = true
+				}
+				continue
+			}
+		}
+		if top < 0 || stack[top].keys == nil {
+			continue
+		}
+		if stack[top].wantKey {
+			k, _ := tok.(string)
+			if stack[top].keys[k] {
+				return stack[top].name, k, true
+			}
+			stack[top].keys[k] = true
+			last, stack[top].wantKey = k, false
+			continue
+		}
+		stack[top].wantKey = true
+	}
 }

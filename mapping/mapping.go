@@ -277,8 +277,9 @@ func (l *loader) compileField(spec *fieldSpec, opts *Options) field {
 	f.when = spec.when
 	f.verified = spec.verified
 	if spec.parse == parseFuture {
-		f.future, f.now = true, time.Now()
+		f.future = true
 	}
+	f.now = time.Now() // for parse: future, and what a plausible timestamp is
 	if f.object != nil {
 		parts := make([]string, len(f.object))
 		for i, o := range f.object {
@@ -418,11 +419,20 @@ func (m *Mapping) MapAll(rec sources.Record) (*clerk.CreateUserParams, FieldErro
 func (m *Mapping) MapAllInto(rec sources.Record, p *clerk.CreateUserParams) (mapped bool, errs FieldErrors) {
 	*p = clerk.CreateUserParams{}
 	if rec.Err != nil {
-		return false, FieldErrors{{Field: "", Source: "", Code: CodeRecordUnreadable, Reason: rec.Err.Error()}}
+		var re *sources.RecordError
+		field := ""
+		if errors.As(rec.Err, &re) {
+			field = re.Field
+		}
+		return false, FieldErrors{{Field: field, Source: field, Code: CodeRecordUnreadable, Reason: rec.Err.Error()}}
 	}
 	var st rowState
 	if key := strings.TrimSpace(rec.Key); key != "" {
-		p.ExternalID = clerk.Value(key)
+		if pr := textProblem(key, false); pr != nil {
+			st.errs = append(st.errs, FieldError{Field: propExternalID, Source: m.key, Code: pr.code, Reason: pr.reason})
+		} else {
+			p.ExternalID = clerk.Value(key)
+		}
 	} else {
 		st.errs = append(st.errs, FieldError{Field: propExternalID, Source: m.key, Code: CodeMissing,
 			Reason: "the legacy user id is empty; every user needs one (it becomes external_id)"})
@@ -498,6 +508,10 @@ func (f *field) setScalar(v any, src string, p *clerk.CreateUserParams, st *rowS
 			st.fail(f, src, &problem{CodeTypeInvalid, "expected one text value, got " + describe(v)})
 			return true
 		}
+		if pr := textProblem(s, prop.secret); pr != nil {
+			st.fail(f, src, pr)
+			return true
+		}
 		if s = f.transform(s); s == "" {
 			return false
 		}
@@ -535,7 +549,10 @@ func (f *field) setScalar(v any, src string, p *clerk.CreateUserParams, st *rowS
 		}
 		prop.setInt(p, n)
 	case kindTimestamp:
-		s, given, pr := parseTimestamp(v)
+		t, given, pr := parseTime(v)
+		if pr == nil && given {
+			pr = timestampProblem(t, f.now)
+		}
 		if pr != nil {
 			st.fail(f, src, withValue(pr, v))
 			return true
@@ -543,8 +560,16 @@ func (f *field) setScalar(v any, src string, p *clerk.CreateUserParams, st *rowS
 		if !given {
 			return false
 		}
-		prop.setString(p, s)
+		prop.setString(p, formatTimestamp(t))
 	case kindObject:
+		switch v.(type) {
+		case string, []byte: // JSON text, checked for what decoding would not keep
+			text, _ := toText(v)
+			if pr := jsonTextProblem(text, prop.secret); pr != nil {
+				st.fail(f, src, pr)
+				return true
+			}
+		}
 		obj, given, pr := parseObject(v)
 		if pr == nil && given {
 			text, _ := v.(string)
@@ -589,6 +614,12 @@ func (f *field) applyObjectParts(vals sources.Values, p *clerk.CreateUserParams,
 		}
 		if b, isBytes := v.([]byte); isBytes {
 			v = string(b)
+		}
+		if text, isText := v.(string); isText {
+			if pr := textProblem(text, false); pr != nil {
+				st.fail(f, part.path, pr)
+				return true
+			}
 		}
 		if obj == nil {
 			obj = make(map[string]any, len(f.object))
@@ -668,6 +699,10 @@ func (f *field) collectList(vals sources.Values, paths []string, st *rowState) (
 		}
 		switch {
 		case f.splitJSON:
+			if pr := jsonTextProblem(s, f.prop.secret); pr != nil {
+				st.fail(f, path, pr)
+				continue
+			}
 			items, pr := splitJSONArray(s)
 			if pr != nil {
 				st.fail(f, path, pr)
@@ -703,6 +738,13 @@ func (f *field) addItem(out []string, item any, n int, src string, fromJSON bool
 		st.fail(f, src, &problem{CodeTypeInvalid, "a list item is " + describe(item) + "; items must be text"})
 		return out
 	}
+	if pr := textProblem(s, f.prop.secret); pr != nil {
+		if f.prop.secret {
+			pr = &problem{pr.code, "item " + strconv.Itoa(n) + ": " + pr.reason}
+		}
+		st.fail(f, src, pr)
+		return out
+	}
 	s = f.transform(s)
 	if s == "" && !(fromJSON && f.prop.keepEmpty) {
 		return out
@@ -730,6 +772,7 @@ func (m *Mapping) crossCheck(vals sources.Values, p *clerk.CreateUserParams, st 
 	m.checkIdentifiers(vals, propEmail, propEmailStatus, p, st)
 	m.checkIdentifiers(vals, propPhone, propPhoneStatus, p, st)
 	m.checkPasswords(p, st)
+	checkRequestSize(p, st)
 	if skip, _ := p.SkipUserRequirement.Get(); !skip {
 		for _, id := range m.required {
 			f := m.byProp[id]
@@ -879,18 +922,13 @@ func splitFirstWord(s string) (first, rest string) {
 // setFuture sets a bool property from a timestamp: true when it is after
 // the moment the mapping was loaded (parse: future).
 func (f *field) setFuture(v any, src string, p *clerk.CreateUserParams, st *rowState) bool {
-	ts, given, pr := parseTimestamp(v)
+	t, given, pr := parseTime(v)
 	if pr != nil {
 		st.fail(f, src, withValue(pr, v))
 		return true
 	}
 	if !given {
 		return false
-	}
-	t, err := time.Parse(time.RFC3339Nano, ts)
-	if err != nil { // parseTimestamp writes RFC 3339
-		st.fail(f, src, withValue(errTimestamp, v))
-		return true
 	}
 	f.prop.setBool(p, t.After(f.now))
 	return true

@@ -39,6 +39,14 @@ const (
 	// Warnings: the row stays valid and the value is sent (FieldError.Warning).
 	CodeDigestOpen        = "digest_form_open"      // the digest fits Clerk's documented format, not the form its software writes, or a form Clerk's docs leave open
 	CodeUsernameCharacter = "username_customizable" // a character Clerk refuses by default and an instance can allow
+	// Values that would reach Clerk other than as the source holds them, or
+	// that Clerk cannot take (see rewrites.go).
+	CodeUTF8Invalid          = "utf8_invalid"          // text that is not UTF-8 (or a lone surrogate escape): JSON would carry U+FFFD
+	CodeTimestampImplausible = "timestamp_implausible" // before 1970 or after tomorrow
+	CodeTimestampAmbiguous   = "timestamp_ambiguous"   // 8 digits that read as Unix seconds and as YYYYMMDD
+	CodeTooLong              = "too_long"              // over Clerk's limit for the field (names 256 characters, passwords 72 bytes)
+	CodeRequestTooLarge      = "request_too_large"     // the whole request over the body bound
+	CodeTemplateIncomplete   = "template_incomplete"   // a template with some of its fields and not others
 )
 
 // warningCodes are the codes of warnings.
@@ -113,8 +121,8 @@ var identifierProps = []string{propEmail, propPhone, propUsername, propWeb3Walle
 // properties are the CreateUser properties a mapping can fill, in the
 // spec's order; external_id is missing on purpose: it is always the key.
 var properties = []property{
-	{name: "first_name", kind: kindString, setString: func(p *clerk.CreateUserParams, s string) { p.FirstName = clerk.Value(s) }},
-	{name: "last_name", kind: kindString, setString: func(p *clerk.CreateUserParams, s string) { p.LastName = clerk.Value(s) }},
+	{name: "first_name", kind: kindString, check: checkName, setString: func(p *clerk.CreateUserParams, s string) { p.FirstName = clerk.Value(s) }},
+	{name: "last_name", kind: kindString, check: checkName, setString: func(p *clerk.CreateUserParams, s string) { p.LastName = clerk.Value(s) }},
 	{name: "locale", kind: kindString, check: checkLocale, setString: func(p *clerk.CreateUserParams, s string) { p.Locale = clerk.Value(s) }},
 	{name: propEmail, kind: kindList, check: checkEmail,
 		setList: func(p *clerk.CreateUserParams, l []string) { p.EmailAddresses = l },
@@ -132,7 +140,7 @@ var properties = []property{
 		setList: func(p *clerk.CreateUserParams, l []string) { p.Web3Wallets = l },
 		getList: func(p *clerk.CreateUserParams) []string { return p.Web3Wallets }},
 	{name: propUsername, kind: kindString, check: checkUsername, setString: func(p *clerk.CreateUserParams, s string) { p.Username = clerk.Value(s) }},
-	{name: propPassword, kind: kindString, secret: true, setString: func(p *clerk.CreateUserParams, s string) { p.Password = clerk.Value(s) }},
+	{name: propPassword, kind: kindString, secret: true, check: checkPassword, setString: func(p *clerk.CreateUserParams, s string) { p.Password = clerk.Value(s) }},
 	{name: propDigest, kind: kindString, secret: true, setString: func(p *clerk.CreateUserParams, s string) { p.PasswordDigest = clerk.Value(s) }},
 	{name: propHasher, kind: kindString, check: checkHasher, setString: func(p *clerk.CreateUserParams, s string) { p.PasswordHasher = s }},
 	{name: propSkipPassChecks, kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.SkipPasswordChecks = clerk.Value(b) }},

@@ -17,10 +17,13 @@ import (
 // {path} is the row's value at path (a column or a JSON path), {param:name}
 // a parameter given at run time (mapping.Params: the environment or a
 // parameter file, never the mapping file), {{ and }} are literal braces and
-// everything else is literal text. When any {path} of the row is absent or
-// empty the template gives nothing: the property is left out (or takes its
-// default), so a user without a password hash gets no digest rather than
-// "$$key$...".
+// everything else is literal text. The template's first {path} says
+// whether the row has a value: when it is absent or empty the template
+// gives nothing and the property is left out (or takes its default), so a
+// user without a password hash gets no digest rather than "$$key$...".
+// When it is there and a later {path} is not (a hash without its salt),
+// the row gets a template_incomplete finding: the value is neither
+// composed without its part nor quietly dropped.
 
 // templatePart is one piece of a template: literal text, a row path or a
 // parameter name.
@@ -110,37 +113,52 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// render composes the template for one row. It returns given=false when a
-// row field is absent or empty, missing=name when a parameter is not
-// bound, and badPath when a field holds a list or an object.
-func (t *template) render(vals sources.Values, params Params) (s string, given bool, missing, badPath string) {
+// render composes the template for one row. It returns given=false when
+// the first row field is absent or empty, absent=path when a later one is,
+// missing=name when a parameter is not bound, and badPath when a field
+// holds a list or an object.
+func (t *template) render(vals sources.Values, params Params) (s string, given bool, absent, missing, badPath string) {
 	var b strings.Builder
+	first, present := true, false
 	for _, part := range t.parts {
 		switch {
 		case part.path != "":
 			v, ok := vals.Lookup(part.path)
-			if !ok || isAbsent(v) {
-				return "", false, "", ""
+			var text string
+			if ok && !isAbsent(v) {
+				if text, ok = toText(v); !ok {
+					return "", true, "", "", part.path
+				}
 			}
-			text, ok := toText(v)
-			if !ok {
-				return "", true, "", part.path
+			if text == "" && first {
+				return "", false, "", "", ""
 			}
+			first = false
 			if text == "" {
-				return "", false, "", ""
+				if absent == "" {
+					absent = part.path
+				}
+				continue
 			}
+			present = true
 			b.WriteString(text)
 		case part.param != "":
 			val, ok := params[part.param]
 			if !ok || val == "" {
-				return "", true, part.param, ""
+				return "", true, "", part.param, ""
 			}
 			b.WriteString(val)
 		default:
 			b.WriteString(part.text)
 		}
 	}
-	return b.String(), true, "", ""
+	switch {
+	case !present:
+		return "", false, "", "", ""
+	case absent != "":
+		return "", true, absent, "", ""
+	}
+	return b.String(), true, "", "", ""
 }
 
 // applyTemplate fills the field from its template. Problems never carry a
@@ -148,8 +166,12 @@ func (t *template) render(vals sources.Values, params Params) (s string, given b
 // uses (values shorter than minRedactLen, such as rounds "8", are numbers
 // that would garble reasons and are not secrets).
 func (f *field) applyTemplate(vals sources.Values, p *clerk.CreateUserParams, st *rowState) bool {
-	s, given, missing, badPath := f.tmpl.render(vals, f.params)
+	s, given, absent, missing, badPath := f.tmpl.render(vals, f.params)
 	switch {
+	case absent != "":
+		st.fail(f, absent, &problem{CodeTemplateIncomplete, "the template needs {" + absent +
+			"}, which this row leaves empty while it has the template's other fields: the value would be cut or dropped"})
+		return true
 	case missing != "":
 		st.fail(f, "param:"+missing, &problem{CodeParamMissing, "parameter " + missing +
 			" is not given; set " + ParamEnvPrefix + strings.ToUpper(missing) + " or pass --param-file"})

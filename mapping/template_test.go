@@ -58,6 +58,12 @@ func TestTemplateBuildsAFirebaseDigestThatVerifies(t *testing.T) {
 	if errs != nil || !p.PasswordDigest.IsZero() || p.PasswordHasher != "" {
 		t.Fatalf("no hash: %v %+v", errs, p)
 	}
+	// A hash without its salt is not a user without a password: the row
+	// says so instead of losing the password.
+	_, errs = m.Map(rec(vals{"email": "c@example.com", "passwordHash": fbHash}))
+	if got := codes(errs); !reflect.DeepEqual(got, []string{"password_digest:" + CodeTemplateIncomplete}) || errs[0].Source != "salt" {
+		t.Fatalf("hash without salt: %v", errs)
+	}
 }
 
 func TestTemplateParamsNeverInErrorsOrPrints(t *testing.T) {
@@ -144,11 +150,18 @@ func TestTemplateText(t *testing.T) {
 	if _, errs := m.Map(rec(vals{"a": []any{"x"}})); !reflect.DeepEqual(codes(errs), []string{"first_name:" + CodeTypeInvalid}) {
 		t.Errorf("list: %v", errs)
 	}
-	// Default applies when the template gives nothing.
+	// Default applies when the template gives nothing: its first field is
+	// empty.
 	m = oneField(t, "locale", `{ template: "{lang}-{region}", default: en-US }`)
-	p, _ := m.Map(rec(vals{"lang": "pt"}))
+	p, _ := m.Map(rec(vals{"region": "BR"}))
 	if got, _ := p.Locale.Get(); got != "en-US" {
 		t.Errorf("default: %q", got)
+	}
+	// With its first field and without a later one, the row says "pt":
+	// neither "pt-" nor the default is sent in its place without a word.
+	if _, errs := m.Map(rec(vals{"lang": "pt"})); !reflect.DeepEqual(codes(errs), []string{"locale:" + CodeTemplateIncomplete}) ||
+		errs[0].Source != "region" {
+		t.Errorf("incomplete: %v", errs)
 	}
 	p, _ = m.Map(rec(vals{"lang": "pt", "region": "BR"}))
 	if got, _ := p.Locale.Get(); got != "pt-BR" {

@@ -168,7 +168,62 @@ func checkPhoneWith(s string, o *Options, fast bool) (string, *problem) {
 			return e164, nil
 		}
 	}
+	if pr := phoneTextProblem(s); pr != nil { // fastPhone takes no such input: the fast path stays as it was
+		return "", pr
+	}
 	return checkPhoneFull(s, region)
+}
+
+// phoneTextProblem refuses what the phonenumbers library would read past
+// without a word: letters (it turns 1-800-FLOWERS into digits), an
+// extension (x12, ext. 7: E.164 has none, so it would be dropped), a label
+// (tel:), a second number after a comma. A number is digits, a leading +,
+// and the separators people write (spaces, - . ( ) / [ ] and their
+// typographic forms).
+func phoneTextProblem(s string) *problem {
+	for i, r := range s {
+		switch {
+		case unicode.IsDigit(r), r == '+' && i == 0, r == '＋' && i == 0, isPhoneSeparator(r):
+			continue
+		case unicode.IsLetter(r) && isExtension(s[i:]):
+			return &problem{CodePhoneInvalid, "phone number " + quote(s) + " has an extension (" + quote(strings.TrimSpace(s[i:])) +
+				"), which a Clerk phone number cannot hold: it would be dropped; keep the number alone"}
+		case unicode.IsLetter(r):
+			return &problem{CodePhoneInvalid, "phone number " + quote(s) + " has letters (a vanity number, a label?): " +
+				"it would be sent as other digits or cut; write the number in digits"}
+		default:
+			return &problem{CodePhoneInvalid, "phone number " + quote(s) + " has " + quote(string(r)) +
+				", which is not part of a phone number (an extension, a second number?)"}
+		}
+	}
+	return nil
+}
+
+// isPhoneSeparator reports whether r is punctuation people write inside a
+// phone number.
+func isPhoneSeparator(r rune) bool {
+	switch r {
+	case ' ', '\t', '\u00a0', '-', '.', '(', ')', '/', '[', ']',
+		'\u2010', '\u2011', '\u2012', '\u2013', '\u2014', '\u2015', '\u2212', '\u30fc', '\uff0d', '\uff0f',
+		'\u2000', '\u2001', '\u2002', '\u2003', '\u2004', '\u2005', '\u2006', '\u2007', '\u2008', '\u2009', '\u200a',
+		'\u200b', '\u2060', '\u3000', '\uff08', '\uff09', '\uff3b', '\uff3d', '\uff0e':
+		return true
+	}
+	return false
+}
+
+// isExtension reports whether s, from its first letter on, is an
+// extension: x, ext, extn or extension (any case, an optional dot or #),
+// then digits.
+func isExtension(s string) bool {
+	l := strings.ToLower(s)
+	for _, marker := range []string{"extension", "extn", "ext", "x"} {
+		if rest, ok := strings.CutPrefix(l, marker); ok {
+			rest = strings.TrimLeft(rest, ".:# ")
+			return rest != "" && isDigits(strings.TrimSpace(rest))
+		}
+	}
+	return false
 }
 
 // checkPhoneFull is checkPhone's full check with the phonenumbers library:
