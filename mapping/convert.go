@@ -332,6 +332,9 @@ func parseObject(v any) (map[string]any, bool, *problem) {
 		if dec.More() {
 			return nil, true, &problem{CodeJSONInvalid, "not valid JSON: text after the object"}
 		}
+		if !mayHaveDuplicateKey(s, m) {
+			return m, true, nil
+		}
 		if path, key, dup := duplicateKey(s); dup {
 			where := ""
 			if path != "" {

@@ -137,6 +137,41 @@ func numberEnd(s string, i int) int {
 	return i
 }
 
+// mayHaveDuplicateKey is a cheap first look for duplicateKey: a JSON
+// text's colons outside strings are its keys; when the decoded value holds
+// as many, no key was given twice.
+func mayHaveDuplicateKey(s string, decoded any) bool {
+	colons, inString := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case c == ':' && !inString:
+			colons++
+		}
+	}
+	return colons != countKeys(decoded)
+}
+
+// countKeys counts the keys of every object in a decoded JSON value.
+func countKeys(v any) int {
+	n := 0
+	switch v := v.(type) {
+	case map[string]any:
+		n += len(v)
+		for _, x := range v {
+			n += countKeys(x)
+		}
+	case []any:
+		for _, x := range v {
+			n += countKeys(x)
+		}
+	}
+	return n
+}
+
 // duplicateKey finds a key given twice in one object of a JSON text, which
 // decoders answer with the last value, dropping the others without a word.
 // path is the object's path ("" at the top). It expects valid JSON.

@@ -508,9 +508,12 @@ func (f *field) setScalar(v any, src string, p *clerk.CreateUserParams, st *rowS
 			st.fail(f, src, &problem{CodeTypeInvalid, "expected one text value, got " + describe(v)})
 			return true
 		}
-		if pr := textProblem(s, prop.secret); pr != nil {
-			st.fail(f, src, pr)
-			return true
+		raw := s
+		if !prop.asciiOnly {
+			if pr := textProblem(s, prop.secret); pr != nil {
+				st.fail(f, src, pr)
+				return true
+			}
 		}
 		if s = f.transform(s); s == "" {
 			return false
@@ -518,6 +521,7 @@ func (f *field) setScalar(v any, src string, p *clerk.CreateUserParams, st *rowS
 		if prop.check != nil {
 			var pr *problem
 			if s, pr = prop.check(s, f.opts); pr != nil {
+				pr = prop.notUTF8(raw, pr)
 				st.fail(f, src, pr)
 				if !warningCodes[pr.code] { // a warning's value is sent as it is
 					return true
@@ -738,12 +742,15 @@ func (f *field) addItem(out []string, item any, n int, src string, fromJSON bool
 		st.fail(f, src, &problem{CodeTypeInvalid, "a list item is " + describe(item) + "; items must be text"})
 		return out
 	}
-	if pr := textProblem(s, f.prop.secret); pr != nil {
-		if f.prop.secret {
-			pr = &problem{pr.code, "item " + strconv.Itoa(n) + ": " + pr.reason}
+	raw := s
+	if !f.prop.asciiOnly {
+		if pr := textProblem(s, f.prop.secret); pr != nil {
+			if f.prop.secret {
+				pr = &problem{pr.code, "item " + strconv.Itoa(n) + ": " + pr.reason}
+			}
+			st.fail(f, src, pr)
+			return out
 		}
-		st.fail(f, src, pr)
-		return out
 	}
 	s = f.transform(s)
 	if s == "" && !(fromJSON && f.prop.keepEmpty) {
@@ -752,6 +759,7 @@ func (f *field) addItem(out []string, item any, n int, src string, fromJSON bool
 	if f.prop.check != nil {
 		var pr *problem
 		if s, pr = f.prop.check(s, f.opts); pr != nil {
+			pr = f.prop.notUTF8(raw, pr)
 			if f.prop.secret {
 				pr = &problem{pr.code, "item " + strconv.Itoa(n) + ": " + pr.reason}
 			}
