@@ -486,7 +486,7 @@ func openSourceAndMapping(c *cli.Context) (sources.Source, *mapping.Mapping, err
 	if err != nil {
 		return nil, nil, withCode(ExitUsage, err)
 	}
-	if err := checkSourceFits(c, src, m, preset); err != nil {
+	if err := checkSourceFits(c, src, m, presetOrigin(preset)); err != nil {
 		src.Close()
 		return nil, nil, err
 	}

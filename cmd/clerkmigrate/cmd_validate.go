@@ -182,7 +182,8 @@ func openValidateInput(c *cli.Context) (sources.Source, *mapping.Mapping, *valid
 	if err != nil {
 		return nil, nil, nil, withCode(ExitUsage, err)
 	}
-	if err := checkSourceFits(c, src, det.Mapping, nil); err != nil {
+	origin := mappingOrigin{name: c.String("mapping"), noLines: true, optional: det.VirtualColumns()}
+	if err := checkSourceFits(c, src, det.Mapping, origin); err != nil {
 		src.Close()
 		return nil, nil, nil, err
 	}

@@ -127,3 +127,22 @@ func TestPresetOnAKindItDoesNotReadIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestDetectHasherIsCheckedToo: validate --detect-hasher reads a rewritten
+// mapping whose hasher comes from a virtual column: that column is not
+// asked of the source, a misspelt real one is refused all the same.
+func TestDetectHasherIsCheckedToo(t *testing.T) {
+	dir := t.TempDir()
+	src := writeFile(t, dir, "users.csv", "id,email,hash\n1,ada@example.com,$2a$10$54cbf.ymtKSc4jsKFRlzae9cuuBPUuF9HdApTvElGczWqU1ST1uv6\n")
+	good := writeFile(t, dir, "good.yaml", "version: 1\nkey: id\nfields:\n  email_address: email\n  password_digest: hash\n")
+	bad := writeFile(t, dir, "bad.yaml", "version: 1\nkey: id\nfields:\n  email_address: emial\n  password_digest: hash\n")
+	out := filepath.Join(dir, "out")
+	res := runCLI(t, dir, nil, "validate", "--detect-hasher", "--source", src, "--mapping", good, "--out", out, "--no-progress")
+	if res.code != ExitOK || !strings.Contains(res.stdout, "hashers: bcrypt (detected) 1") {
+		t.Fatalf("good mapping: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	res = runCLI(t, dir, nil, "validate", "--detect-hasher", "--source", src, "--mapping", bad, "--out", out, "--no-progress")
+	if res.code != ExitUsage || !strings.Contains(res.stderr, bad+`: email_address: from "emial": the CSV header has no such column; did you mean "email"?`) {
+		t.Fatalf("misspelt: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+}

@@ -25,24 +25,42 @@ func checkPresetKind(p *presets.Preset, spec sources.Spec) error {
 	return nil
 }
 
+// mappingOrigin says how to name a mapping in messages, and what it may
+// read that the source need not have.
+type mappingOrigin struct {
+	name     string          // for a mapping not read from its file as it is: "preset auth0", a rewritten file
+	noLines  bool            // the mapping was rewritten from the file: its lines are not the file's
+	optional []string        // paths read only where the source has them (a preset's, a virtual column)
+	preset   *presets.Preset // the preset the mapping is, for its notices
+}
+
+// presetOrigin names a preset's mapping.
+func presetOrigin(p *presets.Preset) mappingOrigin {
+	if p == nil {
+		return mappingOrigin{}
+	}
+	return mappingOrigin{name: "preset " + p.Name, optional: p.Source.Optional, preset: p}
+}
+
 // checkSourceFits refuses, before any row, a mapping that reads what the
 // source does not have (mapping.Mapping.CheckSource): a usage error (exit
 // 2) naming the mapping's lines. Warnings (a JSON key none of the first
 // records has) go to stderr and the run goes on.
-func checkSourceFits(c *cli.Context, src sources.Source, m *mapping.Mapping, preset *presets.Preset) error {
+func checkSourceFits(c *cli.Context, src sources.Source, m *mapping.Mapping, origin mappingOrigin) error {
 	schema, err := sources.SchemaOf(c.Context, src)
 	if err != nil {
 		return withCode(ExitUsage, err)
 	}
-	var optional []string
-	if preset != nil {
-		optional = preset.Source.Optional
-		presetNotices(c, preset, schema)
+	if origin.preset != nil {
+		presetNotices(c, origin.preset, schema)
 	}
-	refused, warnings := m.CheckSource(schema, optional...)
+	refused, warnings := m.CheckSource(schema, origin.optional...)
 	name := func(e *mapping.LoadError) {
-		if e.File == "" && preset != nil {
-			e.File = "preset " + preset.Name
+		if origin.name != "" {
+			e.File = origin.name
+		}
+		if origin.noLines {
+			e.Line = 0
 		}
 	}
 	for _, w := range warnings {

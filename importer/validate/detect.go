@@ -31,6 +31,10 @@ type HasherDetection struct {
 	DigestPaths []string
 }
 
+// VirtualColumns are the columns the detecting mapping reads that no
+// source has (the engine answers them), for mapping.Mapping.CheckSource.
+func (d *HasherDetection) VirtualColumns() []string { return []string{detectedHasherPath} }
+
 // DetectingMapping derives a HasherDetection from a mapping file's bytes.
 // It returns ErrHasherMapped when the file maps password_hasher, and an
 // error when it does not map password_digest from the source.
