@@ -18,11 +18,11 @@ key: id
 options:
   default_phone_region: US
 fields:
-  email_address: { from: [email, other_emails], split: "|" }
+  email_address: { from: [email, other_emails], split: "|", verified: true }
   first_name: first_name
   last_name: { from: last_name, transform: [trim, lower] }
   username: username
-  phone_number: phone
+  phone_number: { from: phone, verified: true }
   password: password
   skip_password_checks: { value: true }
   backup_codes: { from: codes, split: json }

@@ -134,8 +134,8 @@ func TestPresetOnAKindItDoesNotReadIsRefused(t *testing.T) {
 func TestDetectHasherIsCheckedToo(t *testing.T) {
 	dir := t.TempDir()
 	src := writeFile(t, dir, "users.csv", "id,email,hash\n1,ada@example.com,$2a$10$54cbf.ymtKSc4jsKFRlzae9cuuBPUuF9HdApTvElGczWqU1ST1uv6\n")
-	good := writeFile(t, dir, "good.yaml", "version: 1\nkey: id\nfields:\n  email_address: email\n  password_digest: hash\n")
-	bad := writeFile(t, dir, "bad.yaml", "version: 1\nkey: id\nfields:\n  email_address: emial\n  password_digest: hash\n")
+	good := writeFile(t, dir, "good.yaml", "version: 1\nkey: id\nfields:\n  email_address: { from: email, verified: true }\n  password_digest: hash\n")
+	bad := writeFile(t, dir, "bad.yaml", "version: 1\nkey: id\nfields:\n  email_address: { from: emial, verified: true }\n  password_digest: hash\n")
 	out := filepath.Join(dir, "out")
 	res := runCLI(t, dir, nil, "validate", "--detect-hasher", "--source", src, "--mapping", good, "--out", out, "--no-progress")
 	if res.code != ExitOK || !strings.Contains(res.stdout, "hashers: bcrypt (detected) 1") {

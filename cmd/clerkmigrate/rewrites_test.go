@@ -16,7 +16,7 @@ import (
 // `import --only-keys failures.csv` imports exactly it.
 func TestBrokenLineIsRetriedByItsLineKey(t *testing.T) {
 	dir := t.TempDir()
-	mp := writeFile(t, dir, "mapping.yaml", "version: 1\nkey: id\nfields:\n  email_address: email\n"+
+	mp := writeFile(t, dir, "mapping.yaml", "version: 1\nkey: id\nfields:\n  email_address: { from: email, verified: true }\n"+
 		"  skip_password_requirement: { value: true }\n")
 	good := func(id string) string { return `{"id":"` + id + `","email":"` + id + `@example.com"}` + "\n" }
 	src := writeFile(t, dir, "users.jsonl", good("u1")+`{"id":"u2","email":"u2@example.com"`+"\n"+good("u3"))
@@ -97,9 +97,9 @@ key: id
 options:
   default_phone_region: US
 fields:
-  email_address: { from: [email, more_emails], split: "|" }
+  email_address: { from: [email, more_emails], split: "|", verified: true }
   first_name: first_name
-  phone_number: phone
+  phone_number: { from: phone, verified: true }
   created_at: created_at
   skip_password_requirement: { value: true }
 `)
@@ -151,7 +151,7 @@ fields:
 // by its line.
 func TestOneVerdictOnJSONText(t *testing.T) {
 	dir := t.TempDir()
-	mp := writeFile(t, dir, "mapping.yaml", "version: 1\nkey: id\nfields:\n  email_address: email\n  first_name: name\n"+
+	mp := writeFile(t, dir, "mapping.yaml", "version: 1\nkey: id\nfields:\n  email_address: { from: email, verified: true }\n  first_name: name\n"+
 		"  skip_password_requirement: { value: true }\n")
 	src := writeFile(t, dir, "users.jsonl", `{"id":"1","email":"a@example.com","name":"Ada"}`+"\n"+
 		`{"id":"2","email":"b@example.com","name":"Jos`+"\xe9"+`"}`+"\n"+
