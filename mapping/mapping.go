@@ -509,7 +509,7 @@ func (f *field) setScalar(v any, src string, p *clerk.CreateUserParams, st *rowS
 			return true
 		}
 		raw := s
-		if !prop.asciiOnly {
+		if !prop.refusesNonUTF8 {
 			if pr := textProblem(s, prop.secret); pr != nil {
 				st.fail(f, src, pr)
 				return true
@@ -743,7 +743,7 @@ func (f *field) addItem(out []string, item any, n int, src string, fromJSON bool
 		return out
 	}
 	raw := s
-	if !f.prop.asciiOnly {
+	if !f.prop.refusesNonUTF8 {
 		if pr := textProblem(s, f.prop.secret); pr != nil {
 			if f.prop.secret {
 				pr = &problem{pr.code, "item " + strconv.Itoa(n) + ": " + pr.reason}

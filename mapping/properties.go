@@ -84,11 +84,11 @@ type property struct {
 	keepEmpty bool
 	// check validates and normalises one value (one element of a list).
 	check func(s string, o *Options) (string, *problem)
-	// asciiOnly: check refuses text that is not UTF-8 by itself (it takes
+	// refusesNonUTF8: check refuses text that is not UTF-8 by itself (it takes
 	// ASCII only, or runes of its own kind, which U+FFFD is not: usernames'
 	// Latin letters, phones' digits and separators); such a refusal is
 	// named utf8_invalid (notUTF8), and good rows skip the separate check.
-	asciiOnly bool
+	refusesNonUTF8 bool
 	// one setter, by kind
 	setString func(p *clerk.CreateUserParams, s string)
 	setList   func(p *clerk.CreateUserParams, l []string)
@@ -128,30 +128,30 @@ var identifierProps = []string{propEmail, propPhone, propUsername, propWeb3Walle
 var properties = []property{
 	{name: "first_name", kind: kindString, check: checkName, setString: func(p *clerk.CreateUserParams, s string) { p.FirstName = clerk.Value(s) }},
 	{name: "last_name", kind: kindString, check: checkName, setString: func(p *clerk.CreateUserParams, s string) { p.LastName = clerk.Value(s) }},
-	{name: "locale", kind: kindString, check: checkLocale, asciiOnly: true, setString: func(p *clerk.CreateUserParams, s string) { p.Locale = clerk.Value(s) }},
-	{name: propEmail, kind: kindList, check: checkEmail, asciiOnly: true,
+	{name: "locale", kind: kindString, check: checkLocale, refusesNonUTF8: true, setString: func(p *clerk.CreateUserParams, s string) { p.Locale = clerk.Value(s) }},
+	{name: propEmail, kind: kindList, check: checkEmail, refusesNonUTF8: true,
 		setList: func(p *clerk.CreateUserParams, l []string) { p.EmailAddresses = l },
 		getList: func(p *clerk.CreateUserParams) []string { return p.EmailAddresses }},
-	{name: propEmailStatus, kind: kindList, check: checkStatus, asciiOnly: true,
+	{name: propEmailStatus, kind: kindList, check: checkStatus, refusesNonUTF8: true,
 		setList: func(p *clerk.CreateUserParams, l []string) { p.EmailAddressIdentificationStatus = l },
 		getList: func(p *clerk.CreateUserParams) []string { return p.EmailAddressIdentificationStatus }},
-	{name: propPhone, kind: kindList, check: checkPhone, asciiOnly: true,
+	{name: propPhone, kind: kindList, check: checkPhone, refusesNonUTF8: true,
 		setList: func(p *clerk.CreateUserParams, l []string) { p.PhoneNumbers = l },
 		getList: func(p *clerk.CreateUserParams) []string { return p.PhoneNumbers }},
-	{name: propPhoneStatus, kind: kindList, check: checkStatus, asciiOnly: true,
+	{name: propPhoneStatus, kind: kindList, check: checkStatus, refusesNonUTF8: true,
 		setList: func(p *clerk.CreateUserParams, l []string) { p.PhoneNumberIdentificationStatus = l },
 		getList: func(p *clerk.CreateUserParams) []string { return p.PhoneNumberIdentificationStatus }},
-	{name: propWeb3Wallet, kind: kindList, check: checkWeb3Wallet, asciiOnly: true,
+	{name: propWeb3Wallet, kind: kindList, check: checkWeb3Wallet, refusesNonUTF8: true,
 		setList: func(p *clerk.CreateUserParams, l []string) { p.Web3Wallets = l },
 		getList: func(p *clerk.CreateUserParams) []string { return p.Web3Wallets }},
-	{name: propUsername, kind: kindString, check: checkUsername, asciiOnly: true, setString: func(p *clerk.CreateUserParams, s string) { p.Username = clerk.Value(s) }},
+	{name: propUsername, kind: kindString, check: checkUsername, refusesNonUTF8: true, setString: func(p *clerk.CreateUserParams, s string) { p.Username = clerk.Value(s) }},
 	{name: propPassword, kind: kindString, secret: true, check: checkPassword, setString: func(p *clerk.CreateUserParams, s string) { p.Password = clerk.Value(s) }},
 	{name: propDigest, kind: kindString, secret: true, setString: func(p *clerk.CreateUserParams, s string) { p.PasswordDigest = clerk.Value(s) }},
-	{name: propHasher, kind: kindString, check: checkHasher, asciiOnly: true, setString: func(p *clerk.CreateUserParams, s string) { p.PasswordHasher = s }},
+	{name: propHasher, kind: kindString, check: checkHasher, refusesNonUTF8: true, setString: func(p *clerk.CreateUserParams, s string) { p.PasswordHasher = s }},
 	{name: propSkipPassChecks, kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.SkipPasswordChecks = clerk.Value(b) }},
 	{name: "skip_password_requirement", kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.SkipPasswordRequirement = clerk.Value(b) }},
-	{name: "totp_secret", kind: kindString, secret: true, check: checkTOTPSecret, asciiOnly: true, setString: func(p *clerk.CreateUserParams, s string) { p.TOTPSecret = clerk.Value(s) }},
-	{name: "backup_codes", kind: kindList, secret: true, keepEmpty: true, check: checkBackupCode, asciiOnly: true,
+	{name: "totp_secret", kind: kindString, secret: true, check: checkTOTPSecret, refusesNonUTF8: true, setString: func(p *clerk.CreateUserParams, s string) { p.TOTPSecret = clerk.Value(s) }},
+	{name: "backup_codes", kind: kindList, secret: true, keepEmpty: true, check: checkBackupCode, refusesNonUTF8: true,
 		setList: func(p *clerk.CreateUserParams, l []string) { p.BackupCodes = l },
 		getList: func(p *clerk.CreateUserParams) []string { return p.BackupCodes }},
 	{name: "public_metadata", kind: kindObject, setObject: func(p *clerk.CreateUserParams, m map[string]any) { p.PublicMetadata = m }},
@@ -195,7 +195,7 @@ func Properties() []string { return propertyNames() }
 // notUTF8 turns a check's refusal of raw (the value before transforms) into
 // utf8_invalid when raw is not UTF-8: that is what is wrong with it.
 func (p *property) notUTF8(raw string, pr *problem) *problem {
-	if !p.asciiOnly {
+	if !p.refusesNonUTF8 {
 		return pr
 	}
 	if tp := textProblem(raw, p.secret); tp != nil {
