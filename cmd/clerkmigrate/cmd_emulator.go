@@ -34,8 +34,8 @@ func emulatorCommand() *cli.Command {
 			&cli.Float64Flag{Name: "fault-lost", Usage: "share of requests applied whose answer is lost"},
 			&cli.Float64Flag{Name: "fault-slow", Usage: "share of requests applied whose answer is held back for --fault-slow-delay"},
 			&cli.DurationFlag{Name: "fault-slow-delay", Value: 5 * time.Second, Usage: "how long a slow answer is held back"},
-			&cli.DurationFlag{Name: "latency", Usage: "added latency per request, before it is handled"},
-			&cli.DurationFlag{Name: "jitter", Usage: "random extra latency per request, up to this"},
+			&cli.DurationFlag{Name: "latency", Usage: "added latency per request: half before the rate limit counts it, half on the answer's way back"},
+			&cli.DurationFlag{Name: "jitter", Usage: "random extra latency per request, up to this (latency 10ms with jitter 20ms is 20±10 ms)"},
 		},
 		Action: runEmulator,
 	}

@@ -186,8 +186,10 @@ type Config struct {
 type Faults struct {
 	// Seed makes every fault decision reproducible (see the package doc).
 	Seed int64
-	// Latency is added before every /v1 request is handled, plus a
-	// uniformly drawn part of Jitter.
+	// Latency is added to every /v1 request, plus a uniformly drawn part
+	// of Jitter: the first half on its way in, before the rate limiter
+	// counts it, the second half on the answer's way back (so jitter
+	// bunches requests at the limiter as the network does at Clerk's).
 	Latency, Jitter time.Duration
 	// ErrorRate answers 5xx (500 JSON, 502 HTML body, 503) without applying.
 	ErrorRate float64
@@ -305,7 +307,15 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.stats.version(r.Header.Get("Clerk-API-Version"))
+	faulted := strings.HasPrefix(r.URL.Path, "/v1/") && e.faults.active()
+	if faulted && !e.wayIn(r, rt, body) {
+		panic(http.ErrAbortHandler)
+	}
 	if retry, ok := e.limits.allowInstance(key, e.cfg.Now(), e.instanceLimit(key)); !ok {
+		if faulted && !sleep(r, e.faults.wayOut(r.Method, canonicalTarget(r), body)) {
+			e.stats.record(rt.pattern, 0, outcomeNoAnswer)
+			panic(http.ErrAbortHandler)
+		}
 		e.finish(w, rt.pattern, tooManyRequests(retry))
 		return
 	}
@@ -314,7 +324,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := &request{r: r, userID: rt.userID, objectID: rt.objectID, body: body, key: key}
-	if !strings.HasPrefix(r.URL.Path, "/v1/") || !e.faults.active() {
+	if !faulted {
 		e.finish(w, rt.pattern, e.handle(rt, req))
 		return
 	}
@@ -334,10 +344,23 @@ func (e *Emulator) handle(rt route, req *request) reply {
 	return rt.handler(e, req)
 }
 
-// serveFaulted applies the fault decided for req.
+// wayIn sleeps the first half of the request's latency, its way to the
+// instance, before the rate limiter counts it (as requests reach Clerk's
+// counter after the network): it reports false when the client went away
+// meanwhile.
+func (e *Emulator) wayIn(r *http.Request, rt route, body []byte) bool {
+	if sleep(r, e.faults.wayIn(r.Method, canonicalTarget(r), body)) {
+		return true
+	}
+	e.stats.record(rt.pattern, 0, outcomeNoAnswer)
+	return false
+}
+
+// serveFaulted applies the fault decided for req, after the second half
+// of its latency (the answer's way back).
 func (e *Emulator) serveFaulted(w http.ResponseWriter, rt route, req *request) {
 	d := e.faults.decide(req.r.Method, canonicalTarget(req.r), req.body)
-	if d.latency > 0 && !sleep(req.r, d.latency) {
+	if d.latency > 0 && !sleep(req.r, d.latency-d.latency/2) {
 		e.stats.record(rt.pattern, 0, outcomeNoAnswer)
 		panic(http.ErrAbortHandler)
 	}

@@ -77,6 +77,29 @@ func (p *faultPlan) decide(method, target string, body []byte) decision {
 	return p.decideNth(key, n)
 }
 
+// wayIn is the first half of the latency decided for this sending of the
+// request, before decide counts it (a request refused by the rate limiter
+// is not counted: its next sending gets the same latency).
+func (p *faultPlan) wayIn(method, target string, body []byte) time.Duration {
+	l := p.peek(method, target, body).latency
+	return l / 2
+}
+
+// wayOut is the second half of the latency wayIn took the first half of.
+func (p *faultPlan) wayOut(method, target string, body []byte) time.Duration {
+	l := p.peek(method, target, body).latency
+	return l - l/2
+}
+
+// peek is the decision decide would return now, without counting it.
+func (p *faultPlan) peek(method, target string, body []byte) decision {
+	key := requestHash(method, target, body)
+	p.mu.Lock()
+	n := p.seen[key]
+	p.mu.Unlock()
+	return p.decideNth(key, n)
+}
+
 // decideNth is the pure decision for the n-th sending (from 0) of the
 // request hashed to key.
 func (p *faultPlan) decideNth(key, n uint64) decision {

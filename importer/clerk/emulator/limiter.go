@@ -17,6 +17,7 @@ type limiter struct {
 
 	mu        sync.Mutex
 	instances map[string]*instanceWindow // secret key → its window
+	peak      int                        // most requests one instance's window counted
 }
 
 // instanceWindow is one instance's current window.
@@ -34,6 +35,14 @@ func (l *limiter) reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	clear(l.instances)
+	l.peak = 0
+}
+
+// peakWindow is the most requests one instance's window counted.
+func (l *limiter) peakWindow() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.peak
 }
 
 // current returns the window of instance key holding now; l.mu is held.
@@ -58,6 +67,7 @@ func (l *limiter) allowInstance(key string, now time.Time, limit int) (int, bool
 	defer l.mu.Unlock()
 	w := l.current(key, now)
 	w.requests++
+	l.peak = max(l.peak, w.requests)
 	if w.requests > limit {
 		return retryAfterSeconds(now, w.start.Add(l.window)), false
 	}

@@ -48,6 +48,9 @@ func TestInstanceRateLimitWithRetryAfter(t *testing.T) {
 	if s.RateLimited != 2 || s.Routes["POST /v1/users"].Status[429] != 1 || s.Total != 6 {
 		t.Errorf("stats %+v", s)
 	}
+	if s.PeakWindow != 5 {
+		t.Errorf("the fullest window counted %d requests, want 5 (3 answered, 2 refused)", s.PeakWindow)
+	}
 	// Control routes are never limited.
 	for range 5 {
 		if r, _ := h.send("GET", "/__emulator/stats", nil, map[string]string{"Authorization": "Bearer " + testKey}); r.status != 200 {
@@ -157,5 +160,37 @@ func TestRateLimitIsPerInstance(t *testing.T) {
 	}
 	if s := patch("sk_test_other"); s == 429 {
 		t.Errorf("another instance's update was limited by this instance's per-user budget")
+	}
+}
+
+// TestLatencyBunchesAtTheCounter: a request's latency is spent half on
+// its way in, before the rate limiter counts it, and half on the way
+// back, so latency jitter moves requests between windows as the network
+// does at Clerk's.
+func TestLatencyBunchesAtTheCounter(t *testing.T) {
+	var mu sync.Mutex
+	var counted []time.Time
+	now := func() time.Time {
+		t := time.Now()
+		mu.Lock()
+		counted = append(counted, t)
+		mu.Unlock()
+		return t
+	}
+	const latency = 200 * time.Millisecond
+	h := newHarness(t, Config{Now: now, Faults: Faults{Latency: latency}})
+	start := time.Now()
+	if r := h.do("GET", "/v1/users/count", nil); r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+	answered := time.Since(start)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(counted) != 1 {
+		t.Fatalf("the clock was read %d times, want once (by the rate limiter)", len(counted))
+	}
+	if in := counted[0].Sub(start); in < latency/2 || in > answered-latency/2 {
+		t.Errorf("counted %s after sending and answered after %s: want the count after the first half of the %s latency and before the second",
+			in, answered, latency)
 	}
 }

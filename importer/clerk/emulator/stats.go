@@ -24,6 +24,9 @@ type Stats struct {
 	NoAnswer int `json:"no_answer"`
 	// PeakConcurrency is the most requests handled at once.
 	PeakConcurrency int `json:"peak_concurrency"`
+	// PeakWindow is the most requests one instance's rate-limit window
+	// counted (those it refused included).
+	PeakWindow int `json:"peak_window"`
 	// MissingAPIVersion counts authenticated requests without a
 	// Clerk-API-Version header; OtherAPIVersion those with a value other
 	// than clerk.APIVersion.
@@ -136,6 +139,7 @@ func (e *Emulator) Stats() Stats {
 	e.stats.mu.Lock()
 	defer e.stats.mu.Unlock()
 	s := e.stats.s
+	s.PeakWindow = e.limits.peakWindow()
 	s.Status = maps.Clone(s.Status)
 	s.Routes = make(map[string]RouteStats, len(e.stats.s.Routes))
 	for k, v := range e.stats.s.Routes {
