@@ -44,6 +44,7 @@ type Pacer struct {
 // Stats counts what a Pacer did.
 type Stats struct {
 	Requests     int64         // requests admitted
+	Answered     int64         // requests the target answered (any status)
 	RateLimited  int64         // 429 answers reported
 	Holds        int64         // distinct holds started
 	HeldWaits    int64         // admissions that had to wait for a hold to pass
@@ -84,6 +85,15 @@ func (p *Pacer) Stats() Stats {
 	return s
 }
 
+// Answered is how many requests the target has answered so far (any
+// status): a caller compares two readings to tell whether the target
+// answered anyone in between.
+func (p *Pacer) Answered() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats.Answered
+}
+
 // Latencies returns the histogram of request latencies so far.
 func (p *Pacer) Latencies() Latencies { return p.latencies.snapshot() }
 
@@ -91,6 +101,7 @@ func (p *Pacer) Latencies() Latencies { return p.latencies.snapshot() }
 // Timeout, and then calls Done exactly once.
 type Turn struct {
 	p       *Pacer
+	seq     int64
 	start   time.Time
 	timeout time.Duration
 }
@@ -106,8 +117,11 @@ func (t *Turn) Done(o Outcome) {
 	p.latencies.observe(took)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	obs := Observation{Outcome: o, Start: t.start, Latency: took, InFlight: p.inFlight}
+	obs := Observation{Outcome: o, Seq: t.seq, Admitted: p.stats.Requests, Start: t.start, Latency: took, InFlight: p.inFlight}
 	p.inFlight--
+	if o.Answer == Answered {
+		p.stats.Answered++
+	}
 	if o.RateLimited {
 		p.stats.RateLimited++
 	}
@@ -123,14 +137,15 @@ func (p *Pacer) Acquire(ctx context.Context) (*Turn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.waitTurn(ctx); err != nil {
+	seq, err := p.waitTurn(ctx)
+	if err != nil {
 		p.mu.Lock()
 		p.inFlight--
 		p.broadcastLocked()
 		p.mu.Unlock()
 		return nil, err
 	}
-	return &Turn{p: p, start: p.now(), timeout: timeout}, nil
+	return &Turn{p: p, seq: seq, start: p.now(), timeout: timeout}, nil
 }
 
 // Hold pauses every caller of Acquire for d from now, as a 429 does: the
@@ -183,9 +198,9 @@ func (p *Pacer) acquireSlot(ctx context.Context) (time.Duration, error) {
 	for {
 		p.mu.Lock()
 		if p.stop != nil {
-			err := p.stop
+			err := errors.Join(ErrStopped, p.stop)
 			p.mu.Unlock()
-			return 0, errors.Join(ErrStopped, err)
+			return 0, err
 		}
 		if p.inFlight < p.setting.Concurrency {
 			p.inFlight++
@@ -212,49 +227,64 @@ func (p *Pacer) broadcastLocked() {
 // waitTurn waits out any hold, then takes a token; if a hold began while it
 // waited for the token, it waits that hold out and takes a fresh token, so
 // that no request goes out during a hold and none bunch up right after it.
-func (p *Pacer) waitTurn(ctx context.Context) error {
+// It returns the request's admission number (1 for the first).
+func (p *Pacer) waitTurn(ctx context.Context) (int64, error) {
 	held := false
 	for {
 		p.mu.Lock()
-		d := p.holdUntil.Sub(p.now())
+		d, wake, stop := p.holdUntil.Sub(p.now()), p.wake, p.stop
 		if d > 0 && !held {
 			held = true
 			p.stats.HeldWaits++
 		}
 		p.mu.Unlock()
+		if stop != nil {
+			return 0, errors.Join(ErrStopped, stop)
+		}
 		if d > 0 {
-			if err := sleep(ctx, d); err != nil {
-				return err
+			if err := sleepOrWake(ctx, d, wake); err != nil {
+				return 0, err
 			}
 			continue
 		}
 		if err := p.limiter.Wait(ctx); err != nil {
 			if ctx.Err() != nil {
-				return context.Cause(ctx)
+				return 0, context.Cause(ctx)
 			}
 			// The token would come after ctx's deadline.
-			return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+			return 0, fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
 		}
-		p.mu.Lock()
-		d = p.holdUntil.Sub(p.now())
-		if d <= 0 {
-			p.stats.Requests++
-		}
-		p.mu.Unlock()
-		if d <= 0 {
-			return nil
+		if seq, ok, err := p.admit(); ok || err != nil {
+			return seq, err
 		}
 	}
 }
 
-// sleep sleeps for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
+// admit counts one admission unless a hold began meanwhile (ok false) or
+// the policy stopped the pacer while the caller waited (err).
+func (p *Pacer) admit() (seq int64, ok bool, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stop != nil {
+		return 0, false, errors.Join(ErrStopped, p.stop)
+	}
+	if p.holdUntil.After(p.now()) {
+		return 0, false, nil
+	}
+	p.stats.Requests++
+	return p.stats.Requests, true, nil
+}
+
+// sleepOrWake sleeps for d, until wake is closed (the pacer's state
+// changed: a stop, a longer hold) or until ctx ends.
+func sleepOrWake(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	case <-t.C:
-		return nil
+	case <-wake:
 	}
+	return nil
 }

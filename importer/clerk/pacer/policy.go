@@ -1,9 +1,6 @@
 package pacer
 
-import (
-	"math"
-	"time"
-)
+import "time"
 
 // Setting is how a Pacer admits requests at a given moment.
 type Setting struct {
@@ -25,11 +22,36 @@ type Outcome struct {
 	// (0 when the answer had none).
 	RateLimited bool
 	RetryAfter  time.Duration
+	// PerUser says the request also counts against a budget of its own
+	// (Clerk's 10 updates per user): its 429 may be that budget's, and
+	// says nothing of the target's.
+	PerUser bool
+	// Answer says whether the target answered.
+	Answer Answer
 }
+
+// Answer says how a request ended as far as the target is concerned.
+type Answer uint8
+
+const (
+	// Answered: the target answered, whatever the status.
+	Answered Answer = iota
+	// Unanswered: no answer, because the target could not be reached or
+	// dropped the connection (refused, reset, TLS failure).
+	Unanswered
+	// TimedOut: no answer within the Turn's Timeout.
+	TimedOut
+	// Abandoned: the caller gave up (its context ended); it says nothing
+	// of the target.
+	Abandoned
+)
 
 // Observation is one finished request, as a Policy sees it.
 type Observation struct {
 	Outcome
+	// Seq is the request's admission number (the first admitted is 1);
+	// Admitted is how many requests had been admitted when it ended.
+	Seq, Admitted int64
 	// Start is when the request was admitted; Latency how long it took.
 	Start   time.Time
 	Latency time.Duration
@@ -65,78 +87,4 @@ type Policy interface {
 	Start() Setting
 	// Observe learns from one finished request and says how to go on.
 	Observe(o Observation) Decision
-}
-
-// Budget is the default Policy: it spends a fixed share of a known
-// budget, holds everyone for a 429's Retry-After, and admits as many
-// concurrent requests as the budget can use at the observed latency.
-//
-//   - Rate: a token bucket with steady rate f·N/W and burst b lets at most
-//     b + f·N requests into any span of length W, so with f = Fraction
-//     (0.9) and b ≤ N/20 no fixed window of Clerk's is ever overrun, even
-//     with network jitter bunching requests up.
-//   - Concurrency: Little's law (in flight = rate × latency) on an EWMA of
-//     the latency (weight 1/8, as TCP's SRTT), with 1.5× headroom plus two,
-//     never more than MaxInFlight.
-//   - A 429 holds every caller for its Retry-After, or DefaultHold when it
-//     has none.
-type Budget struct {
-	budget  Rate
-	perSec  float64
-	burst   int
-	max     int
-	timeout time.Duration
-	latency time.Duration // EWMA of request latency
-}
-
-var _ Policy = (*Budget)(nil)
-
-// Fraction is the share of its budget a Budget spends.
-const Fraction = 0.9
-
-// DefaultHold is the pause after a 429 without a Retry-After.
-const DefaultHold = time.Second
-
-// initialLatency is the latency the concurrency estimate starts from.
-const initialLatency = 200 * time.Millisecond
-
-// NewBudget returns the policy for budget, admitting at most maxInFlight
-// concurrent requests (at least 1), each bounded by timeout (0: none).
-func NewBudget(budget Rate, maxInFlight int, timeout time.Duration) *Budget {
-	burst := int(float64(budget.Requests) * (1 - Fraction) / 2)
-	burst = max(1, min(burst, 20))
-	// burst + rate·window ≤ budget, also for tiny budgets where the burst
-	// of 1 is more than the 10 % slack.
-	perWindow := min(Fraction*float64(budget.Requests), float64(budget.Requests-burst))
-	perWindow = max(perWindow, 0.5)
-	return &Budget{
-		budget: budget, perSec: perWindow / budget.Window.Seconds(), burst: burst,
-		max: max(1, maxInFlight), timeout: timeout, latency: initialLatency,
-	}
-}
-
-// Budget is the budget the policy spends a share of.
-func (b *Budget) Budget() Rate { return b.budget }
-
-// Start spends the budget at the starting latency estimate.
-func (b *Budget) Start() Setting { return b.setting() }
-
-// Observe feeds the latency estimate and holds on a 429.
-func (b *Budget) Observe(o Observation) Decision {
-	if o.Latency > 0 {
-		b.latency += (o.Latency - b.latency) / 8
-	}
-	d := Decision{Setting: b.setting()}
-	if o.RateLimited {
-		d.Hold = o.RetryAfter
-		if d.Hold <= 0 {
-			d.Hold = DefaultHold
-		}
-	}
-	return d
-}
-
-func (b *Budget) setting() Setting {
-	n := int(math.Ceil(b.perSec*b.latency.Seconds()*1.5)) + 2
-	return Setting{Rate: b.perSec, Burst: b.burst, Concurrency: max(1, min(n, b.max)), Timeout: b.timeout}
 }
