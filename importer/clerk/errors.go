@@ -178,13 +178,19 @@ func (c Class) String() string {
 }
 
 // Classify says what err, returned by any Client call, means for the run.
-// A *RequestError (the call was refused before sending) is Permanent;
+// An error in the chain that says it is Fatal (a Fatal *Error, a stopped
+// pacer's pacer.DownError) is Fatal; a *RequestError (the call was
+// refused before sending) is Permanent;
 // cancellation of the caller's own context is Canceled; other errors that
 // are not *Error (transport failures: timeouts, resets, refused
 // connections, truncated bodies) are Retry.
 func Classify(err error) Class {
 	if err == nil {
 		return NoError
+	}
+	var f fataler
+	if errors.As(err, &f) && f.Fatal() {
+		return Fatal
 	}
 	var re *RequestError
 	if errors.As(err, &re) {
@@ -213,6 +219,11 @@ func Classify(err error) Class {
 	}
 	return Retry
 }
+
+// fataler is an error that says whether it ends the run: *Error does, and
+// so does the error of a pacer stopped because the target is down
+// (pacer.DownError), which this package does not know.
+type fataler interface{ Fatal() bool }
 
 // TransportError is a call that got no HTTP answer, or lost it midway: a
 // timeout, a refused or reset connection, a truncated body.

@@ -62,14 +62,17 @@ func DefaultRate(secretKey string) pacer.Rate {
 // metadata).
 var PerUserRate = pacer.Rate{Requests: 10, Window: 10 * time.Second}
 
-// DefaultTimeout bounds one attempt under the default policy.
-const DefaultTimeout = 30 * time.Second
+// DefaultTimeout is the most one attempt may take under the default
+// policy, whose timeout otherwise follows the observed latency
+// (pacer.Budget).
+const DefaultTimeout = pacer.MaxTimeout
 
 // Config says how a Gateway reaches Clerk.
 type Config struct {
 	// Pacer is the pacer every attempt passes; nil means one with the
-	// Budget policy for DefaultRate(""), 32 in flight and DefaultTimeout.
-	// Share one Pacer between gateways to the same instance.
+	// Budget policy for DefaultRate(""), concurrency by Little's law and
+	// timeouts that follow the latency. Share one Pacer between gateways
+	// to the same instance.
 	Pacer *pacer.Pacer
 	// Retry bounds each call's retries (zero fields take their defaults).
 	Retry RetryPolicy
@@ -92,7 +95,7 @@ var _ clerk.API = (*Gateway)(nil)
 // New wraps api (a *clerk.Client) in the layers.
 func New(api clerk.API, cfg Config) *Gateway {
 	if cfg.Pacer == nil {
-		cfg.Pacer = pacer.New(pacer.NewBudget(DefaultRate(""), 32, DefaultTimeout))
+		cfg.Pacer = pacer.New(pacer.NewBudget(DefaultRate(""), 0, 0))
 	}
 	if cfg.PerUser.IsZero() {
 		cfg.PerUser = PerUserRate
@@ -100,7 +103,7 @@ func New(api clerk.API, cfg Config) *Gateway {
 	n := &counters{}
 	return &Gateway{
 		api: api, pacer: cfg.Pacer, n: n,
-		h: chain(retrying(cfg.Retry.WithDefaults(), n), newPerUser(cfg.PerUser).layer, paced(cfg.Pacer), metered(n)),
+		h: chain(retrying(cfg.Retry.WithDefaults(), n, cfg.Pacer), newPerUser(cfg.PerUser).layer, paced(cfg.Pacer), metered(n)),
 	}
 }
 
@@ -109,15 +112,21 @@ func (g *Gateway) Pacer() *pacer.Pacer { return g.pacer }
 
 // Stats counts what went through a Gateway.
 type Stats struct {
-	// Sent counts attempts that reached the client, by call, retries
-	// included.
-	Sent [numOps]int64
+	// Sent counts attempts sent to the target, by call, retries, 429s and
+	// lookups included: what the target counts. Unsent counts attempts
+	// that certainly never reached it (a refused connection, a failed TLS
+	// handshake).
+	Sent   [numOps]int64
+	Unsent int64
 	// RateLimited counts 429 answers; Retries calls sent again; Recovered
 	// lost answers whose call a lookup found applied.
 	RateLimited, Retries, Recovered int64
 	// Pacer is the shared pacer's own count (shared with any other
 	// gateway on the same pacer).
 	Pacer pacer.Stats
+	// Budget is what the pacer's policy believes and decided, when it is
+	// a *pacer.Budget (the default); nil otherwise.
+	Budget *pacer.Report
 }
 
 // Requests is the number of attempts sent.
@@ -134,10 +143,14 @@ func (s Stats) Of(op Op) int64 { return s.Sent[op] }
 
 // Stats returns a snapshot of the counters.
 func (g *Gateway) Stats() Stats {
-	s := Stats{RateLimited: g.n.rateLimited.Load(), Retries: g.n.retries.Load(),
+	s := Stats{Unsent: g.n.unsent.Load(), RateLimited: g.n.rateLimited.Load(), Retries: g.n.retries.Load(),
 		Recovered: g.n.recovered.Load(), Pacer: g.pacer.Stats()}
 	for i := range s.Sent {
 		s.Sent[i] = g.n.sent[i].Load()
+	}
+	if b, ok := g.pacer.Policy().(*pacer.Budget); ok {
+		r := b.Report()
+		s.Budget = &r
 	}
 	return s
 }

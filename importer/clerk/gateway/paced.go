@@ -14,9 +14,10 @@ var errAttemptTimeout = errors.New("request timed out")
 
 // paced sends every attempt through the shared pacer: it waits for its
 // turn, bounds the attempt by the policy's timeout, and reports how it
-// ended (a 429 and its Retry-After hold every caller). An attempt ended
-// by its own timeout, not by the caller, may have been applied: it is a
-// *clerk.TransportError with Sent set.
+// ended (a 429 and its Retry-After hold every caller; a silent target is
+// the policy's to judge). An attempt ended by its own timeout, not by the
+// caller, may have been applied: it is a *clerk.TransportError with Sent
+// set.
 func paced(p *pacer.Pacer) layer {
 	return func(next handler) handler {
 		return func(ctx context.Context, c *call) error {
@@ -30,21 +31,47 @@ func paced(p *pacer.Pacer) layer {
 			}
 			err = next(actx, c)
 			cancel()
-			if err != nil && ctx.Err() == nil && clerk.Classify(err) == clerk.Canceled {
-				err = &clerk.TransportError{Sent: true, Err: fmt.Errorf("%w: %w", errAttemptTimeout, err)}
+			timedOut := err != nil && ctx.Err() == nil && clerk.Classify(err) == clerk.Canceled
+			if timedOut {
+				err = &clerk.TransportError{Sent: true, Err: fmt.Errorf("%w after %s: %w", errAttemptTimeout, turn.Timeout(), err)}
 			}
-			turn.Done(outcome(err))
+			turn.Done(outcome(c.op, err, timedOut))
 			return err
 		}
 	}
 }
 
-// outcome is what the pacer needs to know of an answer.
-func outcome(err error) pacer.Outcome {
-	o := pacer.Outcome{Err: err}
+// outcome is what the pacer needs to know of an attempt.
+func outcome(op Op, err error, timedOut bool) pacer.Outcome {
+	o := pacer.Outcome{Err: err, PerUser: op.PerUser(), Answer: answerOf(err)}
+	if timedOut {
+		o.Answer = pacer.TimedOut
+	}
 	var ae *clerk.Error
 	if errors.As(err, &ae) && ae.RateLimited() {
 		o.RateLimited, o.RetryAfter = true, ae.RetryAfter
 	}
 	return o
+}
+
+// answerOf says whether the target answered an attempt that ended with
+// err: any HTTP status is an answer; a transport failure is none (a
+// timeout of the client's own is TimedOut); the caller's cancellation and
+// a request never built say nothing of the target.
+func answerOf(err error) pacer.Answer {
+	if err == nil {
+		return pacer.Answered
+	}
+	var ae *clerk.Error
+	if errors.As(err, &ae) {
+		return pacer.Answered
+	}
+	var te *clerk.TransportError
+	switch {
+	case !errors.As(err, &te) || te.Canceled:
+		return pacer.Abandoned
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errAttemptTimeout):
+		return pacer.TimedOut
+	}
+	return pacer.Unanswered
 }

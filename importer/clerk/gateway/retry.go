@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
 )
 
 // RetryPolicy bounds the retries of one call.
@@ -20,6 +21,12 @@ type RetryPolicy struct {
 	// up; default 20. 429s are the pacer's business (every caller waits out
 	// the hold), so they do not use up MaxRetries.
 	MaxRateLimitRetries int
+	// MaxSilence is how long one call keeps trying a silent target (no
+	// answer to anyone while its attempts failed) before it gives up;
+	// default 1 minute. Such attempts do not use up MaxRetries: the pacer's
+	// policy decides whether the target is down, long before (the default
+	// policy after pacer.DownFor).
+	MaxSilence time.Duration
 	// BaseDelay and MaxDelay shape the exponential backoff with full
 	// jitter: before retry n the call sleeps a random time in
 	// [0, min(MaxDelay, BaseDelay·2ⁿ)). Defaults 250 ms and 10 s.
@@ -34,6 +41,9 @@ func (p RetryPolicy) WithDefaults() RetryPolicy {
 	p.MaxRetries = max(p.MaxRetries, 0)
 	if p.MaxRateLimitRetries <= 0 {
 		p.MaxRateLimitRetries = 20
+	}
+	if p.MaxSilence <= 0 {
+		p.MaxSilence = time.Minute
 	}
 	if p.BaseDelay <= 0 {
 		p.BaseDelay = 250 * time.Millisecond
@@ -81,11 +91,19 @@ func (e *exhaustedError) Unwrap() []error { return []error{ErrRetriesExhausted, 
 // sent twice and whose last answer was lost (clerk.MaybeApplied) is sent
 // again only after its landed check says the lost attempt did not take
 // effect; that check runs once more when the retries run out.
-func retrying(policy RetryPolicy, n *counters) layer {
+//
+// An attempt that got no answer while nobody else's did either (the pacer
+// counted no answer meanwhile) says nothing of the call: the target is
+// silent. It is tried again after a short backoff without using up the
+// call's retries (MaxSilence bounds those), so that a target that
+// goes down fails no call: the pacer's policy stops the run instead
+// (pacer.DownError), and the call ends with that.
+func retrying(policy RetryPolicy, n *counters, p *pacer.Pacer) layer {
 	return func(next handler) handler {
 		return func(ctx context.Context, c *call) error {
-			var errRetries, limitRetries int
+			var t tries
 			for {
+				answered := p.Answered()
 				err := next(ctx, c)
 				if clerk.Classify(err) != clerk.Retry {
 					return err
@@ -93,13 +111,14 @@ func retrying(policy RetryPolicy, n *counters) layer {
 				if ctx.Err() != nil {
 					return context.Cause(ctx)
 				}
-				if gave := giveUp(policy, err, &errRetries, &limitRetries); gave != nil {
+				silent := answerOf(err) == pacer.Unanswered && p.Answered() == answered
+				if gave := t.giveUp(policy, err, silent); gave != nil {
 					if ok, lerr := landed(ctx, c, err, n); ok || lerr != nil {
 						return lerr
 					}
 					return gave
 				}
-				if err := wait(ctx, policy, err, errRetries, limitRetries); err != nil {
+				if err := t.wait(ctx, policy, err, silent); err != nil {
 					return err
 				}
 				if ok, lerr := landed(ctx, c, err, n); ok || lerr != nil {
@@ -111,35 +130,59 @@ func retrying(policy RetryPolicy, n *counters) layer {
 	}
 }
 
+// tries counts one call's retryable failures by kind.
+type tries struct {
+	errors, limits, silent int
+	silentSince            time.Time // the first of the silent failures in a row
+}
+
+func (t *tries) attempts() int { return t.errors + t.limits + t.silent + 1 }
+
 // giveUp counts one retryable failure against its budget; it returns the
 // error to end with when that budget is spent.
-func giveUp(policy RetryPolicy, err error, errRetries, limitRetries *int) error {
+func (t *tries) giveUp(policy RetryPolicy, err error, silent bool) error {
+	if !silent {
+		t.silentSince = time.Time{}
+	}
 	var ae *clerk.Error
-	if errors.As(err, &ae) && ae.RateLimited() {
-		*limitRetries++
-		if *limitRetries > policy.MaxRateLimitRetries {
-			return &exhaustedError{attempts: *errRetries + *limitRetries, last: err}
+	switch {
+	case errors.As(err, &ae) && ae.RateLimited():
+		if t.limits >= policy.MaxRateLimitRetries {
+			return &exhaustedError{attempts: t.attempts(), last: err}
 		}
-		return nil
+		t.limits++
+	case silent:
+		if t.silentSince.IsZero() {
+			t.silentSince = time.Now()
+		} else if time.Since(t.silentSince) >= policy.MaxSilence {
+			return &exhaustedError{attempts: t.attempts(), last: err}
+		}
+		t.silent++
+	default:
+		if t.errors >= policy.MaxRetries {
+			return &exhaustedError{attempts: t.attempts(), last: err}
+		}
+		t.errors++
 	}
-	if *errRetries >= policy.MaxRetries {
-		return &exhaustedError{attempts: *errRetries + *limitRetries + 1, last: err}
-	}
-	*errRetries++
 	return nil
 }
 
 // wait sleeps before a retry: the backoff, except for a 429 that carried a
-// Retry-After, which the pacer's hold covers.
-func wait(ctx context.Context, policy RetryPolicy, err error, errRetries, limitRetries int) error {
+// Retry-After, which the pacer's hold covers, and for a silent target,
+// which is tried again after about BaseDelay while the pacer's policy
+// judges it.
+func (t *tries) wait(ctx context.Context, policy RetryPolicy, err error, silent bool) error {
 	var ae *clerk.Error
-	if errors.As(err, &ae) && ae.RateLimited() {
+	switch {
+	case errors.As(err, &ae) && ae.RateLimited():
 		if ae.RetryAfter > 0 {
 			return nil
 		}
-		return sleep(ctx, policy.Backoff(limitRetries-1))
+		return sleep(ctx, policy.Backoff(t.limits-1))
+	case silent:
+		return sleep(ctx, policy.Backoff(1))
 	}
-	return sleep(ctx, policy.Backoff(errRetries-1))
+	return sleep(ctx, policy.Backoff(t.errors-1))
 }
 
 // landed runs the call's landed check after an answer that was lost.
