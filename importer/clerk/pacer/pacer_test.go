@@ -236,10 +236,11 @@ func TestConcurrencySpendsTheBudgetAtHighLatency(t *testing.T) {
 	if rate := float64(es.Total) / took.Seconds(); rate < 4*25 {
 		t.Errorf("%.0f requests/s at 40 ms latency: concurrency did not follow the latency (%+v)", rate, rep)
 	}
-	// Little's law on what the policy measured: rate × latency × 1.5 + 2.
+	// Little's law on what the policy measured: rate × (1.5 × latency +
+	// 100 ms queued) + 2.
 	if rep.Latency < 40*time.Millisecond || rep.Concurrency != min(rep.Wanted, maxInFlight) ||
-		rep.Wanted != int(math.Ceil(1.5*rep.Rate*rep.Latency.Seconds()))+2 || rep.Wanted < 10 {
-		t.Errorf("concurrency %d (wanted %d) at %s and %.0f/s: want ⌈1.5 × rate × latency⌉ + 2 ≥ 10 from a latency ≥ 40 ms",
+		rep.Wanted != int(math.Ceil(rep.Rate*(1.5*rep.Latency.Seconds()+0.1)))+2 || rep.Wanted < 10 {
+		t.Errorf("concurrency %d (wanted %d) at %s and %.0f/s: want ⌈rate × (1.5 × latency + 100 ms)⌉ + 2 ≥ 10 from a latency ≥ 40 ms",
 			rep.Concurrency, rep.Wanted, rep.Latency, rep.Rate)
 	}
 }
