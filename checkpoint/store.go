@@ -8,8 +8,13 @@
 // To add a store:
 //
 //  1. Implement Store. BeginRun must refuse a second live holder of the same
-//     run (ErrRunLocked) and a reopen over different source or mapping
-//     fingerprints (ErrFingerprintMismatch) unless RunSpec.Force is set.
+//     run (ErrRunLocked), a second live writer to the same target
+//     (RunSpec.TargetLock: ErrTargetLocked, unless every holder shares it)
+//     and a reopen over different source or mapping fingerprints
+//     (ErrFingerprintMismatch) unless RunSpec.Force is set. A holder that
+//     dies, SIGKILL included, must let go of both at once; a store whose
+//     hold can be lost while its process lives (a database connection)
+//     must refuse the run's writes from that moment on and close Run.Lost.
 //  2. MarkInFlight must be durable when it returns: the importer sends a
 //     row's request only after its mark is written (the dirty flag), and
 //     settles it after the answer.
@@ -21,6 +26,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -62,7 +68,15 @@ const (
 var (
 	ErrFingerprintMismatch = errors.New("checkpoint: the run was started with a different source or mapping")
 	ErrRunLocked           = errors.New("checkpoint: the run is held by another process")
-	ErrRunNotFound         = errors.New("checkpoint: no such run")
+	// ErrTargetLocked: another run of the ledger is writing to the same
+	// target (RunSpec.TargetLock); see TargetLockedError.
+	ErrTargetLocked = errors.New("checkpoint: another run is writing to the target")
+	// ErrHoldLost: the store lost its hold on a run while the process
+	// lives (the Postgres connection holding its locks was cut), so another
+	// process may have taken the run or its target; the run's writes are
+	// refused from then on. Begin the run again.
+	ErrHoldLost    = errors.New("checkpoint: the hold on the run was lost (its lock connection was cut)")
+	ErrRunNotFound = errors.New("checkpoint: no such run")
 	// ErrNotHeld: a write (MarkInFlight, Settle, SetMeta, FinishRun) to a run
 	// this Store has not begun, or has already finished.
 	ErrNotHeld = errors.New("checkpoint: the run is not held by this store (call BeginRun first)")
@@ -72,8 +86,10 @@ var (
 	ErrNoLedger = errors.New("checkpoint: no ledger there (no run has used it)")
 )
 
-// Holder says who holds a run, for the person who was refused it.
+// Holder says who holds a run or a target, for the person who was refused
+// it.
 type Holder struct {
+	Run       string // the run it holds, when the store knows it (a target's holder)
 	Host      string
 	PID       int
 	StartedAt time.Time // when the holder took the run
@@ -82,9 +98,25 @@ type Holder struct {
 	Detail string
 }
 
-// String names the holder: "pid 4242 on build-7 since 2026-05-12T10:00:00Z".
+// String names the holder: "pid 4242 on build-7 since 2026-05-12T10:00:00Z",
+// after "run RUN-ID, " when the run is known. What the store could not learn
+// is left out.
 func (h Holder) String() string {
-	s := fmt.Sprintf("pid %d on %s since %s", h.PID, h.Host, h.StartedAt.UTC().Format(time.RFC3339))
+	var parts []string
+	if h.Run != "" {
+		parts = append(parts, fmt.Sprintf("run %s", h.Run))
+	}
+	if h.PID != 0 || h.Host != "" {
+		s := fmt.Sprintf("pid %d on %s", h.PID, h.Host)
+		if !h.StartedAt.IsZero() {
+			s += " since " + h.StartedAt.UTC().Format(time.RFC3339)
+		}
+		parts = append(parts, s)
+	}
+	s := strings.Join(parts, ", ")
+	if s == "" {
+		s = "an unknown holder"
+	}
 	if h.Detail != "" {
 		s += " (" + h.Detail + ")"
 	}
@@ -105,6 +137,38 @@ func (e *RunLockedError) Error() string {
 // Unwrap makes errors.Is(err, ErrRunLocked) true.
 func (e *RunLockedError) Unwrap() error { return ErrRunLocked }
 
+// TargetLockedError is the error BeginRun returns when other live runs of
+// the ledger write to the target the run names (RunSpec.TargetLock);
+// errors.Is(err, ErrTargetLocked) is true.
+type TargetLockedError struct {
+	RunID  string // the run that was refused
+	Target string // its RunSpec.TargetLock
+	// Shared: the holders share the target (RunSpec.SharedTarget), so a
+	// run that does not share it must wait for all of them.
+	Shared bool
+	// Holders are the runs that hold the target, as far as the store can
+	// tell (a SQLite ledger knows the last one to take it).
+	Holders []Holder
+}
+
+func (e *TargetLockedError) Error() string {
+	who := make([]string, len(e.Holders))
+	for i, h := range e.Holders {
+		who[i] = h.String()
+	}
+	if len(who) == 0 {
+		who = []string{"a run the ledger cannot name"}
+	}
+	how := ""
+	if e.Shared {
+		how = " (runs that share it)"
+	}
+	return fmt.Sprintf("checkpoint: run %q refused: target %s is being written by %s%s", e.RunID, e.Target, strings.Join(who, "; "), how)
+}
+
+// Unwrap makes errors.Is(err, ErrTargetLocked) true.
+func (e *TargetLockedError) Unwrap() error { return ErrTargetLocked }
+
 // RunSpec says which run to begin or reopen.
 type RunSpec struct {
 	ID                 string
@@ -113,6 +177,17 @@ type RunSpec struct {
 	MappingFingerprint string
 	// Force reopens a run even though its fingerprints differ.
 	Force bool
+	// TargetLock names the target instance the run writes to (an opaque
+	// name, never a secret: hash what must stay secret). Runs of one ledger
+	// naming the same target exclude each other: BeginRun fails with a
+	// *TargetLockedError while another live run holds it, and the run holds
+	// it until FinishRun or Close. Empty: the run takes no target lock (it
+	// writes to no target: dry runs, validations).
+	TargetLock string
+	// SharedTarget lets runs that all set it hold TargetLock together
+	// (deliberate parallel runs into one instance); a run that does not set
+	// it still excludes them, and is excluded by them.
+	SharedTarget bool
 	// Meta is free-form run data kept with the run (source name, target URL,
 	// the --since high-water mark); never a secret.
 	Meta map[string]string
@@ -130,6 +205,11 @@ type Run struct {
 	// Reopened is true when BeginRun found the run already there.
 	Reopened bool
 	Meta     map[string]string
+	// Lost, set by BeginRun, is closed if the store loses its hold on the
+	// run while the process lives (ErrHoldLost: a Postgres lock connection
+	// was cut), so that the run can stop its requests at once; nil from a
+	// store whose hold lasts as long as its process (SQLite's flock).
+	Lost <-chan struct{}
 }
 
 // Row is a row about to be sent, as MarkInFlight records it.
@@ -198,10 +278,12 @@ func (p Progress) Settled() int64 {
 // error once ctx is done.
 type Store interface {
 	// BeginRun creates the run, or reopens it when the ID exists, and holds
-	// it until FinishRun or Close. A reopen sets it running again and merges
-	// spec.Meta into its metadata. Another live holder of the run gets a
-	// *RunLockedError (ErrRunLocked); BeginRun of a run this Store already
-	// holds reopens it.
+	// it (and its spec.TargetLock) until FinishRun or Close. A reopen sets
+	// it running again and merges spec.Meta into its metadata. Another live
+	// holder of the run gets a *RunLockedError (ErrRunLocked), of the target
+	// a *TargetLockedError (ErrTargetLocked), and a refused BeginRun writes
+	// nothing. BeginRun of a run this Store already holds reopens it (with
+	// the same TargetLock).
 	BeginRun(ctx context.Context, spec RunSpec) (Run, error)
 	// MarkInFlight records rows as in flight, replacing any earlier state of
 	// the same position (a failed row retried loses its old outcome); durable

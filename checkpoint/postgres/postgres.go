@@ -6,23 +6,30 @@
 // # Locking
 //
 // BeginRun takes a session-level pg_try_advisory_lock on a key hashed from
-// the schema and the run ID, on a connection of its own kept open until
-// FinishRun or Close. A second holder of the same run, from any machine, gets
-// a *checkpoint.RunLockedError naming the backend that holds the lock (its
+// the schema and the run ID, and one on a key hashed from the schema and the
+// run's target (RunSpec.TargetLock; pg_try_advisory_lock_shared for runs that
+// share it), on a connection of its own kept open until FinishRun or Close.
+// A second holder of the same run, from any machine, gets a
+// *checkpoint.RunLockedError naming the backend that holds the lock (its
 // pid, application_name and client address, from pg_locks and
 // pg_stat_activity) and the host, pid and start time the holder wrote into
-// the run's row. The server drops the lock when that connection ends: a
-// holder that dies lets go of its runs at once, but a holder whose lock
-// connection is cut also loses its run, and another process may take it.
-// The Store pings its lock connections every few seconds and refuses writes
-// to a run whose lock connection is gone (ErrLockLost); writes made in the
-// seconds before the loss was noticed may interleave with the new holder's.
+// the run's row; a second writer to the target gets a
+// *checkpoint.TargetLockedError naming the runs that hold it (the lock
+// connection's application_name is "clerkmigrate run <id>").
+//
+// The server drops the locks when that connection ends: a holder that dies
+// lets go at once, but a holder whose lock connection is cut loses its run
+// and target too, and another process may take them. So the run's writes
+// (MarkInFlight, Settle, SetMeta, FinishRun) go through the lock connection
+// itself, and none can land once it is gone; between writes the Store
+// waits on it for the server's word, so that a terminated backend is
+// noticed the moment its last message arrives: Run.Lost closes and every
+// later write fails with checkpoint.ErrHoldLost. The sync's index
+// (ClerkIndex) is written through the pool; the engines stop at Run.Lost.
 package postgres
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"regexp"
@@ -35,9 +42,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// ErrLockLost: the connection holding a run's advisory lock was lost, so
-// the run may now be held by someone else; begin it again.
-var ErrLockLost = errors.New("checkpoint/postgres: the connection holding the run's lock was lost")
+// ErrLockLost is checkpoint.ErrHoldLost: the connection holding a run's
+// advisory locks was lost, so the run may now be held by someone else.
+var ErrLockLost = checkpoint.ErrHoldLost
 
 // DefaultSchema is the schema the ledger's tables live in unless WithSchema
 // says otherwise.
@@ -56,8 +63,9 @@ type options struct {
 // letters, digits, underscores).
 func WithSchema(name string) Option { return func(o *options) { o.schema = name } }
 
-// WithLockPing sets how often the Store checks that its lock connections are
-// alive (default 5s).
+// WithLockPing sets how often the Store pings its lock connections, for one
+// that dies without a word from the server (default 5s); a connection the
+// server ends is noticed at once.
 func WithLockPing(every time.Duration) Option { return func(o *options) { o.pingInterval = every } }
 
 // Existing opens the ledger only if its schema is there, and otherwise
@@ -259,12 +267,6 @@ func (s *Store) mustExist(ctx context.Context) error {
 	return nil
 }
 
-// lockKey is the advisory lock key of run runID in schema.
-func lockKey(schema, runID string) int64 {
-	sum := sha256.Sum256([]byte("clerkmigrate\x00" + schema + "\x00" + runID))
-	return int64(binary.BigEndian.Uint64(sum[:8]))
-}
-
 // Columns lists each ledger table's columns, for audits (the shared suite
 // asserts that none of them could hold a request or a secret).
 func (s *Store) Columns(ctx context.Context) (map[string][]string, error) {
@@ -318,7 +320,11 @@ func (s *Store) Close() error {
 	defer cancel()
 	var errs []error
 	for id, h := range held {
-		if _, err := s.pool.Exec(ctx, s.sql.interrupt, h.seq, string(checkpoint.Interrupted), string(checkpoint.Running)); err != nil {
+		err := h.use(ctx, id, func(ctx context.Context, conn *pgx.Conn) error {
+			_, err := conn.Exec(ctx, s.sql.interrupt, h.seq, string(checkpoint.Interrupted), string(checkpoint.Running))
+			return err
+		})
+		if err != nil && !errors.Is(err, checkpoint.ErrHoldLost) { // a run whose hold is lost may be another's now
 			errs = append(errs, fmt.Errorf("checkpoint/postgres: close run %q: %w", id, err))
 		}
 		h.release(ctx)

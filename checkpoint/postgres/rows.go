@@ -14,7 +14,7 @@ import (
 // statement; durable when it returns. A mark replaces whatever the position
 // held before (a failed row being retried loses its old outcome).
 func (s *Store) MarkInFlight(ctx context.Context, runID string, rows []checkpoint.Row) error {
-	seq, err := s.heldSeq(ctx, runID)
+	h, err := s.heldRun(ctx, runID)
 	if err != nil {
 		return err
 	}
@@ -27,8 +27,8 @@ func (s *Store) MarkInFlight(ctx context.Context, runID string, rows []checkpoin
 		pos[i], keys[i], hashes[i] = r.Pos, clean(r.Key), clean(r.RequestHash)
 	}
 	added := map[string]int64{"": int64(len(rows))}
-	return s.write(ctx, "mark in flight", seq, pos, added, true, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, s.sql.markInFlight, seq, now(), pos, keys, hashes)
+	return s.write(ctx, h, runID, "mark in flight", pos, added, true, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, s.sql.markInFlight, h.seq, now(), pos, keys, hashes)
 		return err
 	})
 }
@@ -37,7 +37,7 @@ func (s *Store) MarkInFlight(ctx context.Context, runID string, rows []checkpoin
 // statement, replacing any earlier state of the same positions; durable when
 // it returns.
 func (s *Store) Settle(ctx context.Context, runID string, settlements []checkpoint.Settlement) error {
-	seq, err := s.heldSeq(ctx, runID)
+	h, err := s.heldRun(ctx, runID)
 	if err != nil {
 		return err
 	}
@@ -58,13 +58,14 @@ func (s *Store) Settle(ctx context.Context, runID string, settlements []checkpoi
 	for _, o := range outcomes {
 		added[o]++
 	}
-	return s.write(ctx, "settle", seq, pos, added, false, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, s.sql.settle, seq, now(), pos, keys, outcomes, clerkIDs, codes, fields, messages, attempts, retryable, hashes)
+	return s.write(ctx, h, runID, "settle", pos, added, false, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, s.sql.settle, h.seq, now(), pos, keys, outcomes, clerkIDs, codes, fields, messages, attempts, retryable, hashes)
 		return err
 	})
 }
 
-// write runs one batch in a transaction that first locks the run's row, so
+// write runs one batch, on the run's lock connection, in a transaction that
+// first locks the run's row, so
 // that batches of a run apply one after another, then moves the run's
 // gap-free prefix on when the batch may have extended it.
 //
@@ -78,36 +79,40 @@ func (s *Store) Settle(ctx context.Context, runID string, settlements []checkpoi
 //
 // It also moves the run's counts: minus what the positions pos (ascending)
 // held before, plus added (outcome -> rows, ” for in flight).
-func (s *Store) write(ctx context.Context, op string, seq int64, pos []int64, added map[string]int64, flush bool, batch func(pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return s.fail(ctx, op, err)
-	}
-	defer tx.Rollback(context.Background())
-	if !flush {
-		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+func (s *Store) write(ctx context.Context, h *heldRun, runID, op string, pos []int64, added map[string]int64, flush bool,
+	batch func(context.Context, pgx.Tx) error) error {
+	return h.use(ctx, runID, func(ctx context.Context, conn *pgx.Conn) error {
+		tx, err := conn.Begin(ctx)
+		if err != nil {
 			return s.fail(ctx, op, err)
 		}
-	}
-	var contiguous int64
-	if err := tx.QueryRow(ctx, s.sql.lockRow, seq).Scan(&contiguous); err != nil {
-		return s.fail(ctx, op, err)
-	}
-	if err := s.count(ctx, tx, seq, pos, added); err != nil {
-		return s.fail(ctx, op, err)
-	}
-	if err := batch(tx); err != nil {
-		return s.fail(ctx, op, err)
-	}
-	if pos[0] <= contiguous+1 {
-		if contiguous, err = s.advance(ctx, tx, seq, contiguous); err != nil {
+		defer tx.Rollback(context.Background())
+		if !flush {
+			if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+				return s.fail(ctx, op, err)
+			}
+		}
+		seq := h.seq
+		var contiguous int64
+		if err := tx.QueryRow(ctx, s.sql.lockRow, seq).Scan(&contiguous); err != nil {
 			return s.fail(ctx, op, err)
 		}
-	}
-	if _, err := tx.Exec(ctx, s.sql.setContiguous, seq, contiguous, now()); err != nil {
-		return s.fail(ctx, op, err)
-	}
-	return s.fail(ctx, op, tx.Commit(ctx))
+		if err := s.count(ctx, tx, seq, pos, added); err != nil {
+			return s.fail(ctx, op, err)
+		}
+		if err := batch(ctx, tx); err != nil {
+			return s.fail(ctx, op, err)
+		}
+		if pos[0] <= contiguous+1 {
+			if contiguous, err = s.advance(ctx, tx, seq, contiguous); err != nil {
+				return s.fail(ctx, op, err)
+			}
+		}
+		if _, err := tx.Exec(ctx, s.sql.setContiguous, seq, contiguous, now()); err != nil {
+			return s.fail(ctx, op, err)
+		}
+		return s.fail(ctx, op, tx.Commit(ctx))
+	})
 }
 
 // count moves the run's counts: minus what positions pos held, plus added.

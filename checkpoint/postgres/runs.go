@@ -15,9 +15,10 @@ import (
 // quoted is the schema as an SQL identifier.
 func (s *Store) quoted() string { return pgx.Identifier{s.schema}.Sanitize() }
 
-// BeginRun creates the run or reopens it, and holds it until FinishRun or
-// Close. A reopen merges spec.Meta into the run's metadata and sets it
-// running again; with Force it also records the new fingerprints.
+// BeginRun creates the run or reopens it, and holds it (and its target)
+// until FinishRun or Close. A reopen merges spec.Meta into the run's
+// metadata and sets it running again; with Force it also records the new
+// fingerprints.
 func (s *Store) BeginRun(ctx context.Context, spec checkpoint.RunSpec) (checkpoint.Run, error) {
 	if err := ledger.CheckSpec(spec); err != nil {
 		return checkpoint.Run{}, err
@@ -28,13 +29,22 @@ func (s *Store) BeginRun(ctx context.Context, spec checkpoint.RunSpec) (checkpoi
 	s.mu.Lock()
 	h, already := s.held[spec.ID]
 	s.mu.Unlock()
+	if already && h.target != spec.TargetLock {
+		return checkpoint.Run{}, fmt.Errorf("checkpoint/postgres: run %q is held for target %q, not %q: finish it first",
+			spec.ID, h.target, spec.TargetLock)
+	}
 	if !already {
 		var err error
-		if h, err = s.acquire(ctx, spec.ID); err != nil {
+		if h, err = s.acquire(ctx, spec); err != nil {
 			return checkpoint.Run{}, err
 		}
 	}
-	run, seq, err := s.beginTx(ctx, spec)
+	var run checkpoint.Run
+	var seq int64
+	err := h.use(ctx, spec.ID, func(ctx context.Context, conn *pgx.Conn) (err error) {
+		run, seq, err = s.beginTx(ctx, conn, spec)
+		return err
+	})
 	if err != nil {
 		if !already {
 			h.release(context.Background())
@@ -49,17 +59,19 @@ func (s *Store) BeginRun(ctx context.Context, spec checkpoint.RunSpec) (checkpoi
 	}
 	if other, ok := s.held[spec.ID]; ok && other != h {
 		h.release(context.Background()) // a concurrent BeginRun of this Store won
+		h = other
 	} else {
 		h.seq = seq
 		s.held[spec.ID] = h
 	}
 	s.seqs[spec.ID] = seq
+	run.Lost = h.lostCh
 	return run, nil
 }
 
 // beginTx writes the run's row, holder and metadata.
-func (s *Store) beginTx(ctx context.Context, spec checkpoint.RunSpec) (checkpoint.Run, int64, error) {
-	tx, err := s.pool.Begin(ctx)
+func (s *Store) beginTx(ctx context.Context, conn *pgx.Conn, spec checkpoint.RunSpec) (checkpoint.Run, int64, error) {
+	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return checkpoint.Run{}, 0, s.fail(ctx, "begin run", err)
 	}
@@ -145,26 +157,10 @@ func (s *Store) loadMeta(ctx context.Context, q queryer, seq int64) (map[string]
 	return ledger.StringPairs(rows)
 }
 
-// heldSeq is the seq of a run this Store holds, or ErrNotHeld, or
-// ErrLockLost when its lock connection is gone.
-func (s *Store) heldSeq(ctx context.Context, runID string) (int64, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	s.mu.Lock()
-	closed := s.closed
-	h, ok := s.held[runID]
-	s.mu.Unlock()
-	switch {
-	case closed:
-		return 0, checkpoint.ErrClosed
-	case !ok:
-		return 0, fmt.Errorf("%w: %q", checkpoint.ErrNotHeld, runID)
-	}
-	if err := h.lostErr(); err != nil {
-		return 0, fmt.Errorf("%w: run %q: %v", ErrLockLost, runID, err)
-	}
-	return h.seq, nil
+// heldRun is a run this Store holds, or ErrNotHeld. (Whether its locks
+// are still there is for heldRun.use to say, at the write.)
+func (s *Store) heldRun(ctx context.Context, runID string) (*heldRun, error) {
+	return ledger.Held(ctx, &s.mu, &s.closed, s.held, runID)
 }
 
 // runSeq is the seq of any run in the ledger, or ErrRunNotFound.
@@ -193,30 +189,34 @@ func (s *Store) runSeq(ctx context.Context, runID string) (int64, error) {
 
 // SetMeta records one key of the metadata of a run this Store holds.
 func (s *Store) SetMeta(ctx context.Context, runID, key, value string) error {
-	seq, err := s.heldSeq(ctx, runID)
+	h, err := s.heldRun(ctx, runID)
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, s.sql.setMeta, seq, clean(key), clean(value))
-	return s.fail(ctx, "set meta", err)
+	return h.use(ctx, runID, func(ctx context.Context, conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, s.sql.setMeta, h.seq, clean(key), clean(value))
+		return s.fail(ctx, "set meta", err)
+	})
 }
 
 // FinishRun records the status of a run this Store holds and lets go of it.
 func (s *Store) FinishRun(ctx context.Context, runID string, status checkpoint.RunStatus) error {
-	seq, err := s.heldSeq(ctx, runID)
+	h, err := s.heldRun(ctx, runID)
 	if err != nil {
 		return err
 	}
-	if _, err := s.pool.Exec(ctx, s.sql.finish, seq, string(status)); err != nil {
+	if err := h.use(ctx, runID, func(ctx context.Context, conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, s.sql.finish, h.seq, string(status))
 		return s.fail(ctx, "finish run", err)
+	}); err != nil {
+		return err
 	}
 	s.mu.Lock()
-	h := s.held[runID]
-	delete(s.held, runID)
-	s.mu.Unlock()
-	if h != nil {
-		h.release(ctx)
+	if s.held[runID] == h {
+		delete(s.held, runID)
 	}
+	s.mu.Unlock()
+	h.release(context.WithoutCancel(ctx))
 	return nil
 }
 

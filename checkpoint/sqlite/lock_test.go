@@ -22,7 +22,8 @@ import (
 const childEnv = "CLERKMIGRATE_LOCK_CHILD_LEDGER"
 
 // TestLockChild is the child's side of TestKilledHolderLetsGo: it takes run
-// "r1", settles row 1, says "held" and waits to be killed.
+// "r1" writing to target "T", settles row 1, says "held" and waits to be
+// killed.
 func TestLockChild(t *testing.T) {
 	path := os.Getenv(childEnv)
 	if path == "" {
@@ -33,7 +34,7 @@ func TestLockChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := s.BeginRun(ctx, checkpoint.RunSpec{ID: "r1", Kind: "import"}); err != nil {
+	if _, err := s.BeginRun(ctx, checkpoint.RunSpec{ID: "r1", Kind: "import", TargetLock: "T"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Settle(ctx, "r1", []checkpoint.Settlement{{Pos: 1, Outcome: checkpoint.Created}}); err != nil {
@@ -47,6 +48,8 @@ func TestLockChild(t *testing.T) {
 	t.Fatal("the parent did not kill this child")
 }
 
+// TestKilledHolderLetsGo: a SIGKILLed holder of a run and of its target
+// blocks neither the run nor the target once it is dead.
 func TestKilledHolderLetsGo(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLockChild$", "-test.v")
@@ -83,6 +86,11 @@ func TestKilledHolderLetsGo(t *testing.T) {
 	if locked.Holder.PID != cmd.Process.Pid {
 		t.Errorf("holder pid = %d, want the child's %d (%v)", locked.Holder.PID, cmd.Process.Pid, err)
 	}
+	_, err = s.BeginRun(ctx, checkpoint.RunSpec{ID: "r2", Kind: "import", TargetLock: "T"})
+	var busy *checkpoint.TargetLockedError
+	if !errors.As(err, &busy) || len(busy.Holders) != 1 || busy.Holders[0].PID != cmd.Process.Pid || busy.Holders[0].Run != "r1" {
+		t.Fatalf("BeginRun of another run into the child's target = %v, want a TargetLockedError naming run r1 of pid %d", err, cmd.Process.Pid)
+	}
 
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -101,5 +109,8 @@ func TestKilledHolderLetsGo(t *testing.T) {
 	}
 	if p.ByOutcome[checkpoint.Created] != 1 || p.InFlight != 1 || p.MaxSettledPos != 1 {
 		t.Errorf("Progress after the kill = %+v, want row 1 created and row 2 in flight", p)
+	}
+	if _, err := s.BeginRun(ctx, checkpoint.RunSpec{ID: "r2", Kind: "import", TargetLock: "T"}); err != nil {
+		t.Errorf("BeginRun into the killed holder's target = %v, want it free", err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -49,19 +48,14 @@ func acquireRun(path, runID string) (*runLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint/sqlite: lock run %q: %w", runID, err)
 	}
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if !errors.Is(err, syscall.EINTR) {
-			break
-		}
-	}
-	if errors.Is(err, syscall.EWOULDBLOCK) {
-		defer f.Close()
-		return nil, &checkpoint.RunLockedError{RunID: runID, Holder: readHolder(f)}
-	}
+	got, err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("checkpoint/sqlite: lock run %q: %w", runID, err)
+	}
+	if !got {
+		defer f.Close()
+		return nil, &checkpoint.RunLockedError{RunID: runID, Holder: readHolder(f)}
 	}
 	me := ledger.Me()
 	b, _ := json.Marshal(holderFile{RunID: runID, Host: me.Host, PID: me.PID, StartedAt: me.StartedAt})

@@ -35,13 +35,17 @@ func (s *Store) BeginRun(ctx context.Context, spec checkpoint.RunSpec) (checkpoi
 	}
 	s.mu.Lock()
 	h, already := s.held[spec.ID]
+	if already && h.targetName != spec.TargetLock {
+		s.mu.Unlock()
+		return checkpoint.Run{}, fmt.Errorf("checkpoint/sqlite: run %q is held for target %q, not %q: finish it first",
+			spec.ID, h.targetName, spec.TargetLock)
+	}
 	if !already {
-		lock, err := acquireRun(s.path, spec.ID)
-		if err != nil {
+		var err error
+		if h, err = acquire(s.path, spec); err != nil {
 			s.mu.Unlock()
 			return checkpoint.Run{}, err
 		}
-		h = &heldRun{lock: lock}
 		s.held[spec.ID] = h // reserved; removed again below on failure
 	}
 	s.mu.Unlock()
@@ -52,7 +56,7 @@ func (s *Store) BeginRun(ctx context.Context, spec checkpoint.RunSpec) (checkpoi
 	if err != nil {
 		if !already {
 			delete(s.held, spec.ID)
-			h.lock.release()
+			h.release()
 		}
 		return checkpoint.Run{}, err
 	}
@@ -60,6 +64,22 @@ func (s *Store) BeginRun(ctx context.Context, spec checkpoint.RunSpec) (checkpoi
 	h.top = s.topPos(ctx, seq)
 	s.seqs[spec.ID] = seq
 	return run, nil
+}
+
+// acquire takes the run, then its target.
+func acquire(path string, spec checkpoint.RunSpec) (*heldRun, error) {
+	lock, err := acquireRun(path, spec.ID)
+	if err != nil {
+		return nil, err
+	}
+	h := &heldRun{lock: lock, targetName: spec.TargetLock}
+	if spec.TargetLock != "" {
+		if h.target, err = acquireTarget(path, spec.ID, spec.TargetLock, spec.SharedTarget); err != nil {
+			lock.release()
+			return nil, err
+		}
+	}
+	return h, nil
 }
 
 // topPos is the highest position the run has a row for; MaxInt64 (no
@@ -174,19 +194,7 @@ func (s *Store) heldSeq(ctx context.Context, runID string) (int64, error) {
 
 // heldRun is a run this Store holds, or ErrNotHeld.
 func (s *Store) heldRun(ctx context.Context, runID string) (*heldRun, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, checkpoint.ErrClosed
-	}
-	h, ok := s.held[runID]
-	if !ok {
-		return nil, fmt.Errorf("%w: %q", checkpoint.ErrNotHeld, runID)
-	}
-	return h, nil
+	return ledger.Held(ctx, &s.mu, &s.closed, s.held, runID)
 }
 
 // runSeq is the seq of any run in the ledger, or ErrRunNotFound.
@@ -237,7 +245,7 @@ func (s *Store) FinishRun(ctx context.Context, runID string, status checkpoint.R
 	delete(s.held, runID)
 	s.mu.Unlock()
 	if h != nil {
-		return h.lock.release()
+		return h.release()
 	}
 	return nil
 }

@@ -14,6 +14,13 @@
 // *checkpoint.RunLockedError naming it. Two Stores of one process conflict
 // like two processes do. flock is only as good as the file system: keep the
 // ledger on a local disk (SQLite wants that anyway), not on NFS.
+//
+// A run's target (RunSpec.TargetLock) is held the same way, by an flock on
+// <path>.locks/target-<hash of the target>/lock, exclusive or, for runs
+// that share the target, shared. Each holder keeps a record of itself
+// beside it (run, host, pid, start), flocked while it holds the target, so
+// that a refused run names the live holders and skips the records dead
+// ones left behind (the next exclusive holder removes those).
 package sqlite
 
 import (
@@ -47,8 +54,10 @@ type Store struct {
 
 // heldRun is a run this Store holds.
 type heldRun struct {
-	seq  int64
-	lock *runLock
+	seq        int64
+	lock       *runLock
+	target     *targetLock // nil when the run names no target
+	targetName string      // its RunSpec.TargetLock
 	// top: no position above it has a row. Read at BeginRun (the run is
 	// held, so no one else writes it) and raised by every write before it
 	// commits; guarded by the writer connection (one transaction at a time).
@@ -56,6 +65,11 @@ type heldRun struct {
 }
 
 var _ checkpoint.Store = (*Store)(nil)
+
+// release lets go of the run's target, then of the run.
+func (h *heldRun) release() error {
+	return errors.Join(h.target.release(), h.lock.release())
+}
 
 // Open opens the ledger at path, creating it (mode 0600) and its tables when
 // missing.
@@ -255,7 +269,7 @@ func (s *Store) Close() error {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("checkpoint/sqlite: close run %q: %w", id, err))
 		}
-		if err := h.lock.release(); err != nil {
+		if err := h.release(); err != nil {
 			errs = append(errs, err)
 		}
 	}

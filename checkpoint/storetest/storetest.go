@@ -58,6 +58,11 @@ func Run(t *testing.T, open Opener) {
 		{"RunsNewestFirst", testRunsNewestFirst},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"SecondStoreLocked", testSecondStoreLocked},
+		{"TargetLocked", testTargetLocked},
+		{"TargetLockedInOneStore", testTargetLockedInOneStore},
+		{"TargetReleasedByClose", testTargetReleasedByClose},
+		{"SharedTarget", testSharedTarget},
+		{"ReopenKeepsTarget", testReopenKeepsTarget},
 		{"ContextCanceled", testContextCanceled},
 		{"RowsStopsOnFnError", testRowsStopsOnFnError},
 		{"WriteDuringRows", testWriteDuringRows},
@@ -749,6 +754,148 @@ func testSecondStoreLocked(t *testing.T, open Opener) {
 	if run := begin(t, s2, spec("r1")); !run.Reopened {
 		t.Errorf("after the holder closed, BeginRun = %+v, want reopened", run)
 	}
+}
+
+// onTarget is spec(id) writing to target, shared or not.
+func onTarget(id, target string, shared bool) checkpoint.RunSpec {
+	sp := spec(id)
+	sp.TargetLock, sp.SharedTarget = target, shared
+	return sp
+}
+
+// targetRefused asserts that s cannot begin sp because of the target, that
+// the error names holders (by run, with this process's pid), and that the
+// refusal wrote nothing and held nothing.
+func targetRefused(t *testing.T, s checkpoint.Store, sp checkpoint.RunSpec, shared bool, holders ...string) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := s.BeginRun(ctx, sp)
+	var locked *checkpoint.TargetLockedError
+	if !errors.Is(err, checkpoint.ErrTargetLocked) || !errors.As(err, &locked) {
+		t.Fatalf("BeginRun(%q) on target %q = %v, want a *TargetLockedError", sp.ID, sp.TargetLock, err)
+	}
+	if locked.RunID != sp.ID || locked.Target != sp.TargetLock || locked.Shared != shared || len(locked.Holders) == 0 {
+		t.Errorf("TargetLockedError = %+v, want run %q, target %q, shared %v and its holders", locked, sp.ID, sp.TargetLock, shared)
+	}
+	for _, h := range locked.Holders {
+		if h.PID != os.Getpid() || !slicesContain(holders, h.Run) {
+			t.Errorf("holder %+v: want one of the runs %v, pid %d", h, holders, os.Getpid())
+		}
+		if !strings.Contains(err.Error(), "run "+h.Run) {
+			t.Errorf("the error %q does not name the holding run %q", err, h.Run)
+		}
+	}
+	if err := s.Settle(ctx, sp.ID, []checkpoint.Settlement{{Pos: 1, Outcome: checkpoint.Created}}); !errors.Is(err, checkpoint.ErrNotHeld) {
+		t.Errorf("Settle by the refused run = %v, want ErrNotHeld", err)
+	}
+	runs, err := s.Runs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		if r.ID == sp.ID && !sp.Force && r.Status == checkpoint.Running {
+			t.Errorf("the refused run is in the ledger as running: %+v", r)
+		}
+	}
+}
+
+func slicesContain(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func testTargetLocked(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s1 := open(t)
+	defer s1.Close()
+	run := begin(t, s1, onTarget("r1", "https://clerk.example/v1 key#aa", false))
+	settle(t, s1, "r1", checkpoint.Created, 1)
+
+	s2 := open(t)
+	defer s2.Close()
+	targetRefused(t, s2, onTarget("r2", "https://clerk.example/v1 key#aa", false), false, "r1")
+	if runs, _ := s2.Runs(ctx); len(runs) != 1 {
+		t.Errorf("after the refusal the ledger holds %d runs, want r1 only: a refused run writes nothing", len(runs))
+	}
+	targetRefused(t, s2, onTarget("r2", "https://clerk.example/v1 key#aa", true), false, "r1")
+	begin(t, s2, onTarget("r3", "https://clerk.example/v1 key#bb", false)) // another instance is free
+	begin(t, s2, spec("r4"))                                               // so is a run that writes to no target
+	begin(t, open(t), spec("r2"))                                          // the refusal held no run lock
+
+	select {
+	case <-run.Lost:
+		t.Fatal("Run.Lost is closed while the run is held")
+	default:
+	}
+	if err := s1.FinishRun(ctx, "r1", checkpoint.Done); err != nil {
+		t.Fatal(err)
+	}
+	run2 := begin(t, s2, onTarget("r5", "https://clerk.example/v1 key#aa", false))
+	if run2.Reopened {
+		t.Errorf("r5 = %+v, want a new run", run2)
+	}
+	settle(t, s2, "r5", checkpoint.Created, 1)
+	targetRefused(t, s1, onTarget("r1", "https://clerk.example/v1 key#aa", false), false, "r5")
+}
+
+func testTargetLockedInOneStore(t *testing.T, open Opener) {
+	s := open(t)
+	defer s.Close()
+	begin(t, s, onTarget("r1", "T", false))
+	targetRefused(t, s, onTarget("r2", "T", false), false, "r1")
+	settle(t, s, "r1", checkpoint.Created, 1)
+}
+
+func testTargetReleasedByClose(t *testing.T, open Opener) {
+	s1 := open(t)
+	begin(t, s1, onTarget("r1", "T", false))
+	closeStore(t, s1)
+	s2 := open(t)
+	defer s2.Close()
+	begin(t, s2, onTarget("r2", "T", false))
+	if got := findRun(t, s2, "r1"); got.Status != checkpoint.Interrupted {
+		t.Errorf("r1 after Close: %q, want interrupted", got.Status)
+	}
+}
+
+func testSharedTarget(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s1, s2, s3 := open(t), open(t), open(t)
+	defer s1.Close()
+	defer s2.Close()
+	defer s3.Close()
+	begin(t, s1, onTarget("p1", "T", true))
+	begin(t, s2, onTarget("p2", "T", true)) // both share it
+	settle(t, s1, "p1", checkpoint.Created, 1)
+	settle(t, s2, "p2", checkpoint.Created, 1)
+	targetRefused(t, s3, onTarget("x", "T", false), true, "p1", "p2")
+	if err := s1.FinishRun(ctx, "p1", checkpoint.Done); err != nil {
+		t.Fatal(err)
+	}
+	targetRefused(t, s3, onTarget("x", "T", false), true, "p2") // until the last one lets go
+	if err := s2.FinishRun(ctx, "p2", checkpoint.Done); err != nil {
+		t.Fatal(err)
+	}
+	begin(t, s3, onTarget("x", "T", false))
+	targetRefused(t, s1, onTarget("p3", "T", true), false, "x") // a run that shares keeps out of a run that does not
+}
+
+func testReopenKeepsTarget(t *testing.T, open Opener) {
+	s := open(t)
+	defer s.Close()
+	begin(t, s, onTarget("r1", "T", false))
+	if again := begin(t, s, onTarget("r1", "T", false)); !again.Reopened {
+		t.Errorf("second BeginRun of a held run: Reopened = false, want true")
+	}
+	if _, err := s.BeginRun(context.Background(), onTarget("r1", "U", false)); err == nil {
+		t.Errorf("BeginRun of a held run naming another target succeeded; want it refused")
+	}
+	settle(t, s, "r1", checkpoint.Created, 1)
+	targetRefused(t, open(t), onTarget("r2", "T", false), false, "r1")
 }
 
 func testContextCanceled(t *testing.T, open Opener) {

@@ -4,9 +4,11 @@
 package ledger
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
@@ -97,6 +99,25 @@ func Mismatch(run checkpoint.Run, spec checkpoint.RunSpec) error {
 	}
 	return fmt.Errorf("%w: run %q: the %s fingerprint differs (a forced reopen goes on anyway)",
 		checkpoint.ErrFingerprintMismatch, run.ID, what)
+}
+
+// Held is the run runID a store holds in held (guarded by mu, as is
+// closed), or ErrNotHeld, ErrClosed or ctx's error.
+func Held[H any](ctx context.Context, mu *sync.Mutex, closed *bool, held map[string]H, runID string) (H, error) {
+	var zero H
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if *closed {
+		return zero, checkpoint.ErrClosed
+	}
+	h, ok := held[runID]
+	if !ok {
+		return zero, fmt.Errorf("%w: %q", checkpoint.ErrNotHeld, runID)
+	}
+	return h, nil
 }
 
 // Me is this process as a holder of a run taken now.
