@@ -53,6 +53,12 @@ type Config struct {
 	// Target identifies the Clerk instance for the default RunID and the
 	// ledger (e.g. the API URL and the key's kind); never the secret key.
 	Target string
+	// TargetLock names the instance the run writes to, for the lock that
+	// keeps a second run of the ledger off it (checkpoint.RunSpec.TargetLock;
+	// never the secret key). SharedTarget lets runs that all set it write to
+	// it together. A dry run writes to no target and takes no lock.
+	TargetLock   string
+	SharedTarget bool
 	// RunID names the run; empty means DefaultRunID of the source and
 	// mapping fingerprints and the target, so that re-running the same
 	// command resumes the same run.
@@ -263,6 +269,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	for k, v := range cfg.Meta {
 		spec.Meta[k] = v
 	}
+	if !cfg.DryRun {
+		spec.TargetLock, spec.SharedTarget = cfg.TargetLock, cfg.SharedTarget
+	}
 	rt, err := begin(ctx, cfg.Store, spec, cfg.Resume)
 	if err != nil {
 		return Summary{RunID: runID, Kind: kind}, err
@@ -271,6 +280,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		runID: runID, kind: kind, store: cfg.Store, log: cfg.Logger.With("run", runID),
 		maxInFlight: cfg.MaxInFlight, grace: cfg.ShutdownGrace,
 		progressFn: cfg.Progress, logEvery: cfg.LogEvery, total: cmp.Or(cfg.TotalRows, info.Rows),
+		lost: rt.run.Lost,
 	}
 	if !cfg.DryRun {
 		p.pacer = NewPacer(cfg.Rate, cfg.MaxInFlight)

@@ -36,6 +36,10 @@ type pipeline struct {
 	progressFn  func(Progress)
 	logEvery    time.Duration
 	total       int64
+	// lost is the ledger's word that it lost its hold on the run
+	// (checkpoint.Run.Lost): the run stops at once, requests under way
+	// included, since another process may take the run over.
+	lost <-chan struct{}
 
 	n              apiCounters
 	read           atomic.Int64
@@ -87,6 +91,16 @@ func (p *pipeline) run(ctx context.Context, read readFunc, handle handleFunc) (S
 		stopWork(context.Cause(gctx))
 	}()
 
+	if p.lost != nil {
+		go func() {
+			select {
+			case <-p.lost:
+				fail(fmt.Errorf("importer: run %s stops: %w", p.runID, checkpoint.ErrHoldLost))
+			case <-failCtx.Done():
+			}
+		}()
+	}
+
 	var producers sync.WaitGroup
 	producers.Add(1)
 	g.Go(func() error {
@@ -112,6 +126,9 @@ func (p *pipeline) run(ctx context.Context, read readFunc, handle handleFunc) (S
 	g.Go(func() error { return p.write(context.WithoutCancel(ctx), fail) })
 
 	err := g.Wait()
+	if cause := context.Cause(failCtx); errors.Is(cause, checkpoint.ErrHoldLost) {
+		err = cause // whatever part stopped first, the loss is why
+	}
 	return p.finish(ctx, err)
 }
 

@@ -33,6 +33,9 @@ type RollbackConfig struct {
 	// so that re-running the same rollback resumes it (see rollbackRunID for
 	// a rollback recorded against another target).
 	RunID string
+	// TargetLock and SharedTarget are as in Config (unused in DryRun).
+	TargetLock   string
+	SharedTarget bool
 	// Rate, MaxInFlight, Retry, Logger, LogEvery, Progress and
 	// ShutdownGrace are as in Config.
 	Rate          Rate
@@ -102,16 +105,21 @@ func Rollback(ctx context.Context, cfg RollbackConfig) (Summary, error) {
 			"not trusted, every user the run created is deleted again on its own target", "untrusted_run", redo,
 			"run", runID, "target", cfg.Target)
 	}
-	rt, err := begin(ctx, cfg.Store, checkpoint.RunSpec{
+	spec := checkpoint.RunSpec{
 		ID: runID, Kind: KindRollback, SourceFingerprint: "run:" + cfg.ImportRunID,
 		Meta: map[string]string{"import_run": cfg.ImportRunID, checkpoint.MetaTarget: cfg.Target},
-	}, false)
+	}
+	if !cfg.DryRun {
+		spec.TargetLock, spec.SharedTarget = cfg.TargetLock, cfg.SharedTarget
+	}
+	rt, err := begin(ctx, cfg.Store, spec, false)
 	if err != nil {
 		return Summary{RunID: runID, Kind: KindRollback}, err
 	}
 	p := &pipeline{
 		runID: runID, kind: KindRollback, store: cfg.Store, log: base.Logger.With("run", runID),
 		maxInFlight: base.MaxInFlight, grace: base.ShutdownGrace, progressFn: cfg.Progress, logEvery: base.LogEvery,
+		lost: rt.run.Lost,
 	}
 	if !cfg.DryRun {
 		p.pacer = NewPacer(base.Rate, base.MaxInFlight)

@@ -71,6 +71,14 @@ type Config struct {
 	API API
 	// Target names the Clerk instance (the index's scope); never the key.
 	Target string
+	// TargetLock names the instance for the lock that keeps a second run of
+	// the ledger off it (checkpoint.RunSpec.TargetLock; never the key);
+	// SharedTarget lets runs that all set it write to it together. A plan
+	// takes the lock too: it writes nothing to Clerk, but its scan rewrites
+	// the ledger's index of the instance, which a sync under way judges its
+	// orphans by.
+	TargetLock   string
+	SharedTarget bool
 	// RunID names the run; empty means "sync-<UTC time>-<target hash>".
 	RunID string
 	// Rate, MaxInFlight and Retry are as for an import.
@@ -266,10 +274,25 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	for k, v := range cfg.Meta {
 		meta[k] = v
 	}
-	if _, err := cfg.Store.BeginRun(ctx, checkpoint.RunSpec{
+	held, err := cfg.Store.BeginRun(ctx, checkpoint.RunSpec{
 		ID: r.id, Kind: r.kind, SourceFingerprint: info.Fingerprint, MappingFingerprint: cfg.MappingFingerprint, Meta: meta,
-	}); err != nil {
+		TargetLock: cfg.TargetLock, SharedTarget: cfg.SharedTarget,
+	})
+	if err != nil {
 		return Summary{}, fmt.Errorf("reconcile: opening run %s: %w", r.id, err)
+	}
+	// A ledger that loses its hold on the run stops it at once: another
+	// process may take the run and the target over.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	if held.Lost != nil {
+		go func() {
+			select {
+			case <-held.Lost:
+				stop(fmt.Errorf("reconcile: run %s stops: %w", r.id, checkpoint.ErrHoldLost))
+			case <-ctx.Done():
+			}
+		}()
 	}
 	r.pacer = importer.NewPacer(cfg.Rate, cfg.MaxInFlight)
 	r.gate = importer.NewGate(cfg.API, r.pacer, cfg.Retry)
@@ -281,6 +304,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			MetadataMode: cfg.Metadata, PruneIdentifiers: cfg.PruneIdentifiers})
 	}
 	sum, err := r.steps(ctx)
+	if cause := context.Cause(ctx); errors.Is(cause, checkpoint.ErrHoldLost) {
+		err = cause
+	}
 	status := checkpoint.Done
 	if err != nil && !isGuard(err) {
 		status = checkpoint.Interrupted
