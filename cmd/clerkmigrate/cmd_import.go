@@ -45,7 +45,7 @@ func sourceFlags() []cli.Flag {
 
 func importCommand() *cli.Command {
 	flags := append(append(sourceFlags(), incrementalFlags()...),
-		flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagRunID,
+		flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagRunID, flagParallel,
 		&cli.BoolFlag{Name: "dry-run", Usage: "map and validate every row; send nothing"},
 		&cli.BoolFlag{Name: "resume", Usage: "refuse to start unless the run is already in the ledger"},
 		&cli.BoolFlag{Name: "force", Usage: "resume even though the source or mapping changed since the run began"},
@@ -61,7 +61,7 @@ func importCommand() *cli.Command {
 			"allows and records one outcome per row in the ledger. Re-running the same command resumes: settled\n" +
 			"rows are skipped and rows that were in flight are looked up by external_id before anything is sent\n" +
 			"again, so no user is created twice. Reports go to OUT/<run-id>/.\n\n" + verifiedHelp + "\n\n" + incrementalHelp +
-			"\n\n" + importExitCodes,
+			"\n\n" + targetLockHelp + "\n\n" + importExitCodes,
 		Flags:  flags,
 		Action: runImport,
 	}
@@ -117,6 +117,7 @@ func runImport(c *cli.Context) error {
 		}
 		defer t.Close()
 		cfg.API, cfg.Rate, cfg.Target = t.API, t.Rate, targetID(c, t)
+		cfg.TargetLock, cfg.SharedTarget = t.Lock, c.Bool("parallel")
 	}
 	work := workload{rows: src.Info().Rows, rate: cfg.Rate}
 	if !cfg.DryRun {
@@ -352,6 +353,9 @@ func runAndReport(c *cli.Context, store checkpoint.Store, work workload, job fun
 	started := time.Now()
 	sum, runErr := job(view)
 	view.Finish()
+	if refused(runErr) {
+		return refusal(runErr)
+	}
 	code := runErrorCode(c.Context, runErr)
 	// The reports are written even when a signal ended the run: they say
 	// where it stopped.

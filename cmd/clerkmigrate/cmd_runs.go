@@ -139,8 +139,8 @@ func rollbackCommand() *cli.Command {
 			"user counts as rolled back only once that target answered the delete (2xx, or 404: already gone). A\n" +
 			"rollback that an earlier version recorded against another target (or none) is not trusted: running\n" +
 			"rollback again deletes every user the run created on its own target (a new run, rollback-RUN-<hash>).\n\n" +
-			rollbackExitCodes,
-		Flags: append([]cli.Flag{flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight,
+			targetLockHelp + "\n\n" + rollbackExitCodes,
+		Flags: append([]cli.Flag{flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagParallel,
 			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be deleted; delete nothing"},
 			&cli.BoolFlag{Name: "yes", Usage: "do not ask for confirmation"},
 			&cli.BoolFlag{Name: "retry-failed", Usage: "re-attempt deletions that failed"},
@@ -196,6 +196,7 @@ func runRollback(c *cli.Context) error {
 				"target its run recorded; use that instance's key", runID, recorded, reached)
 		}
 		cfg.API, cfg.Rate = t.API, t.Rate
+		cfg.TargetLock, cfg.SharedTarget = t.Lock, c.Bool("parallel")
 	}
 	err = runAndReport(c, store, workload{rows: created, rate: cfg.Rate}, func(v *progressView) (importer.Summary, error) {
 		cfg.Progress = v.Update

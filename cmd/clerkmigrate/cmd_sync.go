@@ -20,7 +20,7 @@ import (
 
 func syncCommand() *cli.Command {
 	flags := append(append(sourceFlags(), incrementalFlags()...),
-		flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagRunID,
+		flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagRunID, flagParallel,
 		&cli.StringFlag{Name: "metadata", Value: string(reconcile.Merge),
 			Usage: "how changed metadata is written: merge (PATCH, keeps keys added in Clerk) or replace (PUT)"},
 		&cli.BoolFlag{Name: "ban-orphans", Usage: "ban the orphans: users this ledger created or adopted in this target whose " +
@@ -54,7 +54,7 @@ func syncCommand() *cli.Command {
 			"system's users) is \"not ours\": counted and listed apart (plan, log, summary.json, report.html), never\n" +
 			"touched, and not counted against --max-delete.\n" +
 			"With --since/--since-last (Postgres) only changed rows are read and orphans are not judged.\n\n" +
-			verifiedHelp + "\n\n" + incrementalHelp + "\n\n" + syncExitCodes,
+			verifiedHelp + "\n\n" + incrementalHelp + "\n\n" + targetLockHelp + "\n\n" + syncExitCodes,
 		Flags:  flags,
 		Action: runSync,
 	}
@@ -99,7 +99,8 @@ func runSync(c *cli.Context) error {
 	key := sha256.Sum256([]byte("clerkmigrate sync fingerprints\x00" + t.Key))
 	cfg := reconcile.Config{
 		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: store, Index: index,
-		API: t.API, Target: target, RunID: c.String("run-id"), Rate: t.Rate, MaxInFlight: c.Int("max-in-flight"),
+		API: t.API, Target: target, TargetLock: t.Lock, SharedTarget: c.Bool("parallel"),
+		RunID: c.String("run-id"), Rate: t.Rate, MaxInFlight: c.Int("max-in-flight"),
 		Metadata: reconcile.MetadataMode(c.String("metadata")), Managed: managed, FingerprintKey: key[:],
 		Orphans: orphans, MaxDelete: c.Int64("max-delete"), PruneIdentifiers: c.Bool("prune-identifiers"),
 	}
@@ -128,6 +129,9 @@ func runSync(c *cli.Context) error {
 		sum, err = reconcile.Run(c.Context, cfg)
 		return sum.Summary, err
 	})
+	if refused(runErr) {
+		return runErr // a refused run writes no plan and prints no summary
+	}
 	if planFile != nil {
 		if err := finishPlan(planFile, c.String("plan"), runErr); err != nil && runErr == nil {
 			runErr = withCode(ExitFatal, err)

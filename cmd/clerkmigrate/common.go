@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,7 +49,20 @@ var (
 	flagMaxInFlight = &cli.IntFlag{Name: "max-in-flight", Value: 32, Usage: "most concurrent requests"}
 	flagRunID       = &cli.StringFlag{Name: "run-id",
 		Usage: "name of the run in the ledger (default: derived from source, mapping and target, so re-running resumes)"}
+	flagParallel = &cli.BoolFlag{Name: "parallel",
+		Usage: "write to the target alongside other --parallel runs of this ledger (e.g. halves of one source); " +
+			"they share its rate limit (give each a --rate share); a run without --parallel still keeps them out"}
 )
+
+// targetLockHelp says what keeps two runs off one target, for the help of
+// the commands that write to one.
+const targetLockHelp = `ONE RUN PER TARGET:
+   A run that writes to Clerk holds its target for as long as it runs: another import, sync or rollback
+   of the same ledger into the same instance is refused (exit 3, naming the run that holds it, writing
+   no report), whatever its run id; runs into other instances go on. The instance is the API URL and the
+   secret key (as a keyed hash; two keys of one instance count as two), or the local emulator's state in
+   OUT. Runs meant to share an instance each take --parallel. A dry run or validate writes to no target
+   and holds none; sync --plan holds it (its scan rewrites the ledger's copy of Clerk's users).`
 
 // ledgerDSN is --ledger, or the SQLite file in --out.
 func ledgerDSN(c *cli.Context) string {
@@ -92,6 +108,9 @@ type target struct {
 	Name string // for the ledger and logs: a URL and the key's kind, never the key
 	Key  string
 	Rate importer.Rate
+	// Lock names the instance for the lock that keeps a second run of the
+	// ledger off it (see lockName); never the key.
+	Lock string
 	stop func()
 }
 
@@ -140,6 +159,9 @@ func openTargetAt(c *cli.Context, name, dir string) (*target, error) {
 		t.Close()
 		return nil, withCode(ExitUsage, err)
 	}
+	if t.Lock == "" {
+		t.Lock = lockName(t.Name, t.Key)
+	}
 	t.Rate = importer.DefaultRate(t.Key)
 	if n := c.Int("rate"); n > 0 {
 		t.Rate = importer.Rate{Requests: n, Window: 10 * time.Second}
@@ -163,6 +185,7 @@ func (t *target) startLocal(out string) error {
 		return withCode(ExitUsage, fmt.Errorf("loading %s: %w", statePath, err))
 	}
 	t.Name, t.Key = srv.URL(), localEmulatorKey
+	t.Lock = localLockName(statePath)
 	t.stop = func() {
 		saveEmulatorState(srv.Emulator(), statePath)
 		srv.Close()
@@ -226,6 +249,44 @@ func targetOfID(id string) (name, dir string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// lockName names the instance at base URL name that key reaches, for the
+// target lock: the URL and a keyed hash of the key. Behind one URL (Clerk's
+// own) the key is what tells one instance from another; the hash cannot be
+// turned back into the key (it has well over 128 random bits), and its key
+// keeps it from matching any other hash of the secret.
+func lockName(name, key string) string {
+	m := hmac.New(sha256.New, []byte("clerkmigrate target instance"))
+	m.Write([]byte(key))
+	return name + " key#" + hex.EncodeToString(m.Sum(nil)[:8])
+}
+
+// localLockName names a local emulator for the target lock by its state
+// file, the instance's users: two runs with one OUT share them.
+func localLockName(statePath string) string {
+	if abs, err := filepath.Abs(statePath); err == nil {
+		statePath = abs
+	}
+	host, _ := os.Hostname()
+	return "local emulator " + statePath + " on " + host
+}
+
+// refused says whether a run did not begin because another run holds it or
+// its target: it did nothing, so it writes no report (its run id may be
+// the live run's).
+func refused(err error) bool {
+	return errors.Is(err, checkpoint.ErrRunLocked) || errors.Is(err, checkpoint.ErrTargetLocked)
+}
+
+// refusal is the error of a refused run: exit 3, naming the holder, and
+// what to do.
+func refusal(err error) error {
+	hint := "wait for it to finish"
+	if errors.Is(err, checkpoint.ErrTargetLocked) {
+		hint += ", or start every run meant to write to this target together with --parallel"
+	}
+	return withCode(ExitFatal, fmt.Errorf("%w; %s (nothing was sent, no report written)", err, hint))
 }
 
 // runErrorCode maps the error of a run to an exit code.

@@ -11,7 +11,7 @@ const (
 	ExitOK          = 0 // every row ended well (created, already there, valid)
 	ExitRowsFailed  = 1 // the run finished, but some rows failed or were invalid: see the reports
 	ExitUsage       = 2 // bad flags, a bad mapping file, a source that cannot be opened
-	ExitFatal       = 3 // the run could not go on: the key was refused (401/403), the ledger is held by another run
+	ExitFatal       = 3 // the run could not go on: the key was refused (401/403), the run or its target is held by another run
 	ExitInterrupted = 4 // stopped by SIGINT/SIGTERM; re-run the same command (or add --resume) to go on
 	ExitOrphanGuard = 5 // sync: the orphan step was refused by --max-delete (every other change was made)
 )
@@ -21,7 +21,7 @@ var exitMeanings = map[int]string{
 	ExitOK:          "every row ended well (created, already in Clerk, or valid in a dry run)",
 	ExitRowsFailed:  "the run finished, but some rows failed or were invalid (see failures.csv)",
 	ExitUsage:       "usage: bad flags, a bad mapping file, a source that cannot be opened",
-	ExitFatal:       "fatal: the run could not go on (key refused, quota, ledger held by another run)",
+	ExitFatal:       "fatal: the run could not go on (key refused, quota; the run or its target held by another run)",
 	ExitInterrupted: "interrupted by SIGINT/SIGTERM; run the same command again to resume",
 	ExitOrphanGuard: "the orphan step was refused (more orphans than --max-delete); nothing was banned or deleted",
 }
