@@ -156,6 +156,21 @@ func (c *CSV) start() error {
 	return nil
 }
 
+// Rewind starts the file over: the next record is the first row again.
+func (c *CSV) Rewind(context.Context) error {
+	if c.file == nil {
+		return errors.New("csv: Rewind after Close")
+	}
+	if _, err := c.file.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("csv %s: rewind: %w", c.cfg.Path, err)
+	}
+	c.index, c.skew = 0, 0
+	if err := c.start(); err != nil {
+		return fmt.Errorf("csv %s: rewind: %w", c.cfg.Path, err)
+	}
+	return nil
+}
+
 // newCSVColumns checks a header and indexes its names.
 func newCSVColumns(header []string) (*csvColumns, error) {
 	cols := &csvColumns{names: make([]string, len(header)), index: make(map[string]int, len(header))}

@@ -58,9 +58,10 @@ type JSON struct {
 	lineBuf []byte
 
 	// array
-	dec  *json.Decoder
-	skew int64 // bytes before the decoder's input: the BOM
-	done bool
+	dec       *json.Decoder
+	skew      int64  // bytes before the decoder's input: the BOM
+	done      bool
+	arrayPath string // the path of the users array found at the start ("" for the top level)
 
 	// Schema's read-ahead: the sampled records, handed out by Next first,
 	// then the error (io.EOF or fatal) that ended the sampling, if any.
@@ -109,15 +110,10 @@ func OpenJSON(cfg JSONConfig) (*JSON, error) {
 		return nil, fmt.Errorf("json: %w", err)
 	}
 	j := &JSON{cfg: cfg, file: f, lines: lines, info: Info{Kind: "json", Name: cfg.Path, Fingerprint: fp}}
-	j.br = bufio.NewReaderSize(f, jsonReadBufferSize)
-	if head, _ := j.br.Peek(len(utf8BOM)); bytes.Equal(head, utf8BOM) {
-		j.br.Discard(len(utf8BOM))
-		j.skew = int64(len(utf8BOM))
-	}
+	j.startReading()
 	if lines {
 		j.info.Kind = "jsonl"
 		j.info.Rows = counter.lines()
-		j.offset = j.skew
 		return j, nil
 	}
 	if err := j.startArray(shape, scanShape); err != nil {
@@ -127,10 +123,39 @@ func OpenJSON(cfg JSONConfig) (*JSON, error) {
 	return j, nil
 }
 
+// startReading reads the file from its first byte, past a BOM.
+func (j *JSON) startReading() {
+	j.br = bufio.NewReaderSize(j.file, jsonReadBufferSize)
+	j.skew = 0
+	if head, _ := j.br.Peek(len(utf8BOM)); bytes.Equal(head, utf8BOM) {
+		j.br.Discard(len(utf8BOM))
+		j.skew = int64(len(utf8BOM))
+	}
+	j.offset = j.skew
+}
+
+// Rewind starts the file over: the next record is the first one again.
+func (j *JSON) Rewind(context.Context) error {
+	if j.file == nil {
+		return errors.New("json: Rewind after Close")
+	}
+	if _, err := j.file.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("json %s: rewind: %w", j.cfg.Path, err)
+	}
+	j.index, j.fatal, j.lineNo, j.done = 0, nil, 0, false
+	j.pending, j.replayed, j.pendingErr = nil, 0, nil
+	j.startReading()
+	if j.lines {
+		return nil
+	}
+	if err := j.enterArray(j.arrayPath); err != nil {
+		return fmt.Errorf("json %s: rewind: %w", j.cfg.Path, err)
+	}
+	return nil
+}
+
 // startArray moves the decoder onto the first element of the users array.
 func (j *JSON) startArray(shape *jsonShape, shapeKnown bool) error {
-	j.dec = json.NewDecoder(j.br)
-	j.dec.UseNumber()
 	arrayPath := j.cfg.ArrayPath
 	if shapeKnown {
 		switch {
@@ -148,6 +173,15 @@ func (j *JSON) startArray(shape *jsonShape, shapeKnown bool) error {
 				strings.Join(shape.arrayKeys, ", "))
 		}
 	}
+	return j.enterArray(arrayPath)
+}
+
+// enterArray consumes the file up to the opening bracket of the array at
+// arrayPath ("" for the top level).
+func (j *JSON) enterArray(arrayPath string) error {
+	j.arrayPath = arrayPath
+	j.dec = json.NewDecoder(j.br)
+	j.dec.UseNumber()
 	if arrayPath == "" {
 		return j.expectDelim('[', "the top level")
 	}

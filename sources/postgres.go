@@ -307,6 +307,28 @@ func (p *Postgres) Next(ctx context.Context) (Record, error) {
 	return p.record(raw), nil
 }
 
+// Rewind reads the rows again from the first, in the same transaction, so
+// the same snapshot: the same rows in the same order, whatever was
+// committed since.
+func (p *Postgres) Rewind(ctx context.Context) error {
+	if p.conn == nil {
+		return errors.New("postgres: Rewind after Close")
+	}
+	p.index, p.lastKey, p.lastKeyText, p.high, p.fatal = 0, nil, "", p.cfg.Since, nil
+	if p.cfg.Query != "" {
+		if _, err := p.tx.Exec(ctx, "CLOSE "+pgCursorName); err != nil {
+			return fmt.Errorf("postgres %s: rewind: %w", p.info.Name, err)
+		}
+		if err := p.declareCursor(ctx); err != nil {
+			return fmt.Errorf("postgres %s: rewind: %w", p.info.Name, err)
+		}
+	}
+	if err := p.fetch(ctx); err != nil {
+		return fmt.Errorf("postgres %s: rewind: %w", p.info.Name, err)
+	}
+	return nil
+}
+
 // record converts a raw row, remembering its key and updated-at time.
 func (p *Postgres) record(raw []any) Record {
 	pos := Position{Index: p.index, Offset: -1}

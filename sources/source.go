@@ -95,6 +95,20 @@ type Source interface {
 	Close() error
 }
 
+// Rewinder is a Source that can be read again from its first record and
+// yields the same records: a file from its start, Postgres within the same
+// snapshot. The importer reads its source twice (the duplicate check, then
+// the import).
+type Rewinder interface {
+	Rewind(ctx context.Context) error
+}
+
+var (
+	_ Rewinder = (*CSV)(nil)
+	_ Rewinder = (*JSON)(nil)
+	_ Rewinder = (*Postgres)(nil)
+)
+
 // Info describes a source for the run ledger and the reports.
 type Info struct {
 	Kind string // "csv", "json", "jsonl", "postgres"
