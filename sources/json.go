@@ -59,7 +59,7 @@ type JSON struct {
 
 	// array
 	dec       *json.Decoder
-	skew      int64  // bytes before the decoder's input: the BOM
+	skew      int64 // bytes before the decoder's input: the BOM
 	done      bool
 	arrayPath string // the path of the users array found at the start ("" for the top level)
 
