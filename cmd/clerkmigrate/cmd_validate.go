@@ -78,7 +78,7 @@ func runValidate(c *cli.Context) error {
 			return err
 		}
 		defer t.Close()
-		cfg.Target = &validate.TargetCheck{API: t.API, Rate: t.Rate}
+		cfg.Target = &validate.TargetCheck{Gateway: t.Gateway(4)}
 	}
 	view := newProgressView(c, src.Info().Rows)
 	cfg.Progress = view.Update

@@ -21,6 +21,8 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/stores"
 	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
 )
 
@@ -112,6 +114,17 @@ type target struct {
 	// ledger off it (see lockName); never the key.
 	Lock string
 	stop func()
+}
+
+// Gateway is the one way the engines reach the target: the client behind
+// a pacer for the target's budget, admitting at most maxInFlight requests
+// at once (0: 32).
+func (t *target) Gateway(maxInFlight int) *gateway.Gateway {
+	if maxInFlight <= 0 {
+		maxInFlight = 32
+	}
+	p := pacer.New(pacer.NewBudget(pacer.Rate(t.Rate), maxInFlight, gateway.DefaultTimeout))
+	return gateway.New(t.API, gateway.Config{Pacer: p})
 }
 
 // Close stops a local emulator, saving its state.

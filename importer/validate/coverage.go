@@ -61,7 +61,7 @@ type coverageTally struct {
 
 func (c *coverageTally) add(r *rowResult) {
 	c.rows++
-	if !r.mapped {
+	if !r.Mapped {
 		return
 	}
 	for i := range coverageFields {
@@ -86,7 +86,7 @@ func (c *coverageTally) add(r *rowResult) {
 	if r.fields&(totp|codes) != 0 {
 		c.mfa++
 	}
-	if len(r.emails) > 1 {
+	if len(r.IDs.Emails) > 1 {
 		c.severalEmails++
 	}
 }

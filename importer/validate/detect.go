@@ -7,6 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/clerkmigrate/clerkmigrate/importer/verdict"
 	"github.com/clerkmigrate/clerkmigrate/mapping"
 	"github.com/clerkmigrate/clerkmigrate/mapping/hashers"
 	"github.com/clerkmigrate/clerkmigrate/sources"
@@ -153,12 +154,12 @@ func (d *detectingValues) detect() {
 
 // detectionFinding is the finding for a row whose hasher was guessed
 // ambiguously, or could not be; nil when the guess is sure.
-func (d *detectingValues) finding() *Finding {
+func (d *detectingValues) finding() *verdict.Finding {
 	d.detect()
 	if !d.digest || len(d.guesses) < 2 {
 		return nil // one guess is sure; none leaves the mapping's hasher_missing to say so
 	}
-	return &Finding{Field: "password_hasher", Code: CodeHasherAmbiguous,
+	return &verdict.Finding{Field: "password_hasher", Code: CodeHasherAmbiguous,
 		Reason: fmt.Sprintf("the digest fits several hashers (%s); %s was assumed: map password_hasher to be sure",
 			strings.Join(d.guesses, ", "), d.guesses[0])}
 }

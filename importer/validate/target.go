@@ -4,29 +4,18 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync/atomic"
-	"time"
 
-	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
+	"github.com/clerkmigrate/clerkmigrate/importer/verdict"
 )
 
-// UserLister is the read-only part of Clerk the target check uses (GET
-// /v1/users). *clerk.Client satisfies it.
-type UserLister interface {
-	ListUsers(ctx context.Context, p clerk.ListUsersParams) ([]clerk.User, error)
-}
-
 // TargetCheck asks Clerk which source users already exist, by external_id
-// and by email, up to MaxFilterValues values per request, paced under Rate.
+// and by email, up to MaxFilterValues values per request, through the
+// gateway (paced under the instance's budget, retried like every call).
 // It only reads.
 type TargetCheck struct {
-	API UserLister
-	// Rate is the instance's budget; the zero Rate means importer.DefaultRate("").
-	Rate importer.Rate
-	// MaxRetries bounds the retries of a request that failed for a passing
-	// reason (429, 5xx, timeouts); 0 means 5.
-	MaxRetries int
+	Gateway *gateway.Gateway
 }
 
 // MaxFilterValues is the most values Clerk takes in one ListUsers filter.
@@ -34,7 +23,7 @@ const MaxFilterValues = 100
 
 // TargetResult counts what the target check found.
 type TargetResult struct {
-	Requests int64 // GET requests sent, retries included
+	Requests int64 // GET requests sent through the gateway, retries included
 	// ByExternalID counts rows whose external_id a Clerk user has (an
 	// import settles those "exists"); ByEmail rows with an email that a
 	// Clerk user with another external_id has (an import would fail them).
@@ -53,23 +42,16 @@ type targetItem struct {
 
 // targetChecker batches rows into ListUsers calls.
 type targetChecker struct {
-	cfg    TargetCheck
-	pacer  *importer.Pacer
-	emit   func(f *Finding, invalidates bool) error
+	g      *gateway.Gateway
+	sent0  int64 // the gateway's requests before the check
+	emit   func(f *verdict.Finding, invalidates bool) error
 	res    TargetResult
-	reqs   atomic.Int64
 	byExt  map[string][]*targetItem
 	byMail map[string][]*targetItem
 }
 
-func newTargetChecker(cfg TargetCheck, emit func(*Finding, bool) error) *targetChecker {
-	if cfg.Rate.IsZero() {
-		cfg.Rate = importer.DefaultRate("")
-	}
-	if cfg.MaxRetries <= 0 {
-		cfg.MaxRetries = 5
-	}
-	return &targetChecker{cfg: cfg, pacer: importer.NewPacer(cfg.Rate, 4), emit: emit,
+func newTargetChecker(cfg TargetCheck, emit func(*verdict.Finding, bool) error) *targetChecker {
+	return &targetChecker{g: cfg.Gateway, sent0: cfg.Gateway.Stats().Requests(), emit: emit,
 		byExt: map[string][]*targetItem{}, byMail: map[string][]*targetItem{}}
 }
 
@@ -87,7 +69,7 @@ func (t *targetChecker) run(ctx context.Context, in <-chan *targetItem) error {
 			err = t.flushMail(ctx)
 		}
 	}
-	t.res.Requests = t.reqs.Load()
+	t.res.Requests = t.g.Stats().Requests() - t.sent0
 	if err != nil {
 		t.res.Err = err.Error()
 	}
@@ -132,7 +114,7 @@ func (t *targetChecker) flushExt(ctx context.Context) error {
 		}
 		for _, it := range t.byExt[*u.ExternalID] {
 			t.res.ByExternalID++
-			f := Finding{Pos: it.pos, Line: it.line, Key: it.key, Field: "external_id", Code: CodeExistsInTarget,
+			f := verdict.Finding{Pos: it.pos, Line: it.line, Key: it.key, Field: "external_id", Code: CodeExistsInTarget,
 				Reason: fmt.Sprintf("Clerk user %s already has external_id %s: an import settles this row exists "+
 					"and changes nothing", u.ID, it.key)}
 			if err := t.emit(&f, false); err != nil {
@@ -167,7 +149,7 @@ func (t *targetChecker) flushMail(ctx context.Context) error {
 				if u.ExternalID != nil {
 					other = "external_id " + *u.ExternalID
 				}
-				f := Finding{Pos: it.pos, Line: it.line, Key: it.key, Field: "email_address", Code: CodeEmailInTarget,
+				f := verdict.Finding{Pos: it.pos, Line: it.line, Key: it.key, Field: "email_address", Code: CodeEmailInTarget,
 					Reason: fmt.Sprintf("Clerk user %s (%s) already has %s: an import would fail this row "+
 						"with form_identifier_exists", u.ID, other, strings.ToLower(ea.EmailAddress))}
 				if err := t.emit(&f, true); err != nil {
@@ -180,26 +162,11 @@ func (t *targetChecker) flushMail(ctx context.Context) error {
 	return nil
 }
 
-// list sends one paced GET, retrying passing failures.
+// list sends one GET through the gateway.
 func (t *targetChecker) list(ctx context.Context, p clerk.ListUsersParams) ([]clerk.User, error) {
-	for attempt := 0; ; attempt++ {
-		done, err := t.pacer.Acquire(ctx)
-		if err != nil {
-			return nil, err
-		}
-		t.reqs.Add(1)
-		users, err := t.cfg.API.ListUsers(ctx, p)
-		done(err)
-		if err == nil {
-			return users, nil
-		}
-		if clerk.Classify(err) != clerk.Retry || attempt >= t.cfg.MaxRetries {
-			return nil, fmt.Errorf("validate: checking the target: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Duration(250*(attempt+1)) * time.Millisecond):
-		}
+	users, err := t.g.ListUsers(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("validate: checking the target: %w", err)
 	}
+	return users, nil
 }

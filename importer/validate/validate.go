@@ -2,25 +2,19 @@
 // one streaming pass over a source that reports every problem of every row
 // before a single write to Clerk.
 //
-// For each record it runs the mapping and records every FieldError as a
-// Finding (position, key, field, code, reason), settles the row valid or
+// For each record it takes the row's verdict (verdict.Check, the one an
+// import takes) and records every FieldError as a Finding (position, key, field, code, reason), settles the row valid or
 // invalid in the run ledger (a run of kind "validate", so `clerkmigrate
 // report` and the outcomes files work, one outcome per source row), and
 // adds the row to the coverage figures. Around that pass:
 //
 //   - Duplicates across rows of every unique identifier (email and username
-//     in any case, phone number as E.164, external_id) are found in bounded
-//     memory: each identifier is spilled as (kind, 64-bit hash, position,
-//     value) to temporary files sorted in chunks, the chunks are merged, and
-//     rows whose hashes collide are compared by value, so a hash collision
-//     never makes a false duplicate. Every row involved gets a finding that
-//     names the others. The rule is the one an import follows: the first row
-//     in source order is created, every later one is refused by Clerk
-//     (form_identifier_exists), so later rows are settled invalid and the
-//     first stays valid (with a finding, so that the person sees the pair).
-//     A row refused for other problems takes part with the identifiers that
-//     did map (mapping.MapAll), so it gets every finding at once, but it is
-//     not sent, so it takes no identifier from a valid row.
+//     in any case, phone number as E.164, external_id) are found by
+//     verdict.Duplicates, the rule an import applies before sending: the
+//     first row in source order keeps the value, every later one is settled
+//     invalid (a duplicate of that row) and the first stays valid, with a
+//     finding, so that the person sees the pair. Every row involved gets a
+//     finding that names the others.
 //   - With a HasherDetection, the hasher of each row is guessed from its
 //     digest's shape; guesses show in the coverage ("bcrypt (detected)") and
 //     an ambiguous guess is a finding.
@@ -36,23 +30,21 @@
 package validate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
-	"github.com/clerkmigrate/clerkmigrate/mapping"
+	"github.com/clerkmigrate/clerkmigrate/importer/verdict"
 	"github.com/clerkmigrate/clerkmigrate/reports"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
@@ -62,7 +54,7 @@ type Config struct {
 	// Source yields the legacy users; Run does not close it.
 	Source sources.Source
 	// Mapper turns a record into a CreateUser request (a *mapping.Mapping).
-	Mapper importer.Mapper
+	Mapper verdict.Mapper
 	// MappingFingerprint identifies the mapping for the ledger.
 	MappingFingerprint string
 	// Store is the run ledger; Run does not close it.
@@ -135,7 +127,7 @@ type Result struct {
 	// warnings (which leave their rows valid); Kept the first of them, in
 	// row order; ByCode the counts per code, most frequent first.
 	Findings, Warnings int64
-	Kept               []Finding
+	Kept               []verdict.Finding
 	ByCode             []CodeCount
 	// DuplicateValues is the number of identifier values held by several rows.
 	DuplicateValues int64
@@ -168,59 +160,36 @@ func (r *Result) Problems() bool {
 func (r *Result) Validation() *reports.Validation {
 	v := &reports.Validation{FindingsTotal: r.Findings, Coverage: r.Coverage}
 	for _, f := range r.Kept {
-		v.Findings = append(v.Findings, f.Report())
+		v.Findings = append(v.Findings, reportFinding(f))
 	}
 	return v
 }
 
 // rowResult is what a worker learned from one row.
 type rowResult struct {
-	errs     mapping.FieldErrors
-	extra    *Finding // a detection finding
-	mapped   bool
+	verdict.Row
+	extra    *verdict.Finding // a detection finding
 	fields   uint32
 	hasher   string
 	detected bool
-	emails   []string // lower-cased
-	phones   []string
-	username string // lower-cased
-	ext      string
 	canaries []canaryHit
 }
 
-// batch is a run of records mapped by one worker; the collector takes
-// batches in source order.
-type batch struct {
-	recs []sources.Record
-	res  []rowResult
-	done chan struct{}
-}
-
-const batchSize = 256
-
 // engine is one Run.
 type engine struct {
-	cfg    Config
-	mapper importer.Mapper
-	// mapAll maps a record; it may write the request into scratch (one per
-	// worker) and return it, so the result is valid until the next call.
-	mapAll  func(rec sources.Record, scratch *clerk.CreateUserParams) (*clerk.CreateUserParams, mapping.FieldErrors)
+	cfg     Config
+	mapper  verdict.Mapper
 	canary  *canarySet
-	hash    func(string) uint64
 	runID   string
 	started time.Time
 
-	dups       *extSorter
-	late       *extSorter // findings found after their row was settled, keyed by position
-	lateMu     sync.Mutex
-	lateSeq    uint64
-	rowFinds   *spillFile
+	dups       *verdict.Duplicates
+	finds      *verdict.Findings
 	cov        coverageTally
 	canaryRes  []CanaryResult
 	rows       int64
 	valid      int64
 	invalid    int64
-	enc        []byte
 	ledger     *ledgerWriter
 	settles    []checkpoint.Settlement
 	targetCh   chan *targetItem
@@ -270,8 +239,8 @@ func newEngine(cfg Config) (*engine, error) {
 		return nil, errors.New("validate: no mapping")
 	case cfg.Store == nil:
 		return nil, errors.New("validate: no run ledger")
-	case cfg.Target != nil && cfg.Target.API == nil:
-		return nil, errors.New("validate: a target check needs the Clerk API")
+	case cfg.Target != nil && cfg.Target.Gateway == nil:
+		return nil, errors.New("validate: a target check needs the Clerk gateway")
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
@@ -285,31 +254,9 @@ func newEngine(cfg Config) (*engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	e := &engine{cfg: cfg, mapper: cfg.Mapper, canary: newCanarySet(cfg.Canaries), hash: cfg.Hash,
-		started: time.Now(), lastProg: time.Now()}
+	e := &engine{cfg: cfg, mapper: cfg.Mapper, canary: newCanarySet(cfg.Canaries), started: time.Now(), lastProg: time.Now()}
 	if cfg.DetectHasher != nil {
 		e.mapper = cfg.DetectHasher.Mapping
-	}
-	e.mapAll = func(rec sources.Record, _ *clerk.CreateUserParams) (*clerk.CreateUserParams, mapping.FieldErrors) {
-		return e.mapper.Map(rec)
-	}
-	switch m := e.mapper.(type) {
-	case intoMapper:
-		e.mapAll = func(rec sources.Record, p *clerk.CreateUserParams) (*clerk.CreateUserParams, mapping.FieldErrors) {
-			mapped, errs := m.MapAllInto(rec, p)
-			if !mapped {
-				return nil, errs
-			}
-			return p, errs
-		}
-	case allMapper:
-		e.mapAll = func(rec sources.Record, _ *clerk.CreateUserParams) (*clerk.CreateUserParams, mapping.FieldErrors) {
-			return m.MapAll(rec)
-		}
-	}
-	if e.hash == nil {
-		seed := maphash.MakeSeed()
-		e.hash = func(s string) uint64 { return maphash.String(seed, s) }
 	}
 	e.runID = cfg.RunID
 	if e.runID == "" {
@@ -319,10 +266,10 @@ func newEngine(cfg Config) (*engine, error) {
 	for i, c := range cfg.Canaries {
 		e.canaryRes[i] = CanaryResult{Email: c.Email, Status: CanaryNotFound}
 	}
-	e.dups = newExtSorter(cfg.TempDir, dupKeyLen, cfg.SortChunkBytes)
-	e.late = newExtSorter(cfg.TempDir, 16, 4<<20)
+	e.dups = verdict.NewDuplicates(cfg.TempDir, cfg.Hash, cfg.SortChunkBytes)
 	var err error
-	if e.rowFinds, err = newSpillFile(cfg.TempDir); err != nil {
+	if e.finds, err = verdict.NewFindings(cfg.TempDir); err != nil {
+		e.dups.Close()
 		return nil, err
 	}
 	return e, nil
@@ -330,8 +277,7 @@ func newEngine(cfg Config) (*engine, error) {
 
 func (e *engine) close() {
 	e.dups.Close()
-	e.late.Close()
-	e.rowFinds.Close()
+	e.finds.Close()
 }
 
 // run is the pass and what follows it.
@@ -342,7 +288,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 	if e.cfg.Target != nil {
 		e.targetCh = make(chan *targetItem, 1024)
 		e.targetDone = make(chan error, 1)
-		e.target = newTargetChecker(*e.cfg.Target, e.addLate)
+		e.target = newTargetChecker(*e.cfg.Target, e.finds.AddLate)
 		go func() { e.targetDone <- e.target.run(ctx, e.targetCh) }()
 	}
 	passErr := e.pass(ctx)
@@ -361,7 +307,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 	}
 	res := &Result{RunID: e.runID}
 	var err error
-	if res.DuplicateValues, err = e.findDuplicates(); err != nil {
+	if res.DuplicateValues, err = e.dups.Resolve(e.finds.AddLate); err != nil {
 		e.ledger.close()
 		return nil, err
 	}
@@ -382,56 +328,15 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 	return res, nil
 }
 
-// pass reads, maps (in parallel) and collects (in order) every record.
+// pass reads, judges (in parallel) and collects (in order) every record.
 func (e *engine) pass(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	nb := e.cfg.Workers * 4
-	free := make(chan *batch, nb)
-	for range nb {
-		free <- &batch{recs: make([]sources.Record, 0, batchSize), res: make([]rowResult, batchSize)}
-	}
-	work := make(chan *batch, nb)
-	order := make(chan *batch, nb)
-	var readErr error
-	go func() {
-		defer close(work)
-		defer close(order)
-		readErr = e.read(ctx, free, work, order)
-	}()
-	var wg sync.WaitGroup
-	for range e.cfg.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			scratch := &clerk.CreateUserParams{}
-			for b := range work {
-				for i := range b.recs {
-					b.res[i] = e.mapRow(b.recs[i], scratch)
-				}
-				close(b.done)
-			}
-		}()
-	}
-	var collectErr error
-	for b := range order {
-		<-b.done
-		if collectErr == nil {
-			collectErr = e.collect(ctx, b)
-			if collectErr != nil {
-				cancel()
-			}
+	if err := verdict.Pass(ctx, e.cfg.Source, e.cfg.Workers, e.judge, func(b *verdict.Batch[rowResult]) error {
+		return e.collect(ctx, b)
+	}); err != nil {
+		if ctx.Err() == nil {
+			err = fmt.Errorf("validate: %w", err)
 		}
-		clear(b.recs)
-		b.recs = b.recs[:0]
-		free <- b
-	}
-	wg.Wait()
-	if collectErr != nil {
-		return collectErr
-	}
-	if readErr != nil {
-		return readErr
+		return err
 	}
 	if err := e.flushSettles(ctx); err != nil {
 		return err
@@ -440,113 +345,39 @@ func (e *engine) pass(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// read fills batches from the source, in order.
-func (e *engine) read(ctx context.Context, free chan *batch, work, order chan<- *batch) error {
-	var b *batch
-	send := func() {
-		b.done = make(chan struct{})
-		work <- b
-		order <- b
-		b = nil
-	}
-	for {
-		if b == nil {
-			select {
-			case b = <-free:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		rec, err := e.cfg.Source.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("validate: reading %s: %w", e.cfg.Source.Info().Name, err)
-		}
-		b.recs = append(b.recs, rec)
-		if len(b.recs) == batchSize {
-			send()
-		}
-	}
-	if b != nil && len(b.recs) > 0 {
-		send()
-	} else if b != nil {
-		free <- b
-	}
-	return nil
-}
-
-// allMapper is a Mapper that also returns the good part of a bad row
-// (*mapping.Mapping does).
-type allMapper interface {
-	MapAll(sources.Record) (*clerk.CreateUserParams, mapping.FieldErrors)
-}
-
-// intoMapper is an allMapper that writes into a request it is given
-// (*mapping.Mapping does), so a worker reuses one.
-type intoMapper interface {
-	MapAllInto(sources.Record, *clerk.CreateUserParams) (bool, mapping.FieldErrors)
-}
-
-// mapRow maps one record and extracts what the collector needs; it runs in
-// parallel and keeps no request (scratch is the worker's, reused from row
-// to row). A row with problems still yields the fields that mapped, for the
-// duplicate check, canaries and coverage.
-func (e *engine) mapRow(rec sources.Record, scratch *clerk.CreateUserParams) rowResult {
+// judge takes one row's verdict and what the collector needs besides; it
+// runs in parallel and keeps no request (p is the worker's, reused from
+// row to row). A row with problems still yields the fields that mapped,
+// for the duplicate check, canaries and coverage.
+func (e *engine) judge(rec sources.Record, p *clerk.CreateUserParams) rowResult {
 	var r rowResult
 	var det *detectingValues
 	if e.cfg.DetectHasher != nil && rec.Values != nil {
 		det = &detectingValues{Values: rec.Values, paths: e.cfg.DetectHasher.DigestPaths}
 		rec.Values = det
 	}
-	p, errs := e.mapAll(rec, scratch)
+	r.Row = verdict.Check(e.mapper, rec, p)
 	if det != nil {
 		r.extra = det.finding()
 	}
-	if len(errs) > 0 || p == nil {
-		r.errs = errs
-		if len(errs) == 0 {
-			r.errs = mapping.FieldErrors{{Code: "mapping_failed", Reason: "the mapping produced no request"}}
-		}
-	}
-	if p == nil {
+	if !r.Mapped {
 		return r
 	}
-	r.mapped = true
 	r.fields = fieldBits(p)
 	r.hasher = p.PasswordHasher
 	r.detected = det != nil && r.hasher != ""
-	r.emails = make([]string, len(p.EmailAddresses))
-	for i, m := range p.EmailAddresses {
-		r.emails[i] = strings.ToLower(m)
-	}
-	r.phones = p.PhoneNumbers
-	if u, ok := p.Username.Get(); ok {
-		r.username = strings.ToLower(u)
-	}
-	if x, ok := p.ExternalID.Get(); ok && x != "" {
-		r.ext = x
-	} else {
-		r.ext = strings.TrimSpace(rec.Key)
-	}
 	if e.canary != nil {
-		r.canaries = e.canary.check(p, r.emails)
+		r.canaries = e.canary.check(p, r.IDs.Emails)
 	}
 	return r
 }
 
 // collect handles a batch's rows in source order.
-func (e *engine) collect(ctx context.Context, b *batch) error {
-	for i := range b.recs {
-		rec, r := &b.recs[i], &b.res[i]
-		if err := e.collectRow(ctx, rec, r); err != nil {
+func (e *engine) collect(ctx context.Context, b *verdict.Batch[rowResult]) error {
+	for i := range b.Recs {
+		if err := e.collectRow(ctx, &b.Recs[i], &b.Res[i]); err != nil {
 			return err
 		}
-		*r = rowResult{}
 	}
 	if err := e.ledger.err(); err != nil {
 		return err
@@ -559,29 +390,24 @@ func (e *engine) collectRow(ctx context.Context, rec *sources.Record, r *rowResu
 	e.rows++
 	e.cov.add(r)
 	pos, line := rec.Pos.Index, rec.Pos.Line
-	s := checkpoint.Settlement{Pos: pos, Key: rec.Key, Outcome: checkpoint.Valid}
-	for _, fe := range r.errs {
-		f := Finding{Pos: pos, Line: line, Key: rec.Key, Field: fe.Field, Source: fe.Source, Code: fe.Code, Reason: fe.Reason,
-			Severity: severityOf(fe.Warning)}
-		if err := e.addRowFinding(&f); err != nil {
+	for _, fe := range r.Errs {
+		f := verdict.Finding{Pos: pos, Line: line, Key: rec.Key, Field: fe.Field, Source: fe.Source, Code: fe.Code, Reason: fe.Reason,
+			Severity: verdict.SeverityOf(fe.Warning)}
+		if err := e.finds.AddRow(&f); err != nil {
 			return err
 		}
 	}
 	if r.extra != nil {
 		f := *r.extra
 		f.Pos, f.Line, f.Key = pos, line, rec.Key
-		if err := e.addRowFinding(&f); err != nil {
+		if err := e.finds.AddRow(&f); err != nil {
 			return err
 		}
 	}
-	if r.errs.Invalid() {
-		e.invalid++
-		first := r.errs.Refusals()[0]
-		s.Outcome, s.ErrorCode, s.Field = checkpoint.Invalid, first.Code, first.Field
-		s.Message = rec.Pos.String() + ": " + r.errs.Error()
-	} else {
+	if r.Valid() {
 		e.valid++
-		s.Message = importer.WarningNote(rec.Pos, r.errs)
+	} else {
+		e.invalid++
 	}
 	if err := e.addIdentifiers(rec, r); err != nil {
 		return err
@@ -592,7 +418,7 @@ func (e *engine) collectRow(ctx context.Context, rec *sources.Record, r *rowResu
 			c.Status, c.Pos, c.Key, c.Hasher, c.Detail = h.status, pos, rec.Key, h.hasher, h.detail
 		}
 	}
-	e.settles = append(e.settles, s)
+	e.settles = append(e.settles, r.Settlement(rec))
 	if len(e.settles) >= e.cfg.SettleBatch {
 		return e.flushSettles(ctx)
 	}
@@ -610,87 +436,24 @@ func (e *engine) flushSettles(ctx context.Context) error {
 	return nil
 }
 
-// addIdentifiers spills the row's unique identifiers for the duplicate
-// check and hands a valid row to the target check.
+// addIdentifiers hands the row's unique identifiers to the duplicate check
+// and a valid row to the target check.
 func (e *engine) addIdentifiers(rec *sources.Record, r *rowResult) error {
-	if !r.mapped {
+	if !r.Mapped {
 		return nil
 	}
-	pos, line := rec.Pos.Index, rec.Pos.Line
-	invalid := r.errs.Invalid()
-	add := func(kind byte, v string) error {
-		if v == "" {
-			return nil
-		}
-		e.enc = appendIDEntry(e.enc[:0], kind, e.hash(v), pos, line, v, r.ext, invalid)
-		return e.dups.Add(e.enc)
-	}
-	for _, m := range r.emails {
-		if err := add(idEmail, m); err != nil {
-			return err
-		}
-	}
-	for _, p := range r.phones {
-		if err := add(idPhone, p); err != nil {
-			return err
-		}
-	}
-	if err := add(idUsername, r.username); err != nil {
+	if err := e.dups.Add(rec.Pos.Index, rec.Pos.Line, &r.IDs, !r.Valid()); err != nil {
 		return err
 	}
-	if err := add(idExternalID, r.ext); err != nil {
-		return err
-	}
-	if e.targetCh != nil && !invalid {
-		e.targetCh <- &targetItem{pos: pos, line: line, key: r.ext, emails: r.emails}
+	if e.targetCh != nil && r.Valid() {
+		e.targetCh <- &targetItem{pos: rec.Pos.Index, line: rec.Pos.Line, key: r.IDs.Ext, emails: r.IDs.Emails}
 	}
 	return nil
 }
 
-// addRowFinding appends a finding of the row being collected (findings
-// arrive in row order, so they need no sort).
-func (e *engine) addRowFinding(f *Finding) error {
-	e.enc = appendFinding(e.enc[:0], f, 0)
-	return e.rowFinds.Add(e.enc)
-}
-
-// addLate records a finding found after its row was settled (duplicates,
-// the target check); it is safe for concurrent use.
-func (e *engine) addLate(f *Finding, invalidates bool) error {
-	e.lateMu.Lock()
-	defer e.lateMu.Unlock()
-	var flags byte
-	if invalidates {
-		flags = flagInvalidates
-	}
-	// Key: position, then arrival, so a row's late findings keep their order.
-	buf := appendFinding(make([]byte, 0, 64+len(f.Reason)), f, flags)
-	rec := make([]byte, 0, len(buf)+8)
-	rec = append(rec, buf[:8]...)
-	rec = appendUint64(rec, e.lateSeq)
-	rec = append(rec, buf...)
-	e.lateSeq++
-	return e.late.Add(rec)
-}
-
-func appendUint64(b []byte, v uint64) []byte {
-	return append(b, byte(v>>56), byte(v>>48), byte(v>>40), byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
-}
-
-// findDuplicates sorts the identifiers and turns shared values into late
-// findings.
-func (e *engine) findDuplicates() (int64, error) {
-	it, err := e.dups.Sorted()
-	if err != nil {
-		return 0, err
-	}
-	return resolveDuplicates(it, e.cfg.TempDir, e.addLate)
-}
-
-// writeFindings merges the row findings (in row order already) with the
-// late findings (sorted by row), writes the files, keeps the first
-// findings, counts codes, and settles invalid the rows a late finding
-// refuses.
+// writeFindings walks every finding in row order, writes the files, keeps
+// the first findings, counts codes, and settles invalid the rows a late
+// finding refuses.
 func (e *engine) writeFindings(ctx context.Context, res *Result) error {
 	var files *findingsFiles
 	if e.cfg.OutDir != "" {
@@ -712,101 +475,72 @@ func (e *engine) writeFindings(ctx context.Context, res *Result) error {
 }
 
 func (e *engine) mergeFindings(ctx context.Context, res *Result, files *findingsFiles) error {
-	if err := e.rowFinds.rewind(); err != nil {
-		return err
-	}
-	late, err := e.late.Sorted()
-	if err != nil {
-		return err
-	}
 	codes := map[string]*CodeCount{}
 	var lastInvalidated int64
-	handle := func(f *Finding, flags byte) error {
+	err := e.finds.Each(func(f *verdict.Finding, invalidates bool) error {
 		res.Findings++
-		if f.Severity == SeverityWarning {
+		if f.Severity == verdict.SeverityWarning {
 			res.Warnings++
 		}
 		if len(res.Kept) < e.cfg.MaxKeptFindings {
 			res.Kept = append(res.Kept, *f)
 		}
-		cc := codes[f.Code]
-		if cc == nil {
-			cc = &CodeCount{Code: f.Code, Field: f.Field, Warning: f.Severity == SeverityWarning}
-			codes[f.Code] = cc
-		}
-		cc.Count++
-		if len(cc.Examples) < maxExamples {
-			cc.Examples = append(cc.Examples, Example{Pos: f.Pos, Line: f.Line, Key: f.Key})
-		}
-		if flags&flagInvalidates != 0 && f.Pos != lastInvalidated {
+		countCode(codes, f)
+		if invalidates && f.Pos != lastInvalidated {
 			lastInvalidated = f.Pos
-			e.valid--
-			e.invalid++
-			e.settles = append(e.settles, checkpoint.Settlement{Pos: f.Pos, Key: f.Key, Outcome: checkpoint.Invalid,
-				ErrorCode: f.Code, Field: f.Field, Message: f.Reason})
-			if len(e.settles) >= e.cfg.SettleBatch {
-				if err := e.flushSettles(ctx); err != nil {
-					return err
-				}
+			if err := e.invalidate(ctx, f); err != nil {
+				return err
 			}
 		}
 		if files != nil {
 			return files.write(f)
 		}
 		return nil
-	}
-	rowRec, rowOK, err := e.rowFinds.Next()
+	})
 	if err != nil {
-		return err
-	}
-	lateRec, lateOK := late.Next()
-	for rowOK || lateOK {
-		var rec []byte
-		fromRow := rowOK && (!lateOK || posOf(rowRec) <= posOf(lateRec))
-		if fromRow {
-			rec = rowRec
-		} else {
-			rec = lateRec[16:]
-		}
-		f, flags, err := decodeFinding(rec)
-		if err != nil {
-			return err
-		}
-		if err := handle(&f, flags); err != nil {
-			return err
-		}
-		if fromRow {
-			if rowRec, rowOK, err = e.rowFinds.Next(); err != nil {
-				return err
-			}
-		} else {
-			lateRec, lateOK = late.Next()
-		}
-	}
-	if err := late.Err(); err != nil {
 		return err
 	}
 	if err := e.flushSettles(ctx); err != nil {
 		return err
 	}
-	for _, cc := range codes {
-		res.ByCode = append(res.ByCode, *cc)
-	}
-	slices.SortFunc(res.ByCode, func(a, b CodeCount) int {
-		if a.Count != b.Count {
-			if a.Count > b.Count {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.Code, b.Code)
-	})
+	res.ByCode = sortedCodes(codes)
 	return nil
 }
 
-func posOf(rec []byte) int64 {
-	return int64(uint64(rec[0])<<56 | uint64(rec[1])<<48 | uint64(rec[2])<<40 | uint64(rec[3])<<32 |
-		uint64(rec[4])<<24 | uint64(rec[5])<<16 | uint64(rec[6])<<8 | uint64(rec[7]))
+// invalidate settles invalid a row that was valid alone.
+func (e *engine) invalidate(ctx context.Context, f *verdict.Finding) error {
+	e.valid--
+	e.invalid++
+	e.settles = append(e.settles, verdict.Refused(f))
+	if len(e.settles) >= e.cfg.SettleBatch {
+		return e.flushSettles(ctx)
+	}
+	return nil
+}
+
+// countCode counts a finding under its code, with the first rows.
+func countCode(codes map[string]*CodeCount, f *verdict.Finding) {
+	cc := codes[f.Code]
+	if cc == nil {
+		cc = &CodeCount{Code: f.Code, Field: f.Field, Warning: f.Severity == verdict.SeverityWarning}
+		codes[f.Code] = cc
+	}
+	cc.Count++
+	if len(cc.Examples) < maxExamples {
+		cc.Examples = append(cc.Examples, Example{Pos: f.Pos, Line: f.Line, Key: f.Key})
+	}
+}
+
+// sortedCodes lists the codes, most frequent first.
+func sortedCodes(codes map[string]*CodeCount) []CodeCount {
+	out := make([]CodeCount, 0, len(codes))
+	for _, cc := range codes {
+		out = append(out, *cc)
+	}
+	slices.SortFunc(out, func(a, b CodeCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Code, b.Code))
+	})
+	return out
 }
 
 // progress reports the pass to Config.Progress, at most every 250 ms

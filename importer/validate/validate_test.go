@@ -14,9 +14,10 @@ import (
 	"testing"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
-	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
+	"github.com/clerkmigrate/clerkmigrate/importer/verdict"
 	"github.com/clerkmigrate/clerkmigrate/reports"
 )
 
@@ -165,11 +166,11 @@ func TestDuplicatesNameEveryRow(t *testing.T) {
 					t.Errorf("row %d: %v, want %v", pos, got, w)
 				}
 			}
-			reason := reasonOf(res, 3, CodeDuplicateEmail)
+			reason := reasonOf(res, 3, verdict.CodeDuplicateEmail)
 			if !strings.Contains(reason, "rows 1, 5 (keys 1001, 1005)") {
 				t.Errorf("row 3's reason does not name rows 1 and 5: %q", reason)
 			}
-			if r1 := reasonOf(res, 1, CodeDuplicateEmail); !strings.Contains(r1, "rows 3, 5 (keys 1003, 1005)") ||
+			if r1 := reasonOf(res, 1, verdict.CodeDuplicateEmail); !strings.Contains(r1, "rows 3, 5 (keys 1003, 1005)") ||
 				!strings.Contains(r1, "comes first") {
 				t.Errorf("row 1's reason: %q", r1)
 			}
@@ -219,17 +220,17 @@ func reasonOf(res *Result, pos int64, code string) string {
 	return ""
 }
 
-func readJSONL(t *testing.T, path string) []Finding {
+func readJSONL(t *testing.T, path string) []verdict.Finding {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []Finding
+	var out []verdict.Finding
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var fd Finding
+		var fd verdict.Finding
 		if err := json.Unmarshal(sc.Bytes(), &fd); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
@@ -402,7 +403,7 @@ func TestCheckTargetAgainstTheEmulator(t *testing.T) {
 	}
 	before := srv.Emulator().Stats()
 	fx := runCSV(t, testMapping, lines(rs...), func(c *Config) {
-		c.Target = &TargetCheck{API: api, Rate: importer.DefaultRate(key)}
+		c.Target = &TargetCheck{Gateway: gateway.New(api, gateway.Config{})}
 	})
 	res := fx.must(t)
 	after := srv.Emulator().Stats()
@@ -479,33 +480,6 @@ func TestNoSecretLeaves(t *testing.T) {
 	}
 }
 
-// TestLargeDuplicateGroupSpills puts one email on 15 rows with a group
-// bound of 4 entries in memory: the rest of the group goes through a spill
-// file, and every row still gets its finding.
-func TestLargeDuplicateGroupSpills(t *testing.T) {
-	old := maxGroupInMemory
-	maxGroupInMemory = 4
-	defer func() { maxGroupInMemory = old }()
-	var rs []row
-	for i := 1; i <= 15; i++ {
-		r := good(i)
-		r.email = "shared@example.com"
-		rs = append(rs, r)
-	}
-	fx := runCSV(t, testMapping, lines(rs...), nil)
-	res := fx.must(t)
-	if res.Findings != 15 || res.Invalid != 14 || res.Valid != 1 || res.DuplicateValues != 1 {
-		t.Fatalf("findings %d invalid %d valid %d values %d", res.Findings, res.Invalid, res.Valid, res.DuplicateValues)
-	}
-	r15 := reasonOf(res, 15, CodeDuplicateEmail)
-	if !strings.Contains(r15, "rows 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 (keys 1001,") || !strings.Contains(r15, "and 4 more") {
-		t.Errorf("row 15's reason: %q", r15)
-	}
-	if out := fx.outcomes(t); out[1].Outcome != checkpoint.Valid || out[15].Outcome != checkpoint.Invalid {
-		t.Errorf("outcomes: row 1 %s, row 15 %s", out[1].Outcome, out[15].Outcome)
-	}
-}
-
 // TestBadRowStillGetsDuplicateFindings: a row with a cut digest that also
 // repeats another row's email gets both findings; being refused already, it
 // does not take the email from the valid row, which stays valid, and a
@@ -532,14 +506,14 @@ func TestBadRowStillGetsDuplicateFindings(t *testing.T) {
 			t.Errorf("row %d: %v, want %v", pos, got, w)
 		}
 	}
-	if reason := reasonOf(res, 2, CodeDuplicateEmail); !strings.Contains(reason, "rows 3, 4") ||
+	if reason := reasonOf(res, 2, verdict.CodeDuplicateEmail); !strings.Contains(reason, "rows 3, 4") ||
 		!strings.Contains(reason, "other problems") {
 		t.Errorf("row 2's reason: %q", reason)
 	}
-	if reason := reasonOf(res, 4, CodeDuplicateEmail); !strings.Contains(reason, "creates the first (row 3)") {
+	if reason := reasonOf(res, 4, verdict.CodeDuplicateEmail); !strings.Contains(reason, "duplicate of row 3") {
 		t.Errorf("row 4's reason: %q", reason)
 	}
-	if reason := reasonOf(res, 1, CodeDuplicateUsername); !strings.Contains(reason, "creates this one") {
+	if reason := reasonOf(res, 1, verdict.CodeDuplicateUsername); !strings.Contains(reason, "creates this one") {
 		t.Errorf("row 1's reason: %q", reason)
 	}
 	out := fx.outcomes(t)

@@ -1,4 +1,4 @@
-package validate
+package verdict
 
 import (
 	"encoding/binary"
@@ -66,7 +66,7 @@ type idEntry struct {
 }
 
 func decodeIDEntry(rec []byte) (idEntry, error) {
-	bad := errors.New("validate: corrupt identifier record")
+	bad := errors.New("verdict: corrupt identifier record")
 	if len(rec) < dupKeyLen {
 		return idEntry{}, bad
 	}
@@ -242,7 +242,7 @@ func resolveDuplicates(it recordIter, tempDir string, emit func(f *Finding, inva
 			break
 		}
 		if len(rec) < dupKeyLen {
-			return dups, errors.New("validate: corrupt identifier record")
+			return dups, errors.New("verdict: corrupt identifier record")
 		}
 		if g.n > 0 {
 			if string(g.prefix[:]) == string(rec[:dupGroupLen]) {
@@ -278,8 +278,8 @@ func resolveDuplicates(it recordIter, tempDir string, emit func(f *Finding, inva
 }
 
 // duplicateReason says which other rows hold the value and what an import
-// would do: the first row in source order is created, the others are
-// refused.
+// does: the first row in source order is created, the others are refused
+// before anything is sent.
 func duplicateReason(e *idEntry, v *valueRows, first bool) string {
 	info := idKindInfo[e.kind]
 	var rows, keys []string
@@ -311,9 +311,9 @@ func duplicateReason(e *idEntry, v *valueRows, first bool) string {
 	case first:
 		b.WriteString("; the other rows have other problems and are not imported as they are, so an import creates this one")
 	case e.kind == idExternalID:
-		fmt.Fprintf(&b, "; an import keeps the first (row %d) and this row's data would not reach Clerk", v.firstValid)
+		fmt.Fprintf(&b, "; duplicate of row %d: an import keeps that row, the first in source order, and never sends this one", v.firstValid)
 	default:
-		fmt.Fprintf(&b, "; an import creates the first (row %d) and Clerk refuses this one (form_identifier_exists)",
+		fmt.Fprintf(&b, "; duplicate of row %d: an import creates that row, the first in source order, and never sends this one",
 			v.firstValid)
 	}
 	return b.String()

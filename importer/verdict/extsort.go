@@ -1,4 +1,4 @@
-package validate
+package verdict
 
 import (
 	"bufio"
@@ -56,7 +56,7 @@ func keyWords(key []byte) (hi, lo uint64) {
 // keyLen must be 1..16.
 func newExtSorter(dir string, keyLen, chunkBytes int) *extSorter {
 	if keyLen < 1 || keyLen > maxSortKey {
-		panic(fmt.Sprintf("validate: sort key of %d bytes", keyLen))
+		panic(fmt.Sprintf("verdict: sort key of %d bytes", keyLen))
 	}
 	if chunkBytes <= 0 {
 		chunkBytes = 8 << 20
@@ -70,7 +70,7 @@ func (s *extSorter) Len() int64 { return s.n }
 // Add copies one record (at least keyLen bytes) into the sorter.
 func (s *extSorter) Add(rec []byte) error {
 	if len(rec) < s.keyLen {
-		return fmt.Errorf("validate: sort record of %d bytes is shorter than its %d-byte key", len(rec), s.keyLen)
+		return fmt.Errorf("verdict: sort record of %d bytes is shorter than its %d-byte key", len(rec), s.keyLen)
 	}
 	if len(s.buf)+len(rec) > s.chunkBytes && len(s.recs) > 0 {
 		if err := s.spill(); err != nil {
@@ -177,9 +177,9 @@ func (s *extSorter) compareEntries(a, b sortEntry) int {
 // spill writes the current chunk, sorted, as a run.
 func (s *extSorter) spill() error {
 	s.sortChunk()
-	f, err := os.CreateTemp(s.dir, "clerkmigrate-validate-*.run")
+	f, err := os.CreateTemp(s.dir, "clerkmigrate-verdict-*.run")
 	if err != nil {
-		return fmt.Errorf("validate: spilling to a temporary file: %w", err)
+		return fmt.Errorf("verdict: spilling to a temporary file: %w", err)
 	}
 	os.Remove(f.Name()) // the open file stays readable; nothing is left behind on a crash
 	w := bufio.NewWriterSize(f, 256<<10)
@@ -191,7 +191,7 @@ func (s *extSorter) spill() error {
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
-		return fmt.Errorf("validate: spilling to a temporary file: %w", err)
+		return fmt.Errorf("verdict: spilling to a temporary file: %w", err)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		f.Close()
@@ -278,17 +278,17 @@ func (r *runReader) advance() (bool, error) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("validate: reading a sorted run: %w", err)
+		return false, fmt.Errorf("verdict: reading a sorted run: %w", err)
 	}
 	if cap(r.cur) < int(n) {
 		r.cur = make([]byte, n, max(int(n), 256))
 	}
 	r.cur = r.cur[:n]
 	if _, err := io.ReadFull(r.r, r.cur); err != nil {
-		return false, fmt.Errorf("validate: reading a sorted run: %w", err)
+		return false, fmt.Errorf("verdict: reading a sorted run: %w", err)
 	}
 	if int(n) < r.keyLen {
-		return false, fmt.Errorf("validate: reading a sorted run: a record of %d bytes", n)
+		return false, fmt.Errorf("verdict: reading a sorted run: a record of %d bytes", n)
 	}
 	r.hi, r.lo = keyWords(r.cur[:r.keyLen])
 	return true, nil
