@@ -142,7 +142,7 @@ func TestScanRefusesWhatCheckAndTheRuleRefuse(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "u.csv"), []byte(csv), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	m, err := mapping.Parse([]byte("version: 1\nkey: id\nfields:\n  email_address: { from: email, transform: [lower] }\n"))
+	m, err := mapping.Parse([]byte("version: 1\nkey: id\nfields:\n  email_address: { from: email, transform: [lower], verified: true }\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
