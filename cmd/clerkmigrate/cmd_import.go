@@ -17,7 +17,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
-	"github.com/clerkmigrate/clerkmigrate/importer"
+	"github.com/clerkmigrate/clerkmigrate/importer/migrate"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 	"github.com/clerkmigrate/clerkmigrate/mapping"
 	"github.com/clerkmigrate/clerkmigrate/mapping/presets"
 	"github.com/clerkmigrate/clerkmigrate/reports"
@@ -68,16 +69,15 @@ func importCommand() *cli.Command {
 }
 
 func runImport(c *cli.Context) error {
+	if c.Bool("dry-run") {
+		return runDryImport(c)
+	}
 	store, err := openLedger(c)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	kind := importer.KindImport
-	if c.Bool("dry-run") {
-		kind = importer.KindValidate
-	}
-	inc, err := resolveIncremental(c, store, kind)
+	inc, err := resolveIncremental(c, store, runner.KindImport)
 	if err != nil {
 		return err
 	}
@@ -86,15 +86,22 @@ func runImport(c *cli.Context) error {
 		return err
 	}
 	defer src.Close()
-
-	cfg := importer.Config{
+	t, err := openTarget(c)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	cfg := migrate.Config{
 		Source:             src,
 		Mapper:             m,
 		MappingFingerprint: m.Fingerprint(),
 		Store:              store,
+		Gateway:            t.Gateway(c.Int("max-in-flight")),
+		Target:             targetID(c, t),
+		TargetLock:         t.Lock,
+		SharedTarget:       c.Bool("parallel"),
 		RunID:              c.String("run-id"),
-		MaxInFlight:        c.Int("max-in-flight"),
-		DryRun:             c.Bool("dry-run"),
+		Workers:            c.Int("max-in-flight"),
 		Resume:             c.Bool("resume"),
 		Force:              c.Bool("force"),
 		RetryFailed:        c.Bool("retry-failed"),
@@ -110,32 +117,33 @@ func runImport(c *cli.Context) error {
 		}
 		cfg.OnlyKeys = func(k string) bool { _, ok := keys[k]; return ok }
 	}
-	if !cfg.DryRun {
-		t, err := openTarget(c)
-		if err != nil {
-			return err
-		}
-		defer t.Close()
-		cfg.API, cfg.Rate, cfg.Target = t.API, t.Rate, targetID(c, t)
-		cfg.TargetLock, cfg.SharedTarget = t.Lock, c.Bool("parallel")
-	}
-	work := workload{rows: src.Info().Rows, rate: cfg.Rate}
-	if !cfg.DryRun {
-		work.rows -= settledBefore(c, store, cmp.Or(cfg.RunID,
-			importer.DefaultRunID(importer.KindImport, src.Info().Fingerprint, cfg.MappingFingerprint, cfg.Target)))
-	} else {
-		work.rate = importer.Rate{} // nothing is sent
-	}
+	work := workload{rows: src.Info().Rows, rate: t.Rate}
+	work.rows -= settledBefore(c, store, cmp.Or(cfg.RunID,
+		runner.DefaultID(runner.KindImport, src.Info().Fingerprint, cfg.MappingFingerprint, cfg.Target)))
 	var runID string
-	err = runAndReport(c, store, work, func(p *progressView) (importer.Summary, error) {
+	err = runAndReport(c, store, work, func(p *progressView) (runner.Summary, error) {
 		cfg.Progress = p.Update
 		cfg.LogEvery = -1 // the view logs the progress (--stats)
-		sum, err := importer.Run(c.Context, cfg)
+		sum, err := migrate.Run(c.Context, cfg)
 		runID = sum.RunID
 		return sum, err
 	})
 	printHighWater(c, store, runID)
 	return err
+}
+
+// runDryImport is `import --dry-run`: the validate engine, the same
+// findings, counts, exit code and report files as `validate` with the same
+// flags. The flags that only steer what an import sends have no meaning
+// there and are refused rather than ignored.
+func runDryImport(c *cli.Context) error {
+	for _, name := range []string{"resume", "retry-failed", "retry-all-failed", "only-keys"} {
+		if c.IsSet(name) {
+			return usageErrorf("--%s has no meaning with --dry-run: a dry run judges every row of the source, "+
+				"as `clerkmigrate validate` does", name)
+		}
+	}
+	return runValidate(c)
 }
 
 // verifiedHelp is the rule for verified identifiers, in every writing
@@ -207,7 +215,7 @@ func resolveIncremental(c *cli.Context, store checkpoint.Store, kind string) (*i
 		return nil, usageErrorf("--since-overlap must not be negative")
 	}
 	target := "" // a dry run has none
-	if kind != importer.KindValidate {
+	if kind != runner.KindValidate {
 		if target, err = targetIDOf(c); err != nil {
 			return nil, err
 		}
@@ -237,10 +245,10 @@ func lastHighWater(c *cli.Context, store checkpoint.Store, kind, source, target 
 		return "", time.Time{}, withCode(ExitFatal, err)
 	}
 	for _, r := range runs { // newest first
-		if r.Kind != kind || r.Status != checkpoint.Done || r.Meta[importer.MetaSinceSource] != source || r.Meta[checkpoint.MetaTarget] != target {
+		if r.Kind != kind || r.Status != checkpoint.Done || r.Meta[runner.MetaSinceSource] != source || r.Meta[checkpoint.MetaTarget] != target {
 			continue
 		}
-		hw := r.Meta[importer.MetaHighWater]
+		hw := r.Meta[runner.MetaHighWater]
 		if hw == "" {
 			continue
 		}
@@ -295,9 +303,9 @@ func targetIDOf(c *cli.Context) (string, error) {
 
 // meta is what the run records of its incremental read.
 func (inc *incremental) meta() map[string]string {
-	m := map[string]string{importer.MetaSinceSource: inc.source, importer.MetaSince: ""}
+	m := map[string]string{runner.MetaSinceSource: inc.source, runner.MetaSince: ""}
 	if !inc.since.IsZero() {
-		m[importer.MetaSince] = rfc3339(inc.since)
+		m[runner.MetaSince] = rfc3339(inc.since)
 	}
 	return m
 }
@@ -305,7 +313,7 @@ func (inc *incremental) meta() map[string]string {
 // highWater is the mark to record: the source's, never below the mark
 // taken over (a run that read nothing new keeps it, not mark - overlap).
 func (inc *incremental) highWater(src sources.Source) func() time.Time {
-	hw, ok := src.(importer.HighWaterer)
+	hw, ok := src.(runner.HighWaterer)
 	if !ok {
 		return nil
 	}
@@ -328,8 +336,8 @@ func printHighWater(c *cli.Context, store checkpoint.Store, runID string) {
 		return
 	}
 	for _, r := range runs {
-		if r.ID == runID && r.Status == checkpoint.Done && r.Meta[importer.MetaHighWater] != "" {
-			fmt.Fprintf(c.App.Writer, "  high-water mark %s: the next run can take --since-last\n", r.Meta[importer.MetaHighWater])
+		if r.ID == runID && r.Status == checkpoint.Done && r.Meta[runner.MetaHighWater] != "" {
+			fmt.Fprintf(c.App.Writer, "  high-water mark %s: the next run can take --since-last\n", r.Meta[runner.MetaHighWater])
 		}
 	}
 }
@@ -347,7 +355,7 @@ func settledBefore(c *cli.Context, store checkpoint.Store, id string) int64 {
 // runAndReport says what the job is about to do, runs it, writes its reports
 // to OUT/<run-id>/ and prints a summary; the exit code says whether every
 // row ended well.
-func runAndReport(c *cli.Context, store checkpoint.Store, work workload, job func(*progressView) (importer.Summary, error)) error {
+func runAndReport(c *cli.Context, store checkpoint.Store, work workload, job func(*progressView) (runner.Summary, error)) error {
 	view := newProgressView(c, work.rows)
 	logEstimate(c, work)
 	started := time.Now()
@@ -396,7 +404,7 @@ func runHasFailures(ctx context.Context, store checkpoint.Store, runID string) b
 	return p.ByOutcome[checkpoint.Failed]+p.ByOutcome[checkpoint.Invalid] > 0
 }
 
-func printSummary(c *cli.Context, s importer.Summary, files reports.Files) {
+func printSummary(c *cli.Context, s runner.Summary, files reports.Files) {
 	w := c.App.Writer
 	fmt.Fprintf(w, "run %s (%s): %s in %s\n", s.RunID, s.Kind, s.Status, s.Elapsed.Round(time.Millisecond))
 	if s.AlreadySettled > 0 {

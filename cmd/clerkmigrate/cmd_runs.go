@@ -15,7 +15,8 @@ import (
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/stores"
-	"github.com/clerkmigrate/clerkmigrate/importer"
+	"github.com/clerkmigrate/clerkmigrate/importer/migrate"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 	"github.com/clerkmigrate/clerkmigrate/reports"
 )
 
@@ -181,10 +182,11 @@ func runRollback(c *cli.Context) error {
 		"Delete the %d users that run %s created from %s? Type yes: ", created, runID, recorded)) {
 		return usageErrorf("not confirmed; nothing deleted")
 	}
-	cfg := importer.RollbackConfig{
-		Store: store, ImportRunID: runID, Target: recorded, MaxInFlight: c.Int("max-in-flight"),
+	cfg := migrate.RollbackConfig{
+		Store: store, ImportRunID: runID, Target: recorded, Workers: c.Int("max-in-flight"),
 		DryRun: c.Bool("dry-run"), RetryFailed: c.Bool("retry-failed"),
 	}
+	work := workload{rows: created}
 	if !cfg.DryRun {
 		t, err := openTargetAt(c, name, dir)
 		if err != nil {
@@ -195,15 +197,15 @@ func runRollback(c *cli.Context) error {
 			return usageErrorf("run %s wrote to %s, but this secret key reaches %s: a rollback deletes only on the "+
 				"target its run recorded; use that instance's key", runID, recorded, reached)
 		}
-		cfg.API, cfg.Rate = t.API, t.Rate
+		cfg.Gateway, work.rate = t.Gateway(c.Int("max-in-flight")), t.Rate
 		cfg.TargetLock, cfg.SharedTarget = t.Lock, c.Bool("parallel")
 	}
-	err = runAndReport(c, store, workload{rows: created, rate: cfg.Rate}, func(v *progressView) (importer.Summary, error) {
+	err = runAndReport(c, store, work, func(v *progressView) (runner.Summary, error) {
 		cfg.Progress = v.Update
 		cfg.LogEvery = -1 // the view logs the progress (--stats)
-		return importer.Rollback(c.Context, cfg)
+		return migrate.Rollback(c.Context, cfg)
 	})
-	var mismatch *importer.TargetMismatchError
+	var mismatch *migrate.TargetMismatchError
 	if errors.As(err, &mismatch) {
 		return withCode(ExitUsage, err)
 	}

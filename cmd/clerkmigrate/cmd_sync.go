@@ -13,8 +13,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
-	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/reconcile"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 	"github.com/clerkmigrate/clerkmigrate/samples"
 )
 
@@ -99,8 +99,8 @@ func runSync(c *cli.Context) error {
 	key := sha256.Sum256([]byte("clerkmigrate sync fingerprints\x00" + t.Key))
 	cfg := reconcile.Config{
 		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: store, Index: index,
-		API: t.API, Target: target, TargetLock: t.Lock, SharedTarget: c.Bool("parallel"),
-		RunID: c.String("run-id"), Rate: t.Rate, MaxInFlight: c.Int("max-in-flight"),
+		Gateway: t.Gateway(c.Int("max-in-flight")), Target: target, TargetLock: t.Lock, SharedTarget: c.Bool("parallel"),
+		RunID: c.String("run-id"), Workers: c.Int("max-in-flight"),
 		Metadata: reconcile.MetadataMode(c.String("metadata")), Managed: managed, FingerprintKey: key[:],
 		Orphans: orphans, MaxDelete: c.Int64("max-delete"), PruneIdentifiers: c.Bool("prune-identifiers"),
 	}
@@ -123,7 +123,7 @@ func runSync(c *cli.Context) error {
 	}
 	var sum reconcile.Summary
 	work := workload{rows: src.Info().Rows, rate: t.Rate, atMost: true}
-	runErr := runAndReport(c, store, work, func(p *progressView) (importer.Summary, error) {
+	runErr := runAndReport(c, store, work, func(p *progressView) (runner.Summary, error) {
 		cfg.Progress = p.Update
 		var err error
 		sum, err = reconcile.Run(c.Context, cfg)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/clerkmigrate/clerkmigrate/importer"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 	"github.com/clerkmigrate/clerkmigrate/importer/validate"
 	"github.com/clerkmigrate/clerkmigrate/mapping"
 	"github.com/clerkmigrate/clerkmigrate/reports"
@@ -29,7 +30,7 @@ const validateExitCodes = `EXIT CODES:
    4  interrupted by SIGINT/SIGTERM`
 
 func validateCommand() *cli.Command {
-	flags := append(sourceFlags(), flagOut, flagLedger, flagRunID,
+	flags := append(append(sourceFlags(), incrementalFlags()...), flagOut, flagLedger, flagRunID,
 		&cli.BoolFlag{Name: "detect-hasher",
 			Usage: "when the mapping maps password_digest but no password_hasher, guess each row's hasher from its digest"},
 		&cli.StringSliceFlag{Name: "canary",
@@ -55,23 +56,32 @@ func validateCommand() *cli.Command {
 	}
 }
 
+// runValidate is `validate`, and `import --dry-run` (whose flags have no
+// canary, detect-hasher or check-target: their lookups read zero values).
 func runValidate(c *cli.Context) error {
 	canaries, err := readCanaryFlags(c)
 	if err != nil {
 		return withCode(ExitUsage, err)
+	}
+	store, err := openLedger(c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	inc, err := resolveIncremental(c, store, runner.KindValidate)
+	if err != nil {
+		return err
 	}
 	src, m, det, err := openValidateInput(c)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	store, err := openLedger(c)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
 	cfg := validate.Config{Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: store,
 		RunID: c.String("run-id"), OutDir: c.String("out"), DetectHasher: det, Canaries: canaries}
+	if inc != nil {
+		cfg.Meta, cfg.HighWater = inc.meta(), inc.highWater(src)
+	}
 	if c.Bool("check-target") {
 		t, err := openTarget(c)
 		if err != nil {
@@ -90,7 +100,7 @@ func runValidate(c *cli.Context) error {
 		code = ExitRowsFailed
 	}
 	if res != nil {
-		sum := importer.Summary{RunID: res.RunID, Kind: importer.KindValidate, Read: res.Rows, Elapsed: res.Elapsed}
+		sum := runner.Summary{RunID: res.RunID, Kind: runner.KindValidate, Read: res.Rows, Elapsed: res.Elapsed}
 		if s := res.Elapsed.Seconds(); s > 0 {
 			sum.RowsPerSec = float64(res.Rows) / s
 		}
@@ -104,7 +114,7 @@ func runValidate(c *cli.Context) error {
 		if err != nil {
 			consoleOf(c).notice(slog.LevelError, fmt.Sprintf("writing reports: %v", err))
 		}
-		printValidation(c.App.Writer, res, c.Int("top"), dir, files)
+		printValidation(c.App.Writer, res, cmp.Or(c.Int("top"), 10), dir, files)
 	}
 	if runErr != nil {
 		return withCode(code, runErr)

@@ -19,11 +19,10 @@ import (
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/stores"
-	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
 )
 
 // Defaults of the embedded rehearsal: everything under ./clerkmigrate-out.
@@ -109,7 +108,7 @@ type target struct {
 	API  *clerk.Client
 	Name string // for the ledger and logs: a URL and the key's kind, never the key
 	Key  string
-	Rate importer.Rate
+	Rate pacer.Rate
 	// Lock names the instance for the lock that keeps a second run of the
 	// ledger off it (see lockName); never the key.
 	Lock string
@@ -123,7 +122,7 @@ func (t *target) Gateway(maxInFlight int) *gateway.Gateway {
 	if maxInFlight <= 0 {
 		maxInFlight = 32
 	}
-	p := pacer.New(pacer.NewBudget(pacer.Rate(t.Rate), maxInFlight, gateway.DefaultTimeout))
+	p := pacer.New(pacer.NewBudget(t.Rate, maxInFlight, gateway.DefaultTimeout))
 	return gateway.New(t.API, gateway.Config{Pacer: p})
 }
 
@@ -175,9 +174,9 @@ func openTargetAt(c *cli.Context, name, dir string) (*target, error) {
 	if t.Lock == "" {
 		t.Lock = lockName(t.Name, t.Key)
 	}
-	t.Rate = importer.DefaultRate(t.Key)
+	t.Rate = gateway.DefaultRate(t.Key)
 	if n := c.Int("rate"); n > 0 {
-		t.Rate = importer.Rate{Requests: n, Window: 10 * time.Second}
+		t.Rate = pacer.Rate{Requests: n, Window: 10 * time.Second}
 	}
 	return t, nil
 }

@@ -17,9 +17,9 @@ import (
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/stores"
-	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
 	"github.com/clerkmigrate/clerkmigrate/importer/reconcile"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 )
 
 // incKey is a production-shaped key: the emulator grants it 1000 req/10 s.
@@ -187,15 +187,15 @@ func mustExit(t *testing.T, what string, r cliResult, want int) {
 func TestImportSinceLastReadsOnlyChangedRows(t *testing.T) {
 	e := newIncEnv(t, 200)
 	mustExit(t, "full import", e.cli(e.args("import")...), ExitOK)
-	full, p := e.newestRun(importer.KindImport)
+	full, p := e.newestRun(runner.KindImport)
 	if p.ByOutcome[checkpoint.Created] != 200 || p.Settled() != 200 {
 		t.Fatalf("full import settled %v, want 200 created", p.ByOutcome)
 	}
 	wantMark := rfc3339(e.maxUpdatedAt())
-	if got := full.Meta[importer.MetaHighWater]; got != wantMark {
+	if got := full.Meta[runner.MetaHighWater]; got != wantMark {
 		t.Fatalf("full import's high-water mark %q, want %q (max updated_at, full precision)", got, wantMark)
 	}
-	if full.Meta[importer.MetaSince] != "" || !strings.Contains(full.Meta[importer.MetaSinceSource], e.schema+".users") {
+	if full.Meta[runner.MetaSince] != "" || !strings.Contains(full.Meta[runner.MetaSinceSource], e.schema+".users") {
 		t.Errorf("full import's since meta: %v", full.Meta)
 	}
 
@@ -206,7 +206,7 @@ func TestImportSinceLastReadsOnlyChangedRows(t *testing.T) {
 	if !strings.Contains(r.stderr, "after "+wantMark) {
 		t.Errorf("the run does not say which mark it took:\n%s", r.stderr)
 	}
-	inc, p := e.newestRun(importer.KindImport)
+	inc, p := e.newestRun(runner.KindImport)
 	if inc.ID == full.ID {
 		t.Fatalf("the incremental import reused the full run %s", full.ID)
 	}
@@ -225,30 +225,30 @@ func TestImportSinceLastReadsOnlyChangedRows(t *testing.T) {
 			t.Errorf("external_id %s is held by %d users", ext, n)
 		}
 	}
-	if inc.Meta[importer.MetaSince] != wantMark {
-		t.Errorf("incremental run's since %q, want the full run's mark %q", inc.Meta[importer.MetaSince], wantMark)
+	if inc.Meta[runner.MetaSince] != wantMark {
+		t.Errorf("incremental run's since %q, want the full run's mark %q", inc.Meta[runner.MetaSince], wantMark)
 	}
 	secondMark := rfc3339(e.maxUpdatedAt())
-	if got := inc.Meta[importer.MetaHighWater]; got != secondMark {
+	if got := inc.Meta[runner.MetaHighWater]; got != secondMark {
 		t.Fatalf("incremental run's mark %q, want %q", got, secondMark)
 	}
 
 	// Nothing changed: nothing is read, and the mark stays.
 	r = e.cli(e.args("import", "--since-last", "--since-overlap", "0")...)
 	mustExit(t, "third import", r, ExitOK)
-	third, p := e.newestRun(importer.KindImport)
-	if third.ID == inc.ID || p.Settled() != 0 || third.Meta[importer.MetaHighWater] != secondMark {
+	third, p := e.newestRun(runner.KindImport)
+	if third.ID == inc.ID || p.Settled() != 0 || third.Meta[runner.MetaHighWater] != secondMark {
 		t.Fatalf("third run %s settled %d rows with mark %q; want a new run, 0 rows, mark %s",
-			third.ID, p.Settled(), third.Meta[importer.MetaHighWater], secondMark)
+			third.ID, p.Settled(), third.Meta[runner.MetaHighWater], secondMark)
 	}
 
 	// The default overlap (5m) re-reads the margin: the 15 rows of the last
 	// hour again, all found by external_id; nothing is created.
 	r = e.cli(e.args("import", "--since-last")...)
 	mustExit(t, "import with the default overlap", r, ExitOK)
-	over, p := e.newestRun(importer.KindImport)
-	if p.Settled() != 15 || p.ByOutcome[checkpoint.Exists] != 15 || over.Meta[importer.MetaHighWater] != secondMark {
-		t.Fatalf("overlapping run settled %v with mark %q; want 15 exists, mark %s", p.ByOutcome, over.Meta[importer.MetaHighWater], secondMark)
+	over, p := e.newestRun(runner.KindImport)
+	if p.Settled() != 15 || p.ByOutcome[checkpoint.Exists] != 15 || over.Meta[runner.MetaHighWater] != secondMark {
+		t.Fatalf("overlapping run settled %v with mark %q; want 15 exists, mark %s", p.ByOutcome, over.Meta[runner.MetaHighWater], secondMark)
 	}
 	if n := len(e.srv.Emulator().Snapshot().Users); n != 205 {
 		t.Errorf("emulator holds %d users after the overlapping run, want 205", n)
@@ -287,8 +287,8 @@ func TestSyncSinceLastReadsOnlyChangedRows(t *testing.T) {
 	r := e.cli(e.args("sync")...)
 	mustExit(t, "full sync", r, ExitOK)
 	fullSync, p := e.newestRun(reconcile.KindSync)
-	if p.ByOutcome[checkpoint.Unchanged] != 200 || fullSync.Meta[importer.MetaHighWater] != rfc3339(e.maxUpdatedAt()) {
-		t.Fatalf("full sync: %v, mark %q\n%s", p.ByOutcome, fullSync.Meta[importer.MetaHighWater], r.stdout)
+	if p.ByOutcome[checkpoint.Unchanged] != 200 || fullSync.Meta[runner.MetaHighWater] != rfc3339(e.maxUpdatedAt()) {
+		t.Fatalf("full sync: %v, mark %q\n%s", p.ByOutcome, fullSync.Meta[runner.MetaHighWater], r.stdout)
 	}
 
 	e.change()
@@ -310,8 +310,8 @@ func TestSyncSinceLastReadsOnlyChangedRows(t *testing.T) {
 	if inc.Meta[reconcile.MetaOrphanStep] != reconcile.OrphansNotJudged || !strings.Contains(r.stdout, "orphan step: not judged") {
 		t.Errorf("orphan step %q; stdout:\n%s", inc.Meta[reconcile.MetaOrphanStep], r.stdout)
 	}
-	if inc.Meta[importer.MetaHighWater] != rfc3339(e.maxUpdatedAt()) {
-		t.Errorf("incremental sync's mark %q, want %q", inc.Meta[importer.MetaHighWater], rfc3339(e.maxUpdatedAt()))
+	if inc.Meta[runner.MetaHighWater] != rfc3339(e.maxUpdatedAt()) {
+		t.Errorf("incremental sync's mark %q, want %q", inc.Meta[runner.MetaHighWater], rfc3339(e.maxUpdatedAt()))
 	}
 	for _, u := range e.srv.Emulator().Snapshot().Users {
 		if u.ExternalID != nil && *u.ExternalID == "u0015" && (u.FirstName == nil || *u.FirstName != "Changedu0015") {
@@ -362,7 +362,7 @@ wait:
 			t.Logf("the error: %s", l)
 		}
 	}
-	first, p := e.newestRun(importer.KindImport)
+	first, p := e.newestRun(runner.KindImport)
 	if first.Status != checkpoint.Interrupted || p.Settled() >= rows {
 		t.Fatalf("after the drop: run %s %s with %d settled", first.ID, first.Status, p.Settled())
 	}
@@ -370,7 +370,7 @@ wait:
 
 	// The same command again resumes the same run.
 	mustExit(t, "resume", e.cli(args...), ExitOK)
-	resumed, p := e.newestRun(importer.KindImport)
+	resumed, p := e.newestRun(runner.KindImport)
 	if resumed.ID != first.ID || resumed.Status != checkpoint.Done {
 		t.Fatalf("resume ran %s (%s), want %s done", resumed.ID, resumed.Status, first.ID)
 	}
@@ -401,8 +401,8 @@ wait:
 	if err != nil || n != rows {
 		t.Fatalf("ledger rows: %d, %v", n, err)
 	}
-	if resumed.Meta[importer.MetaHighWater] != rfc3339(e.maxUpdatedAt()) {
-		t.Errorf("resumed run's mark %q, want %q", resumed.Meta[importer.MetaHighWater], rfc3339(e.maxUpdatedAt()))
+	if resumed.Meta[runner.MetaHighWater] != rfc3339(e.maxUpdatedAt()) {
+		t.Errorf("resumed run's mark %q, want %q", resumed.Meta[runner.MetaHighWater], rfc3339(e.maxUpdatedAt()))
 	}
 }
 

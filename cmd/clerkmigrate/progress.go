@@ -12,7 +12,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/clerkmigrate/clerkmigrate/importer"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 	"github.com/clerkmigrate/clerkmigrate/reports"
 )
 
@@ -62,7 +63,7 @@ type progressView struct {
 	logEvery time.Duration // 0: no progress log lines
 	lastLog  time.Time
 	total    int64 // rows expected, when the job's Progress does not say
-	last     importer.Progress
+	last     runner.Progress
 	lastAt   time.Time
 	series   []reports.Sample
 }
@@ -85,7 +86,7 @@ func newProgressView(c *cli.Context, total int64) *progressView {
 }
 
 // Update takes a progress snapshot from the job.
-func (v *progressView) Update(p importer.Progress) {
+func (v *progressView) Update(p runner.Progress) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	now := time.Now()
@@ -104,12 +105,12 @@ func (v *progressView) Update(p importer.Progress) {
 
 // progressFigures are what the line and the log say of a snapshot.
 type progressFigures struct {
-	importer.Progress
+	runner.Progress
 	done, total int64         // rows settled by this and earlier invocations; expected (0: unknown)
 	eta         time.Duration // 0: unknown
 }
 
-func (v *progressView) figures(p importer.Progress) progressFigures {
+func (v *progressView) figures(p runner.Progress) progressFigures {
 	f := progressFigures{Progress: p, done: p.Settled + p.AlreadySettled, total: cmp.Or(p.Total, v.total)}
 	if f.done > f.total {
 		f.total = 0 // the estimate fell short: say nothing rather than over 100 %
@@ -167,7 +168,7 @@ func (f progressFigures) attrs() []any {
 }
 
 // record appends the interval since the last sample to the series.
-func (v *progressView) record(now time.Time, p importer.Progress) {
+func (v *progressView) record(now time.Time, p runner.Progress) {
 	lat := p.Latency.Sub(v.last.Latency)
 	v.series = append(v.series, reports.Sample{
 		At:          now,
@@ -208,7 +209,7 @@ func (v *progressView) Finish() {
 }
 
 // Stats are the figures the report needs that the ledger does not hold.
-func (v *progressView) Stats(started time.Time, s importer.Summary, exitCode int) reports.RunStats {
+func (v *progressView) Stats(started time.Time, s runner.Summary, exitCode int) reports.RunStats {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return reports.RunStats{
@@ -227,8 +228,8 @@ func (v *progressView) Stats(started time.Time, s importer.Summary, exitCode int
 // workload is what a job is about to do: for the estimate printed before
 // its first row and the total on its progress line.
 type workload struct {
-	rows int64         // rows to settle (an estimate; 0 when unknown)
-	rate importer.Rate // the request budget; zero when nothing is sent
+	rows int64      // rows to settle (an estimate; 0 when unknown)
+	rate pacer.Rate // the request budget; zero when nothing is sent
 	// atMost: a row costs at most one call (a sync calls only for users
 	// who changed), so the estimate is an upper bound.
 	atMost bool

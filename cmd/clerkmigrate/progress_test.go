@@ -4,22 +4,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clerkmigrate/clerkmigrate/importer"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 )
 
 func TestProgressFigures(t *testing.T) {
 	tests := []struct {
-		p     importer.Progress
+		p     runner.Progress
 		total int64
 		line  string
 	}{
-		{importer.Progress{Settled: 250_000, AlreadySettled: 250_000, RowsPerSec: 100, Requests: 1, RequestsPerSec: 99.6,
+		{runner.Progress{Settled: 250_000, AlreadySettled: 250_000, RowsPerSec: 100, Requests: 1, RequestsPerSec: 99.6,
 			Failures: 3, RateLimited: 1200}, 1_000_000,
 			"500,000/1,000,000 rows (50.0%), 100 rows/s, 100 req/s, 3 failed, 1,200 rate-limited, ETA 1 h 23 min"},
-		{importer.Progress{Settled: 41, RowsPerSec: 200, Total: 41}, 0, "41/41 rows (100.0%), 200 rows/s"},
+		{runner.Progress{Settled: 41, RowsPerSec: 200, Total: 41}, 0, "41/41 rows (100.0%), 200 rows/s"},
 		// An estimate that fell short says nothing rather than over 100 %.
-		{importer.Progress{Settled: 12, RowsPerSec: 2}, 10, "12 rows, 2 rows/s"},
-		{importer.Progress{Settled: 0}, 0, "0 rows, 0 rows/s"},
+		{runner.Progress{Settled: 12, RowsPerSec: 2}, 10, "12 rows, 2 rows/s"},
+		{runner.Progress{Settled: 0}, 0, "0 rows, 0 rows/s"},
 	}
 	for _, tt := range tests {
 		v := &progressView{total: tt.total}
@@ -27,7 +27,7 @@ func TestProgressFigures(t *testing.T) {
 			t.Errorf("line:\n got %q\nwant %q", got, tt.line)
 		}
 	}
-	if got := (&progressView{total: 10}).figures(importer.Progress{Settled: 5, RowsPerSec: 1}).line(12); len(got) != 11 {
+	if got := (&progressView{total: 10}).figures(runner.Progress{Settled: 5, RowsPerSec: 1}).line(12); len(got) != 11 {
 		t.Errorf("a line on a 12-column terminal is %d long: %q", len(got), got)
 	}
 }

@@ -7,30 +7,10 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"golang.org/x/time/rate"
-
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
-	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
 )
-
-// API is the part of Clerk's Backend API the sync calls. It is satisfied by
-// *clerk.Client.
-type API interface {
-	importer.UserAPI
-	GetUser(ctx context.Context, id string) (*clerk.User, error)
-	UpdateUser(ctx context.Context, id string, p *clerk.UpdateUserParams) (*clerk.User, error)
-	UpdateUserMetadata(ctx context.Context, id string, p *clerk.MetadataParams) (*clerk.User, error)
-	ReplaceUserMetadata(ctx context.Context, id string, p *clerk.MetadataParams) (*clerk.User, error)
-	BanUser(ctx context.Context, id string) (*clerk.User, error)
-	UnbanUser(ctx context.Context, id string) (*clerk.User, error)
-	LockUser(ctx context.Context, id string) (*clerk.User, error)
-	UnlockUser(ctx context.Context, id string) (*clerk.User, error)
-	CreateEmailAddress(ctx context.Context, p clerk.CreateEmailAddressParams) (*clerk.EmailAddress, error)
-	CreatePhoneNumber(ctx context.Context, p clerk.CreatePhoneNumberParams) (*clerk.PhoneNumber, error)
-	DeleteEmailAddress(ctx context.Context, id string) error
-	DeletePhoneNumber(ctx context.Context, id string) error
-}
 
 // callCounts counts the sync's calls by kind.
 type callCounts struct {
@@ -38,30 +18,17 @@ type callCounts struct {
 	emailsRemoved, phonesRemoved                                      atomic.Int64
 }
 
-// writer carries out changes through the gate.
+// writer carries out changes through the gateway, which spaces the
+// per-user-limited writes (PATCH user, PATCH|PUT metadata) under Clerk's
+// per-user budget.
 type writer struct {
-	api     API
-	gate    *importer.Gate
-	mode    MetadataMode
-	perUser importer.Rate
-	n       *callCounts
-}
-
-// userLimiter spaces the per-user-limited writes (PATCH user, PATCH|PUT
-// metadata) of one user: a burst of half the per-user budget, then the
-// other half spread over the window, so that no window of Clerk's ever sees
-// more than the budget, whatever k is.
-func (w *writer) userLimiter() *rate.Limiter {
-	limit := w.perUser.Requests
-	burst := max(1, limit/2)
-	per := float64(max(1, limit-burst)) / w.perUser.Window.Seconds()
-	return rate.NewLimiter(rate.Limit(per), burst)
+	g    *gateway.Gateway
+	mode MetadataMode
+	n    *callCounts
 }
 
 // apply carries out c for the Clerk user id. It returns the first error.
 func (w *writer) apply(ctx context.Context, id string, c *change) error {
-	spacer := w.userLimiter()
-	limited := func() error { return spacer.Wait(ctx) }
 	for _, e := range c.addEmails {
 		if err := w.addEmail(ctx, id, e); err != nil {
 			return fmt.Errorf("adding email address: %w", err)
@@ -73,14 +40,8 @@ func (w *writer) apply(ctx context.Context, id string, c *change) error {
 		}
 	}
 	if c.update != nil {
-		if err := limited(); err != nil {
-			return err
-		}
 		w.n.updates.Add(1)
-		if err := w.gate.Do(ctx, func(ctx context.Context) error {
-			_, err := w.api.UpdateUser(ctx, id, c.update)
-			return err
-		}); err != nil {
+		if _, err := w.g.UpdateUser(ctx, id, c.update); err != nil {
 			return err
 		}
 	}
@@ -89,56 +50,44 @@ func (w *writer) apply(ctx context.Context, id string, c *change) error {
 	// the primary is the source's before anything goes, and the user keeps
 	// an identification throughout.
 	for _, e := range c.delEmails {
-		if err := w.remove(ctx, spacer, &w.n.emailsRemoved, w.api.DeleteEmailAddress, e.ID); err != nil {
+		if err := w.remove(ctx, &w.n.emailsRemoved, w.g.DeleteEmailAddress, e.ID); err != nil {
 			return fmt.Errorf("removing email address %s: %w", e.ID, err)
 		}
 	}
 	for _, p := range c.delPhones {
-		if err := w.remove(ctx, spacer, &w.n.phonesRemoved, w.api.DeletePhoneNumber, p.ID); err != nil {
+		if err := w.remove(ctx, &w.n.phonesRemoved, w.g.DeletePhoneNumber, p.ID); err != nil {
 			return fmt.Errorf("removing phone number %s: %w", p.ID, err)
 		}
 	}
 	if c.metadata != nil {
-		if err := limited(); err != nil {
-			return err
-		}
 		w.n.metadata.Add(1)
-		if err := w.gate.Do(ctx, func(ctx context.Context) error {
-			var err error
-			if w.mode == Replace {
-				_, err = w.api.ReplaceUserMetadata(ctx, id, c.metadata)
-			} else {
-				_, err = w.api.UpdateUserMetadata(ctx, id, c.metadata)
-			}
-			return err
-		}); err != nil {
+		write := w.g.UpdateUserMetadata
+		if w.mode == Replace {
+			write = w.g.ReplaceUserMetadata
+		}
+		if _, err := write(ctx, id, c.metadata); err != nil {
 			return err
 		}
 	}
 	if c.ban != nil {
-		if err := w.flag(ctx, id, *c.ban, w.api.BanUser, w.api.UnbanUser); err != nil {
+		if err := w.flag(ctx, id, *c.ban, w.g.BanUser, w.g.UnbanUser); err != nil {
 			return err
 		}
 	}
 	if c.lock != nil {
-		if err := w.flag(ctx, id, *c.lock, w.api.LockUser, w.api.UnlockUser); err != nil {
+		if err := w.flag(ctx, id, *c.lock, w.g.LockUser, w.g.UnlockUser); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// remove deletes one email address or phone number by id, through the gate
-// and the user's spacer (whether Clerk counts these deletes against the
-// per-user budget is not documented; spacing them costs nothing in
-// practice). A 404 means it is gone already (an earlier attempt whose
+// remove deletes one email address or phone number by id, through the
+// gateway (Clerk documents no per-user budget for these deletes). A 404 means it is gone already (an earlier attempt whose
 // answer was lost, or the user removed it): success.
-func (w *writer) remove(ctx context.Context, spacer *rate.Limiter, n *atomic.Int64, del func(context.Context, string) error, id string) error {
-	if err := spacer.Wait(ctx); err != nil {
-		return err
-	}
+func (w *writer) remove(ctx context.Context, n *atomic.Int64, del func(context.Context, string) error, id string) error {
 	n.Add(1)
-	err := w.gate.Do(ctx, func(ctx context.Context) error { return del(ctx, id) })
+	err := del(ctx, id)
 	var ae *clerk.Error
 	if errors.As(err, &ae) && ae.Status == 404 {
 		return nil
@@ -152,7 +101,8 @@ func (w *writer) flag(ctx context.Context, id string, on bool, set, unset func(c
 		fn = set
 	}
 	w.n.flags.Add(1)
-	return w.gate.Do(ctx, func(ctx context.Context) error { _, err := fn(ctx, id); return err })
+	_, err := fn(ctx, id)
+	return err
 }
 
 // addEmail adds an address, verified only when the source verified it.
@@ -164,7 +114,7 @@ func (w *writer) addEmail(ctx context.Context, id string, e addIdent) error {
 		p.Primary = clerk.Value(true)
 	}
 	w.n.emails.Add(1)
-	err := w.gate.Do(ctx, func(ctx context.Context) error { _, err := w.api.CreateEmailAddress(ctx, p); return err })
+	_, err := w.g.CreateEmailAddress(ctx, p)
 	return w.ownedAlready(ctx, id, err, "email_address", e.Value)
 }
 
@@ -174,7 +124,7 @@ func (w *writer) addPhone(ctx context.Context, id string, ph addIdent) error {
 		p.Primary = clerk.Value(true)
 	}
 	w.n.phones.Add(1)
-	err := w.gate.Do(ctx, func(ctx context.Context) error { _, err := w.api.CreatePhoneNumber(ctx, p); return err })
+	_, err := w.g.CreatePhoneNumber(ctx, p)
 	return w.ownedAlready(ctx, id, err, "phone_number", ph.Value)
 }
 
@@ -188,8 +138,8 @@ func (w *writer) ownedAlready(ctx context.Context, id string, err error, param, 
 	if p, ok := ae.IdentifierExists(); !ok || p != param {
 		return err
 	}
-	var u *clerk.User
-	if gerr := w.gate.Do(ctx, func(ctx context.Context) error { var e error; u, e = w.api.GetUser(ctx, id); return e }); gerr != nil {
+	u, gerr := w.g.GetUser(ctx, id)
+	if gerr != nil {
 		return err
 	}
 	for _, e := range u.EmailAddresses {
@@ -208,7 +158,7 @@ func (w *writer) ownedAlready(ctx context.Context, id string, err error, param, 
 // failure fills a failed settlement from the error that ended a row.
 func failure(s checkpoint.Settlement, err error) checkpoint.Settlement {
 	s.Outcome = checkpoint.Failed
-	s.Retryable = errors.Is(err, importer.ErrRetriesExhausted) || clerk.Classify(err) == clerk.Retry
+	s.Retryable = errors.Is(err, gateway.ErrRetriesExhausted) || clerk.Classify(err) == clerk.Retry
 	s.ErrorCode = "transport_error"
 	var ae *clerk.Error
 	if errors.As(err, &ae) {

@@ -7,8 +7,8 @@
 // # How a sync runs
 //
 //  1. Scan: every Clerk user is read with GET /v1/users (500 a page, the
-//     starting_after cursor, order +created_at, through the import's shared
-//     Pacer and retry policy: importer.Gate) into the ledger's
+//     starting_after cursor, order +created_at, through the Clerk gateway
+//     every write of the sync takes too) into the ledger's
 //     checkpoint.ClerkIndex, one page at a time: memory holds one page.
 //  2. Pass: the source is read once, in batches of 200 rows; each batch is
 //     mapped, looked up in the index (by external_id; new users' emails too),
@@ -64,11 +64,11 @@
 // # Per-user limit
 //
 // Clerk allows 10 updates per user per 10 s (PATCH user, PATCH|PUT
-// metadata). A user's writes are made one after another by one worker; the
-// limited ones pass a per-user token bucket of half the budget as burst and
-// the other half spread over the window, so no window ever sees more than
-// the budget whatever the number of writes. In practice a user needs at most
-// two limited writes (one PATCH, one metadata write), which never wait.
+// metadata). The gateway spaces them (importer/clerk/gateway: a per-user
+// token bucket of half the budget as burst and the other half spread over
+// the window), so no window ever sees more than the budget, whichever
+// worker writes. In practice a user needs at most two limited writes (one
+// PATCH, one metadata write), which never wait.
 //
 // # Pruning identifiers
 //
@@ -80,9 +80,9 @@
 // phones in E.164. The deletes come after the adds and the PATCH that
 // switches the primary: Clerk would promote another verified address of
 // its choosing if the primary went first, and it refuses to delete a
-// user's last identification. They pass the Gate and the user's per-user
-// spacer like the other writes (whether Clerk counts them against the
-// per-user budget is not documented), and a 404 counts as done. A kind the source lists none of for
+// user's last identification. They pass the gateway like every other
+// write (Clerk documents no per-user budget for them, so they are not
+// spaced per user), and a 404 counts as done. A kind the source lists none of for
 // a user is left alone, with a note in the ledger's message ("kept N
 // phone_number: ..."): a user's last identifier is never removed, and the
 // mapping may not carry that kind at all. Plans name the deletions as fields
@@ -129,7 +129,7 @@
 // MetaHighWater once the source is read to its end. The CLI's --since-last
 // offers the mark of the newest finished sync over the same server,
 // database, table or query and column, into the same target (Meta
-// importer.MetaSinceSource and MetaTarget), as the next run's lower bound,
+// run.MetaSinceSource and MetaTarget), as the next run's lower bound,
 // less --since-overlap (5 minutes): a row whose transaction committed after
 // the snapshot of the run that set the mark, with an older updated-at, is
 // re-read within that margin. Re-reading costs no call, since an unchanged

@@ -15,9 +15,11 @@ import (
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/sqlite"
-	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
+	"github.com/clerkmigrate/clerkmigrate/importer/migrate"
 	"github.com/clerkmigrate/clerkmigrate/mapping"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
@@ -25,7 +27,15 @@ import (
 const testKey = "sk_live_reconcile_test_0123456789"
 
 // fast is a budget no test reaches.
-var fast = importer.Rate{Requests: 1_000_000, Window: 10 * time.Second}
+var fast = pacer.Rate{Requests: 1_000_000, Window: 10 * time.Second}
+
+// gateway is the test's way to the emulator, under budget and Clerk's
+// per-user budget perUser (the zero Rate: Clerk's own).
+func (e *env) gateway(budget, perUser pacer.Rate) *gateway.Gateway {
+	p := pacer.New(pacer.NewBudget(budget, 16, 10*time.Second))
+	return gateway.New(e.api, gateway.Config{Pacer: p, PerUser: perUser,
+		Retry: gateway.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxRateLimitRetries: 5}})
+}
 
 // legacyUser is one row of the test source.
 type legacyUser struct {
@@ -157,9 +167,9 @@ func newEnv(t testing.TB, cfg emulator.Config) *env {
 func (e *env) seed(t testing.TB, users []legacyUser) {
 	t.Helper()
 	path := writeSource(t, e.dir, "seed.csv", users)
-	sum, err := importer.Run(context.Background(), importer.Config{
+	sum, err := migrate.Run(context.Background(), migrate.Config{
 		Source: openSource(t, path), Mapper: e.m, MappingFingerprint: e.m.Fingerprint(), Store: e.ledger,
-		API: e.api, Target: "test", Rate: fast, MaxInFlight: 16, Logger: quietLogger(),
+		Gateway: e.gateway(fast, pacer.Rate{}), Target: "test", Workers: 16, Logger: quietLogger(), TempDir: e.dir,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -187,9 +197,10 @@ func (e *env) useMapping(t testing.TB, name, text string) {
 // that it created n users.
 func (e *env) importFile(t testing.TB, path string, n int) {
 	t.Helper()
-	sum, err := importer.Run(context.Background(), importer.Config{
+	sum, err := migrate.Run(context.Background(), migrate.Config{
 		Source: openSource(t, path), Mapper: e.m, MappingFingerprint: e.m.Fingerprint(),
-		Store: e.ledger, API: e.api, Target: "test", Rate: fast, MaxInFlight: 4, Logger: quietLogger(),
+		Store: e.ledger, Gateway: e.gateway(fast, pacer.Rate{}), Target: "test", Workers: 4, Logger: quietLogger(),
+		TempDir: e.dir,
 	})
 	if err != nil || sum.ByOutcome["created"] != int64(n) {
 		t.Fatalf("import of %s: %v %v", filepath.Base(path), err, sum.ByOutcome)
@@ -216,7 +227,7 @@ func (e *env) rowMessage(t testing.TB, run, key string) string {
 func (e *env) config(t testing.TB, path string) Config {
 	return Config{
 		Source: openSource(t, path), Mapper: e.m, MappingFingerprint: e.m.Fingerprint(),
-		Store: e.ledger, Index: e.ledger, API: e.api, Target: "test", Rate: fast, MaxInFlight: 16,
+		Store: e.ledger, Index: e.ledger, Gateway: e.gateway(fast, pacer.Rate{}), Target: "test", Workers: 16,
 		Managed: managedProps, FingerprintKey: []byte("test fingerprint key"), Logger: quietLogger(),
 	}
 }

@@ -9,9 +9,11 @@ import (
 	"testing"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
-	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
+	"github.com/clerkmigrate/clerkmigrate/importer/migrate"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 )
 
 // createDirect creates a user in Clerk as another system would (a CRM sync,
@@ -30,11 +32,12 @@ func createDirect(t *testing.T, e *env, externalID, email string) string {
 }
 
 // importInto imports users into e's Clerk, recorded in the ledger under target.
-func importInto(t *testing.T, e *env, name, target string, us []legacyUser) importer.Summary {
+func importInto(t *testing.T, e *env, name, target string, us []legacyUser) runner.Summary {
 	t.Helper()
-	sum, err := importer.Run(context.Background(), importer.Config{
+	sum, err := migrate.Run(context.Background(), migrate.Config{
 		Source: openSource(t, writeSource(t, e.dir, name, us)), Mapper: e.m, MappingFingerprint: e.m.Fingerprint(),
-		Store: e.ledger, API: e.api, Target: target, Rate: fast, MaxInFlight: 4, Logger: quietLogger(),
+		Store: e.ledger, Gateway: e.gateway(fast, pacer.Rate{}), Target: target, Workers: 4, Logger: quietLogger(),
+		TempDir: e.dir,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -156,11 +159,11 @@ func clerkIDOf(t *testing.T, e *env, ext string) string {
 // TestOwningKindsAreTheWritingRuns: the ownership rule names the kinds of
 // the runs that create or adopt users, and not the dry runs.
 func TestOwningKindsAreTheWritingRuns(t *testing.T) {
-	want := []string{importer.KindImport, KindSync, KindApply}
+	want := []string{runner.KindImport, KindSync, KindApply}
 	if !slices.Equal(checkpoint.OwningKinds, want) {
 		t.Errorf("checkpoint.OwningKinds = %v, want %v", checkpoint.OwningKinds, want)
 	}
-	for _, k := range []string{importer.KindValidate, importer.KindRollback, KindPlan} {
+	for _, k := range []string{runner.KindValidate, runner.KindRollback, KindPlan} {
 		if slices.Contains(checkpoint.OwningKinds, k) {
 			t.Errorf("a %s run must not make users ours", k)
 		}

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
-	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
 )
 
 // comparable is a user without ids and times, to compare two instances.
@@ -175,11 +175,11 @@ func TestPerUserWritesAreSpaced(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name    string
-		perUser importer.Rate
+		perUser pacer.Rate
 		want429 bool
 	}{
-		{"spaced", importer.Rate{Requests: 1, Window: time.Second}, false},
-		{"unspaced", importer.Rate{Requests: 1000, Window: time.Second}, true},
+		{"spaced", pacer.Rate{Requests: 1, Window: time.Second}, false},
+		{"unspaced", pacer.Rate{Requests: 1000, Window: time.Second}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, emulator.Config{Window: time.Second, UserUpdatesPerWindow: 1})
@@ -193,8 +193,7 @@ func TestPerUserWritesAreSpaced(t *testing.T) {
 				next[i].First, next[i].Plan = "Renamed", "pro"
 			}
 			cfg := e.config(t, writeSource(t, e.dir, "next.csv", next))
-			cfg.PerUserRate = tc.perUser
-			cfg.Retry = importer.RetryPolicy{MaxRateLimitRetries: 5}
+			cfg.Gateway = e.gateway(fast, tc.perUser)
 			sum, err := Run(ctx, cfg)
 			if err != nil {
 				t.Fatal(err)

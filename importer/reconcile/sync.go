@@ -16,8 +16,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
-	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
+	"github.com/clerkmigrate/clerkmigrate/importer/verdict"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
 
@@ -30,7 +32,7 @@ const (
 
 // Meta keys a sync records with its run.
 const (
-	MetaHighWater  = importer.MetaHighWater // RFC 3339: offer it as --since to the next run
+	MetaHighWater  = runner.MetaHighWater // RFC 3339: offer it as --since to the next run
 	MetaTarget     = checkpoint.MetaTarget
 	MetaOrphanStep = "orphan_step"
 )
@@ -60,15 +62,16 @@ type Config struct {
 	// Source yields the legacy users; Run does not close it.
 	Source sources.Source
 	// Mapper turns a record into a CreateUser request (*mapping.Mapping).
-	Mapper importer.Mapper
+	Mapper verdict.Mapper
 	// MappingFingerprint identifies the mapping, for the ledger and plans.
 	MappingFingerprint string
 	// Store is the run ledger; Index keeps the copy of Clerk's users and
 	// the fingerprints (the same sqlite or postgres Store).
 	Store checkpoint.Store
 	Index checkpoint.ClerkIndex
-	// API is Clerk (a *clerk.Client).
-	API API
+	// Gateway is Clerk behind its layers (pacing, retries, per-user
+	// spacing, counting): every call of the sync goes through it.
+	Gateway *gateway.Gateway
 	// Target names the Clerk instance (the index's scope); never the key.
 	Target string
 	// TargetLock names the instance for the lock that keeps a second run of
@@ -81,12 +84,9 @@ type Config struct {
 	SharedTarget bool
 	// RunID names the run; empty means "sync-<UTC time>-<target hash>".
 	RunID string
-	// Rate, MaxInFlight and Retry are as for an import.
-	Rate        importer.Rate
-	MaxInFlight int
-	Retry       importer.RetryPolicy
-	// PerUserRate is Clerk's per-user budget of updates; default 10/10 s.
-	PerUserRate importer.Rate
+	// Workers carry out changes at once; 0 means 32 (the gateway's pacer
+	// admits what the budget can use).
+	Workers int
 	// Metadata is Merge (default) or Replace.
 	Metadata MetadataMode
 	// PruneIdentifiers deletes, after adding the source's new addresses and
@@ -126,12 +126,12 @@ type Config struct {
 	// Logger gets the run's lines; nil means slog.Default().
 	Logger *slog.Logger
 	// Progress, when set, is called after each ledger flush.
-	Progress func(importer.Progress)
+	Progress func(runner.Progress)
 }
 
 // Summary is what a sync did.
 type Summary struct {
-	importer.Summary
+	runner.Summary
 	// Calls by kind: list pages of the scan, creates, PATCH user, metadata
 	// writes, email addresses and phone numbers added, ban/unban/lock/unlock,
 	// deletes.
@@ -176,8 +176,7 @@ type run struct {
 	kind  string
 	scope string
 	log   *slog.Logger
-	gate  *importer.Gate
-	pacer *importer.Pacer
+	base  gateway.Stats // the gateway's counts when the sync began
 	d     *differ
 	w     *writer
 	n     callCounts
@@ -198,19 +197,13 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("reconcile: no source or mapping")
 	case c.Store == nil || c.Index == nil:
 		return c, errors.New("reconcile: no ledger")
-	case c.API == nil:
-		return c, errors.New("reconcile: no Clerk API")
+	case c.Gateway == nil:
+		return c, errors.New("reconcile: no Clerk gateway")
 	case c.PlanTo != nil && c.ApplyPlan != nil:
 		return c, errors.New("reconcile: --plan and --apply exclude each other")
 	}
-	if c.Rate.IsZero() {
-		c.Rate = importer.DefaultRate("")
-	}
-	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 32
-	}
-	if c.PerUserRate.IsZero() {
-		c.PerUserRate = importer.Rate{Requests: 10, Window: 10 * time.Second}
+	if c.Workers <= 0 {
+		c.Workers = 32
 	}
 	if c.Metadata == "" {
 		c.Metadata = Merge
@@ -294,10 +287,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			}
 		}()
 	}
-	r.pacer = importer.NewPacer(cfg.Rate, cfg.MaxInFlight)
-	r.gate = importer.NewGate(cfg.API, r.pacer, cfg.Retry)
+	r.base = cfg.Gateway.Stats()
 	r.d = newDiffer(cfg.Managed, cfg.Metadata, cfg.FingerprintKey, cfg.PruneIdentifiers)
-	r.w = &writer{api: cfg.API, gate: r.gate, mode: cfg.Metadata, perUser: cfg.PerUserRate, n: &r.n}
+	r.w = &writer{g: cfg.Gateway, mode: cfg.Metadata, n: &r.n}
 	if cfg.PlanTo != nil {
 		r.plan = newPlanWriter(cfg.PlanTo, Plan{Version: PlanVersion, RunID: r.id, CreatedAt: r.started.UTC(),
 			Target: cfg.Target, SourceFingerprint: info.Fingerprint, MappingFingerprint: cfg.MappingFingerprint,
@@ -366,7 +358,7 @@ func (r *run) scan(ctx context.Context) error {
 	after := ""
 	for {
 		r.n.pages.Add(1)
-		page, err := r.gate.ListUsers(ctx, clerk.ListUsersParams{Limit: PageSize, OrderBy: "+created_at", StartingAfter: after})
+		page, err := r.cfg.Gateway.ListUsers(ctx, clerk.ListUsersParams{Limit: PageSize, OrderBy: "+created_at", StartingAfter: after})
 		if err != nil {
 			return fmt.Errorf("reconcile: listing Clerk's users after %q: %w", after, err)
 		}
@@ -410,10 +402,10 @@ const readBatch = 200
 // and invalid ones at once and hands the others to the workers.
 func (r *run) pass(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
-	jobs := make(chan *row, r.cfg.MaxInFlight)
+	jobs := make(chan *row, r.cfg.Workers)
 	results := make(chan result, 512)
 	var workers sync.WaitGroup
-	for range r.cfg.MaxInFlight {
+	for range r.cfg.Workers {
 		workers.Add(1)
 		g.Go(func() error {
 			defer workers.Done()
@@ -493,36 +485,19 @@ func (r *run) readSource(ctx context.Context, jobs chan<- *row, results chan<- r
 	}
 }
 
-// mapRow maps a record; a row that cannot be sent is settled invalid.
+// mapRow takes a record's verdict (verdict.Check, as import and validate
+// do); a row that cannot be sent is settled invalid.
 func (r *run) mapRow(rec sources.Record) *row {
 	rw := &row{s: checkpoint.Settlement{Pos: rec.Pos.Index, Key: rec.Key}}
-	invalid := func(code, field, msg string) *row {
-		rw.s.Outcome, rw.s.ErrorCode, rw.s.Field, rw.s.Message = checkpoint.Invalid, code, field, msg
-		rw.done = true
+	p := &clerk.CreateUserParams{}
+	v := verdict.Check(r.cfg.Mapper, rec, p)
+	if !v.Valid() {
+		rw.s, rw.done = v.Settlement(&rec), true
 		return rw
 	}
-	if rec.Err != nil {
-		return invalid(importer.CodeRecordInvalid, "", rec.Err.Error())
-	}
-	p, ferrs := r.cfg.Mapper.Map(rec)
-	if ferrs.Invalid() || p == nil {
-		first := ferrs.Refusals()
-		if len(first) == 0 {
-			first = ferrs
-		}
-		return invalid(first[0].Code, first[0].Field, fmt.Sprintf("%s: %s", rec.Pos, ferrs.Error()))
-	}
 	// A row with warnings is sent; the warnings stay in its message.
-	rw.s.Message = importer.WarningNote(rec.Pos, ferrs)
-	ext, _ := p.ExternalID.Get()
-	if ext == "" {
-		ext = rec.Key
-		p.ExternalID = clerk.Value(ext)
-	}
-	if ext == "" {
-		return invalid(importer.CodeExternalIDMissing, "external_id", fmt.Sprintf("%s: no key, so no idempotent create", rec.Pos))
-	}
-	rw.ext, rw.params = ext, p
+	rw.s.Message = verdict.WarningNote(rec.Pos, v.Errs)
+	rw.ext, rw.params = v.IDs.Ext, p
 	return rw
 }
 
@@ -639,7 +614,7 @@ func (r *run) work(ctx context.Context, rw *row) (result, error) {
 	if rw.c.create {
 		r.n.creates.Add(1)
 		var u *clerk.User
-		u, err = r.gate.CreateUser(ctx, rw.params)
+		u, err = r.cfg.Gateway.CreateUser(ctx, rw.params)
 		if err == nil {
 			s.Outcome, s.ClerkID = checkpoint.Created, u.ID
 		}
@@ -654,7 +629,7 @@ func (r *run) work(ctx context.Context, rw *row) (result, error) {
 	}
 	switch clerk.Classify(err) {
 	case clerk.Fatal:
-		return result{}, &importer.FatalError{RunID: r.id, Key: rw.s.Key, Err: err}
+		return result{}, &runner.FatalError{RunID: r.id, Key: rw.s.Key, Err: err}
 	case clerk.Canceled:
 		return result{}, err
 	}
@@ -748,7 +723,7 @@ func (r *run) orphans(ctx context.Context) error {
 	pos := r.maxPos
 	r.mu.Unlock()
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(r.cfg.MaxInFlight)
+	g.SetLimit(r.cfg.Workers)
 	results := make(chan result, 512)
 	done := make(chan error, 1)
 	go func() { done <- r.settle(context.WithoutCancel(ctx), results) }()
@@ -882,11 +857,11 @@ func (r *run) orphan(ctx context.Context, u checkpoint.IndexedUser, s checkpoint
 			return result{s: s}, nil
 		}
 		r.n.flags.Add(1)
-		err = r.gate.Do(ctx, func(ctx context.Context) error { _, err := r.cfg.API.BanUser(ctx, u.ClerkID); return err })
+		_, err = r.cfg.Gateway.BanUser(ctx, u.ClerkID)
 		s.Outcome = checkpoint.Banned
 	} else {
 		r.n.deletes.Add(1)
-		err = r.gate.Do(ctx, func(ctx context.Context) error { return r.cfg.API.DeleteUser(ctx, u.ClerkID) })
+		err = r.cfg.Gateway.DeleteUser(ctx, u.ClerkID)
 		var ae *clerk.Error
 		if errors.As(err, &ae) && ae.Status == 404 {
 			err = nil // gone already
@@ -896,7 +871,7 @@ func (r *run) orphan(ctx context.Context, u checkpoint.IndexedUser, s checkpoint
 	s.Message = "ours (run " + u.Owner + "), not in the source: " + pastTense(r.cfg.Orphans)
 	if err != nil {
 		if clerk.Classify(err) == clerk.Fatal {
-			return result{}, &importer.FatalError{RunID: r.id, Key: s.Key, Err: err}
+			return result{}, &runner.FatalError{RunID: r.id, Key: s.Key, Err: err}
 		}
 		return result{s: failure(s, err)}, nil
 	}
@@ -904,12 +879,12 @@ func (r *run) orphan(ctx context.Context, u checkpoint.IndexedUser, s checkpoint
 }
 
 // progress is the run's state for a display.
-func (r *run) progress() importer.Progress {
-	st := r.gate.Stats()
+func (r *run) progress() runner.Progress {
+	st := r.cfg.Gateway.Stats().Sub(r.base)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	p := importer.Progress{RunID: r.id, Read: r.read, ByOutcome: map[checkpoint.Outcome]int64{},
-		Requests: st.Requests, RateLimited: st.RateLimited, Elapsed: time.Since(r.started)}
+	p := runner.Progress{RunID: r.id, Read: r.read, ByOutcome: map[checkpoint.Outcome]int64{},
+		Requests: st.Requests(), RateLimited: st.RateLimited, Elapsed: time.Since(r.started)}
 	for o, n := range r.outcome {
 		p.ByOutcome[o] = n
 		p.Settled += n
@@ -924,16 +899,12 @@ func (r *run) progress() importer.Progress {
 // summary sums the run up.
 func (r *run) summary(status checkpoint.RunStatus) Summary {
 	s := Summary{}
-	s.RunID, s.Kind, s.Status, s.Budget = r.id, r.kind, status, r.cfg.Rate
+	s.RunID, s.Kind, s.Status = r.id, r.kind, status
 	s.Elapsed = time.Since(r.started)
-	if r.gate != nil {
+	if r.cfg.Gateway != nil {
 		p := r.progress()
-		st := r.gate.Stats()
-		s.Read, s.ByOutcome, s.Requests = p.Read, p.ByOutcome, st.Requests
-		s.Summary.Creates, s.Lookups, s.Summary.Deletes = st.Creates, st.Lookups, r.n.deletes.Load()
-		s.RateLimited, s.Retries, s.Recovered = st.RateLimited, st.Retries, st.Recovered
-		ps := r.pacer.Stats()
-		s.Holds, s.PeakInFlight = ps.Holds, ps.PeakInFlight
+		s.Read, s.ByOutcome = p.Read, p.ByOutcome
+		runner.GatewaySummary(&s.Summary, r.cfg.Gateway, r.base)
 		s.RequestsPerSec, s.RowsPerSec = p.RequestsPerSec, p.RowsPerSec
 	}
 	s.Pages, s.Creates, s.Updates, s.MetadataWrites = r.n.pages.Load(), r.n.creates.Load(), r.n.updates.Load(), r.n.metadata.Load()

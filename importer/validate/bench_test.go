@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/stores"
-	"github.com/clerkmigrate/clerkmigrate/importer"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 	"github.com/clerkmigrate/clerkmigrate/mapping"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
@@ -148,7 +148,7 @@ func BenchmarkValidate1M(b *testing.B) {
 	runtime.GC()
 	hwmBefore := vmHWM()
 	var peakHeap uint64
-	sample := func(importer.Progress) {
+	sample := func(runner.Progress) {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		peakHeap = max(peakHeap, ms.HeapInuse)

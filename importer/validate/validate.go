@@ -42,8 +42,8 @@ import (
 	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
-	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 	"github.com/clerkmigrate/clerkmigrate/importer/verdict"
 	"github.com/clerkmigrate/clerkmigrate/reports"
 	"github.com/clerkmigrate/clerkmigrate/sources"
@@ -59,9 +59,9 @@ type Config struct {
 	MappingFingerprint string
 	// Store is the run ledger; Run does not close it.
 	Store checkpoint.Store
-	// RunID names the run; empty means importer.DefaultRunID("validate",
-	// source fingerprint, mapping fingerprint, ""), the id an import's dry
-	// run uses, so re-validating the same data reopens the same run.
+	// RunID names the run; empty means runner.DefaultID("validate",
+	// source fingerprint, mapping fingerprint, ""), so re-validating the
+	// same data (with validate or import --dry-run) reopens the same run.
 	RunID string
 	// OutDir, when set, receives findings.jsonl and findings.csv in
 	// OutDir/<run id>/.
@@ -91,9 +91,16 @@ type Config struct {
 	// 0 means 4096 (measured: 1024 and 16384 are slower with the SQLite ledger).
 	SettleBatch int
 	// Progress, when set, is called from the pass about every 250 ms.
-	Progress func(importer.Progress)
+	Progress func(runner.Progress)
 	// Logger gets the run's lines; nil means slog.Default().
 	Logger *slog.Logger
+	// Meta is more run metadata to record with the run (the --since bound
+	// and what source it applies to); never a secret.
+	Meta map[string]string
+	// HighWater, when set, gives the high-water mark to record
+	// (runner.MetaHighWater) once the source was read to its end; nil: the
+	// source's own, when it is a runner.HighWaterer.
+	HighWater func() time.Time
 }
 
 // DefaultMaxKeptFindings is the number of findings Result.Kept holds.
@@ -209,13 +216,19 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer e.close()
 	info := cfg.Source.Info()
-	spec := checkpoint.RunSpec{ID: e.runID, Kind: importer.KindValidate, SourceFingerprint: info.Fingerprint,
+	spec := checkpoint.RunSpec{ID: e.runID, Kind: runner.KindValidate, SourceFingerprint: info.Fingerprint,
 		MappingFingerprint: cfg.MappingFingerprint, Force: true,
 		Meta: map[string]string{"source": info.Name, "source_kind": info.Kind}}
+	for k, v := range cfg.Meta {
+		spec.Meta[k] = v
+	}
 	if _, err := cfg.Store.BeginRun(ctx, spec); err != nil {
 		return nil, fmt.Errorf("validate: opening run %s: %w", e.runID, err)
 	}
 	res, err := e.run(ctx)
+	if err == nil {
+		err = e.recordHighWater(ctx)
+	}
 	status := checkpoint.Done
 	if err != nil {
 		status = checkpoint.Interrupted
@@ -229,6 +242,19 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Elapsed = time.Since(e.started)
 	}
 	return res, err
+}
+
+// recordHighWater keeps the source's high-water mark once it was read to
+// its end.
+func (e *engine) recordHighWater(ctx context.Context) error {
+	hw := e.cfg.HighWater
+	if h, ok := e.cfg.Source.(runner.HighWaterer); ok && hw == nil {
+		hw = h.HighWater
+	}
+	if hw == nil {
+		return nil
+	}
+	return runner.RecordHighWater(ctx, e.cfg.Store, e.runID, hw())
 }
 
 func newEngine(cfg Config) (*engine, error) {
@@ -260,7 +286,7 @@ func newEngine(cfg Config) (*engine, error) {
 	}
 	e.runID = cfg.RunID
 	if e.runID == "" {
-		e.runID = importer.DefaultRunID(importer.KindValidate, cfg.Source.Info().Fingerprint, cfg.MappingFingerprint, "")
+		e.runID = runner.DefaultID(runner.KindValidate, cfg.Source.Info().Fingerprint, cfg.MappingFingerprint, "")
 	}
 	e.canaryRes = make([]CanaryResult, len(cfg.Canaries))
 	for i, c := range cfg.Canaries {
@@ -551,7 +577,7 @@ func (e *engine) progress(final bool) {
 	}
 	e.lastProg = time.Now()
 	el := time.Since(e.started)
-	p := importer.Progress{RunID: e.runID, Read: e.rows, Settled: e.rows, Failures: e.invalid, Elapsed: el,
+	p := runner.Progress{RunID: e.runID, Read: e.rows, Settled: e.rows, Failures: e.invalid, Elapsed: el,
 		ByOutcome: map[checkpoint.Outcome]int64{checkpoint.Valid: e.valid, checkpoint.Invalid: e.invalid}}
 	if s := el.Seconds(); s > 0 {
 		p.RowsPerSec = float64(e.rows) / s

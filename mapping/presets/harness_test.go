@@ -14,9 +14,12 @@ import (
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/sqlite"
-	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
+	"github.com/clerkmigrate/clerkmigrate/importer/migrate"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 	"github.com/clerkmigrate/clerkmigrate/mapping"
 	"github.com/clerkmigrate/clerkmigrate/mapping/presets"
 	"github.com/clerkmigrate/clerkmigrate/reports"
@@ -31,13 +34,13 @@ var samplesDir = filepath.Join("..", "..", "samples", "presets")
 // run is one preset import into a fresh emulator with a real SQLite ledger.
 type run struct {
 	dir     string // the run's own directory: ledger and reports
-	sum     importer.Summary
+	sum     runner.Summary
 	users   map[string]emulator.UserState // by external_id
 	ledger  checkpoint.Store
 	mapping *mapping.Mapping
 }
 
-// importPreset runs importer.Run with a preset over spec, the way the CLI's
+// importPreset runs migrate.Run with a preset over spec, the way the CLI's
 // --preset does (the preset's source hints, its CSV header, its params),
 // and writes the reports.
 func importPreset(t *testing.T, name string, spec sources.Spec, params mapping.Params) *run {
@@ -94,9 +97,10 @@ func importVariant(t *testing.T, name, variant string, spec sources.Spec, params
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ledger.Close() })
-	sum, err := importer.Run(context.Background(), importer.Config{
-		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: ledger, API: api, Target: "test",
-		Rate: importer.Rate{Requests: 1_000_000, Window: 10 * time.Second}, MaxInFlight: 8,
+	budget := pacer.New(pacer.NewBudget(pacer.Rate{Requests: 1_000_000, Window: 10 * time.Second}, 8, 10*time.Second))
+	sum, err := migrate.Run(context.Background(), migrate.Config{
+		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: ledger, Target: "test",
+		Gateway: gateway.New(api, gateway.Config{Pacer: budget}), Workers: 8,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

@@ -17,9 +17,11 @@ import (
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/sqlite"
-	"github.com/clerkmigrate/clerkmigrate/importer"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
+	"github.com/clerkmigrate/clerkmigrate/importer/migrate"
 	"github.com/clerkmigrate/clerkmigrate/mapping"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
@@ -55,9 +57,10 @@ func importInto(t *testing.T, spec sources.Spec) map[string]emulator.UserState {
 		t.Fatal(err)
 	}
 	defer ledger.Close()
-	sum, err := importer.Run(context.Background(), importer.Config{
-		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: ledger, API: api, Target: "test",
-		Rate: importer.Rate{Requests: 1_000_000, Window: 10 * time.Second}, MaxInFlight: 8,
+	budget := pacer.New(pacer.NewBudget(pacer.Rate{Requests: 1_000_000, Window: 10 * time.Second}, 8, 10*time.Second))
+	sum, err := migrate.Run(context.Background(), migrate.Config{
+		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: ledger, Target: "test",
+		Gateway: gateway.New(api, gateway.Config{Pacer: budget}), Workers: 8,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

@@ -141,6 +141,26 @@ func (s Stats) Requests() int64 {
 // Of is the number of attempts of one call sent.
 func (s Stats) Of(op Op) int64 { return s.Sent[op] }
 
+// Sub is what was counted since earlier, a snapshot of the same gateway
+// (the pacer's peak and setting, and the policy's report, are kept as
+// they are now).
+func (s Stats) Sub(earlier Stats) Stats {
+	for i := range s.Sent {
+		s.Sent[i] -= earlier.Sent[i]
+	}
+	s.Unsent -= earlier.Unsent
+	s.RateLimited -= earlier.RateLimited
+	s.Retries -= earlier.Retries
+	s.Recovered -= earlier.Recovered
+	s.Pacer.Requests -= earlier.Pacer.Requests
+	s.Pacer.Answered -= earlier.Pacer.Answered
+	s.Pacer.RateLimited -= earlier.Pacer.RateLimited
+	s.Pacer.Holds -= earlier.Pacer.Holds
+	s.Pacer.HeldWaits -= earlier.Pacer.HeldWaits
+	s.Pacer.HeldTime -= earlier.Pacer.HeldTime
+	return s
+}
+
 // Stats returns a snapshot of the counters.
 func (g *Gateway) Stats() Stats {
 	s := Stats{Unsent: g.n.unsent.Load(), RateLimited: g.n.rateLimited.Load(), Retries: g.n.retries.Load(),

@@ -1,4 +1,4 @@
-package importer
+package migrate
 
 import (
 	"context"
@@ -14,13 +14,16 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/sqlite"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
 	"github.com/clerkmigrate/clerkmigrate/mapping"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
 
-// fakeAPI is a UserAPI whose behaviour is set per test through function
+// fakeAPI is a clerk.API whose behaviour is set per test through function
 // fields; a nil field falls through to the in-memory users of mem.
 type fakeAPI struct {
+	clerk.API  // the calls an import never makes: nil, so a call panics
 	mem        *memClerk
 	createFunc func(ctx context.Context, p *clerk.CreateUserParams) (*clerk.User, error)
 	listFunc   func(ctx context.Context, p clerk.ListUsersParams) ([]clerk.User, error)
@@ -161,8 +164,12 @@ func (v mapValues) Lookup(path string) (sources.Value, bool) {
 type sliceSource struct {
 	recs []sources.Record
 	i    int
-	// afterNext, if set, runs after each record is handed out.
+	// afterNext, if set, runs after each record is handed out in the
+	// import pass.
 	afterNext func(i int)
+	// beforeRewind, if set, runs after each record of the duplicate check.
+	beforeRewind func(i int)
+	rewound      bool
 }
 
 // rowsSource makes n rows keyed u0001.. with an email each.
@@ -187,8 +194,11 @@ func (s *sliceSource) Next(ctx context.Context) (sources.Record, error) {
 	}
 	r := s.recs[s.i]
 	s.i++
-	if s.afterNext != nil {
+	if s.afterNext != nil && s.rewound {
 		s.afterNext(s.i)
+	}
+	if s.beforeRewind != nil && !s.rewound {
+		s.beforeRewind(s.i)
 	}
 	return r, nil
 }
@@ -199,16 +209,29 @@ func (s *sliceSource) Info() sources.Info {
 
 func (s *sliceSource) Close() error { return nil }
 
+// Rewind starts over; afterNext fires in the import pass only, after the
+// duplicate check has read every row once.
+func (s *sliceSource) Rewind(context.Context) error {
+	s.i, s.rewound = 0, true
+	return nil
+}
+
 // fakeMapper maps with a function field; the default maps id and email.
 type fakeMapper struct {
 	mapFunc func(sources.Record) (*clerk.CreateUserParams, mapping.FieldErrors)
 }
 
-func (m fakeMapper) Map(r sources.Record) (*clerk.CreateUserParams, mapping.FieldErrors) {
-	if m.mapFunc != nil {
-		return m.mapFunc(r)
+func (m fakeMapper) MapAllInto(r sources.Record, p *clerk.CreateUserParams) (bool, mapping.FieldErrors) {
+	f := m.mapFunc
+	if f == nil {
+		f = simpleMap
 	}
-	return simpleMap(r)
+	got, errs := f(r)
+	*p = clerk.CreateUserParams{}
+	if got != nil {
+		*p = *got
+	}
+	return true, errs
 }
 
 func simpleMap(r sources.Record) (*clerk.CreateUserParams, mapping.FieldErrors) {
@@ -254,13 +277,18 @@ func ledgerRows(t testing.TB, st checkpoint.Store, runID string) map[int64]check
 }
 
 // fastRetry is a policy that does not make tests wait.
-var fastRetry = RetryPolicy{MaxRetries: 3, BaseDelay: 1e6, MaxDelay: 5e6}
+var fastRetry = gateway.RetryPolicy{MaxRetries: 3, BaseDelay: 1e6, MaxDelay: 5e6}
+
+// testGateway wraps api in the layers, with a budget that never waits.
+func testGateway(api clerk.API) *gateway.Gateway {
+	p := pacer.New(pacer.NewBudget(pacer.Rate{Requests: 100000, Window: time.Second}, 4, 30*time.Second))
+	return gateway.New(api, gateway.Config{Pacer: p, Retry: fastRetry})
+}
 
 // testConfig is a quick import of src into api with a real ledger.
-func testConfig(t testing.TB, st checkpoint.Store, src sources.Source, api UserAPI) Config {
+func testConfig(t testing.TB, st checkpoint.Store, src sources.Source, api clerk.API) Config {
 	return Config{
-		Source: src, Mapper: fakeMapper{}, MappingFingerprint: "map-1", Store: st, API: api,
-		Target: "test", Rate: Rate{Requests: 100000, Window: 1e9}, MaxInFlight: 4, Retry: fastRetry,
-		Logger: discardLogger(),
+		Source: src, Mapper: fakeMapper{}, MappingFingerprint: "map-1", Store: st, Gateway: testGateway(api),
+		Target: "test", Workers: 4, Logger: discardLogger(), TempDir: t.TempDir(),
 	}
 }

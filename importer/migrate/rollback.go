@@ -1,4 +1,4 @@
-package importer
+package migrate
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 )
 
 // RollbackConfig says which import run to undo.
@@ -18,12 +20,12 @@ type RollbackConfig struct {
 	// Store is the ledger that holds the import run; the rollback is
 	// recorded there as its own run (kind "rollback").
 	Store checkpoint.Store
-	// API is Clerk; unused in DryRun.
-	API UserAPI
+	// Gateway is Clerk; unused in DryRun.
+	Gateway *gateway.Gateway
 	// ImportRunID is the run whose users are deleted: the rows it settled
 	// created, and only those (never users that already existed).
 	ImportRunID string
-	// Target names the Clerk instance API talks to, as the import run
+	// Target names the Clerk instance Gateway talks to, as the import run
 	// recorded its own (Meta checkpoint.MetaTarget; never the key). The
 	// rollback is refused (*TargetMismatchError) unless it is the run's
 	// target: users are deleted where the run created them and nowhere
@@ -36,14 +38,12 @@ type RollbackConfig struct {
 	// TargetLock and SharedTarget are as in Config (unused in DryRun).
 	TargetLock   string
 	SharedTarget bool
-	// Rate, MaxInFlight, Retry, Logger, LogEvery, Progress and
-	// ShutdownGrace are as in Config.
-	Rate          Rate
-	MaxInFlight   int
-	Retry         RetryPolicy
+	// Workers, Logger, LogEvery (a negative value: no progress lines),
+	// Progress and ShutdownGrace are as in Config.
+	Workers       int
 	Logger        *slog.Logger
 	LogEvery      time.Duration
-	Progress      func(Progress)
+	Progress      func(runner.Progress)
 	ShutdownGrace time.Duration
 	// DryRun settles each user that would be deleted as valid, and calls
 	// nothing.
@@ -51,6 +51,16 @@ type RollbackConfig struct {
 	// RetryFailed re-attempts deletions that failed.
 	RetryFailed bool
 }
+
+// deletion is one user to delete.
+type deletion struct {
+	pos     int64
+	key     string
+	clerkID string
+}
+
+// Mark is the row as it is marked in flight.
+func (d *deletion) Mark() checkpoint.Row { return checkpoint.Row{Pos: d.pos, Key: d.key} }
 
 // TargetMismatchError is a rollback asked of another target than the one
 // its import run recorded: refused before anything is sent.
@@ -62,10 +72,10 @@ type TargetMismatchError struct {
 
 func (e *TargetMismatchError) Error() string {
 	if e.Recorded == "" {
-		return fmt.Sprintf("importer: rollback: run %s recorded no target, so where its users are is not known; "+
+		return fmt.Sprintf("migrate: rollback: run %s recorded no target, so where its users are is not known; "+
 			"a rollback deletes only on the target its run recorded", e.RunID)
 	}
-	return fmt.Sprintf("importer: rollback: run %s wrote to %s, not to %s: a rollback deletes only on the target its run "+
+	return fmt.Sprintf("migrate: rollback: run %s wrote to %s, not to %s: a rollback deletes only on the target its run "+
 		"recorded (leave --target out, or give that one)", e.RunID, e.Recorded, e.Given)
 }
 
@@ -73,62 +83,53 @@ func (e *TargetMismatchError) Error() string {
 // recorded and nowhere else, paced like an import, resumable (re-running it
 // skips users already deleted), each deletion recorded in its own ledger
 // run with its target. A user already gone (404) counts as deleted.
-func Rollback(ctx context.Context, cfg RollbackConfig) (Summary, error) {
+func Rollback(ctx context.Context, cfg RollbackConfig) (runner.Summary, error) {
 	switch {
 	case cfg.Store == nil:
-		return Summary{}, errors.New("importer: rollback: no run ledger")
-	case cfg.API == nil && !cfg.DryRun:
-		return Summary{}, errors.New("importer: rollback: no Clerk API")
+		return runner.Summary{}, errors.New("migrate: rollback: no run ledger")
+	case cfg.Gateway == nil && !cfg.DryRun:
+		return runner.Summary{}, errors.New("migrate: rollback: no Clerk gateway")
 	case cfg.ImportRunID == "":
-		return Summary{}, errors.New("importer: rollback: which import run? (no run id)")
+		return runner.Summary{}, errors.New("migrate: rollback: which import run? (no run id)")
 	}
-	base, err := Config{
-		Rate: cfg.Rate, MaxInFlight: cfg.MaxInFlight, Retry: cfg.Retry, Logger: cfg.Logger,
-		LogEvery: cfg.LogEvery, ShutdownGrace: cfg.ShutdownGrace,
-	}.withDefaults()
+	imp, err := runner.Find(ctx, cfg.Store, cfg.ImportRunID)
 	if err != nil {
-		return Summary{}, err
-	}
-	imp, err := findRun(ctx, cfg.Store, cfg.ImportRunID)
-	if err != nil {
-		return Summary{Kind: KindRollback}, fmt.Errorf("importer: rollback: %w", err)
+		return runner.Summary{Kind: runner.KindRollback}, fmt.Errorf("migrate: rollback: %w", err)
 	}
 	if recorded := imp.Meta[checkpoint.MetaTarget]; recorded != cfg.Target {
-		return Summary{Kind: KindRollback}, &TargetMismatchError{RunID: cfg.ImportRunID, Recorded: recorded, Given: cfg.Target}
+		return runner.Summary{Kind: runner.KindRollback}, &TargetMismatchError{RunID: cfg.ImportRunID, Recorded: recorded, Given: cfg.Target}
 	}
 	runID, redo, err := rollbackRunID(ctx, cfg)
 	if err != nil {
-		return Summary{Kind: KindRollback}, err
-	}
-	if redo != "" {
-		base.Logger.Warn("an earlier rollback of this run was recorded against another target (or none): its rows are "+
-			"not trusted, every user the run created is deleted again on its own target", "untrusted_run", redo,
-			"run", runID, "target", cfg.Target)
+		return runner.Summary{Kind: runner.KindRollback}, err
 	}
 	spec := checkpoint.RunSpec{
-		ID: runID, Kind: KindRollback, SourceFingerprint: "run:" + cfg.ImportRunID,
+		ID: runID, Kind: runner.KindRollback, SourceFingerprint: "run:" + cfg.ImportRunID,
 		Meta: map[string]string{"import_run": cfg.ImportRunID, checkpoint.MetaTarget: cfg.Target},
 	}
 	if !cfg.DryRun {
 		spec.TargetLock, spec.SharedTarget = cfg.TargetLock, cfg.SharedTarget
 	}
-	rt, err := begin(ctx, cfg.Store, spec, false)
+	opened, err := runner.Open(ctx, cfg.Store, spec, false)
 	if err != nil {
-		return Summary{RunID: runID, Kind: KindRollback}, err
+		return runner.Summary{RunID: runID, Kind: runner.KindRollback}, fmt.Errorf("migrate: rollback: %w", err)
 	}
-	p := &pipeline{
-		runID: runID, kind: KindRollback, store: cfg.Store, log: base.Logger.With("run", runID),
-		maxInFlight: base.MaxInFlight, grace: base.ShutdownGrace, progressFn: cfg.Progress, logEvery: base.LogEvery,
-		lost: rt.run.Lost,
+	g := cfg.Gateway
+	if cfg.DryRun {
+		g = nil
 	}
-	if !cfg.DryRun {
-		p.pacer = NewPacer(base.Rate, base.MaxInFlight)
-		p.api = layer(cfg.API, p.pacer, base.Retry, &p.n)
+	p := runner.NewPipeline[*deletion](runner.Config{RunID: runID, Kind: runner.KindRollback, Store: cfg.Store, Gateway: g,
+		Workers: cfg.Workers, Grace: cfg.ShutdownGrace, Progress: cfg.Progress, LogEvery: cfg.LogEvery, Logger: cfg.Logger,
+		Lost: opened.Run.Lost})
+	if redo != "" {
+		p.Log().Warn("an earlier rollback of this run was recorded against another target (or none): its rows are "+
+			"not trusted, every user the run created is deleted again on its own target", "untrusted_run", redo,
+			"target", cfg.Target)
 	}
-	r := &rollbackReader{cfg: cfg, p: p, resume: rt}
-	p.log.Info("rollback starting", "import_run", cfg.ImportRunID, "reopened", rt.run.Reopened, "dry_run", cfg.DryRun)
-	return p.run(ctx, r.run, func(ctx context.Context, j job) (checkpoint.Settlement, error) {
-		return deleteRow(ctx, p.api, runID, j)
+	r := &rollbackReader{cfg: cfg, p: p, opened: opened}
+	p.Log().Info("rollback starting", "import_run", cfg.ImportRunID, "reopened", opened.Run.Reopened, "dry_run", cfg.DryRun)
+	return p.Run(ctx, r.read, func(ctx context.Context, d *deletion) (checkpoint.Settlement, error) {
+		return deleteRow(ctx, g, runID, d)
 	})
 }
 
@@ -143,12 +144,12 @@ func Rollback(ctx context.Context, cfg RollbackConfig) (Summary, error) {
 // is refused.
 func rollbackRunID(ctx context.Context, cfg RollbackConfig) (id, redo string, err error) {
 	trusted := func(id string) (ok, exists bool, err error) {
-		r, err := findRun(ctx, cfg.Store, id)
+		r, err := runner.Find(ctx, cfg.Store, id)
 		if errors.Is(err, checkpoint.ErrRunNotFound) {
 			return true, false, nil
 		}
 		if err != nil {
-			return false, false, fmt.Errorf("importer: rollback: %w", err)
+			return false, false, fmt.Errorf("migrate: rollback: %w", err)
 		}
 		target, ok := r.Meta[checkpoint.MetaTarget]
 		return ok && target == cfg.Target, true, nil
@@ -156,7 +157,7 @@ func rollbackRunID(ctx context.Context, cfg RollbackConfig) (id, redo string, er
 	if cfg.RunID != "" {
 		ok, _, err := trusted(cfg.RunID)
 		if err == nil && !ok {
-			err = fmt.Errorf("importer: rollback: run %s was recorded against another target than %s; choose another run id", cfg.RunID, cfg.Target)
+			err = fmt.Errorf("migrate: rollback: run %s was recorded against another target than %s; choose another run id", cfg.RunID, cfg.Target)
 		}
 		return cfg.RunID, "", err
 	}
@@ -172,7 +173,7 @@ func rollbackRunID(ctx context.Context, cfg RollbackConfig) (id, redo string, er
 	case err != nil:
 		return "", "", err
 	case !ok:
-		return "", "", fmt.Errorf("importer: rollback: run %s was recorded against another target than %s", again, cfg.Target)
+		return "", "", fmt.Errorf("migrate: rollback: run %s was recorded against another target than %s", again, cfg.Target)
 	case exists:
 		return again, "", nil // the redo is under way or done
 	}
@@ -183,8 +184,8 @@ func rollbackRunID(ctx context.Context, cfg RollbackConfig) (id, redo string, er
 // rollback run already settled.
 type rollbackReader struct {
 	cfg    RollbackConfig
-	p      *pipeline
-	resume resumeState
+	p      *runner.Pipeline[*deletion]
+	opened runner.Opened
 }
 
 func (r *rollbackReader) reconsider(st checkpoint.RowState) bool {
@@ -199,55 +200,50 @@ func (r *rollbackReader) reconsider(st checkpoint.RowState) bool {
 	return false
 }
 
-func (r *rollbackReader) run(ctx context.Context) error {
-	created := newLedgerCursor(r.p.store, r.cfg.ImportRunID,
-		checkpoint.Filter{Outcomes: []checkpoint.Outcome{checkpoint.Created}})
-	var done *ledgerCursor
-	if r.resume.run.Reopened {
-		done = newLedgerCursor(r.p.store, r.p.runID, checkpoint.Filter{})
+func (r *rollbackReader) read(ctx context.Context) error {
+	created := runner.NewCursor(r.cfg.Store, r.cfg.ImportRunID, checkpoint.Filter{Outcomes: []checkpoint.Outcome{checkpoint.Created}})
+	var done *runner.Cursor
+	if r.opened.Run.Reopened {
+		done = runner.NewCursor(r.cfg.Store, r.opened.Run.ID, checkpoint.Filter{})
 	}
-	d := &dispatcher{p: r.p, size: 32}
+	d := r.p.Dispatcher(32)
 	for {
-		row, ok, err := created.next(ctx)
-		if err != nil {
+		row, ok, err := created.Next(ctx)
+		if err != nil || !ok {
+			if err == nil {
+				err = d.Flush(ctx)
+			}
 			return err
 		}
-		if !ok {
-			break
-		}
-		r.p.read.Add(1)
+		r.p.CountRead()
 		if done != nil {
-			st, ok, err := done.at(ctx, row.Pos)
+			st, ok, err := done.At(ctx, row.Pos)
 			if err != nil {
 				return err
 			}
 			if ok && !r.reconsider(st) {
-				r.p.alreadySettled.Add(1)
+				r.p.CountSettledBefore()
 				continue
 			}
 		}
 		if r.cfg.DryRun {
-			r.p.settleNow(ctx, checkpoint.Settlement{Pos: row.Pos, Key: row.Key, ClerkID: row.ClerkID,
+			r.p.SettleNow(ctx, checkpoint.Settlement{Pos: row.Pos, Key: row.Key, ClerkID: row.ClerkID,
 				Outcome: checkpoint.Valid, Message: "would be deleted"})
 			continue
 		}
-		if err := d.add(ctx, job{pos: row.Pos, key: row.Key, clerkID: row.ClerkID}); err != nil {
+		if err := d.Add(ctx, &deletion{pos: row.Pos, key: row.Key, clerkID: row.ClerkID}); err != nil || ctx.Err() != nil {
 			return err
 		}
-		if ctx.Err() != nil {
-			return nil
-		}
 	}
-	return d.flush(ctx)
 }
 
 // deleteRow deletes one user; like importRow, it returns an error only when
 // the row has no outcome.
-func deleteRow(ctx context.Context, api *retryingAPI, runID string, j job) (checkpoint.Settlement, error) {
-	ctx, calls := withRowCounter(ctx)
-	s := checkpoint.Settlement{Pos: j.pos, Key: j.key, ClerkID: j.clerkID}
-	err := api.DeleteUser(ctx, j.clerkID)
-	s.Attempts = calls.calls
+func deleteRow(ctx context.Context, g *gateway.Gateway, runID string, d *deletion) (checkpoint.Settlement, error) {
+	ctx, calls := gateway.CountCalls(ctx)
+	s := checkpoint.Settlement{Pos: d.pos, Key: d.key, ClerkID: d.clerkID}
+	err := g.DeleteUser(ctx, d.clerkID)
+	s.Attempts = calls.Sent()
 	var ae *clerk.Error
 	switch {
 	case err == nil:
@@ -257,13 +253,13 @@ func deleteRow(ctx context.Context, api *retryingAPI, runID string, j job) (chec
 		s.Outcome, s.Message = checkpoint.Deleted, "already gone"
 		return s, nil
 	case ctx.Err() != nil || clerk.Classify(err) == clerk.Canceled:
-		return s, errRowAbandoned
+		return s, runner.ErrRowAbandoned
 	case clerk.Classify(err) == clerk.Fatal:
-		return s, &FatalError{RunID: runID, Key: j.key, Err: err}
+		return s, &runner.FatalError{RunID: runID, Key: d.key, Err: err}
 	}
-	s = failed(s, err)
+	s = runner.Failed(s, err)
 	if s.Message == "" {
-		s.Message = fmt.Sprintf("deleting %s: %v", j.clerkID, err)
+		s.Message = fmt.Sprintf("deleting %s: %v", d.clerkID, err)
 	}
 	return s, nil
 }

@@ -1,4 +1,4 @@
-package importer
+package migrate
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 )
 
 // BenchmarkResumeAtMidpoint measures what a user waits for when resuming a
@@ -39,8 +40,8 @@ func BenchmarkResumeAtMidpoint(b *testing.B) {
 			return nil, context.Canceled
 		}
 		cfg := Config{Source: openCSV(b, csvPath), Mapper: m, MappingFingerprint: m.Fingerprint(), Store: st,
-			API: api, RunID: runID, Rate: Rate{Requests: 1 << 20, Window: time.Second}, MaxInFlight: 1,
-			Logger: discardLogger(), ShutdownGrace: time.Millisecond}
+			Gateway: testGateway(api), RunID: runID, Workers: 1,
+			Logger: discardLogger(), ShutdownGrace: time.Millisecond, TempDir: dir}
 		Run(ctx, cfg)
 		if firstKey != fmt.Sprintf("u%d", settled+1) {
 			b.Fatalf("first row sent was %q, want u%d", firstKey, settled+1)
@@ -58,7 +59,7 @@ func fillSettledPrefix(b *testing.B, ledger, csvPath, mappingFP string, n int) s
 	runID := "import-resume-bench"
 	st := openLedgerAt(b, ledger)
 	ctx := context.Background()
-	if _, err := st.BeginRun(ctx, checkpoint.RunSpec{ID: runID, Kind: KindImport,
+	if _, err := st.BeginRun(ctx, checkpoint.RunSpec{ID: runID, Kind: runner.KindImport,
 		SourceFingerprint: src.Info().Fingerprint, MappingFingerprint: mappingFP}); err != nil {
 		b.Fatal(err)
 	}

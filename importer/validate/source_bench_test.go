@@ -1,4 +1,4 @@
-package importer
+package validate
 
 import (
 	"bufio"
@@ -17,11 +17,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/clerkmigrate/clerkmigrate/checkpoint/sqlite"
 	"github.com/clerkmigrate/clerkmigrate/mapping"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
 
-// sourceBenchMapping maps the users every format of BenchmarkDryRunBySource
+// sourceBenchMapping maps the users every format of BenchmarkValidateBySource
 // holds: nested metadata, so that JSON sources are read through paths.
 const sourceBenchMapping = `version: 1
 key: id
@@ -52,12 +53,12 @@ func benchUserAt(i int) benchUser {
 		CreatedAt: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute).Format(time.RFC3339)}
 }
 
-// BenchmarkDryRunBySource runs the whole dry run (source → mapping and
+// BenchmarkValidateBySource runs the whole dry run (source → mapping and
 // validation → SQLite ledger) over 1,000,000 users from each kind of source
 // and reports rows/s and the process's peak resident memory during the run
 // (VmHWM, reset before each run through /proc/self/clear_refs). Run with
 // -benchtime 1x; the Postgres case needs CLERKMIGRATE_TEST_PG.
-func BenchmarkDryRunBySource(b *testing.B) {
+func BenchmarkValidateBySource(b *testing.B) {
 	const rows = 1_000_000
 	dir := b.TempDir()
 	mapFile := filepath.Join(dir, "m.yaml")
@@ -72,7 +73,7 @@ func BenchmarkDryRunBySource(b *testing.B) {
 		name string
 		make func() sources.Spec
 	}{
-		{"csv", func() sources.Spec { return writeBenchCSV(b, dir, rows) }},
+		{"csv", func() sources.Spec { return writeSourceBenchCSV(b, dir, rows) }},
 		{"json", func() sources.Spec { return writeBenchJSON(b, dir, rows, false) }},
 		{"jsonl", func() sources.Spec { return writeBenchJSON(b, dir, rows, true) }},
 		{"postgres", func() sources.Spec { return fillBenchTable(b, rows) }},
@@ -81,7 +82,10 @@ func BenchmarkDryRunBySource(b *testing.B) {
 		b.Run(sc.name, func(b *testing.B) {
 			spec := sc.make()
 			for i := 0; i < b.N; i++ {
-				st := openLedgerAt(b, filepath.Join(b.TempDir(), "ledger.db"))
+				st, err := sqlite.Open(filepath.Join(b.TempDir(), "ledger.db"))
+				if err != nil {
+					b.Fatal(err)
+				}
 				src, err := sources.Open(context.Background(), spec)
 				if err != nil {
 					b.Fatal(err)
@@ -89,19 +93,19 @@ func BenchmarkDryRunBySource(b *testing.B) {
 				resetPeakRSS()
 				peakHeap := sampleHeap()
 				start := time.Now()
-				sum, err := Run(context.Background(), Config{Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(),
-					Store: st, DryRun: true, Logger: discardLogger()})
+				res, err := Run(context.Background(), Config{Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(),
+					Store: st, TempDir: b.TempDir()})
 				elapsed := time.Since(start)
 				heap := peakHeap()
 				src.Close()
 				if err != nil {
 					b.Fatal(err)
 				}
-				if sum.ByOutcome["valid"] != rows {
-					b.Fatalf("%d valid rows of %d: %v", sum.ByOutcome["valid"], rows, sum.ByOutcome)
+				if res.Valid != rows {
+					b.Fatalf("%d valid rows of %d", res.Valid, rows)
 				}
 				b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
-				b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MiB")
+				b.ReportMetric(float64(vmHWM())/(1<<20), "peak-RSS-MiB")
 				b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MiB")
 				st.Close()
 			}
@@ -109,7 +113,7 @@ func BenchmarkDryRunBySource(b *testing.B) {
 	}
 }
 
-func writeBenchCSV(b *testing.B, dir string, n int) sources.Spec {
+func writeSourceBenchCSV(b *testing.B, dir string, n int) sources.Spec {
 	path := filepath.Join(dir, "users.csv")
 	writeBenchFile(b, path, func(w *bufio.Writer) {
 		fmt.Fprintln(w, "id,email,first_name,last_name,profile,created_at")
@@ -209,21 +213,6 @@ func fillBenchTable(b *testing.B, n int) sources.Spec {
 
 // resetPeakRSS sets VmHWM back to the current RSS (Linux).
 func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakRSS is VmHWM in bytes, 0 where /proc is not there.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		var kb int64
-		if _, err := fmt.Sscanf(line, "VmHWM: %d kB", &kb); err == nil {
-			return kb << 10
-		}
-	}
-	return 0
-}
 
 // sampleHeap samples HeapInuse every 20 ms until the returned func is
 // called, which returns the peak.

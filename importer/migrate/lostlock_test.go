@@ -1,4 +1,4 @@
-package importer
+package migrate
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/postgres"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 	"github.com/clerkmigrate/clerkmigrate/sources/pgtest"
 	"github.com/jackc/pgx/v5"
 )
@@ -44,11 +46,11 @@ func TestLostLedgerLockStopsTheRunAtOnce(t *testing.T) {
 	runID := fmt.Sprintf("lost-lock-%d-%d", os.Getpid(), time.Now().UnixNano())
 	cfg := Config{
 		Source: openCSV(t, writeUsersCSV(t, dir, 40, 0, 0)), Mapper: m, MappingFingerprint: m.Fingerprint(), Store: st,
-		API: newClient(t, srv.URL+"/v1"), Target: srv.URL, TargetLock: srv.URL, RunID: runID,
-		Rate: Rate{Requests: 1000, Window: time.Second}, MaxInFlight: 2, Logger: discardLogger(),
+		Gateway: emuGateway(t, srv.URL+"/v1", pacer.Rate{Requests: 1000, Window: time.Second}, 2),
+		Target:  srv.URL, TargetLock: srv.URL, RunID: runID, Workers: 2, Logger: discardLogger(), TempDir: dir,
 	}
 	type result struct {
-		sum Summary
+		sum runner.Summary
 		err error
 	}
 	done := make(chan result, 1)

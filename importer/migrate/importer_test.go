@@ -1,4 +1,4 @@
-package importer
+package migrate
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 	"github.com/clerkmigrate/clerkmigrate/mapping"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
@@ -43,10 +44,10 @@ func checkEveryRowOnce(t *testing.T, st checkpoint.Store, runID string, n int) m
 func TestRunCreatesEveryRowOnce(t *testing.T) {
 	st, api := openLedger(t), newFakeAPI()
 	cfg := testConfig(t, st, rowsSource(50), api)
-	var last Progress
+	var last runner.Progress
 	calls := 0
 	cfg.TotalRows = 50
-	cfg.Progress = func(p Progress) { last, calls = p, calls+1 }
+	cfg.Progress = func(p runner.Progress) { last, calls = p, calls+1 }
 	sum, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +68,7 @@ func TestRunCreatesEveryRowOnce(t *testing.T) {
 	if sum.ByOutcome[checkpoint.Created] != 50 || sum.Creates != 50 || sum.Lookups != 0 || sum.Status != checkpoint.Done {
 		t.Errorf("summary %+v", sum)
 	}
-	if sum.RunID != DefaultRunID(KindImport, "rows-50", "map-1", "test") {
+	if sum.RunID != runner.DefaultID(runner.KindImport, "rows-50", "map-1", "test") {
 		t.Errorf("run id %q is not the default one", sum.RunID)
 	}
 }
@@ -214,9 +215,9 @@ func TestFatalErrorStopsTheRunAndLeavesItResumable(t *testing.T) {
 		return api.mem.create(p)
 	}
 	cfg := testConfig(t, st, rowsSource(200), api)
-	cfg.MaxInFlight = 1
+	cfg.Workers = 1
 	sum, err := Run(context.Background(), cfg)
-	var fe *FatalError
+	var fe *runner.FatalError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "resume") {
 		t.Fatalf("err = %v, want a FatalError that says how to resume", err)
 	}
@@ -246,10 +247,10 @@ func TestResumeSkipsSettledRowsAndLooksUpInFlightOnes(t *testing.T) {
 	ctx := context.Background()
 	st, api := openLedger(t), newFakeAPI()
 	cfg := testConfig(t, st, rowsSource(10), api)
-	runID := DefaultRunID(KindImport, "rows-10", "map-1", "test")
+	runID := runner.DefaultID(runner.KindImport, "rows-10", "map-1", "test")
 	// An earlier run settled rows 1-3 and 6, and died with 4, 5 and 7 in
 	// flight; row 4's create had landed in Clerk, 5's and 7's had not.
-	if _, err := st.BeginRun(ctx, checkpoint.RunSpec{ID: runID, Kind: KindImport, SourceFingerprint: "rows-10", MappingFingerprint: "map-1"}); err != nil {
+	if _, err := st.BeginRun(ctx, checkpoint.RunSpec{ID: runID, Kind: runner.KindImport, SourceFingerprint: "rows-10", MappingFingerprint: "map-1"}); err != nil {
 		t.Fatal(err)
 	}
 	u4, _ := api.mem.create(&clerk.CreateUserParams{ExternalID: clerk.Value("u0004")})
@@ -268,7 +269,7 @@ func TestResumeSkipsSettledRowsAndLooksUpInFlightOnes(t *testing.T) {
 		sent = append(sent, ext)
 		return api.mem.create(p)
 	}
-	cfg.MaxInFlight = 1
+	cfg.Workers = 1
 	sum, err := Run(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -386,27 +387,22 @@ func secretMapper(r sources.Record) (*clerk.CreateUserParams, mapping.FieldError
 	return p, nil
 }
 
-func TestDryRunCallsNothing(t *testing.T) {
-	st := openLedger(t)
-	api := newFakeAPI()
-	api.createFunc = func(context.Context, *clerk.CreateUserParams) (*clerk.User, error) {
-		t.Error("dry run called CreateUser")
-		return nil, errors.New("no")
-	}
+// TestInvalidRowsAreSettledWithoutACall: rows the mapping refuses and a
+// row the source could not read are settled invalid with their reasons
+// (no secret) and never sent.
+func TestInvalidRowsAreSettledWithoutACall(t *testing.T) {
+	st, api := openLedger(t), newFakeAPI()
 	src := rowsSource(5)
 	src.recs[4].Err = &sources.RecordError{Pos: src.recs[4].Pos, Key: "u0005", Field: "email", Err: errors.New("bare quote in field")}
 	src.recs[4].Values = nil
 	cfg := testConfig(t, st, src, api)
-	cfg.DryRun, cfg.Mapper = true, fakeMapper{mapFunc: secretMapper}
+	cfg.Mapper = fakeMapper{mapFunc: secretMapper}
 	sum, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if api.calls() != 0 || sum.Requests != 0 {
-		t.Errorf("dry run made %d calls", api.calls())
-	}
-	if sum.Kind != KindValidate || !strings.HasPrefix(sum.RunID, KindValidate+"-") {
-		t.Errorf("dry run recorded as %s %s", sum.Kind, sum.RunID)
+	if api.creates.Load() != 2 {
+		t.Errorf("%d creates, want the 2 valid rows only", api.creates.Load())
 	}
 	rows := checkEveryRowOnce(t, st, sum.RunID, 5)
 	want := map[int64]struct {
@@ -415,11 +411,11 @@ func TestDryRunCallsNothing(t *testing.T) {
 		field   string
 		msg     string
 	}{
-		1: {checkpoint.Valid, "", "", ""},
+		1: {checkpoint.Created, "", "", ""},
 		2: {checkpoint.Invalid, "format", "email_address", "line 3: email_address (from \"email\"): not an email address"},
-		3: {checkpoint.Valid, "", "", ""},
+		3: {checkpoint.Created, "", "", ""},
 		4: {checkpoint.Invalid, "format", "email_address", "line 5"},
-		5: {checkpoint.Invalid, CodeRecordInvalid, "email", "line 6 (key \"u0005\"), field \"email\": bare quote"},
+		5: {checkpoint.Invalid, mapping.CodeRecordUnreadable, "", "line 6 (key \"u0005\"), field \"email\": bare quote"},
 	}
 	for pos, w := range want {
 		r := rows[pos]
@@ -492,8 +488,8 @@ func TestRollbackDeletesOnlyCreatedUsers(t *testing.T) {
 	if sum.ByOutcome[checkpoint.Exists] != 1 {
 		t.Fatalf("import summary %+v", sum)
 	}
-	rc := RollbackConfig{Store: st, API: api, ImportRunID: sum.RunID, Target: "elsewhere", Rate: Rate{1000, 1e9}, MaxInFlight: 3,
-		Retry: fastRetry, Logger: discardLogger()}
+	rc := RollbackConfig{Store: st, Gateway: testGateway(api), ImportRunID: sum.RunID, Target: "elsewhere", Workers: 3,
+		Logger: discardLogger()}
 	// Only on the run's own target: another is refused before any call.
 	var mismatch *TargetMismatchError
 	if _, err := Rollback(ctx, rc); !errors.As(err, &mismatch) || mismatch.Recorded != "test" || api.deletes.Load() != 0 {
@@ -525,7 +521,7 @@ func TestRollbackDeletesOnlyCreatedUsers(t *testing.T) {
 	if got := strings.Join(api.mem.externalIDs(), ","); got != "u0003" {
 		t.Errorf("after rollback clerk holds %q, want only the user that existed before", got)
 	}
-	if rb.ByOutcome[checkpoint.Deleted] != 7 || rb.Kind != KindRollback {
+	if rb.ByOutcome[checkpoint.Deleted] != 7 || rb.Kind != runner.KindRollback {
 		t.Errorf("rollback summary %+v", rb)
 	}
 	for pos, r := range ledgerRows(t, st, rb.RunID) {
@@ -600,7 +596,7 @@ func TestCancelLetsRequestsUnderWayFinish(t *testing.T) {
 		return api.mem.create(p)
 	}
 	cfg := testConfig(t, st, rowsSource(40), api)
-	cfg.MaxInFlight, cfg.MarkBatch = 1, 1
+	cfg.Workers, cfg.MarkBatch = 1, 1
 	sum, err := Run(ctx, cfg)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want the cancellation", err)
@@ -670,8 +666,8 @@ func TestResumeRefusesASourceWhoseRowsMoved(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, api := openLedger(t), newFakeAPI()
-			runID := DefaultRunID(KindImport, "rows-10", "map-1", "test")
-			if _, err := st.BeginRun(ctx, checkpoint.RunSpec{ID: runID, Kind: KindImport, SourceFingerprint: "rows-10", MappingFingerprint: "map-1"}); err != nil {
+			runID := runner.DefaultID(runner.KindImport, "rows-10", "map-1", "test")
+			if _, err := st.BeginRun(ctx, checkpoint.RunSpec{ID: runID, Kind: runner.KindImport, SourceFingerprint: "rows-10", MappingFingerprint: "map-1"}); err != nil {
 				t.Fatal(err)
 			}
 			var settled []checkpoint.Settlement

@@ -1,4 +1,4 @@
-package importer
+package migrate
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/sqlite"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
 	"github.com/clerkmigrate/clerkmigrate/mapping"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
@@ -62,10 +64,10 @@ func crashChild() int {
 	if err != nil {
 		return fail(err)
 	}
+	p := pacer.New(pacer.NewBudget(pacer.Rate{Requests: 700, Window: time.Second}, 8, 5*time.Second))
+	g := gateway.New(client, gateway.Config{Pacer: p, Retry: gateway.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond}})
 	_, err = Run(context.Background(), Config{
-		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: st, API: client, Target: url,
-		Rate: Rate{Requests: 700, Window: time.Second}, MaxInFlight: 8,
-		Retry:  RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond},
+		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: st, Gateway: g, Target: url, Workers: 8,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
