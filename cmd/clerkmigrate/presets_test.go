@@ -75,7 +75,7 @@ func TestPresetFlagUsage(t *testing.T) {
 		t.Fatalf("unknown preset: exit %d\n%s", res.code, res.stderr)
 	}
 	res = runCLI(t, dir, nil, "import", "--preset", "clerk", "--source", repoFile(t, "samples/presets/clerk.csv"), "--dry-run", "--no-progress")
-	if res.code != ExitOK || !strings.Contains(res.stdout, "valid    4") {
+	if res.code != ExitOK || !strings.Contains(res.stdout, "4 valid, 0 invalid") {
 		t.Fatalf("clerk dry run: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
 	}
 }

@@ -159,3 +159,31 @@ func TestCancelDuringTheDuplicateCheck(t *testing.T) {
 		t.Errorf("%d creates, want 50", api.creates.Load())
 	}
 }
+
+// TestEveryDeleteOfARollbackIsPaced rolls an import back against an
+// emulator whose whole budget is 15 requests a second: no 429, and the
+// rollback's pacer admitted exactly the requests the emulator saw.
+func TestEveryDeleteOfARollbackIsPaced(t *testing.T) {
+	tiny := pacer.Rate{Requests: 15, Window: time.Second}
+	emu := startEmulator(t, emulator.Config{RequestsPerWindow: tiny.Requests, Window: tiny.Window})
+	st, dir := openLedger(t), t.TempDir()
+	csvPath, m := writeUsersCSV(t, dir, 12, 0, 0), loadMapping(t, dir)
+	ctx := context.Background()
+	sum, err := Run(ctx, Config{Source: openCSV(t, csvPath), Mapper: m, MappingFingerprint: m.Fingerprint(), Store: st,
+		Gateway: emuGateway(t, emu.URL(), tiny, 4), Target: emu.URL(), Workers: 4, Logger: discardLogger(), TempDir: dir})
+	if err != nil || sum.ByOutcome[checkpoint.Created] != 12 {
+		t.Fatalf("import: %v %v", err, sum.ByOutcome)
+	}
+	before := emu.Stats()
+	g := emuGateway(t, emu.URL(), tiny, 4)
+	rb, err := Rollback(ctx, RollbackConfig{Store: st, Gateway: g, ImportRunID: sum.RunID, Workers: 4, Logger: discardLogger()})
+	if err != nil || rb.ByOutcome[checkpoint.Deleted] != 12 {
+		t.Fatalf("rollback: %v %v", err, rb.ByOutcome)
+	}
+	after := emu.Stats()
+	seen := after.Total - before.Total
+	if after.RateLimited != 0 || g.Stats().Pacer.Requests != int64(seen) || after.Routes["DELETE /v1/users/{user_id}"].Total != 12 {
+		t.Errorf("%d 429s; the pacer admitted %d requests, the emulator saw %d (%d deletes)",
+			after.RateLimited, g.Stats().Pacer.Requests, seen, after.Routes["DELETE /v1/users/{user_id}"].Total)
+	}
+}
