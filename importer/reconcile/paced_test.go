@@ -36,10 +36,10 @@ func TestEveryWriteOfASyncIsPaced(t *testing.T) {
 
 	next := seedUsers(10)[:8]
 	next = append(next[2:], baseUser(9), baseUser(10)) // users 1 and 2 gone, 9 and 10 new
-	next[0].First = "Renamed"                           // user 3: PATCH
-	next[1].Plan = "pro"                                // user 4: metadata
-	next[2].Banned = true                               // user 5: ban
-	next[3].Email = "moved6@example.com"                // user 6: address added, primary switched, old one deleted
+	next[0].First = "Renamed"                          // user 3: PATCH
+	next[1].Plan = "pro"                               // user 4: metadata
+	next[2].Banned = true                              // user 5: ban
+	next[3].Email = "moved6@example.com"               // user 6: address added, primary switched, old one deleted
 	cfg := e.config(t, writeSource(t, e.dir, "next.csv", next))
 	cfg.Gateway = e.gateway(tiny, pacer.Rate{})
 	cfg.Orphans, cfg.MaxDelete, cfg.PruneIdentifiers = DeleteOrphans, 5, true
