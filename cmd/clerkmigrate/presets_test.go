@@ -137,7 +137,7 @@ func TestPresetNoticesFollowTheSource(t *testing.T) {
 	}
 	authjs := pgtest.Database(t, "cm_notices", string(sql))
 	res := runCLI(t, dir, nil, "import", "--dry-run", "--no-progress", "--preset", "authjs", "--source", authjs)
-	if res.code != ExitOK || !strings.Contains(res.stderr, "reading the pg adapter's users and accounts") || !strings.Contains(res.stdout, "valid    3") {
+	if res.code != ExitOK || !strings.Contains(res.stderr, "reading the pg adapter's users and accounts") || !strings.Contains(res.stdout, "3 valid, 0 invalid") {
 		t.Errorf("authjs on the pg adapter's tables: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
 	}
 	res = runCLI(t, dir, nil, "import", "--dry-run", "--no-progress", "--preset", "authjs", "--preset-variant", "prisma", "--source", authjs)

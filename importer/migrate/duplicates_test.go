@@ -176,7 +176,7 @@ func TestEveryDeleteOfARollbackIsPaced(t *testing.T) {
 	}
 	before := emu.Stats()
 	g := emuGateway(t, emu.URL(), tiny, 4)
-	rb, err := Rollback(ctx, RollbackConfig{Store: st, Gateway: g, ImportRunID: sum.RunID, Workers: 4, Logger: discardLogger()})
+	rb, err := Rollback(ctx, RollbackConfig{Store: st, Gateway: g, ImportRunID: sum.RunID, Target: emu.URL(), Workers: 4, Logger: discardLogger()})
 	if err != nil || rb.ByOutcome[checkpoint.Deleted] != 12 {
 		t.Fatalf("rollback: %v %v", err, rb.ByOutcome)
 	}
