@@ -270,6 +270,21 @@ func (p Progress) Settled() int64 {
 	return n
 }
 
+// FindRun looks a run up among the ledger's runs; ErrRunNotFound when the
+// ledger does not hold it.
+func FindRun(ctx context.Context, store Store, id string) (Run, error) {
+	runs, err := store.Runs(ctx)
+	if err != nil {
+		return Run{}, fmt.Errorf("listing runs: %w", err)
+	}
+	for _, r := range runs {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return Run{}, fmt.Errorf("run %q: %w", id, ErrRunNotFound)
+}
+
 // Store is a run ledger. It is safe for concurrent use.
 //
 // Writes (MarkInFlight, Settle, SetMeta, FinishRun) need the run held by

@@ -17,9 +17,9 @@ import (
 // going on; rows still in flight are reported with outcome "in_flight".
 // Either all files are replaced or, on error, none is.
 func Write(ctx context.Context, store checkpoint.Store, runID string, dir string, opts Options) (Files, error) {
-	run, err := findRun(ctx, store, runID)
+	run, err := checkpoint.FindRun(ctx, store, runID)
 	if err != nil {
-		return Files{}, err
+		return Files{}, fmt.Errorf("reports: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Files{}, fmt.Errorf("reports: %w", err)
@@ -73,20 +73,6 @@ func (o Options) withDefaults() Options {
 		o.Now = time.Now
 	}
 	return o
-}
-
-// findRun looks the run up among the ledger's runs.
-func findRun(ctx context.Context, store checkpoint.Store, runID string) (checkpoint.Run, error) {
-	runs, err := store.Runs(ctx)
-	if err != nil {
-		return checkpoint.Run{}, fmt.Errorf("reports: list runs: %w", err)
-	}
-	for _, r := range runs {
-		if r.ID == runID {
-			return r, nil
-		}
-	}
-	return checkpoint.Run{}, fmt.Errorf("reports: run %q: %w", runID, checkpoint.ErrRunNotFound)
 }
 
 // streamRows passes every row of the run once through the row writers and

@@ -92,7 +92,7 @@ func Rollback(ctx context.Context, cfg RollbackConfig) (runner.Summary, error) {
 	case cfg.ImportRunID == "":
 		return runner.Summary{}, errors.New("migrate: rollback: which import run? (no run id)")
 	}
-	imp, err := runner.Find(ctx, cfg.Store, cfg.ImportRunID)
+	imp, err := checkpoint.FindRun(ctx, cfg.Store, cfg.ImportRunID)
 	if err != nil {
 		return runner.Summary{Kind: runner.KindRollback}, fmt.Errorf("migrate: rollback: %w", err)
 	}
@@ -144,7 +144,7 @@ func Rollback(ctx context.Context, cfg RollbackConfig) (runner.Summary, error) {
 // is refused.
 func rollbackRunID(ctx context.Context, cfg RollbackConfig) (id, redo string, err error) {
 	trusted := func(id string) (ok, exists bool, err error) {
-		r, err := runner.Find(ctx, cfg.Store, id)
+		r, err := checkpoint.FindRun(ctx, cfg.Store, id)
 		if errors.Is(err, checkpoint.ErrRunNotFound) {
 			return true, false, nil
 		}

@@ -67,7 +67,7 @@ type Opened struct {
 // not hold is refused.
 func Open(ctx context.Context, store checkpoint.Store, spec checkpoint.RunSpec, mustExist bool) (Opened, error) {
 	if mustExist {
-		if _, err := Find(ctx, store, spec.ID); err != nil {
+		if _, err := checkpoint.FindRun(ctx, store, spec.ID); err != nil {
 			return Opened{}, fmt.Errorf("cannot resume: %w", err)
 		}
 	}
@@ -85,20 +85,6 @@ func Open(ctx context.Context, store checkpoint.Store, spec checkpoint.RunSpec, 
 		}
 	}
 	return o, nil
-}
-
-// Find looks a run up in the ledger.
-func Find(ctx context.Context, store checkpoint.Store, id string) (checkpoint.Run, error) {
-	runs, err := store.Runs(ctx)
-	if err != nil {
-		return checkpoint.Run{}, fmt.Errorf("listing runs: %w", err)
-	}
-	for _, r := range runs {
-		if r.ID == id {
-			return r, nil
-		}
-	}
-	return checkpoint.Run{}, fmt.Errorf("run %s: %w", id, checkpoint.ErrRunNotFound)
 }
 
 // RecordHighWater keeps the run's high-water mark (nothing for a zero time).
