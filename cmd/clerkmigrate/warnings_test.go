@@ -52,7 +52,7 @@ func TestWarningsGetOneVerdict(t *testing.T) {
 		t.Errorf("validate: exit %d\n%s%s", v.code, v.stdout, v.stderr)
 	}
 	d := runCLI(t, dirs["dry-run"], env, append([]string{"import", "--dry-run"}, args...)...)
-	if d.code != ExitOK || !strings.Contains(d.stdout, "valid    4") {
+	if d.code != ExitOK || !strings.Contains(d.stdout, "4 valid, 0 invalid, 3 findings (3 of them warnings)") {
 		t.Errorf("import --dry-run: exit %d\n%s%s", d.code, d.stdout, d.stderr)
 	}
 	i := runCLI(t, dirs["import"], env, append([]string{"import", "--target", srv.URL()}, args...)...)

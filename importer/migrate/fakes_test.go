@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -222,6 +223,12 @@ type fakeMapper struct {
 }
 
 func (m fakeMapper) MapAllInto(r sources.Record, p *clerk.CreateUserParams) (bool, mapping.FieldErrors) {
+	if r.Err != nil { // as *mapping.Mapping does
+		*p = clerk.CreateUserParams{}
+		var re *sources.RecordError
+		errors.As(r.Err, &re)
+		return false, mapping.FieldErrors{{Field: re.Field, Source: re.Field, Code: mapping.CodeRecordUnreadable, Reason: r.Err.Error()}}
+	}
 	f := m.mapFunc
 	if f == nil {
 		f = simpleMap

@@ -415,7 +415,7 @@ func TestInvalidRowsAreSettledWithoutACall(t *testing.T) {
 		2: {checkpoint.Invalid, "format", "email_address", "line 3: email_address (from \"email\"): not an email address"},
 		3: {checkpoint.Created, "", "", ""},
 		4: {checkpoint.Invalid, "format", "email_address", "line 5"},
-		5: {checkpoint.Invalid, mapping.CodeRecordUnreadable, "", "line 6 (key \"u0005\"), field \"email\": bare quote"},
+		5: {checkpoint.Invalid, mapping.CodeRecordUnreadable, "email", "line 6 (key \"u0005\"), field \"email\": bare quote"},
 	}
 	for pos, w := range want {
 		r := rows[pos]

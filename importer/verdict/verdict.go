@@ -19,7 +19,6 @@
 package verdict
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
@@ -32,7 +31,8 @@ import (
 // and keeping what did convert (*mapping.Mapping).
 type Mapper interface {
 	// MapAllInto clears p and writes the request into it; mapped is false
-	// when the record could not be read at all.
+	// when the record could not be read at all (its Err is set: one
+	// mapping.CodeRecordUnreadable error).
 	MapAllInto(rec sources.Record, p *clerk.CreateUserParams) (mapped bool, errs mapping.FieldErrors)
 }
 
@@ -58,15 +58,6 @@ func (r *Row) Valid() bool { return !r.Errs.Invalid() }
 // Check maps rec into p (the caller's, reused from row to row) and judges
 // the row alone. A valid row's request always carries its external_id.
 func Check(m Mapper, rec sources.Record, p *clerk.CreateUserParams) Row {
-	if rec.Err != nil {
-		*p = clerk.CreateUserParams{}
-		fe := mapping.FieldError{Code: mapping.CodeRecordUnreadable, Reason: rec.Err.Error()}
-		var re *sources.RecordError
-		if errors.As(rec.Err, &re) {
-			fe.Source = re.Field
-		}
-		return Row{Errs: mapping.FieldErrors{fe}}
-	}
 	mapped, errs := m.MapAllInto(rec, p)
 	r := Row{Errs: errs, Mapped: mapped}
 	if !mapped {
