@@ -9,6 +9,12 @@
 // argon2id PHC strings and Django pbkdf2_sha256 strings.
 //
 //	go run ./samples/gen -out samples
+//
+// With -rows N it writes instead a synthetic export of N rows (samples/synth:
+// the rows of the validate benchmark), synth.csv and synth.mapping.yaml, for
+// timing the CLI on a large file:
+//
+//	go run ./samples/gen -rows 1000000 -out /tmp/big
 package main
 
 import (
@@ -29,6 +35,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/crypto/blowfish"
 	"golang.org/x/crypto/pbkdf2"
+
+	"github.com/clerkmigrate/clerkmigrate/samples/synth"
 )
 
 // user is one legacy account. Password is the fake sample password; the
@@ -107,10 +115,34 @@ var phoneVerified = map[string]string{"1020": "false", "1033": ""}
 
 func main() {
 	out := flag.String("out", "samples", "directory to write legacy_users.csv and canaries.txt into")
+	rows := flag.Int("rows", 0, "write a synthetic export of this many rows (synth.csv, synth.mapping.yaml) instead")
 	flag.Parse()
-	if err := run(*out); err != nil {
+	write := func() error { return run(*out) }
+	if *rows > 0 {
+		write = func() error { return writeSynth(*out, *rows) }
+	}
+	if err := write(); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// writeSynth writes the synthetic export and its mapping into dir.
+func writeSynth(dir string, rows int) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(dir, "synth.csv"))
+	if err != nil {
+		return err
+	}
+	if err := synth.WriteCSV(f, rows); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "synth.mapping.yaml"), []byte(synth.Mapping), 0o644)
 }
 
 func run(dir string) error {
