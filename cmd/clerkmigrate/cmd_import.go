@@ -47,7 +47,7 @@ func sourceFlags() []cli.Flag {
 func importCommand() *cli.Command {
 	flags := append(append(sourceFlags(), incrementalFlags()...),
 		flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagRunID, flagParallel,
-		&cli.BoolFlag{Name: "dry-run", Usage: "map and validate every row; send nothing"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "send nothing: the validate engine (the same findings, files and exit code as `clerkmigrate validate`)"},
 		&cli.BoolFlag{Name: "resume", Usage: "refuse to start unless the run is already in the ledger"},
 		&cli.BoolFlag{Name: "force", Usage: "resume even though the source or mapping changed since the run began"},
 		&cli.BoolFlag{Name: "retry-failed", Usage: "re-attempt rows that failed for a passing reason (rate limits, 5xx)"},
@@ -61,8 +61,8 @@ func importCommand() *cli.Command {
 		Description: "Reads every row, maps it to a CreateUser request, sends it at the highest rate the instance\n" +
 			"allows and records one outcome per row in the ledger. Re-running the same command resumes: settled\n" +
 			"rows are skipped and rows that were in flight are looked up by external_id before anything is sent\n" +
-			"again, so no user is created twice. Reports go to OUT/<run-id>/.\n\n" + verifiedHelp + "\n\n" + incrementalHelp +
-			"\n\n" + targetLockHelp + "\n\n" + importExitCodes,
+			"again, so no user is created twice. Reports go to OUT/<run-id>/.\n\n" + duplicatesHelp + "\n\n" + verifiedHelp +
+			"\n\n" + incrementalHelp + "\n\n" + targetLockHelp + "\n\n" + importExitCodes,
 		Flags:  flags,
 		Action: runImport,
 	}
@@ -145,6 +145,14 @@ func runDryImport(c *cli.Context) error {
 	}
 	return runValidate(c)
 }
+
+// duplicatesHelp is the rule for values several rows hold, in the help of
+// every command that judges rows.
+const duplicatesHelp = `DUPLICATES:
+   An email or username (in any case), a phone number (E.164) or a legacy key on several rows is kept by
+   the first row in source order that has no other problem; every later row holding it is invalid
+   ("duplicate of row N"). import finds them in a first pass over the source, before anything is sent, so
+   the later rows are never sent whatever --max-in-flight; validate and import --dry-run say the same.`
 
 // verifiedHelp is the rule for verified identifiers, in every writing
 // command's help.

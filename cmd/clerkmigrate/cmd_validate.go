@@ -46,11 +46,11 @@ func validateCommand() *cli.Command {
 		Name:  "validate",
 		Usage: "dry run: every problem in every row, before a single write",
 		Description: "One pass over the source: maps every row and reports every problem with its row, key, field\n" +
-			"and reason; finds identifiers (email, phone, username, external_id) shared by several rows (the first\n" +
-			"row in source order would be created, the later ones refused, so those are invalid); checks canary\n" +
-			"passwords against their digests; with --check-target, asks Clerk which users already exist.\n" +
+			"and reason; finds identifiers (email, phone, username, external_id) shared by several rows (see\n" +
+			"DUPLICATES); checks canary passwords against their digests; with --check-target, asks Clerk which\n" +
+			"users already exist.\n" +
 			"Writes findings.jsonl, findings.csv and the usual reports (report.html shows findings and coverage)\n" +
-			"to OUT/<run-id>/. Nothing is written to Clerk.\n\n" + verifiedHelp + "\n\n" + validateExitCodes,
+			"to OUT/<run-id>/. Nothing is written to Clerk. import --dry-run is this command.\n\n" + duplicatesHelp + "\n\n" + verifiedHelp + "\n\n" + validateExitCodes,
 		Flags:  flags,
 		Action: runValidate,
 	}
