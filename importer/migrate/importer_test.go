@@ -100,7 +100,9 @@ func errStatus(status int, code, param string) *clerk.Error {
 }
 
 func TestRunOutcomesByClerkAnswer(t *testing.T) {
-	refused := &clerk.TransportError{Method: "POST", Path: "/v1/users", Sent: false, Err: errors.New("connection refused")}
+	// Clerk answers, but with a passing failure every time (a target that
+	// does not answer at all is the pacer's to judge: it stops the run).
+	unavailable := errStatus(503, "", "")
 	tests := []struct {
 		name string
 		// create answers the row's create calls, by call number from 1;
@@ -143,8 +145,8 @@ func TestRunOutcomesByClerkAnswer(t *testing.T) {
 		},
 		{
 			name:        "retries run out: failed, retryable",
-			create:      func(int, *clerk.CreateUserParams, *memClerk) (*clerk.User, error) { return nil, refused },
-			wantOutcome: checkpoint.Failed, wantCode: "transport_error", wantRetryable: true, wantCreates: int64(fastRetry.MaxRetries + 1),
+			create:      func(int, *clerk.CreateUserParams, *memClerk) (*clerk.User, error) { return nil, unavailable },
+			wantOutcome: checkpoint.Failed, wantCode: "http_503", wantRetryable: true, wantCreates: int64(fastRetry.MaxRetries + 1),
 		},
 		{
 			name: "refused create whose answer was lost: the user was there before the run, so exists",
@@ -298,13 +300,13 @@ func must(t *testing.T, err error) {
 }
 
 func TestRetryFailed(t *testing.T) {
-	refused := &clerk.TransportError{Sent: false, Err: errors.New("connection refused")}
+	unavailable := errStatus(503, "", "")
 	// u0002 fails retryably (retries run out), u0003 permanently.
 	failing := func(api *fakeAPI) func(context.Context, *clerk.CreateUserParams) (*clerk.User, error) {
 		return func(_ context.Context, p *clerk.CreateUserParams) (*clerk.User, error) {
 			switch ext, _ := p.ExternalID.Get(); ext {
 			case "u0002":
-				return nil, refused
+				return nil, unavailable
 			case "u0003":
 				return nil, errStatus(422, clerk.CodeParamValueInvalid, "username")
 			}
