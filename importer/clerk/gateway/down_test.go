@@ -177,3 +177,44 @@ func TestPreflightChecksTheKey(t *testing.T) {
 		t.Errorf("pre-flight with a wrong key = %v after %d requests, want a fatal 401 after one", err, bad.Stats().Requests())
 	}
 }
+
+// TestSlowAnswersAreCutOnceTheLatencyIsKnown: answers held back 20 s cost
+// their calls a few seconds once the policy has seen the latency, even
+// those sent before it had (under the longest timeout); the creates they
+// held are found by a lookup, none sent twice.
+func TestSlowAnswersAreCutOnceTheLatencyIsKnown(t *testing.T) {
+	t.Parallel()
+	const slow = 20 * time.Second
+	cfg := unlimited()
+	cfg.Faults = emulator.Faults{Seed: 9, SlowRate: 0.1, SlowDelay: slow, Latency: 5 * time.Millisecond}
+	p := pacer.New(pacer.NewBudget(pacer.Rate{Requests: 10000, Window: time.Second}, 0, 0))
+	e := newEnv(t, cfg, gateway.Config{Retry: patient, Pacer: p})
+	const workers, each = 8, 6
+	var mu sync.Mutex
+	var longest time.Duration
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				start := time.Now()
+				if _, err := e.g.CreateUser(context.Background(), &clerk.CreateUserParams{ExternalID: clerk.Value(fmt.Sprintf("w%d-%d", w, i))}); err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				longest = max(longest, time.Since(start))
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	gs, es := e.g.Stats(), e.srv.Emulator().Stats()
+	if es.Faults.Slow == 0 {
+		t.Fatal("no answer was held back: the test proves nothing")
+	}
+	if longest >= slow*3/4 {
+		t.Errorf("the longest call took %s with %d answers held back %s: they were not cut", longest, es.Faults.Slow, slow)
+	}
+	if creates := gs.Of(gateway.OpCreateUser); creates != workers*each {
+		t.Errorf("%d creates sent for %d users", creates, workers*each)
+	}
+}

@@ -161,6 +161,13 @@ func (s Stats) Sub(earlier Stats) Stats {
 	return s
 }
 
+// Lookups is the number of reads sent (GET a user, a list of users, a
+// count): the lookups by external_id before a resend, on resume and after
+// a taken identifier among them.
+func (s Stats) Lookups() int64 {
+	return s.Sent[OpGetUser] + s.Sent[OpListUsers] + s.Sent[OpCountUsers]
+}
+
 // Stats returns a snapshot of the counters.
 func (g *Gateway) Stats() Stats {
 	s := Stats{Unsent: g.n.unsent.Load(), RateLimited: g.n.rateLimited.Load(), Retries: g.n.retries.Load(),

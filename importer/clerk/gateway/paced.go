@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
@@ -13,11 +15,11 @@ import (
 var errAttemptTimeout = errors.New("request timed out")
 
 // paced sends every attempt through the shared pacer: it waits for its
-// turn, bounds the attempt by the policy's timeout, and reports how it
-// ended (a 429 and its Retry-After hold every caller; a silent target is
-// the policy's to judge). An attempt ended by its own timeout, not by the
-// caller, may have been applied: it is a *clerk.TransportError with Sent
-// set.
+// turn, bounds the attempt by the policy's timeout (as it is while the
+// attempt runs: see watch), and reports how it ended (a 429 and its
+// Retry-After hold every caller; a silent target is the policy's to
+// judge). An attempt ended by its own timeout, not by the caller, may have
+// been applied: it is a *clerk.TransportError with Sent set.
 func paced(p *pacer.Pacer) layer {
 	return func(next handler) handler {
 		return func(ctx context.Context, c *call) error {
@@ -25,19 +27,61 @@ func paced(p *pacer.Pacer) layer {
 			if err != nil {
 				return err
 			}
-			actx, cancel := ctx, context.CancelFunc(func() {})
-			if d := turn.Timeout(); d > 0 {
-				actx, cancel = context.WithTimeoutCause(ctx, d, errAttemptTimeout)
-			}
+			actx, cancel := context.WithCancelCause(ctx)
+			start, stop := time.Now(), watch(turn, cancel)
 			err = next(actx, c)
-			cancel()
-			timedOut := err != nil && ctx.Err() == nil && clerk.Classify(err) == clerk.Canceled
+			stop()
+			cancel(nil)
+			timedOut := err != nil && ctx.Err() == nil && clerk.Classify(err) == clerk.Canceled &&
+				errors.Is(context.Cause(actx), errAttemptTimeout)
 			if timedOut {
-				err = &clerk.TransportError{Sent: true, Err: fmt.Errorf("%w after %s: %w", errAttemptTimeout, turn.Timeout(), err)}
+				err = &clerk.TransportError{Sent: true, Err: fmt.Errorf("%w after %s: %w", errAttemptTimeout,
+					time.Since(start).Round(time.Millisecond), err)}
 			}
 			turn.Done(outcome(c.op, err, timedOut))
 			return err
 		}
+	}
+}
+
+// recheck is how often a running attempt's deadline is read again.
+const recheck = 500 * time.Millisecond
+
+// watch cancels an attempt with errAttemptTimeout once it passes the
+// turn's deadline, reading the deadline again every recheck: a policy that
+// shortens its timeout (once it has seen the latency) cuts the attempts
+// admitted under the longer one too. stop ends the watch.
+func watch(turn *pacer.Turn, cancel context.CancelCauseFunc) (stop func()) {
+	var mu sync.Mutex
+	done := false
+	var t *time.Timer
+	check := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if done {
+			return
+		}
+		deadline := turn.Deadline()
+		if deadline.IsZero() {
+			t.Reset(recheck)
+			return
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			cancel(errAttemptTimeout)
+			done = true
+			return
+		}
+		t.Reset(min(left, recheck))
+	}
+	mu.Lock()
+	t = time.AfterFunc(min(turn.Timeout(), recheck), check)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		done = true
+		t.Stop()
+		mu.Unlock()
 	}
 }
 

@@ -109,6 +109,20 @@ type Turn struct {
 // Timeout is the bound of this request (0: none), as the policy set it.
 func (t *Turn) Timeout() time.Duration { return t.timeout }
 
+// Deadline is when the request runs out of time under the policy's timeout
+// now, which may have changed since the request was admitted (a policy
+// whose timeout follows latency shortens it once it has seen some); the
+// zero time when the policy sets no timeout.
+func (t *Turn) Deadline() time.Time {
+	t.p.mu.Lock()
+	d := t.p.setting.Timeout
+	t.p.mu.Unlock()
+	if d <= 0 {
+		return time.Time{}
+	}
+	return t.start.Add(d)
+}
+
 // Done reports how the request ended: it frees the slot, records the
 // latency and lets the policy decide what comes next.
 func (t *Turn) Done(o Outcome) {
