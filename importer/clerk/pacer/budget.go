@@ -79,18 +79,20 @@ import (
 // (DefaultMaxInFlight when not set). The 100 ms keep that much of the
 // bucket's output queued for it: a bucket of depth 1 loses every token
 // that finds nobody waiting, and a busy client's goroutines can wake
-// tens of milliseconds late. Report says when the ceiling was below what
-// Little's law asked, so the caller can say the ceiling, not the budget,
-// set the pace.
+// tens of milliseconds late. Report says when the ceiling stayed below
+// what Little's law asked for a whole window, so the caller can say the
+// ceiling, not the budget, set the pace.
 //
 // # Timeouts
 //
 // A fixed timeout when one is given; otherwise TimeoutP99s times the p99
-// of the last 512 answered round trips, within [MinTimeout, MaxTimeout],
-// doubled after each request that timed out and halved back after each
-// answer. Until 32 answers are in it is MaxTimeout. So a slow answer holds
-// a slot for about MinTimeout, not MaxTimeout, and a target that slows
-// down for real is followed within a few answers.
+// of the last 512 answered round trips, within [MinTimeout, MaxTimeout].
+// Until 32 answers are in it is MaxTimeout. So a slow answer holds a slot
+// for about MinTimeout, not MaxTimeout. A target that slows down beyond
+// the timeout would answer nothing to learn from: while more than 5 % of
+// the recent requests time out, each timeout doubles the timeout (up to
+// 16 times, within MaxTimeout), and once under 2 % each answer halves it
+// back, so a few slow answers among many cost their own time only.
 //
 // # A target that stops answering
 //
@@ -104,10 +106,14 @@ type Budget struct {
 	fixed    time.Duration
 	latency  time.Duration // moving average of every request's latency
 	answered recent        // round trips of answered requests
-	boost    int           // timeout doublings owed to timeouts
+	timedOut float64       // moving share of requests that timed out (weight 1/32)
+	boost    int           // timeout doublings while timeouts are common
 	learn    learner
 	down     detector
 	capped   *Capped
+	// cappedSince is when Little's law last began to ask for more than
+	// the ceiling (zero: it does not now).
+	cappedSince time.Time
 }
 
 var _ Policy = (*Budget)(nil)
@@ -141,6 +147,8 @@ const (
 	warmUp         = 32                     // answers before quantiles are trusted
 	shave          = 1 - 1e-6               // keeps the rate off the bound
 	queued         = 100 * time.Millisecond // the bucket's worth of requests kept queued
+	commonTimeouts = 0.05                   // a share of timeouts that doubles the timeout
+	rareTimeouts   = 0.02                   // a share under which it is halved back
 )
 
 // NewBudget returns the policy for a budget it is told, admitting at most
@@ -194,9 +202,15 @@ func (b *Budget) feed(o Observation) {
 		return
 	case Answered:
 		b.answered.add(o.Latency)
-		b.boost = max(0, b.boost-1)
+		b.timedOut -= b.timedOut / 32
+		if b.timedOut < rareTimeouts {
+			b.boost = max(0, b.boost-1)
+		}
 	case TimedOut:
-		b.boost = min(b.boost+1, 8)
+		b.timedOut += (1 - b.timedOut) / 32
+		if b.timedOut > commonTimeouts {
+			b.boost = min(b.boost+1, 4)
+		}
 	}
 	if o.Latency > 0 {
 		b.latency += (o.Latency - b.latency) / 8
@@ -243,18 +257,26 @@ func (b *Budget) setting() Setting {
 }
 
 // noteCap remembers the first time, once latencies are known, that the
-// ceiling held concurrency below what Little's law asked.
+// ceiling held concurrency below what Little's law asked for a whole
+// window (a moment's surge of latency is not the ceiling setting the pace).
 func (b *Budget) noteCap(s Setting, now time.Time) {
 	if b.capped != nil || b.answered.count() < warmUp {
 		return
 	}
-	if want := b.wanted(s.Rate); want > b.max {
-		b.capped = &Capped{At: now, MaxInFlight: b.max, Wanted: want, Latency: b.latency, Rate: s.Rate}
+	want := b.wanted(s.Rate)
+	switch {
+	case want <= b.max:
+		b.cappedSince = time.Time{}
+	case b.cappedSince.IsZero():
+		b.cappedSince = now
+	case now.Sub(b.cappedSince) >= b.told.Window:
+		b.capped = &Capped{At: b.cappedSince, MaxInFlight: b.max, Wanted: want, Latency: b.latency, Rate: s.Rate}
 	}
 }
 
-// Capped is the moment the concurrency ceiling first held the requests in
-// flight below what Little's law asked for the budget.
+// Capped is the moment the concurrency ceiling began to hold the requests
+// in flight below what Little's law asked for the budget, for a whole
+// window at least.
 type Capped struct {
 	At          time.Time
 	MaxInFlight int           // the ceiling

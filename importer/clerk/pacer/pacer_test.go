@@ -120,6 +120,9 @@ func TestBudgetStaysUnderTheLimit(t *testing.T) {
 	if floor := 0.6 * budget.PerSecond() * took.Seconds(); float64(es.Total) < floor {
 		t.Errorf("%d requests in %s: less than 0.6 of the budget %s", es.Total, took.Round(time.Millisecond), budget)
 	}
+	if rep := p.Policy().(*pacer.Budget).Report(); rep.Capped != nil {
+		t.Errorf("the default ceiling reported as setting the pace at 60/s and 20 ms: %+v", rep.Capped)
+	}
 	if es.PeakWindow < budget.Requests*2/3 {
 		t.Errorf("the fullest window counted %d requests of a budget of %d", es.PeakWindow, budget.Requests)
 	}
@@ -242,6 +245,25 @@ func TestConcurrencySpendsTheBudgetAtHighLatency(t *testing.T) {
 		rep.Wanted != int(math.Ceil(rep.Rate*(1.5*rep.Latency.Seconds()+0.1)))+2 || rep.Wanted < 10 {
 		t.Errorf("concurrency %d (wanted %d) at %s and %.0f/s: want ⌈rate × (1.5 × latency + 100 ms)⌉ + 2 ≥ 10 from a latency ≥ 40 ms",
 			rep.Concurrency, rep.Wanted, rep.Latency, rep.Rate)
+	}
+}
+
+// TestACeilingThatSetsThePaceIsReported: at 100 ms a request, a 200/s
+// budget needs about 30 requests in flight; a ceiling of 4 holds the pace
+// at 40/s, and the policy says so once it has for a whole window.
+func TestACeilingThatSetsThePaceIsReported(t *testing.T) {
+	t.Parallel()
+	const ceiling = 4
+	tg := startTarget(t, emulator.Config{RequestsPerWindow: 1 << 30, Faults: emulator.Faults{Latency: 100 * time.Millisecond}})
+	pol := pacer.NewBudget(pacer.Rate{Requests: 200, Window: time.Second}, ceiling, 0)
+	p := pacer.New(pol)
+	runFor(t, 2500*time.Millisecond, func(ctx context.Context) { tg.hammer(ctx, p, 16) })
+	rep := pol.Report()
+	if rep.Capped == nil || rep.Capped.MaxInFlight != ceiling || rep.Capped.Wanted <= ceiling {
+		t.Fatalf("the ceiling of %d held 200/s at 100 ms to %d in flight and was not reported: %+v", ceiling, tg.srv.Emulator().Stats().PeakConcurrency, rep)
+	}
+	if most := rep.Capped.MostPerSecond(); most > 50 {
+		t.Errorf("at most %.0f/s under the ceiling: want about 4 / 100 ms = 40", most)
 	}
 }
 
