@@ -287,7 +287,7 @@ func TestJSONSchemaReadsAheadAndReplays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Sampled != 2 || s.All || s.Exact || strings.Join(s.Columns, ",") != "id,email,name" {
+	if s.Sampled != 2 || s.All || s.Exact || strings.Join(s.Columns, ",") != "email,id,name" {
 		t.Fatalf("schema: %+v", s)
 	}
 	if c := s.Check("name.first"); !c.Found {

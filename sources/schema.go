@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -37,7 +38,8 @@ type Schema struct {
 	// records", "the 12 rows".
 	SampleWhere string
 	// Columns are the source's columns (CSV, Postgres) in order, or the
-	// top-level keys the sampled JSON records have, in order of appearance.
+	// top-level keys the sampled JSON records have, by the record that
+	// first has each, then by name.
 	Columns []string
 	// Exact says Columns are every field of every record (CSV, Postgres).
 	Exact bool
@@ -165,6 +167,7 @@ func (s *Schema) near(path string) []string {
 	if best < 0 && s.Exact {
 		return s.Columns
 	}
+	slices.Sort(out) // the same answer every run
 	return out
 }
 
@@ -257,12 +260,15 @@ func (j *JSON) Schema(ctx context.Context) (*Schema, error) {
 			continue
 		}
 		sample = append(sample, obj)
+		n := len(cols)
 		for k := range obj {
 			if !seen[k] {
 				seen[k] = true
 				cols = append(cols, k)
 			}
 		}
+		slices.Sort(cols[n:]) // a record's new keys in order: decoding keeps none
+
 	}
 	all := errors.Is(j.pendingErr, io.EOF)
 	where := sampleWhere(len(j.pending), all, "record")
