@@ -1,11 +1,11 @@
 package mapping
 
 import (
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
 
@@ -34,7 +34,7 @@ func BenchmarkMapNoPhone(b *testing.B) {
 // into one reused request.
 func BenchmarkMapAllInto(b *testing.B) {
 	m := loadSample(b)
-	var p clerk.CreateUserParams
+	var p request.CreateUser
 	benchRowsWith(b, sampleRecords(b, m), func(r sources.Record) { m.MapAllInto(r, &p) })
 }
 

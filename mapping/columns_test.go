@@ -3,12 +3,12 @@ package mapping
 import (
 	"context"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 	"github.com/clerkmigrate/clerkmigrate/sources/pgtest"
 )
@@ -166,7 +166,7 @@ func TestCheckSourceJSONSample(t *testing.T) {
 		if rec.Key != fmt.Sprint(i) || rec.Pos.Index != int64(i) || rec.Pos.Line != int64(i) {
 			t.Fatalf("record %d: key %q at %+v", i, rec.Key, rec.Pos)
 		}
-		if p, _ := m.Map(rec); i == sources.JSONSampleRecords+1 && (p == nil || p.FirstName != clerk.Value("x")) {
+		if p, _ := m.Map(rec); i == sources.JSONSampleRecords+1 && (p == nil || p.FirstName != request.Value("x")) {
 			t.Fatalf("the late record's first_name: %+v", p)
 		}
 	}

@@ -2,11 +2,10 @@ package mapping
 
 import (
 	"encoding/json"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 )
 
 func TestParseTimestamp(t *testing.T) {
@@ -204,7 +203,7 @@ func TestTransformsAndSplits(t *testing.T) {
 			if p.ExternalID.IsZero() {
 				t.Fatal("external_id not set")
 			}
-			p.ExternalID = clerk.Field[string]{}
+			p.ExternalID = request.Field[string]{}
 			if got := requestJSON(t, p); got != tt.want {
 				t.Errorf("got  %s\nwant %s", got, tt.want)
 			}

@@ -1,7 +1,9 @@
 // Package mapping reads mapping files, which say how a legacy user record
 // becomes a Clerk CreateUser request, and applies them to records: a pure,
-// fast function from sources.Record to *clerk.CreateUserParams, or to every
-// problem of the row as FieldErrors.
+// fast function from sources.Record to *request.CreateUser, or to every
+// problem of the row as FieldErrors. The request type is mapping/request's,
+// a leaf below this package: the mapping never depends on the client that
+// sends the request (importer/clerk depends on it instead).
 //
 // A mapping file (YAML):
 //
@@ -40,6 +42,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"maps"
 	"os"
 	"slices"
@@ -52,7 +55,6 @@ import (
 	"github.com/nyaruka/phonenumbers"
 	"gopkg.in/yaml.v3"
 
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/mapping/hashers"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
@@ -303,7 +305,7 @@ func (l *loader) compileField(spec *fieldSpec, opts *Options) field {
 	}
 	if f.fixed != nil {
 		var st rowState
-		if !f.applyFrom(f.fixed, f.fixedPath, &clerk.CreateUserParams{}, &st) && len(st.errs) == 0 {
+		if !f.applyFrom(f.fixed, f.fixedPath, &request.CreateUser{}, &st) && len(st.errs) == 0 {
 			l.errorf(spec.line, "%s: %s is empty", spec.name, f.fixedPath[0])
 		}
 		for _, e := range st.errs.Refusals() {
@@ -389,7 +391,7 @@ func (m *Mapping) Options() Options {
 // the record's Key. A record whose Err is set yields one record_unreadable
 // FieldError. When the row is Invalid the request is nil; otherwise the
 // errors returned, if any, are warnings, and the request is sent with them.
-func (m *Mapping) Map(rec sources.Record) (*clerk.CreateUserParams, FieldErrors) {
+func (m *Mapping) Map(rec sources.Record) (*request.CreateUser, FieldErrors) {
 	p, errs := m.MapAll(rec)
 	if errs.Invalid() {
 		return nil, errs
@@ -402,8 +404,8 @@ func (m *Mapping) Map(rec sources.Record) (*clerk.CreateUserParams, FieldErrors)
 // converted, even when other fields failed (a failed field is left out).
 // The validator uses it to check a broken row's good identifiers for
 // duplicates too; such a request must never be sent.
-func (m *Mapping) MapAll(rec sources.Record) (*clerk.CreateUserParams, FieldErrors) {
-	p := &clerk.CreateUserParams{}
+func (m *Mapping) MapAll(rec sources.Record) (*request.CreateUser, FieldErrors) {
+	p := &request.CreateUser{}
 	mapped, errs := m.MapAllInto(rec, p)
 	if !mapped {
 		return nil, errs
@@ -416,8 +418,8 @@ func (m *Mapping) MapAll(rec sources.Record) (*clerk.CreateUserParams, FieldErro
 // worker instead of allocating ~500 bytes a row; what p's fields refer to
 // (slices, maps) is fresh on every call. mapped is false when the record
 // could not be read (p is then left cleared).
-func (m *Mapping) MapAllInto(rec sources.Record, p *clerk.CreateUserParams) (mapped bool, errs FieldErrors) {
-	*p = clerk.CreateUserParams{}
+func (m *Mapping) MapAllInto(rec sources.Record, p *request.CreateUser) (mapped bool, errs FieldErrors) {
+	*p = request.CreateUser{}
 	if rec.Err != nil {
 		var re *sources.RecordError
 		field := ""
@@ -431,7 +433,7 @@ func (m *Mapping) MapAllInto(rec sources.Record, p *clerk.CreateUserParams) (map
 		if pr := textProblem(key, false); pr != nil {
 			st.errs = append(st.errs, FieldError{Field: propExternalID, Source: m.key, Code: pr.code, Reason: pr.reason})
 		} else {
-			p.ExternalID = clerk.Value(key)
+			p.ExternalID = request.Value(key)
 		}
 	} else {
 		st.errs = append(st.errs, FieldError{Field: propExternalID, Source: m.key, Code: CodeMissing,
@@ -454,7 +456,7 @@ type noValues struct{}
 func (noValues) Lookup(string) (sources.Value, bool) { return nil, false }
 
 // apply fills the field from the row, or from its constant or default.
-func (f *field) apply(vals sources.Values, p *clerk.CreateUserParams, st *rowState) {
+func (f *field) apply(vals sources.Values, p *request.CreateUser, st *rowState) {
 	if f.when != "" {
 		if v, ok := vals.Lookup(f.when); !ok || isAbsent(v) || isBlank(v) {
 			return
@@ -480,7 +482,7 @@ func (f *field) apply(vals sources.Values, p *clerk.CreateUserParams, st *rowSta
 
 // applyFrom converts the values at paths into the property; it reports
 // whether any was given (set, or refused with a FieldError).
-func (f *field) applyFrom(vals sources.Values, paths []string, p *clerk.CreateUserParams, st *rowState) bool {
+func (f *field) applyFrom(vals sources.Values, paths []string, p *request.CreateUser, st *rowState) bool {
 	if f.prop.kind == kindList {
 		return f.applyList(vals, paths, p, st)
 	}
@@ -499,7 +501,7 @@ func (f *field) applyFrom(vals sources.Values, paths []string, p *clerk.CreateUs
 
 // setScalar converts one value of a non-list property; false when it turns
 // out empty (blank text, MySQL zero date, JSON null).
-func (f *field) setScalar(v any, src string, p *clerk.CreateUserParams, st *rowState) bool {
+func (f *field) setScalar(v any, src string, p *request.CreateUser, st *rowState) bool {
 	prop := f.prop
 	switch prop.kind {
 	case kindString:
@@ -609,7 +611,7 @@ func withValue(pr *problem, v any) *problem {
 }
 
 // applyObjectParts builds metadata from several paths: {key: path}.
-func (f *field) applyObjectParts(vals sources.Values, p *clerk.CreateUserParams, st *rowState) bool {
+func (f *field) applyObjectParts(vals sources.Values, p *request.CreateUser, st *rowState) bool {
 	var obj map[string]any
 	for _, part := range f.object {
 		v, ok := vals.Lookup(part.path)
@@ -662,7 +664,7 @@ func (f *field) transform(s string) string {
 }
 
 // applyList collects the elements of every path into a list property.
-func (f *field) applyList(vals sources.Values, paths []string, p *clerk.CreateUserParams, st *rowState) bool {
+func (f *field) applyList(vals sources.Values, paths []string, p *request.CreateUser, st *rowState) bool {
 	out, failed := f.collectList(vals, paths, st)
 	if failed {
 		return true
@@ -776,7 +778,7 @@ func (f *field) addItem(out []string, item any, n int, src string, fromJSON bool
 }
 
 // crossCheck runs the checks that look at several properties of the row.
-func (m *Mapping) crossCheck(vals sources.Values, p *clerk.CreateUserParams, st *rowState) {
+func (m *Mapping) crossCheck(vals sources.Values, p *request.CreateUser, st *rowState) {
 	m.checkIdentifiers(vals, propEmail, propEmailStatus, p, st)
 	m.checkIdentifiers(vals, propPhone, propPhoneStatus, p, st)
 	m.checkPasswords(p, st)
@@ -796,7 +798,7 @@ func (m *Mapping) crossCheck(vals sources.Values, p *clerk.CreateUserParams, st 
 // primary stays primary), gives each address its status from the field's
 // verified spec or spreads a constant status over every address, and checks
 // the status list runs parallel to the addresses.
-func (m *Mapping) checkIdentifiers(vals sources.Values, idName, statusName string, p *clerk.CreateUserParams, st *rowState) {
+func (m *Mapping) checkIdentifiers(vals sources.Values, idName, statusName string, p *request.CreateUser, st *rowState) {
 	idf, sf := m.byProp[idName], m.byProp[statusName]
 	if idf == nil {
 		return
@@ -846,7 +848,7 @@ func (m *Mapping) checkIdentifiers(vals sources.Values, idName, statusName strin
 
 // checkPasswords pairs digests with hashers and checks each digest against
 // its hasher's format, and plaintext passwords against Clerk's minimum.
-func (m *Mapping) checkPasswords(p *clerk.CreateUserParams, st *rowState) {
+func (m *Mapping) checkPasswords(p *request.CreateUser, st *rowState) {
 	digestF, hasherF := m.byProp[propDigest], m.byProp[propHasher]
 	digest, hasDigest := p.PasswordDigest.Get()
 	hasher := p.PasswordHasher
@@ -929,7 +931,7 @@ func splitFirstWord(s string) (first, rest string) {
 
 // setFuture sets a bool property from a timestamp: true when it is after
 // the moment the mapping was loaded (parse: future).
-func (f *field) setFuture(v any, src string, p *clerk.CreateUserParams, st *rowState) bool {
+func (f *field) setFuture(v any, src string, p *request.CreateUser, st *rowState) bool {
 	t, given, pr := parseTime(v)
 	if pr != nil {
 		st.fail(f, src, withValue(pr, v))

@@ -2,12 +2,12 @@ package mapping
 
 import (
 	"errors"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
 
@@ -394,7 +394,7 @@ func TestMapAllIntoReused(t *testing.T) {
 	recs = append(recs, sources.Record{Pos: sources.Position{Index: 99}, Err: errors.New("broken row")})
 	reversed := slices.Clone(recs)
 	slices.Reverse(reversed)
-	var p clerk.CreateUserParams
+	var p request.CreateUser
 	for _, order := range [][]sources.Record{recs, reversed} {
 		for _, rec := range order {
 			want, wantErrs := m.MapAll(rec)
@@ -403,7 +403,7 @@ func TestMapAllIntoReused(t *testing.T) {
 				t.Fatalf("row %d: mapped %v, errs %v; MapAll gave %v, %v", rec.Pos.Index, mapped, errs, want != nil, wantErrs)
 			}
 			if want == nil {
-				want = &clerk.CreateUserParams{}
+				want = &request.CreateUser{}
 			}
 			if !reflect.DeepEqual(&p, want) {
 				t.Fatalf("row %d: MapAllInto gave %+v, MapAll %+v", rec.Pos.Index, p, *want)

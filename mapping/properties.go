@@ -1,9 +1,8 @@
 package mapping
 
 import (
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"sort"
-
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 )
 
 // Codes of FieldError: stable, for machines (reports, tests, filters).
@@ -90,12 +89,12 @@ type property struct {
 	// named utf8_invalid (notUTF8), and good rows skip the separate check.
 	refusesNonUTF8 bool
 	// one setter, by kind
-	setString func(p *clerk.CreateUserParams, s string)
-	setList   func(p *clerk.CreateUserParams, l []string)
-	getList   func(p *clerk.CreateUserParams) []string
-	setBool   func(p *clerk.CreateUserParams, b bool)
-	setInt    func(p *clerk.CreateUserParams, n int)
-	setObject func(p *clerk.CreateUserParams, m map[string]any)
+	setString func(p *request.CreateUser, s string)
+	setList   func(p *request.CreateUser, l []string)
+	getList   func(p *request.CreateUser) []string
+	setBool   func(p *request.CreateUser, b bool)
+	setInt    func(p *request.CreateUser, n int)
+	setObject func(p *request.CreateUser, m map[string]any)
 }
 
 // problem is what a check found wrong, before it is given a field and source.
@@ -126,47 +125,47 @@ var identifierProps = []string{propEmail, propPhone, propUsername, propWeb3Walle
 // properties are the CreateUser properties a mapping can fill, in the
 // spec's order; external_id is missing on purpose: it is always the key.
 var properties = []property{
-	{name: "first_name", kind: kindString, check: checkName, setString: func(p *clerk.CreateUserParams, s string) { p.FirstName = clerk.Value(s) }},
-	{name: "last_name", kind: kindString, check: checkName, setString: func(p *clerk.CreateUserParams, s string) { p.LastName = clerk.Value(s) }},
-	{name: "locale", kind: kindString, check: checkLocale, refusesNonUTF8: true, setString: func(p *clerk.CreateUserParams, s string) { p.Locale = clerk.Value(s) }},
+	{name: "first_name", kind: kindString, check: checkName, setString: func(p *request.CreateUser, s string) { p.FirstName = request.Value(s) }},
+	{name: "last_name", kind: kindString, check: checkName, setString: func(p *request.CreateUser, s string) { p.LastName = request.Value(s) }},
+	{name: "locale", kind: kindString, check: checkLocale, refusesNonUTF8: true, setString: func(p *request.CreateUser, s string) { p.Locale = request.Value(s) }},
 	{name: propEmail, kind: kindList, check: checkEmail, refusesNonUTF8: true,
-		setList: func(p *clerk.CreateUserParams, l []string) { p.EmailAddresses = l },
-		getList: func(p *clerk.CreateUserParams) []string { return p.EmailAddresses }},
+		setList: func(p *request.CreateUser, l []string) { p.EmailAddresses = l },
+		getList: func(p *request.CreateUser) []string { return p.EmailAddresses }},
 	{name: propEmailStatus, kind: kindList, check: checkStatus, refusesNonUTF8: true,
-		setList: func(p *clerk.CreateUserParams, l []string) { p.EmailAddressIdentificationStatus = l },
-		getList: func(p *clerk.CreateUserParams) []string { return p.EmailAddressIdentificationStatus }},
+		setList: func(p *request.CreateUser, l []string) { p.EmailAddressIdentificationStatus = l },
+		getList: func(p *request.CreateUser) []string { return p.EmailAddressIdentificationStatus }},
 	{name: propPhone, kind: kindList, check: checkPhone, refusesNonUTF8: true,
-		setList: func(p *clerk.CreateUserParams, l []string) { p.PhoneNumbers = l },
-		getList: func(p *clerk.CreateUserParams) []string { return p.PhoneNumbers }},
+		setList: func(p *request.CreateUser, l []string) { p.PhoneNumbers = l },
+		getList: func(p *request.CreateUser) []string { return p.PhoneNumbers }},
 	{name: propPhoneStatus, kind: kindList, check: checkStatus, refusesNonUTF8: true,
-		setList: func(p *clerk.CreateUserParams, l []string) { p.PhoneNumberIdentificationStatus = l },
-		getList: func(p *clerk.CreateUserParams) []string { return p.PhoneNumberIdentificationStatus }},
+		setList: func(p *request.CreateUser, l []string) { p.PhoneNumberIdentificationStatus = l },
+		getList: func(p *request.CreateUser) []string { return p.PhoneNumberIdentificationStatus }},
 	{name: propWeb3Wallet, kind: kindList, check: checkWeb3Wallet, refusesNonUTF8: true,
-		setList: func(p *clerk.CreateUserParams, l []string) { p.Web3Wallets = l },
-		getList: func(p *clerk.CreateUserParams) []string { return p.Web3Wallets }},
-	{name: propUsername, kind: kindString, check: checkUsername, refusesNonUTF8: true, setString: func(p *clerk.CreateUserParams, s string) { p.Username = clerk.Value(s) }},
-	{name: propPassword, kind: kindString, secret: true, check: checkPassword, setString: func(p *clerk.CreateUserParams, s string) { p.Password = clerk.Value(s) }},
-	{name: propDigest, kind: kindString, secret: true, setString: func(p *clerk.CreateUserParams, s string) { p.PasswordDigest = clerk.Value(s) }},
-	{name: propHasher, kind: kindString, check: checkHasher, refusesNonUTF8: true, setString: func(p *clerk.CreateUserParams, s string) { p.PasswordHasher = s }},
-	{name: propSkipPassChecks, kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.SkipPasswordChecks = clerk.Value(b) }},
-	{name: "skip_password_requirement", kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.SkipPasswordRequirement = clerk.Value(b) }},
-	{name: "totp_secret", kind: kindString, secret: true, check: checkTOTPSecret, refusesNonUTF8: true, setString: func(p *clerk.CreateUserParams, s string) { p.TOTPSecret = clerk.Value(s) }},
+		setList: func(p *request.CreateUser, l []string) { p.Web3Wallets = l },
+		getList: func(p *request.CreateUser) []string { return p.Web3Wallets }},
+	{name: propUsername, kind: kindString, check: checkUsername, refusesNonUTF8: true, setString: func(p *request.CreateUser, s string) { p.Username = request.Value(s) }},
+	{name: propPassword, kind: kindString, secret: true, check: checkPassword, setString: func(p *request.CreateUser, s string) { p.Password = request.Value(s) }},
+	{name: propDigest, kind: kindString, secret: true, setString: func(p *request.CreateUser, s string) { p.PasswordDigest = request.Value(s) }},
+	{name: propHasher, kind: kindString, check: checkHasher, refusesNonUTF8: true, setString: func(p *request.CreateUser, s string) { p.PasswordHasher = s }},
+	{name: propSkipPassChecks, kind: kindBool, setBool: func(p *request.CreateUser, b bool) { p.SkipPasswordChecks = request.Value(b) }},
+	{name: "skip_password_requirement", kind: kindBool, setBool: func(p *request.CreateUser, b bool) { p.SkipPasswordRequirement = request.Value(b) }},
+	{name: "totp_secret", kind: kindString, secret: true, check: checkTOTPSecret, refusesNonUTF8: true, setString: func(p *request.CreateUser, s string) { p.TOTPSecret = request.Value(s) }},
 	{name: "backup_codes", kind: kindList, secret: true, keepEmpty: true, check: checkBackupCode, refusesNonUTF8: true,
-		setList: func(p *clerk.CreateUserParams, l []string) { p.BackupCodes = l },
-		getList: func(p *clerk.CreateUserParams) []string { return p.BackupCodes }},
-	{name: "public_metadata", kind: kindObject, setObject: func(p *clerk.CreateUserParams, m map[string]any) { p.PublicMetadata = m }},
-	{name: "private_metadata", kind: kindObject, setObject: func(p *clerk.CreateUserParams, m map[string]any) { p.PrivateMetadata = m }},
-	{name: "unsafe_metadata", kind: kindObject, setObject: func(p *clerk.CreateUserParams, m map[string]any) { p.UnsafeMetadata = m }},
-	{name: "delete_self_enabled", kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.DeleteSelfEnabled = clerk.Value(b) }},
-	{name: "legal_accepted_at", kind: kindTimestamp, setString: func(p *clerk.CreateUserParams, s string) { p.LegalAcceptedAt = clerk.Value(s) }},
-	{name: "skip_legal_checks", kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.SkipLegalChecks = clerk.Value(b) }},
-	{name: propSkipUserReq, kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.SkipUserRequirement = clerk.Value(b) }},
-	{name: "create_organization_enabled", kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.CreateOrganizationEnabled = clerk.Value(b) }},
-	{name: "create_organizations_limit", kind: kindInt, setInt: func(p *clerk.CreateUserParams, n int) { p.CreateOrganizationsLimit = clerk.Value(n) }},
-	{name: "created_at", kind: kindTimestamp, setString: func(p *clerk.CreateUserParams, s string) { p.CreatedAt = clerk.Value(s) }},
-	{name: "bypass_client_trust", kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.BypassClientTrust = clerk.Value(b) }},
-	{name: "banned", kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.Banned = clerk.Value(b) }},
-	{name: "locked", kind: kindBool, setBool: func(p *clerk.CreateUserParams, b bool) { p.Locked = clerk.Value(b) }},
+		setList: func(p *request.CreateUser, l []string) { p.BackupCodes = l },
+		getList: func(p *request.CreateUser) []string { return p.BackupCodes }},
+	{name: "public_metadata", kind: kindObject, setObject: func(p *request.CreateUser, m map[string]any) { p.PublicMetadata = m }},
+	{name: "private_metadata", kind: kindObject, setObject: func(p *request.CreateUser, m map[string]any) { p.PrivateMetadata = m }},
+	{name: "unsafe_metadata", kind: kindObject, setObject: func(p *request.CreateUser, m map[string]any) { p.UnsafeMetadata = m }},
+	{name: "delete_self_enabled", kind: kindBool, setBool: func(p *request.CreateUser, b bool) { p.DeleteSelfEnabled = request.Value(b) }},
+	{name: "legal_accepted_at", kind: kindTimestamp, setString: func(p *request.CreateUser, s string) { p.LegalAcceptedAt = request.Value(s) }},
+	{name: "skip_legal_checks", kind: kindBool, setBool: func(p *request.CreateUser, b bool) { p.SkipLegalChecks = request.Value(b) }},
+	{name: propSkipUserReq, kind: kindBool, setBool: func(p *request.CreateUser, b bool) { p.SkipUserRequirement = request.Value(b) }},
+	{name: "create_organization_enabled", kind: kindBool, setBool: func(p *request.CreateUser, b bool) { p.CreateOrganizationEnabled = request.Value(b) }},
+	{name: "create_organizations_limit", kind: kindInt, setInt: func(p *request.CreateUser, n int) { p.CreateOrganizationsLimit = request.Value(n) }},
+	{name: "created_at", kind: kindTimestamp, setString: func(p *request.CreateUser, s string) { p.CreatedAt = request.Value(s) }},
+	{name: "bypass_client_trust", kind: kindBool, setBool: func(p *request.CreateUser, b bool) { p.BypassClientTrust = request.Value(b) }},
+	{name: "banned", kind: kindBool, setBool: func(p *request.CreateUser, b bool) { p.Banned = request.Value(b) }},
+	{name: "locked", kind: kindBool, setBool: func(p *request.CreateUser, b bool) { p.Locked = request.Value(b) }},
 }
 
 // propertyIndex finds a property by name.

@@ -2,12 +2,12 @@ package mapping
 
 import (
 	"encoding/json"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
 
@@ -155,7 +155,7 @@ func ambiguousProblem(s string, date time.Time) *problem {
 // checkRequestSize refuses a request whose JSON body would exceed
 // requestMaxBytes, naming its largest field. A cheap upper bound of the
 // body decides for nearly every row; only a row past it is encoded.
-func checkRequestSize(p *clerk.CreateUserParams, st *rowState) {
+func checkRequestSize(p *request.CreateUser, st *rowState) {
 	if requestSizeBound(p) <= requestMaxBytes {
 		return
 	}
@@ -173,9 +173,9 @@ func checkRequestSize(p *clerk.CreateUserParams, st *rowState) {
 // escaped to six, every metadata object is at most 8 KB (checked before),
 // and the property names and punctuation of the whole schema come to less
 // than 1 KB.
-func requestSizeBound(p *clerk.CreateUserParams) int {
+func requestSizeBound(p *request.CreateUser) int {
 	n := len(p.PasswordHasher)
-	for _, f := range [...]*clerk.Field[string]{&p.ExternalID, &p.FirstName, &p.LastName, &p.Locale, &p.Username,
+	for _, f := range [...]*request.Field[string]{&p.ExternalID, &p.FirstName, &p.LastName, &p.Locale, &p.Username,
 		&p.Password, &p.PasswordDigest, &p.TOTPSecret, &p.LegalAcceptedAt, &p.CreatedAt} {
 		if s, ok := f.Get(); ok {
 			n += len(s)
@@ -192,8 +192,8 @@ func requestSizeBound(p *clerk.CreateUserParams) int {
 
 // eachText calls fn with each text value of a request and its property
 // (the slow path: largestField).
-func eachText(p *clerk.CreateUserParams, fn func(prop, text string)) {
-	field := func(name string, v clerk.Field[string]) {
+func eachText(p *request.CreateUser, fn func(prop, text string)) {
+	field := func(name string, v request.Field[string]) {
 		if s, ok := v.Get(); ok {
 			fn(name, s)
 		}
@@ -223,7 +223,7 @@ func eachText(p *clerk.CreateUserParams, fn func(prop, text string)) {
 }
 
 // largestField names the property taking the most bytes of the request.
-func largestField(p *clerk.CreateUserParams) (string, int) {
+func largestField(p *request.CreateUser) (string, int) {
 	sizes := map[string]int{}
 	eachText(p, func(prop, text string) { sizes[prop] += len(text) + 3 })
 	for name, m := range map[string]map[string]any{"public_metadata": p.PublicMetadata,

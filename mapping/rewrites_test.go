@@ -3,13 +3,12 @@ package mapping
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 )
 
 // rewriteMapping reads every kind of property the classes below touch.
@@ -46,7 +45,7 @@ func TestNoSilentRewrite(t *testing.T) {
 		name  string
 		row   vals
 		want  []string
-		check func(t *testing.T, p *clerk.CreateUserParams)
+		check func(t *testing.T, p *request.CreateUser)
 	}{
 		// Invalid UTF-8: encoding/json would send U+FFFD in its place.
 		{name: "latin-1 name", row: vals{"first_name": "Jos\xe9"}, want: []string{"first_name:utf8_invalid"}},
@@ -64,8 +63,8 @@ func TestNoSilentRewrite(t *testing.T) {
 		{name: "latin-1 in a metadata part", row: vals{"plan": "pr\xf6"}, want: []string{"private_metadata:utf8_invalid"}},
 		{name: "latin-1 through a template", row: vals{"note": "caf\xe9"}, want: []string{"unsafe_metadata:utf8_invalid"}},
 		{name: "a real U+FFFD is sent as it is", row: vals{"first_name": "Jos\uFFFD", "meta": `{"a":"\ufffd"}`},
-			check: func(t *testing.T, p *clerk.CreateUserParams) {
-				if p.FirstName != clerk.Value("Jos\uFFFD") || p.PublicMetadata["a"] != "\uFFFD" {
+			check: func(t *testing.T, p *request.CreateUser) {
+				if p.FirstName != request.Value("Jos\uFFFD") || p.PublicMetadata["a"] != "\uFFFD" {
 					t.Errorf("sent %+v", p)
 				}
 			}},
@@ -78,7 +77,7 @@ func TestNoSilentRewrite(t *testing.T) {
 		{name: "a label", row: vals{"phone": "tel: +1 415 555 0134"}, want: []string{"phone_number:phone_invalid"}},
 		{name: "a hash", row: vals{"phone": "415-555-0134#"}, want: []string{"phone_number:phone_invalid"}},
 		{name: "plain forms still map", row: vals{"phone": "+1 (415) 555-0134"},
-			check: func(t *testing.T, p *clerk.CreateUserParams) {
+			check: func(t *testing.T, p *request.CreateUser) {
 				if !slices.Equal(p.PhoneNumbers, []string{"+14155550134"}) {
 					t.Errorf("phones %v", p.PhoneNumbers)
 				}

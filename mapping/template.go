@@ -2,10 +2,10 @@ package mapping
 
 import (
 	"errors"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"sort"
 	"strings"
 
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
 
@@ -165,7 +165,7 @@ func (t *template) render(vals sources.Values, params Params) (s string, given b
 // parameter's value: reasons are scrubbed of every bound value the template
 // uses (values shorter than minRedactLen, such as rounds "8", are numbers
 // that would garble reasons and are not secrets).
-func (f *field) applyTemplate(vals sources.Values, p *clerk.CreateUserParams, st *rowState) bool {
+func (f *field) applyTemplate(vals sources.Values, p *request.CreateUser, st *rowState) bool {
 	s, given, absent, missing, badPath := f.tmpl.render(vals, f.params)
 	switch {
 	case absent != "":

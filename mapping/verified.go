@@ -26,12 +26,12 @@ package mapping
 // a finding and is not sent.
 
 import (
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
 
@@ -197,9 +197,9 @@ func (f *field) verifiedStatuses(vals sources.Values, ids []string, st *rowState
 	v := f.verified
 	status := func(verified bool) string {
 		if verified {
-			return clerk.StatusVerified
+			return request.StatusVerified
 		}
-		return clerk.StatusReserved
+		return request.StatusReserved
 	}
 	out := make([]string, len(ids))
 	switch {
@@ -221,7 +221,7 @@ func (f *field) verifiedStatuses(vals sources.Values, ids []string, st *rowState
 			out[i] = status(verified)
 		}
 	}
-	if !slices.Contains(out, clerk.StatusReserved) {
+	if !slices.Contains(out, request.StatusReserved) {
 		return nil, true
 	}
 	return out, true

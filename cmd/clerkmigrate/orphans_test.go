@@ -2,13 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 )
 
 // TestSyncActsOnlyOnItsOwnOrphans: users another system put in the instance
@@ -19,8 +18,8 @@ import (
 func TestSyncActsOnlyOnItsOwnOrphans(t *testing.T) {
 	dir := t.TempDir()
 	seedLocal(t, dir,
-		&clerk.CreateUserParams{ExternalID: clerk.Value("crm-9"), EmailAddresses: []string{"crm9@example.org"}},
-		&clerk.CreateUserParams{EmailAddresses: []string{"signed.up.in.clerk@example.org"}})
+		&request.CreateUser{ExternalID: request.Value("crm-9"), EmailAddresses: []string{"crm9@example.org"}},
+		&request.CreateUser{EmailAddresses: []string{"signed.up.in.clerk@example.org"}})
 
 	full, err := os.ReadFile(repoFile(t, "samples/legacy_users.csv"))
 	if err != nil {

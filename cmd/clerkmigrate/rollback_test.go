@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -33,7 +34,7 @@ func localState(t *testing.T, dir string) []emulator.UserState {
 
 // seedLocal creates users in the local emulator's saved state of dir, as
 // if they had been there before any run: another system's users.
-func seedLocal(t *testing.T, dir string, users ...*clerk.CreateUserParams) {
+func seedLocal(t *testing.T, dir string, users ...*request.CreateUser) {
 	t.Helper()
 	out := filepath.Join(dir, defaultOutDir)
 	if err := os.MkdirAll(out, 0o700); err != nil {
@@ -105,6 +106,6 @@ func mustClient(t *testing.T, url, key string) *clerk.Client {
 
 // sampleLikeUser is a user who owns a sample row's external_id but nothing
 // else of it.
-func sampleLikeUser(externalID string) *clerk.CreateUserParams {
-	return &clerk.CreateUserParams{ExternalID: clerk.Value(externalID), EmailAddresses: []string{"someone.else@example.org"}}
+func sampleLikeUser(externalID string) *request.CreateUser {
+	return &request.CreateUser{ExternalID: request.Value(externalID), EmailAddresses: []string{"someone.else@example.org"}}
 }

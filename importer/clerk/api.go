@@ -1,6 +1,9 @@
 package clerk
 
-import "context"
+import (
+	"context"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
+)
 
 // API is every call of Clerk's Backend API that clerkmigrate makes, in one
 // interface: *Client sends them, and the layers of importer/clerk/gateway
@@ -9,7 +12,7 @@ import "context"
 // then to Client, then to the gateway's one adapter.
 type API interface {
 	// Users.
-	CreateUser(ctx context.Context, p *CreateUserParams) (*User, error)
+	CreateUser(ctx context.Context, p *request.CreateUser) (*User, error)
 	GetUser(ctx context.Context, id string) (*User, error)
 	ListUsers(ctx context.Context, p ListUsersParams) ([]User, error)
 	CountUsers(ctx context.Context, p ListUsersParams) (int64, error)

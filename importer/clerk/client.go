@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"io"
 	"log/slog"
 	"net"
@@ -441,9 +442,9 @@ func (c *Client) userPath(method, id, suffix string) (string, error) {
 
 // CreateUser creates a user (POST /v1/users). Clerk answers 200 with the
 // new User.
-func (c *Client) CreateUser(ctx context.Context, p *CreateUserParams) (*User, error) {
+func (c *Client) CreateUser(ctx context.Context, p *request.CreateUser) (*User, error) {
 	if p == nil {
-		p = &CreateUserParams{}
+		p = &request.CreateUser{}
 	}
 	var u User
 	if err := c.do(ctx, call{method: http.MethodPost, path: "/users", in: p, out: &u}); err != nil {

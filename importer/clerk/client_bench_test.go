@@ -3,6 +3,7 @@ package clerk_test
 import (
 	"bytes"
 	"context"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -57,14 +58,14 @@ func benchClient(b testing.TB, baseURL string) *clerk.Client {
 	return c
 }
 
-func createParams(i int64) *clerk.CreateUserParams {
+func createParams(i int64) *request.CreateUser {
 	id := strconv.FormatInt(i, 10)
-	return &clerk.CreateUserParams{
-		ExternalID:      clerk.Value("legacy-" + id),
-		FirstName:       clerk.Value("Ada"),
-		LastName:        clerk.Value("Lovelace"),
+	return &request.CreateUser{
+		ExternalID:      request.Value("legacy-" + id),
+		FirstName:       request.Value("Ada"),
+		LastName:        request.Value("Lovelace"),
 		EmailAddresses:  []string{"user" + id + "@example.com"},
-		PasswordDigest:  clerk.Value("$2a$10$abcdefghijklmnopqrstuu5Y0n1S2M5m0uVSi3Kq6aW8yqpvKx2hG"),
+		PasswordDigest:  request.Value("$2a$10$abcdefghijklmnopqrstuu5Y0n1S2M5m0uVSi3Kq6aW8yqpvKx2hG"),
 		PasswordHasher:  "bcrypt",
 		PublicMetadata:  map[string]any{"plan": "pro"},
 		PrivateMetadata: map[string]any{"legacy_id": id},

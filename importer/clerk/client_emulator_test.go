@@ -3,6 +3,7 @@ package clerk_test
 import (
 	"context"
 	"errors"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"testing"
 	"time"
 
@@ -43,13 +44,13 @@ func TestClientAgainstEmulator(t *testing.T) {
 		}
 	}
 
-	u, err := c.CreateUser(ctx, &clerk.CreateUserParams{
-		ExternalID:      clerk.Value("legacy-42"),
-		FirstName:       clerk.Value("Ada"),
-		LastName:        clerk.Value("Lovelace"),
+	u, err := c.CreateUser(ctx, &request.CreateUser{
+		ExternalID:      request.Value("legacy-42"),
+		FirstName:       request.Value("Ada"),
+		LastName:        request.Value("Lovelace"),
 		EmailAddresses:  []string{"ada@example.com"},
-		Username:        clerk.Value("ada_l"),
-		PasswordDigest:  clerk.Value("$2a$10$abcdefghijklmnopqrstuu5Y0n1S2M5m0uVSi3Kq6aW8yqpvKx2hG"),
+		Username:        request.Value("ada_l"),
+		PasswordDigest:  request.Value("$2a$10$abcdefghijklmnopqrstuu5Y0n1S2M5m0uVSi3Kq6aW8yqpvKx2hG"),
 		PasswordHasher:  "bcrypt",
 		PublicMetadata:  map[string]any{"plan": "pro", "prefs": map[string]any{"theme": "dark", "lang": "en"}},
 		PrivateMetadata: map[string]any{"legacy_id": 42},
@@ -84,7 +85,7 @@ func TestClientAgainstEmulator(t *testing.T) {
 		t.Errorf("CountUsers = %d", n)
 	}
 
-	got, err = c.UpdateUser(ctx, id, &clerk.UpdateUserParams{FirstName: clerk.Value("Augusta"), Username: clerk.Null[string]()})
+	got, err = c.UpdateUser(ctx, id, &clerk.UpdateUserParams{FirstName: request.Value("Augusta"), Username: request.Null[string]()})
 	must(err)
 	if deref(got.FirstName) != "Augusta" || got.Username != nil || deref(got.LastName) != "Lovelace" {
 		t.Errorf("UpdateUser: first %q username %v last %q", deref(got.FirstName), got.Username, deref(got.LastName))
@@ -109,13 +110,13 @@ func TestClientAgainstEmulator(t *testing.T) {
 	}
 
 	email, err := c.CreateEmailAddress(ctx, clerk.CreateEmailAddressParams{UserID: id, EmailAddress: "augusta@example.com",
-		Verified: clerk.Value(true), Primary: clerk.Value(false)})
+		Verified: request.Value(true), Primary: request.Value(false)})
 	must(err)
 	if email.ID == "" || email.EmailAddress != "augusta@example.com" {
 		t.Errorf("CreateEmailAddress = %+v", email)
 	}
 	phone, err := c.CreatePhoneNumber(ctx, clerk.CreatePhoneNumberParams{UserID: id, PhoneNumber: "+14155550100",
-		Verified: clerk.Value(true)})
+		Verified: request.Value(true)})
 	must(err)
 	if phone.ID == "" || phone.PhoneNumber != "+14155550100" {
 		t.Errorf("CreatePhoneNumber = %+v", phone)
@@ -162,7 +163,7 @@ func TestClientAgainstEmulator(t *testing.T) {
 	}
 
 	// A second user with the same external_id is refused, naming it.
-	_, err = c.CreateUser(ctx, &clerk.CreateUserParams{ExternalID: clerk.Value("legacy-42"), EmailAddresses: []string{"other@example.com"}})
+	_, err = c.CreateUser(ctx, &request.CreateUser{ExternalID: request.Value("legacy-42"), EmailAddresses: []string{"other@example.com"}})
 	calls++
 	var ae *clerk.Error
 	if !errors.As(err, &ae) || ae.Status != 422 {

@@ -3,6 +3,7 @@ package clerk_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -32,36 +33,36 @@ func TestEveryMethodMatchesSpec(t *testing.T) {
 		want check
 	}{
 		{"CreateUser", func() error {
-			u, err := c.CreateUser(ctx, &clerk.CreateUserParams{
-				ExternalID:                       clerk.Value("legacy-1"),
-				FirstName:                        clerk.Value("Ada"),
-				LastName:                         clerk.Null[string](),
-				Locale:                           clerk.Value("en-GB"),
+			u, err := c.CreateUser(ctx, &request.CreateUser{
+				ExternalID:                       request.Value("legacy-1"),
+				FirstName:                        request.Value("Ada"),
+				LastName:                         request.Null[string](),
+				Locale:                           request.Value("en-GB"),
 				EmailAddresses:                   []string{"ada@example.com", "ada2@example.com"},
-				EmailAddressIdentificationStatus: []string{clerk.StatusVerified, clerk.StatusReserved},
+				EmailAddressIdentificationStatus: []string{request.StatusVerified, request.StatusReserved},
 				PhoneNumbers:                     []string{"+15555550100"},
-				PhoneNumberIdentificationStatus:  []string{clerk.StatusVerified},
+				PhoneNumberIdentificationStatus:  []string{request.StatusVerified},
 				Web3Wallets:                      []string{"0x0000000000000000000000000000000000000001"},
-				Username:                         clerk.Value("ada"),
-				PasswordDigest:                   clerk.Value("$2a$10$abcdefghijklmnopqrstuu5Y0n1S2M5m0uVSi3Kq6aW8yqpvKx2hG"),
+				Username:                         request.Value("ada"),
+				PasswordDigest:                   request.Value("$2a$10$abcdefghijklmnopqrstuu5Y0n1S2M5m0uVSi3Kq6aW8yqpvKx2hG"),
 				PasswordHasher:                   "bcrypt",
-				SkipPasswordChecks:               clerk.Value(true),
-				SkipPasswordRequirement:          clerk.Value(false),
-				TOTPSecret:                       clerk.Value("JBSWY3DPEHPK3PXP"),
+				SkipPasswordChecks:               request.Value(true),
+				SkipPasswordRequirement:          request.Value(false),
+				TOTPSecret:                       request.Value("JBSWY3DPEHPK3PXP"),
 				BackupCodes:                      []string{"code-1"},
 				PublicMetadata:                   map[string]any{"plan": "pro"},
 				PrivateMetadata:                  map[string]any{"legacy": map[string]any{"id": 1}},
 				UnsafeMetadata:                   map[string]any{},
-				DeleteSelfEnabled:                clerk.Value(true),
-				LegalAcceptedAt:                  clerk.Value("2020-01-01T00:00:00Z"),
-				SkipLegalChecks:                  clerk.Value(true),
-				SkipUserRequirement:              clerk.Value(true),
-				CreateOrganizationEnabled:        clerk.Value(false),
-				CreateOrganizationsLimit:         clerk.Value(3),
-				CreatedAt:                        clerk.Value("2019-01-01T00:00:00Z"),
-				BypassClientTrust:                clerk.Value(false),
-				Banned:                           clerk.Value(false),
-				Locked:                           clerk.Value(false),
+				DeleteSelfEnabled:                request.Value(true),
+				LegalAcceptedAt:                  request.Value("2020-01-01T00:00:00Z"),
+				SkipLegalChecks:                  request.Value(true),
+				SkipUserRequirement:              request.Value(true),
+				CreateOrganizationEnabled:        request.Value(false),
+				CreateOrganizationsLimit:         request.Value(3),
+				CreatedAt:                        request.Value("2019-01-01T00:00:00Z"),
+				BypassClientTrust:                request.Value(false),
+				Banned:                           request.Value(false),
+				Locked:                           request.Value(false),
 			})
 			if err == nil && (u.ID != "user_1" || *u.ExternalID != "legacy-1" || len(u.EmailAddresses) != 1 ||
 				u.EmailAddresses[0].Verification.Status != "verified" || u.PublicMetadata["plan"] != "pro") {
@@ -110,29 +111,29 @@ func TestEveryMethodMatchesSpec(t *testing.T) {
 		}, check{method: "GET", path: "/v1/users/count", query: "external_id=a&external_id=b&query=x"}},
 		{"UpdateUser", func() error {
 			_, err := c.UpdateUser(ctx, "user_1", &clerk.UpdateUserParams{
-				ExternalID:                       clerk.Value("legacy-1"),
-				FirstName:                        clerk.Value("Ada"),
-				LastName:                         clerk.Value("L"),
-				Locale:                           clerk.Null[string](),
-				PrimaryEmailAddressID:            clerk.Value("idn_1"),
-				NotifyPrimaryEmailAddressChanged: clerk.Value(false),
-				PrimaryPhoneNumberID:             clerk.Value("idn_2"),
-				PrimaryWeb3WalletID:              clerk.Value("idn_3"),
-				Username:                         clerk.Null[string](),
-				ProfileImageID:                   clerk.Value("img_1"),
-				Password:                         clerk.Value("correct horse battery staple"),
+				ExternalID:                       request.Value("legacy-1"),
+				FirstName:                        request.Value("Ada"),
+				LastName:                         request.Value("L"),
+				Locale:                           request.Null[string](),
+				PrimaryEmailAddressID:            request.Value("idn_1"),
+				NotifyPrimaryEmailAddressChanged: request.Value(false),
+				PrimaryPhoneNumberID:             request.Value("idn_2"),
+				PrimaryWeb3WalletID:              request.Value("idn_3"),
+				Username:                         request.Null[string](),
+				ProfileImageID:                   request.Value("img_1"),
+				Password:                         request.Value("correct horse battery staple"),
 				PasswordDigest:                   "",
-				SkipPasswordChecks:               clerk.Value(true),
-				SignOutOfOtherSessions:           clerk.Value(true),
-				TOTPSecret:                       clerk.Value("JBSWY3DPEHPK3PXP"),
+				SkipPasswordChecks:               request.Value(true),
+				SignOutOfOtherSessions:           request.Value(true),
+				TOTPSecret:                       request.Value("JBSWY3DPEHPK3PXP"),
 				BackupCodes:                      []string{"c1", "c2"},
-				DeleteSelfEnabled:                clerk.Value(false),
-				CreateOrganizationEnabled:        clerk.Value(true),
-				LegalAcceptedAt:                  clerk.Value("2020-01-01T00:00:00Z"),
-				SkipLegalChecks:                  clerk.Value(true),
-				CreateOrganizationsLimit:         clerk.Null[int](),
-				CreatedAt:                        clerk.Value("2019-01-01T00:00:00Z"),
-				BypassClientTrust:                clerk.Value(true),
+				DeleteSelfEnabled:                request.Value(false),
+				CreateOrganizationEnabled:        request.Value(true),
+				LegalAcceptedAt:                  request.Value("2020-01-01T00:00:00Z"),
+				SkipLegalChecks:                  request.Value(true),
+				CreateOrganizationsLimit:         request.Null[int](),
+				CreatedAt:                        request.Value("2019-01-01T00:00:00Z"),
+				BypassClientTrust:                request.Value(true),
 			})
 			return err
 		}, check{method: "PATCH", path: "/v1/users/user_1", body: map[string]any{"username": nil, "first_name": "Ada"}}},
@@ -167,7 +168,7 @@ func TestEveryMethodMatchesSpec(t *testing.T) {
 			check{method: "POST", path: "/v1/users/user_1/unlock"}},
 		{"CreateEmailAddress", func() error {
 			e, err := c.CreateEmailAddress(ctx, clerk.CreateEmailAddressParams{UserID: "user_1", EmailAddress: "second@example.com",
-				Verified: clerk.Value(false), Primary: clerk.Value(false), NotifyPrimaryEmailAddressChanged: clerk.Null[bool]()})
+				Verified: request.Value(false), Primary: request.Value(false), NotifyPrimaryEmailAddressChanged: request.Null[bool]()})
 			if err == nil && (e.ID != "idn_2" || e.EmailAddress != "second@example.com") {
 				t.Errorf("CreateEmailAddress = %+v", e)
 			}
@@ -176,7 +177,7 @@ func TestEveryMethodMatchesSpec(t *testing.T) {
 			"user_id": "user_1", "email_address": "second@example.com", "verified": false, "notify_primary_email_address_changed": nil}}},
 		{"CreatePhoneNumber", func() error {
 			n, err := c.CreatePhoneNumber(ctx, clerk.CreatePhoneNumberParams{UserID: "user_1", PhoneNumber: "+15555550100",
-				Verified: clerk.Value(true), Primary: clerk.Value(true), ReservedForSecondFactor: clerk.Value(false)})
+				Verified: request.Value(true), Primary: request.Value(true), ReservedForSecondFactor: request.Value(false)})
 			if err == nil && (n.ID != "idn_3" || n.PhoneNumber != "+15555550100") {
 				t.Errorf("CreatePhoneNumber = %+v", n)
 			}
@@ -271,13 +272,13 @@ func TestUnsetFieldsAreLeftOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.UpdateUser(context.Background(), "user_1", &clerk.UpdateUserParams{FirstName: clerk.Value("A")}); err != nil {
+	if _, err := c.UpdateUser(context.Background(), "user_1", &clerk.UpdateUserParams{FirstName: request.Value("A")}); err != nil {
 		t.Fatal(err)
 	}
 	if got := srv.last(t).Body; got != `{"first_name":"A"}` {
 		t.Errorf("body = %s, want only first_name", got)
 	}
-	if _, err := c.CreateUser(context.Background(), &clerk.CreateUserParams{}); err != nil {
+	if _, err := c.CreateUser(context.Background(), &request.CreateUser{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := srv.last(t).Body; got != `{}` {
@@ -295,12 +296,12 @@ func TestUnsetFieldsAreLeftOut(t *testing.T) {
 // distinct from a value and from absence.
 func TestFieldNullRoundTrip(t *testing.T) {
 	type body struct {
-		A clerk.Field[string] `json:"a,omitzero"`
-		B clerk.Field[string] `json:"b,omitzero"`
-		C clerk.Field[string] `json:"c,omitzero"`
-		D clerk.Field[int]    `json:"d,omitzero"`
+		A request.Field[string] `json:"a,omitzero"`
+		B request.Field[string] `json:"b,omitzero"`
+		C request.Field[string] `json:"c,omitzero"`
+		D request.Field[int]    `json:"d,omitzero"`
 	}
-	in := body{A: clerk.Null[string](), B: clerk.Value("x"), D: clerk.Value(0)}
+	in := body{A: request.Null[string](), B: request.Value("x"), D: request.Value(0)}
 	b, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)

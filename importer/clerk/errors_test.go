@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"io"
 	"log/slog"
 	"net"
@@ -90,7 +91,7 @@ func TestErrorParsing(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := answering(t, respond(tc.status, tc.header, tc.body))
-			_, err := c.CreateUser(context.Background(), &clerk.CreateUserParams{ExternalID: clerk.Value("x")})
+			_, err := c.CreateUser(context.Background(), &request.CreateUser{ExternalID: request.Value("x")})
 			var ae *clerk.Error
 			if !errors.As(err, &ae) {
 				t.Fatalf("want *clerk.Error, got %T %v", err, err)
@@ -120,7 +121,7 @@ func TestErrorParsing(t *testing.T) {
 func TestIdentifierExists(t *testing.T) {
 	c := answering(t, respond(422, jsonCT,
 		`{"errors":[{"code":"form_identifier_exists","message":"m","long_message":"lm","meta":{"param_name":"external_id"}}]}`))
-	_, err := c.CreateUser(context.Background(), &clerk.CreateUserParams{ExternalID: clerk.Value("x")})
+	_, err := c.CreateUser(context.Background(), &request.CreateUser{ExternalID: request.Value("x")})
 	var ae *clerk.Error
 	if !errors.As(err, &ae) {
 		t.Fatal(err)
@@ -155,7 +156,7 @@ func TestClassifyStatuses(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%d %.40s", tc.status, tc.body), func(t *testing.T) {
 			c := answering(t, respond(tc.status, nil, tc.body))
-			_, err := c.CreateUser(context.Background(), &clerk.CreateUserParams{})
+			_, err := c.CreateUser(context.Background(), &request.CreateUser{})
 			if got := clerk.Classify(err); got != tc.want {
 				t.Errorf("Classify = %v, want %v (err %v)", got, tc.want, err)
 			}
@@ -301,7 +302,7 @@ func TestClassifyTransportFailures(t *testing.T) {
 				ctx, cancel = tc.ctx()
 			}
 			defer cancel()
-			_, err = c.CreateUser(ctx, &clerk.CreateUserParams{ExternalID: clerk.Value("legacy-1")})
+			_, err = c.CreateUser(ctx, &request.CreateUser{ExternalID: request.Value("legacy-1")})
 			var te *clerk.TransportError
 			if !errors.As(err, &te) {
 				t.Fatalf("want *TransportError, got %T %v", err, err)

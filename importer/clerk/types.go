@@ -1,70 +1,12 @@
 package clerk
 
+import (
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
+)
+
 // APIVersion is the Clerk Backend API version every request pins with the
 // Clerk-API-Version header. It is the version of ../shared/clerk-openapi/bapi.yml.
 const APIVersion = "2026-05-12"
-
-// Identification statuses for email_address_identification_status and
-// phone_number_identification_status.
-const (
-	StatusVerified = "verified"
-	StatusReserved = "reserved"
-)
-
-// CreateUserParams is the body of POST /v1/users. It carries every property of
-// the spec's request schema; nullable properties are Fields so that a request
-// can leave them out or send an explicit null.
-type CreateUserParams struct {
-	ExternalID                       Field[string]  `json:"external_id,omitzero"`
-	FirstName                        Field[string]  `json:"first_name,omitzero"`
-	LastName                         Field[string]  `json:"last_name,omitzero"`
-	Locale                           Field[string]  `json:"locale,omitzero"`
-	EmailAddresses                   []string       `json:"email_address,omitempty"`
-	EmailAddressIdentificationStatus []string       `json:"email_address_identification_status,omitempty"`
-	PhoneNumbers                     []string       `json:"phone_number,omitempty"`
-	PhoneNumberIdentificationStatus  []string       `json:"phone_number_identification_status,omitempty"`
-	Web3Wallets                      []string       `json:"web3_wallet,omitempty"`
-	Username                         Field[string]  `json:"username,omitzero"`
-	Password                         Field[string]  `json:"password,omitzero"`
-	PasswordDigest                   Field[string]  `json:"password_digest,omitzero"`
-	PasswordHasher                   string         `json:"password_hasher,omitempty"`
-	SkipPasswordChecks               Field[bool]    `json:"skip_password_checks,omitzero"`
-	SkipPasswordRequirement          Field[bool]    `json:"skip_password_requirement,omitzero"`
-	TOTPSecret                       Field[string]  `json:"totp_secret,omitzero"`
-	BackupCodes                      []string       `json:"backup_codes,omitempty"`
-	PublicMetadata                   map[string]any `json:"public_metadata,omitempty"`
-	PrivateMetadata                  map[string]any `json:"private_metadata,omitempty"`
-	UnsafeMetadata                   map[string]any `json:"unsafe_metadata,omitempty"`
-	DeleteSelfEnabled                Field[bool]    `json:"delete_self_enabled,omitzero"`
-	LegalAcceptedAt                  Field[string]  `json:"legal_accepted_at,omitzero"`
-	SkipLegalChecks                  Field[bool]    `json:"skip_legal_checks,omitzero"`
-	SkipUserRequirement              Field[bool]    `json:"skip_user_requirement,omitzero"`
-	CreateOrganizationEnabled        Field[bool]    `json:"create_organization_enabled,omitzero"`
-	CreateOrganizationsLimit         Field[int]     `json:"create_organizations_limit,omitzero"`
-	CreatedAt                        Field[string]  `json:"created_at,omitzero"`
-	BypassClientTrust                Field[bool]    `json:"bypass_client_trust,omitzero"`
-	Banned                           Field[bool]    `json:"banned,omitzero"`
-	Locked                           Field[bool]    `json:"locked,omitzero"`
-}
-
-// Redacted returns a copy with every secret (password, digest, TOTP secret,
-// backup codes) replaced by a marker, safe to log or show in a plan.
-func (p CreateUserParams) Redacted() CreateUserParams {
-	const mark = "[redacted]"
-	if _, ok := p.Password.Get(); ok {
-		p.Password = Value(mark)
-	}
-	if _, ok := p.PasswordDigest.Get(); ok {
-		p.PasswordDigest = Value(mark)
-	}
-	if _, ok := p.TOTPSecret.Get(); ok {
-		p.TOTPSecret = Value(mark)
-	}
-	if len(p.BackupCodes) > 0 {
-		p.BackupCodes = []string{mark}
-	}
-	return p
-}
 
 // User is Clerk's User object, with the properties this project reads.
 type User struct {
@@ -159,31 +101,31 @@ type ListUsersParams struct {
 // username removes it). Since 2026-05-12 the endpoint takes no metadata: use
 // MetadataParams with UpdateUserMetadata or ReplaceUserMetadata.
 type UpdateUserParams struct {
-	ExternalID                       Field[string] `json:"external_id,omitzero"`
-	FirstName                        Field[string] `json:"first_name,omitzero"`
-	LastName                         Field[string] `json:"last_name,omitzero"`
-	Locale                           Field[string] `json:"locale,omitzero"`
-	PrimaryEmailAddressID            Field[string] `json:"primary_email_address_id,omitzero"`
-	NotifyPrimaryEmailAddressChanged Field[bool]   `json:"notify_primary_email_address_changed,omitzero"`
-	PrimaryPhoneNumberID             Field[string] `json:"primary_phone_number_id,omitzero"`
-	PrimaryWeb3WalletID              Field[string] `json:"primary_web3_wallet_id,omitzero"`
-	Username                         Field[string] `json:"username,omitzero"`
-	ProfileImageID                   Field[string] `json:"profile_image_id,omitzero"`
-	Password                         Field[string] `json:"password,omitzero"`
+	ExternalID                       request.Field[string] `json:"external_id,omitzero"`
+	FirstName                        request.Field[string] `json:"first_name,omitzero"`
+	LastName                         request.Field[string] `json:"last_name,omitzero"`
+	Locale                           request.Field[string] `json:"locale,omitzero"`
+	PrimaryEmailAddressID            request.Field[string] `json:"primary_email_address_id,omitzero"`
+	NotifyPrimaryEmailAddressChanged request.Field[bool]   `json:"notify_primary_email_address_changed,omitzero"`
+	PrimaryPhoneNumberID             request.Field[string] `json:"primary_phone_number_id,omitzero"`
+	PrimaryWeb3WalletID              request.Field[string] `json:"primary_web3_wallet_id,omitzero"`
+	Username                         request.Field[string] `json:"username,omitzero"`
+	ProfileImageID                   request.Field[string] `json:"profile_image_id,omitzero"`
+	Password                         request.Field[string] `json:"password,omitzero"`
 	// PasswordDigest is not nullable in this schema.
-	PasswordDigest            string        `json:"password_digest,omitempty"`
-	PasswordHasher            string        `json:"password_hasher,omitempty"`
-	SkipPasswordChecks        Field[bool]   `json:"skip_password_checks,omitzero"`
-	SignOutOfOtherSessions    Field[bool]   `json:"sign_out_of_other_sessions,omitzero"`
-	TOTPSecret                Field[string] `json:"totp_secret,omitzero"`
-	BackupCodes               []string      `json:"backup_codes,omitempty"`
-	DeleteSelfEnabled         Field[bool]   `json:"delete_self_enabled,omitzero"`
-	CreateOrganizationEnabled Field[bool]   `json:"create_organization_enabled,omitzero"`
-	LegalAcceptedAt           Field[string] `json:"legal_accepted_at,omitzero"`
-	SkipLegalChecks           Field[bool]   `json:"skip_legal_checks,omitzero"`
-	CreateOrganizationsLimit  Field[int]    `json:"create_organizations_limit,omitzero"`
-	CreatedAt                 Field[string] `json:"created_at,omitzero"`
-	BypassClientTrust         Field[bool]   `json:"bypass_client_trust,omitzero"`
+	PasswordDigest            string                `json:"password_digest,omitempty"`
+	PasswordHasher            string                `json:"password_hasher,omitempty"`
+	SkipPasswordChecks        request.Field[bool]   `json:"skip_password_checks,omitzero"`
+	SignOutOfOtherSessions    request.Field[bool]   `json:"sign_out_of_other_sessions,omitzero"`
+	TOTPSecret                request.Field[string] `json:"totp_secret,omitzero"`
+	BackupCodes               []string              `json:"backup_codes,omitempty"`
+	DeleteSelfEnabled         request.Field[bool]   `json:"delete_self_enabled,omitzero"`
+	CreateOrganizationEnabled request.Field[bool]   `json:"create_organization_enabled,omitzero"`
+	LegalAcceptedAt           request.Field[string] `json:"legal_accepted_at,omitzero"`
+	SkipLegalChecks           request.Field[bool]   `json:"skip_legal_checks,omitzero"`
+	CreateOrganizationsLimit  request.Field[int]    `json:"create_organizations_limit,omitzero"`
+	CreatedAt                 request.Field[string] `json:"created_at,omitzero"`
+	BypassClientTrust         request.Field[bool]   `json:"bypass_client_trust,omitzero"`
 }
 
 // Redacted returns a copy with every secret (password, digest, TOTP secret,
@@ -191,13 +133,13 @@ type UpdateUserParams struct {
 func (p UpdateUserParams) Redacted() UpdateUserParams {
 	const mark = "[redacted]"
 	if _, ok := p.Password.Get(); ok {
-		p.Password = Value(mark)
+		p.Password = request.Value(mark)
 	}
 	if p.PasswordDigest != "" {
 		p.PasswordDigest = mark
 	}
 	if _, ok := p.TOTPSecret.Get(); ok {
-		p.TOTPSecret = Value(mark)
+		p.TOTPSecret = request.Value(mark)
 	}
 	if len(p.BackupCodes) > 0 {
 		p.BackupCodes = []string{mark}
@@ -220,11 +162,11 @@ type CreateEmailAddressParams struct {
 	UserID       string `json:"user_id"`
 	EmailAddress string `json:"email_address"`
 	// Verified creates the address verified.
-	Verified Field[bool] `json:"verified,omitzero"`
+	Verified request.Field[bool] `json:"verified,omitzero"`
 	// Primary makes it the primary address (default: only if it is the first).
-	Primary Field[bool] `json:"primary,omitzero"`
+	Primary request.Field[bool] `json:"primary,omitzero"`
 	// NotifyPrimaryEmailAddressChanged notifies the previous primary address.
-	NotifyPrimaryEmailAddressChanged Field[bool] `json:"notify_primary_email_address_changed,omitzero"`
+	NotifyPrimaryEmailAddressChanged request.Field[bool] `json:"notify_primary_email_address_changed,omitzero"`
 }
 
 // CreatePhoneNumberParams is the body of POST /v1/phone_numbers.
@@ -233,9 +175,9 @@ type CreatePhoneNumberParams struct {
 	// PhoneNumber is in E.164 form.
 	PhoneNumber string `json:"phone_number"`
 	// Verified creates the number verified.
-	Verified Field[bool] `json:"verified,omitzero"`
+	Verified request.Field[bool] `json:"verified,omitzero"`
 	// Primary makes it the primary number (default: only if it is the first).
-	Primary Field[bool] `json:"primary,omitzero"`
+	Primary request.Field[bool] `json:"primary,omitzero"`
 	// ReservedForSecondFactor reserves the number for MFA (it must be verified).
-	ReservedForSecondFactor Field[bool] `json:"reserved_for_second_factor,omitzero"`
+	ReservedForSecondFactor request.Field[bool] `json:"reserved_for_second_factor,omitzero"`
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -179,8 +180,8 @@ func TestEndToEndWithFaults(t *testing.T) {
 	// u5 is in Clerk before the import (seeded through a gateway of its
 	// own: a fault may hit this call too).
 	seed := emuGateway(t, emu.URL(), pacer.Rate{Requests: 1000, Window: time.Second}, 1)
-	if _, err := seed.CreateUser(context.Background(), &clerk.CreateUserParams{
-		ExternalID: clerk.Value("u5"), EmailAddresses: []string{"someone-else@example.com"}}); err != nil {
+	if _, err := seed.CreateUser(context.Background(), &request.CreateUser{
+		ExternalID: request.Value("u5"), EmailAddresses: []string{"someone-else@example.com"}}); err != nil {
 		t.Fatal(err)
 	}
 	before := emu.Stats()

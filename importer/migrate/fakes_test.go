@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"io"
 	"path/filepath"
 	"sort"
@@ -26,7 +27,7 @@ import (
 type fakeAPI struct {
 	clerk.API  // the calls an import never makes: nil, so a call panics
 	mem        *memClerk
-	createFunc func(ctx context.Context, p *clerk.CreateUserParams) (*clerk.User, error)
+	createFunc func(ctx context.Context, p *request.CreateUser) (*clerk.User, error)
 	listFunc   func(ctx context.Context, p clerk.ListUsersParams) ([]clerk.User, error)
 	deleteFunc func(ctx context.Context, id string) error
 
@@ -35,7 +36,7 @@ type fakeAPI struct {
 
 func newFakeAPI() *fakeAPI { return &fakeAPI{mem: newMemClerk()} }
 
-func (f *fakeAPI) CreateUser(ctx context.Context, p *clerk.CreateUserParams) (*clerk.User, error) {
+func (f *fakeAPI) CreateUser(ctx context.Context, p *request.CreateUser) (*clerk.User, error) {
 	f.creates.Add(1)
 	if f.createFunc != nil {
 		return f.createFunc(ctx, p)
@@ -78,7 +79,7 @@ func identifierExists(param string) *clerk.Error {
 	return e
 }
 
-func (m *memClerk) create(p *clerk.CreateUserParams) (*clerk.User, error) {
+func (m *memClerk) create(p *request.CreateUser) (*clerk.User, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ext, _ := p.ExternalID.Get()
@@ -219,12 +220,12 @@ func (s *sliceSource) Rewind(context.Context) error {
 
 // fakeMapper maps with a function field; the default maps id and email.
 type fakeMapper struct {
-	mapFunc func(sources.Record) (*clerk.CreateUserParams, mapping.FieldErrors)
+	mapFunc func(sources.Record) (*request.CreateUser, mapping.FieldErrors)
 }
 
-func (m fakeMapper) MapAllInto(r sources.Record, p *clerk.CreateUserParams) (bool, mapping.FieldErrors) {
+func (m fakeMapper) MapAllInto(r sources.Record, p *request.CreateUser) (bool, mapping.FieldErrors) {
 	if r.Err != nil { // as *mapping.Mapping does
-		*p = clerk.CreateUserParams{}
+		*p = request.CreateUser{}
 		var re *sources.RecordError
 		errors.As(r.Err, &re)
 		return false, mapping.FieldErrors{{Field: re.Field, Source: re.Field, Code: mapping.CodeRecordUnreadable, Reason: r.Err.Error()}}
@@ -234,16 +235,16 @@ func (m fakeMapper) MapAllInto(r sources.Record, p *clerk.CreateUserParams) (boo
 		f = simpleMap
 	}
 	got, errs := f(r)
-	*p = clerk.CreateUserParams{}
+	*p = request.CreateUser{}
 	if got != nil {
 		*p = *got
 	}
 	return true, errs
 }
 
-func simpleMap(r sources.Record) (*clerk.CreateUserParams, mapping.FieldErrors) {
+func simpleMap(r sources.Record) (*request.CreateUser, mapping.FieldErrors) {
 	email, _ := r.Values.Lookup("email")
-	p := &clerk.CreateUserParams{ExternalID: clerk.Value(r.Key)}
+	p := &request.CreateUser{ExternalID: request.Value(r.Key)}
 	if e, _ := email.(string); e != "" {
 		p.EmailAddresses = []string{e}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -107,7 +108,7 @@ func TestRunOutcomesByClerkAnswer(t *testing.T) {
 		name string
 		// create answers the row's create calls, by call number from 1;
 		// nil falls through to the in-memory Clerk.
-		create        func(n int, p *clerk.CreateUserParams, mem *memClerk) (*clerk.User, error)
+		create        func(n int, p *request.CreateUser, mem *memClerk) (*clerk.User, error)
 		preexisting   bool // the user is in Clerk before the run
 		wantOutcome   checkpoint.Outcome
 		wantCode      string
@@ -118,14 +119,14 @@ func TestRunOutcomesByClerkAnswer(t *testing.T) {
 	}{
 		{
 			name: "permanent 422 is failed and not retryable",
-			create: func(int, *clerk.CreateUserParams, *memClerk) (*clerk.User, error) {
+			create: func(int, *request.CreateUser, *memClerk) (*clerk.User, error) {
 				return nil, errStatus(422, clerk.CodeParamFormatInvalid, "email_address")
 			},
 			wantOutcome: checkpoint.Failed, wantCode: clerk.CodeParamFormatInvalid, wantField: "email_address", wantCreates: 1,
 		},
 		{
 			name: "5xx then success is created after one retry",
-			create: func(n int, p *clerk.CreateUserParams, mem *memClerk) (*clerk.User, error) {
+			create: func(n int, p *request.CreateUser, mem *memClerk) (*clerk.User, error) {
 				if n == 1 {
 					return nil, errStatus(503, "", "")
 				}
@@ -135,7 +136,7 @@ func TestRunOutcomesByClerkAnswer(t *testing.T) {
 		},
 		{
 			name: "lost response is looked up and recorded created, never re-sent",
-			create: func(n int, p *clerk.CreateUserParams, mem *memClerk) (*clerk.User, error) {
+			create: func(n int, p *request.CreateUser, mem *memClerk) (*clerk.User, error) {
 				if _, err := mem.create(p); err != nil {
 					return nil, err
 				}
@@ -145,12 +146,12 @@ func TestRunOutcomesByClerkAnswer(t *testing.T) {
 		},
 		{
 			name:        "retries run out: failed, retryable",
-			create:      func(int, *clerk.CreateUserParams, *memClerk) (*clerk.User, error) { return nil, unavailable },
+			create:      func(int, *request.CreateUser, *memClerk) (*clerk.User, error) { return nil, unavailable },
 			wantOutcome: checkpoint.Failed, wantCode: "http_503", wantRetryable: true, wantCreates: int64(fastRetry.MaxRetries + 1),
 		},
 		{
 			name: "refused create whose answer was lost: the user was there before the run, so exists",
-			create: func(n int, p *clerk.CreateUserParams, mem *memClerk) (*clerk.User, error) {
+			create: func(n int, p *request.CreateUser, mem *memClerk) (*clerk.User, error) {
 				if _, err := mem.create(p); err == nil {
 					return nil, errors.New("test: the user should have been there already")
 				}
@@ -165,7 +166,7 @@ func TestRunOutcomesByClerkAnswer(t *testing.T) {
 		},
 		{
 			name: "email taken by someone else: failed naming the identifier",
-			create: func(int, *clerk.CreateUserParams, *memClerk) (*clerk.User, error) {
+			create: func(int, *request.CreateUser, *memClerk) (*clerk.User, error) {
 				return nil, identifierExists("email_address")
 			},
 			wantOutcome: checkpoint.Failed, wantCode: clerk.CodeIdentifierExists, wantField: "email_address", wantCreates: 1,
@@ -175,12 +176,12 @@ func TestRunOutcomesByClerkAnswer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st, api := openLedger(t), newFakeAPI()
 			if tt.preexisting {
-				api.mem.create(&clerk.CreateUserParams{ExternalID: clerk.Value("u0001")})
+				api.mem.create(&request.CreateUser{ExternalID: request.Value("u0001")})
 				api.mem.backdate(time.Hour)
 			}
 			var n atomic.Int64
 			if tt.create != nil {
-				api.createFunc = func(_ context.Context, p *clerk.CreateUserParams) (*clerk.User, error) {
+				api.createFunc = func(_ context.Context, p *request.CreateUser) (*clerk.User, error) {
 					return tt.create(int(n.Add(1)), p, api.mem)
 				}
 			}
@@ -210,7 +211,7 @@ func TestRunOutcomesByClerkAnswer(t *testing.T) {
 func TestFatalErrorStopsTheRunAndLeavesItResumable(t *testing.T) {
 	st, api := openLedger(t), newFakeAPI()
 	var n atomic.Int64
-	api.createFunc = func(_ context.Context, p *clerk.CreateUserParams) (*clerk.User, error) {
+	api.createFunc = func(_ context.Context, p *request.CreateUser) (*clerk.User, error) {
 		if n.Add(1) > 5 {
 			return nil, errStatus(401, clerk.CodeAuthenticationInvalid, "")
 		}
@@ -255,7 +256,7 @@ func TestResumeSkipsSettledRowsAndLooksUpInFlightOnes(t *testing.T) {
 	if _, err := st.BeginRun(ctx, checkpoint.RunSpec{ID: runID, Kind: runner.KindImport, SourceFingerprint: "rows-10", MappingFingerprint: "map-1"}); err != nil {
 		t.Fatal(err)
 	}
-	u4, _ := api.mem.create(&clerk.CreateUserParams{ExternalID: clerk.Value("u0004")})
+	u4, _ := api.mem.create(&request.CreateUser{ExternalID: request.Value("u0004")})
 	var settled []checkpoint.Settlement
 	for _, pos := range []int64{1, 2, 3, 6} {
 		settled = append(settled, checkpoint.Settlement{Pos: pos, Key: fmt.Sprintf("u%04d", pos), Outcome: checkpoint.Created, ClerkID: "earlier"})
@@ -266,7 +267,7 @@ func TestResumeSkipsSettledRowsAndLooksUpInFlightOnes(t *testing.T) {
 	must(t, st.FinishRun(ctx, runID, checkpoint.Interrupted))
 
 	var sent []string
-	api.createFunc = func(_ context.Context, p *clerk.CreateUserParams) (*clerk.User, error) {
+	api.createFunc = func(_ context.Context, p *request.CreateUser) (*clerk.User, error) {
 		ext, _ := p.ExternalID.Get()
 		sent = append(sent, ext)
 		return api.mem.create(p)
@@ -302,8 +303,8 @@ func must(t *testing.T, err error) {
 func TestRetryFailed(t *testing.T) {
 	unavailable := errStatus(503, "", "")
 	// u0002 fails retryably (retries run out), u0003 permanently.
-	failing := func(api *fakeAPI) func(context.Context, *clerk.CreateUserParams) (*clerk.User, error) {
-		return func(_ context.Context, p *clerk.CreateUserParams) (*clerk.User, error) {
+	failing := func(api *fakeAPI) func(context.Context, *request.CreateUser) (*clerk.User, error) {
+		return func(_ context.Context, p *request.CreateUser) (*clerk.User, error) {
 			switch ext, _ := p.ExternalID.Get(); ext {
 			case "u0002":
 				return nil, unavailable
@@ -380,9 +381,9 @@ func TestOnlyKeysSkipsTheOthersUntilALaterRun(t *testing.T) {
 }
 
 // secretMapper refuses rows 2 and 4 and reads a secret for the others.
-func secretMapper(r sources.Record) (*clerk.CreateUserParams, mapping.FieldErrors) {
+func secretMapper(r sources.Record) (*request.CreateUser, mapping.FieldErrors) {
 	p, _ := simpleMap(r)
-	p.Password = clerk.Value("hunter2-secret")
+	p.Password = request.Value("hunter2-secret")
 	if r.Pos.Index%2 == 0 {
 		return nil, mapping.FieldErrors{{Field: "email_address", Source: "email", Code: "format", Reason: "not an email address"}}
 	}
@@ -434,9 +435,9 @@ func TestInvalidRowsAreSettledWithoutACall(t *testing.T) {
 }
 
 func TestRequestHashHidesSecrets(t *testing.T) {
-	a := &clerk.CreateUserParams{ExternalID: clerk.Value("k"), Password: clerk.Value("one")}
-	b := &clerk.CreateUserParams{ExternalID: clerk.Value("k"), Password: clerk.Value("two")}
-	c := &clerk.CreateUserParams{ExternalID: clerk.Value("k2"), Password: clerk.Value("one")}
+	a := &request.CreateUser{ExternalID: request.Value("k"), Password: request.Value("one")}
+	b := &request.CreateUser{ExternalID: request.Value("k"), Password: request.Value("two")}
+	c := &request.CreateUser{ExternalID: request.Value("k2"), Password: request.Value("one")}
 	if requestHash(a) != requestHash(b) {
 		t.Error("the hash depends on the password: it leaks something of the secret")
 	}
@@ -482,7 +483,7 @@ func TestRollbackDeletesOnlyCreatedUsers(t *testing.T) {
 	ctx := context.Background()
 	st, api := openLedger(t), newFakeAPI()
 	// u0003 exists before the import: it must survive the rollback.
-	api.mem.create(&clerk.CreateUserParams{ExternalID: clerk.Value("u0003")})
+	api.mem.create(&request.CreateUser{ExternalID: request.Value("u0003")})
 	sum, err := Run(ctx, testConfig(t, st, rowsSource(8), api))
 	if err != nil {
 		t.Fatal(err)
@@ -587,7 +588,7 @@ func TestCancelLetsRequestsUnderWayFinish(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	// Row 1's create is under way when the run is cancelled; it answers
 	// after the cancellation and must still be settled created.
-	api.createFunc = func(cctx context.Context, p *clerk.CreateUserParams) (*clerk.User, error) {
+	api.createFunc = func(cctx context.Context, p *request.CreateUser) (*clerk.User, error) {
 		if ext, _ := p.ExternalID.Get(); ext == "u0001" {
 			cancel()
 			time.Sleep(30 * time.Millisecond)
@@ -615,7 +616,7 @@ func TestCancelLetsRequestsUnderWayFinish(t *testing.T) {
 func TestShutdownGraceBoundsTheWait(t *testing.T) {
 	st, api := openLedger(t), newFakeAPI()
 	ctx, cancel := context.WithCancel(context.Background())
-	api.createFunc = func(cctx context.Context, p *clerk.CreateUserParams) (*clerk.User, error) {
+	api.createFunc = func(cctx context.Context, p *request.CreateUser) (*clerk.User, error) {
 		cancel()
 		<-cctx.Done() // never answers on its own
 		return nil, &clerk.TransportError{Canceled: true, Sent: true, Err: cctx.Err()}

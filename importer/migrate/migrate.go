@@ -31,13 +31,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"io"
 	"log/slog"
 	"runtime"
 	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
 	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 	"github.com/clerkmigrate/clerkmigrate/importer/verdict"
@@ -220,7 +220,7 @@ func (w *eofWatcher) Next(ctx context.Context) (sources.Record, error) {
 // requestHash identifies a request without revealing it: a SHA-256 of the
 // request with every secret replaced by a marker, so the ledger never holds
 // anything derived from a password or digest.
-func requestHash(p *clerk.CreateUserParams) string {
+func requestHash(p *request.CreateUser) string {
 	b, err := json.Marshal(p.Redacted())
 	if err != nil {
 		return ""

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"io"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 	"github.com/clerkmigrate/clerkmigrate/importer/verdict"
 	"github.com/clerkmigrate/clerkmigrate/sources"
@@ -21,7 +21,7 @@ type job struct {
 	pos         int64
 	key         string // the source key, for the ledger
 	ext         string // the external_id, for lookups
-	params      *clerk.CreateUserParams
+	params      *request.CreateUser
 	hash        string
 	lookupFirst bool   // left in flight by an earlier run: look it up before sending
 	note        string // the mapping's warnings (verdict.WarningNote), kept as the row's message unless it fails
@@ -209,7 +209,7 @@ func (r *reader) prepare(rec sources.Record, lookupFirst bool) (*job, checkpoint
 		s.Outcome, s.ErrorCode, s.Message = checkpoint.Skipped, CodeNotSelected, "not among the selected keys"
 		return nil, s, false, nil
 	}
-	p := &clerk.CreateUserParams{}
+	p := &request.CreateUser{}
 	row := verdict.Check(r.cfg.Mapper, rec, p)
 	if !row.Valid() {
 		return nil, row.Settlement(&rec), false, nil

@@ -3,6 +3,7 @@ package migrate
 import (
 	"context"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"path/filepath"
 	"testing"
 	"time"
@@ -31,7 +32,7 @@ func BenchmarkResumeAtMidpoint(b *testing.B) {
 		var firstSend time.Duration
 		var firstKey string
 		start := time.Now()
-		api.createFunc = func(_ context.Context, p *clerk.CreateUserParams) (*clerk.User, error) {
+		api.createFunc = func(_ context.Context, p *request.CreateUser) (*clerk.User, error) {
 			if firstKey == "" {
 				firstSend = time.Since(start)
 				firstKey, _ = p.ExternalID.Get()

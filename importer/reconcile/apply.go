@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"strings"
 	"sync/atomic"
 
@@ -109,9 +110,9 @@ func (w *writer) flag(ctx context.Context, id string, on bool, set, unset func(c
 // Sending it again after a lost answer meets "already exists": then the
 // user is read to see whether it is ours.
 func (w *writer) addEmail(ctx context.Context, id string, e addIdent) error {
-	p := clerk.CreateEmailAddressParams{UserID: id, EmailAddress: e.Value, Verified: clerk.Value(e.Verified)}
+	p := clerk.CreateEmailAddressParams{UserID: id, EmailAddress: e.Value, Verified: request.Value(e.Verified)}
 	if e.Primary {
-		p.Primary = clerk.Value(true)
+		p.Primary = request.Value(true)
 	}
 	w.n.emails.Add(1)
 	_, err := w.g.CreateEmailAddress(ctx, p)
@@ -119,9 +120,9 @@ func (w *writer) addEmail(ctx context.Context, id string, e addIdent) error {
 }
 
 func (w *writer) addPhone(ctx context.Context, id string, ph addIdent) error {
-	p := clerk.CreatePhoneNumberParams{UserID: id, PhoneNumber: ph.Value, Verified: clerk.Value(ph.Verified)}
+	p := clerk.CreatePhoneNumberParams{UserID: id, PhoneNumber: ph.Value, Verified: request.Value(ph.Verified)}
 	if ph.Primary {
-		p.Primary = clerk.Value(true)
+		p.Primary = request.Value(true)
 	}
 	w.n.phones.Add(1)
 	_, err := w.g.CreatePhoneNumber(ctx, p)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"slices"
 	"strings"
 
@@ -131,7 +132,7 @@ func (d *differ) fingerprint(group string, parts ...string) string {
 }
 
 // secretPrints are the fingerprints of a request's secret groups.
-func (d *differ) secretPrints(p *clerk.CreateUserParams) map[string]string {
+func (d *differ) secretPrints(p *request.CreateUser) map[string]string {
 	pw, _ := p.Password.Get()
 	digest, _ := p.PasswordDigest.Get()
 	totp, _ := p.TOTPSecret.Get()
@@ -143,7 +144,7 @@ func (d *differ) secretPrints(p *clerk.CreateUserParams) map[string]string {
 }
 
 // forCreate is the change of a user Clerk does not have.
-func (d *differ) forCreate(ext string, p *clerk.CreateUserParams) change {
+func (d *differ) forCreate(ext string, p *request.CreateUser) change {
 	c := change{create: true, fields: []string{"user"}}
 	for g, v := range d.secretPrints(p) {
 		c.fps = append(c.fps, checkpoint.Fingerprint{ExternalID: ext, Group: g, Value: v})
@@ -153,11 +154,11 @@ func (d *differ) forCreate(ext string, p *clerk.CreateUserParams) change {
 
 // diff compares what the source wants with what Clerk has. recorded are the
 // fingerprints the ledger holds for the user (nil for none).
-func (d *differ) diff(ext string, want *clerk.CreateUserParams, have userState, recorded map[string]string) change {
+func (d *differ) diff(ext string, want *request.CreateUser, have userState, recorded map[string]string) change {
 	var c change
 	up := &clerk.UpdateUserParams{}
 	touched := false
-	text := func(prop string, w clerk.Field[string], h *string, set func(clerk.Field[string])) {
+	text := func(prop string, w request.Field[string], h *string, set func(request.Field[string])) {
 		v, ok := w.Get()
 		cur := ""
 		if h != nil {
@@ -165,19 +166,19 @@ func (d *differ) diff(ext string, want *clerk.CreateUserParams, have userState, 
 		}
 		switch {
 		case ok && v != cur:
-			set(clerk.Value(v))
+			set(request.Value(v))
 		case !ok && cur != "" && d.managed(prop):
-			set(clerk.Null[string]())
+			set(request.Null[string]())
 		default:
 			return
 		}
 		c.fields = append(c.fields, prop)
 		touched = true
 	}
-	text("first_name", want.FirstName, have.FirstName, func(f clerk.Field[string]) { up.FirstName = f })
-	text("last_name", want.LastName, have.LastName, func(f clerk.Field[string]) { up.LastName = f })
-	text("username", want.Username, have.Username, func(f clerk.Field[string]) { up.Username = f })
-	text("locale", want.Locale, have.Locale, func(f clerk.Field[string]) { up.Locale = f })
+	text("first_name", want.FirstName, have.FirstName, func(f request.Field[string]) { up.FirstName = f })
+	text("last_name", want.LastName, have.LastName, func(f request.Field[string]) { up.LastName = f })
+	text("username", want.Username, have.Username, func(f request.Field[string]) { up.Username = f })
+	text("locale", want.Locale, have.Locale, func(f request.Field[string]) { up.Locale = f })
 
 	var primary string
 	c.addEmails, primary = identDiff(&c, kindEmail, want.EmailAddresses, want.EmailAddressIdentificationStatus, have.Emails, have.PrimaryEmail, strings.EqualFold)
@@ -185,7 +186,7 @@ func (d *differ) diff(ext string, want *clerk.CreateUserParams, have userState, 
 		c.fields = append(c.fields, "email_address")
 	}
 	if primary != "" {
-		up.PrimaryEmailAddressID = clerk.Value(primary)
+		up.PrimaryEmailAddressID = request.Value(primary)
 		c.fields = append(c.fields, "primary_email_address_id")
 		touched = true
 	}
@@ -194,7 +195,7 @@ func (d *differ) diff(ext string, want *clerk.CreateUserParams, have userState, 
 		c.fields = append(c.fields, "phone_number")
 	}
 	if primary != "" {
-		up.PrimaryPhoneNumberID = clerk.Value(primary)
+		up.PrimaryPhoneNumberID = request.Value(primary)
 		c.fields = append(c.fields, "primary_phone_number_id")
 		touched = true
 	}
@@ -234,7 +235,7 @@ func (d *differ) diff(ext string, want *clerk.CreateUserParams, have userState, 
 // were), which the sync does not change.
 func identDiff(c *change, kind string, want, status []string, have []ident, havePrimary string, eq func(a, b string) bool) (add []addIdent, switchTo string) {
 	for i, w := range want {
-		verified := i >= len(status) || status[i] == clerk.StatusVerified
+		verified := i >= len(status) || status[i] == request.StatusVerified
 		found := ""
 		for _, h := range have {
 			if eq(h.Value, w) {
@@ -342,7 +343,7 @@ func e164(v string) string {
 // secrets decides, per secret group, whether to send it (the source changed
 // it since the fingerprint was recorded) or only to record a fingerprint
 // (none was recorded: the import just set it; see the package doc).
-func (d *differ) secrets(ext string, want *clerk.CreateUserParams, recorded map[string]string, up *clerk.UpdateUserParams, c *change) bool {
+func (d *differ) secrets(ext string, want *request.CreateUser, recorded map[string]string, up *clerk.UpdateUserParams, c *change) bool {
 	sent := false
 	for g, now := range d.secretPrints(want) {
 		old, ok := recorded[g]
@@ -360,9 +361,9 @@ func (d *differ) secrets(ext string, want *clerk.CreateUserParams, recorded map[
 		switch g {
 		case GroupPassword:
 			if pw, ok := want.Password.Get(); ok {
-				up.Password = clerk.Value(pw)
+				up.Password = request.Value(pw)
 				if skip, ok := want.SkipPasswordChecks.Get(); ok {
-					up.SkipPasswordChecks = clerk.Value(skip)
+					up.SkipPasswordChecks = request.Value(skip)
 				}
 			} else {
 				up.PasswordDigest, _ = want.PasswordDigest.Get()
@@ -378,7 +379,7 @@ func (d *differ) secrets(ext string, want *clerk.CreateUserParams, recorded map[
 }
 
 // metadataDiff returns the metadata write the user needs, or nil.
-func (d *differ) metadataDiff(want *clerk.CreateUserParams, have userState, c *change) *clerk.MetadataParams {
+func (d *differ) metadataDiff(want *request.CreateUser, have userState, c *change) *clerk.MetadataParams {
 	var mp clerk.MetadataParams
 	some := false
 	for _, f := range []struct {

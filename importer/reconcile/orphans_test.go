@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
 	"github.com/clerkmigrate/clerkmigrate/importer/migrate"
@@ -20,9 +20,9 @@ import (
 // an admin, a user signing up), outside any run of the ledger.
 func createDirect(t *testing.T, e *env, externalID, email string) string {
 	t.Helper()
-	p := &clerk.CreateUserParams{EmailAddresses: []string{email}, SkipPasswordRequirement: clerk.Value(true)}
+	p := &request.CreateUser{EmailAddresses: []string{email}, SkipPasswordRequirement: request.Value(true)}
 	if externalID != "" {
-		p.ExternalID = clerk.Value(externalID)
+		p.ExternalID = request.Value(externalID)
 	}
 	u, err := e.api.CreateUser(context.Background(), p)
 	if err != nil {

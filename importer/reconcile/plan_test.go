@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,7 +149,7 @@ func TestApplyRefusesAStalePlan(t *testing.T) {
 		}
 	}
 	time.Sleep(2 * time.Millisecond) // updated_at is in ms
-	if _, err := e.api.UpdateUser(ctx, target.ClerkID, &clerk.UpdateUserParams{LastName: clerk.Value("Edited")}); err != nil {
+	if _, err := e.api.UpdateUser(ctx, target.ClerkID, &clerk.UpdateUserParams{LastName: request.Value("Edited")}); err != nil {
 		t.Fatal(err)
 	}
 	before := e.srv.Emulator().Stats()

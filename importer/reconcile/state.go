@@ -3,6 +3,7 @@ package reconcile
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"strings"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
@@ -59,7 +60,7 @@ func stateOf(u *clerk.User) userState {
 }
 
 // isVerified reports whether Clerk renders a verification as verified.
-func isVerified(v *clerk.Verification) bool { return v != nil && v.Status == clerk.StatusVerified }
+func isVerified(v *clerk.Verification) bool { return v != nil && v.Status == request.StatusVerified }
 
 // rawMetadata encodes a metadata object; nil for an empty one.
 func rawMetadata(m map[string]any) json.RawMessage {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"io"
 	"log/slog"
 	"slices"
@@ -384,7 +385,7 @@ func (r *run) scan(ctx context.Context) error {
 type row struct {
 	s      checkpoint.Settlement // Pos, Key; the outcome once known
 	ext    string
-	params *clerk.CreateUserParams
+	params *request.CreateUser
 	have   *checkpoint.IndexedUser
 	c      change
 	done   bool // settled without a call
@@ -489,7 +490,7 @@ func (r *run) readSource(ctx context.Context, jobs chan<- *row, results chan<- r
 // do); a row that cannot be sent is settled invalid.
 func (r *run) mapRow(rec sources.Record) *row {
 	rw := &row{s: checkpoint.Settlement{Pos: rec.Pos.Index, Key: rec.Key}}
-	p := &clerk.CreateUserParams{}
+	p := &request.CreateUser{}
 	v := verdict.Check(r.cfg.Mapper, rec, p)
 	if !v.Valid() {
 		rw.s, rw.done = v.Settlement(&rec), true

@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"io"
 	"strings"
 
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/mapping/hashers"
 )
 
@@ -107,7 +107,7 @@ type canaryHit struct {
 }
 
 // check verifies every canary whose email the row holds.
-func (s *canarySet) check(p *clerk.CreateUserParams, lowered []string) []canaryHit {
+func (s *canarySet) check(p *request.CreateUser, lowered []string) []canaryHit {
 	var hits []canaryHit
 	for _, e := range lowered {
 		for _, i := range s.byEmail[e] {
@@ -117,7 +117,7 @@ func (s *canarySet) check(p *clerk.CreateUserParams, lowered []string) []canaryH
 	return hits
 }
 
-func verifyCanary(i int, c Canary, p *clerk.CreateUserParams) canaryHit {
+func verifyCanary(i int, c Canary, p *request.CreateUser) canaryHit {
 	h := canaryHit{idx: i, hasher: p.PasswordHasher}
 	digest, ok := p.PasswordDigest.Get()
 	if !ok || digest == "" {

@@ -2,9 +2,9 @@ package validate
 
 import (
 	"cmp"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"slices"
 
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/reports"
 )
 
@@ -12,36 +12,36 @@ import (
 // counts, each with a test on a mapped request.
 var coverageFields = [...]struct {
 	name string
-	set  func(p *clerk.CreateUserParams) bool
+	set  func(p *request.CreateUser) bool
 }{
-	{"email_address", func(p *clerk.CreateUserParams) bool { return len(p.EmailAddresses) > 0 }},
-	{"phone_number", func(p *clerk.CreateUserParams) bool { return len(p.PhoneNumbers) > 0 }},
-	{"web3_wallet", func(p *clerk.CreateUserParams) bool { return len(p.Web3Wallets) > 0 }},
-	{"username", func(p *clerk.CreateUserParams) bool { return given(p.Username) }},
-	{"first_name", func(p *clerk.CreateUserParams) bool { return given(p.FirstName) }},
-	{"last_name", func(p *clerk.CreateUserParams) bool { return given(p.LastName) }},
-	{"locale", func(p *clerk.CreateUserParams) bool { return given(p.Locale) }},
-	{"password", func(p *clerk.CreateUserParams) bool { return given(p.Password) }},
-	{"password_digest", func(p *clerk.CreateUserParams) bool { return given(p.PasswordDigest) }},
-	{"totp_secret", func(p *clerk.CreateUserParams) bool { return given(p.TOTPSecret) }},
-	{"backup_codes", func(p *clerk.CreateUserParams) bool { return len(p.BackupCodes) > 0 }},
-	{"public_metadata", func(p *clerk.CreateUserParams) bool { return len(p.PublicMetadata) > 0 }},
-	{"private_metadata", func(p *clerk.CreateUserParams) bool { return len(p.PrivateMetadata) > 0 }},
-	{"unsafe_metadata", func(p *clerk.CreateUserParams) bool { return len(p.UnsafeMetadata) > 0 }},
-	{"created_at", func(p *clerk.CreateUserParams) bool { return given(p.CreatedAt) }},
-	{"legal_accepted_at", func(p *clerk.CreateUserParams) bool { return given(p.LegalAcceptedAt) }},
-	{"banned", func(p *clerk.CreateUserParams) bool { b, ok := p.Banned.Get(); return ok && b }},
-	{"locked", func(p *clerk.CreateUserParams) bool { b, ok := p.Locked.Get(); return ok && b }},
+	{"email_address", func(p *request.CreateUser) bool { return len(p.EmailAddresses) > 0 }},
+	{"phone_number", func(p *request.CreateUser) bool { return len(p.PhoneNumbers) > 0 }},
+	{"web3_wallet", func(p *request.CreateUser) bool { return len(p.Web3Wallets) > 0 }},
+	{"username", func(p *request.CreateUser) bool { return given(p.Username) }},
+	{"first_name", func(p *request.CreateUser) bool { return given(p.FirstName) }},
+	{"last_name", func(p *request.CreateUser) bool { return given(p.LastName) }},
+	{"locale", func(p *request.CreateUser) bool { return given(p.Locale) }},
+	{"password", func(p *request.CreateUser) bool { return given(p.Password) }},
+	{"password_digest", func(p *request.CreateUser) bool { return given(p.PasswordDigest) }},
+	{"totp_secret", func(p *request.CreateUser) bool { return given(p.TOTPSecret) }},
+	{"backup_codes", func(p *request.CreateUser) bool { return len(p.BackupCodes) > 0 }},
+	{"public_metadata", func(p *request.CreateUser) bool { return len(p.PublicMetadata) > 0 }},
+	{"private_metadata", func(p *request.CreateUser) bool { return len(p.PrivateMetadata) > 0 }},
+	{"unsafe_metadata", func(p *request.CreateUser) bool { return len(p.UnsafeMetadata) > 0 }},
+	{"created_at", func(p *request.CreateUser) bool { return given(p.CreatedAt) }},
+	{"legal_accepted_at", func(p *request.CreateUser) bool { return given(p.LegalAcceptedAt) }},
+	{"banned", func(p *request.CreateUser) bool { b, ok := p.Banned.Get(); return ok && b }},
+	{"locked", func(p *request.CreateUser) bool { b, ok := p.Locked.Get(); return ok && b }},
 }
 
-func given[T comparable](f clerk.Field[T]) bool {
+func given[T comparable](f request.Field[T]) bool {
 	v, ok := f.Get()
 	var zero T
 	return ok && v != zero
 }
 
 // fieldBits is the set of coverageFields a request has.
-func fieldBits(p *clerk.CreateUserParams) uint32 {
+func fieldBits(p *request.CreateUser) uint32 {
 	var bits uint32
 	for i := range coverageFields {
 		if coverageFields[i].set(p) {

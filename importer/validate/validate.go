@@ -34,6 +34,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"log/slog"
 	"path/filepath"
 	"runtime"
@@ -42,7 +43,6 @@ import (
 	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 	"github.com/clerkmigrate/clerkmigrate/importer/verdict"
 	"github.com/clerkmigrate/clerkmigrate/reports"
@@ -375,7 +375,7 @@ func (e *engine) pass(ctx context.Context) error {
 // runs in parallel and keeps no request (p is the worker's, reused from
 // row to row). A row with problems still yields the fields that mapped,
 // for the duplicate check, canaries and coverage.
-func (e *engine) judge(rec sources.Record, p *clerk.CreateUserParams) rowResult {
+func (e *engine) judge(rec sources.Record, p *request.CreateUser) rowResult {
 	var r rowResult
 	var det *detectingValues
 	if e.cfg.DetectHasher != nil && rec.Values != nil {

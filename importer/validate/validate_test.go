@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"os"
 	"path/filepath"
 	"slices"
@@ -388,12 +389,12 @@ func TestCheckTargetAgainstTheEmulator(t *testing.T) {
 	ctx := context.Background()
 	// Already in Clerk: row 7's user (same external_id), and row 12's email
 	// under another legacy id.
-	if _, err := api.CreateUser(ctx, &clerk.CreateUserParams{ExternalID: clerk.Value("1007"),
-		EmailAddresses: []string{"user7@example.com"}, SkipPasswordRequirement: clerk.Value(true)}); err != nil {
+	if _, err := api.CreateUser(ctx, &request.CreateUser{ExternalID: request.Value("1007"),
+		EmailAddresses: []string{"user7@example.com"}, SkipPasswordRequirement: request.Value(true)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := api.CreateUser(ctx, &clerk.CreateUserParams{ExternalID: clerk.Value("other-system-9"),
-		EmailAddresses: []string{"user12@example.com"}, SkipPasswordRequirement: clerk.Value(true)}); err != nil {
+	if _, err := api.CreateUser(ctx, &request.CreateUser{ExternalID: request.Value("other-system-9"),
+		EmailAddresses: []string{"user12@example.com"}, SkipPasswordRequirement: request.Value(true)}); err != nil {
 		t.Fatal(err)
 	}
 	const n = 250

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"io"
 	"sync"
 
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
 
@@ -28,7 +28,7 @@ type Batch[R any] struct {
 // order, on the calling goroutine. A batch is reused once collect returns.
 // Memory holds a few batches per worker, whatever the source's length.
 func Pass[R any](ctx context.Context, src sources.Source, workers int,
-	judge func(rec sources.Record, p *clerk.CreateUserParams) R, collect func(b *Batch[R]) error) error {
+	judge func(rec sources.Record, p *request.CreateUser) R, collect func(b *Batch[R]) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers = max(1, workers)
@@ -48,7 +48,7 @@ func Pass[R any](ctx context.Context, src sources.Source, workers int,
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			p := &clerk.CreateUserParams{}
+			p := &request.CreateUser{}
 			for b := range work {
 				for i := range b.Recs {
 					b.Res[i] = judge(b.Recs[i], p)
@@ -137,7 +137,7 @@ type ScanOptions struct {
 func Scan(ctx context.Context, src sources.Source, m Mapper, opts ScanOptions) (*Rejections, error) {
 	d := NewDuplicates(opts.TempDir, opts.Hash, 0)
 	defer d.Close()
-	judge := func(rec sources.Record, p *clerk.CreateUserParams) Row { return Check(m, rec, p) }
+	judge := func(rec sources.Record, p *request.CreateUser) Row { return Check(m, rec, p) }
 	err := Pass(ctx, src, opts.Workers, judge, func(b *Batch[Row]) error {
 		for i := range b.Recs {
 			r := &b.Res[i]

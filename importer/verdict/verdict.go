@@ -19,10 +19,10 @@
 package verdict
 
 import (
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"strings"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/mapping"
 	"github.com/clerkmigrate/clerkmigrate/sources"
 )
@@ -33,7 +33,7 @@ type Mapper interface {
 	// MapAllInto clears p and writes the request into it; mapped is false
 	// when the record could not be read at all (its Err is set: one
 	// mapping.CodeRecordUnreadable error).
-	MapAllInto(rec sources.Record, p *clerk.CreateUserParams) (mapped bool, errs mapping.FieldErrors)
+	MapAllInto(rec sources.Record, p *request.CreateUser) (mapped bool, errs mapping.FieldErrors)
 }
 
 // CodeMappingFailed is a row the mapping made no request of and gave no reason for.
@@ -57,7 +57,7 @@ func (r *Row) Valid() bool { return !r.Errs.Invalid() }
 
 // Check maps rec into p (the caller's, reused from row to row) and judges
 // the row alone. A valid row's request always carries its external_id.
-func Check(m Mapper, rec sources.Record, p *clerk.CreateUserParams) Row {
+func Check(m Mapper, rec sources.Record, p *request.CreateUser) Row {
 	mapped, errs := m.MapAllInto(rec, p)
 	r := Row{Errs: errs, Mapped: mapped}
 	if !mapped {
@@ -70,7 +70,7 @@ func Check(m Mapper, rec sources.Record, p *clerk.CreateUserParams) Row {
 	if !ok || ext == "" {
 		ext = strings.TrimSpace(rec.Key)
 		if ext != "" {
-			p.ExternalID = clerk.Value(ext)
+			p.ExternalID = request.Value(ext)
 		}
 	}
 	if ext == "" && r.Valid() {

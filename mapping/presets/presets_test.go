@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"io"
 	"io/fs"
 	"os"
@@ -18,7 +19,6 @@ import (
 	"golang.org/x/crypto/scrypt"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
 	"github.com/clerkmigrate/clerkmigrate/mapping"
 	"github.com/clerkmigrate/clerkmigrate/mapping/hashers"
@@ -76,7 +76,7 @@ func TestNamesAndGet(t *testing.T) {
 
 // mapRecords maps every record of a preset's source (secrets included,
 // which the emulator does not keep), by key.
-func mapRecords(t *testing.T, name string, spec sources.Spec, params mapping.Params) map[string]*clerk.CreateUserParams {
+func mapRecords(t *testing.T, name string, spec sources.Spec, params mapping.Params) map[string]*request.CreateUser {
 	t.Helper()
 	p, _ := presets.Get(name)
 	m, err := p.Load()
@@ -105,7 +105,7 @@ func mapRecords(t *testing.T, name string, spec sources.Spec, params mapping.Par
 		t.Fatal(err)
 	}
 	defer src.Close()
-	out := map[string]*clerk.CreateUserParams{}
+	out := map[string]*request.CreateUser{}
 	for {
 		rec, err := src.Next(context.Background())
 		if err == io.EOF {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base32"
 	"encoding/json"
+	userreq "github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -132,7 +133,7 @@ func checkStatuses(param string, statuses []string, n int) *apiError {
 			LongMessage: param + " must contain exactly one item for each item in " + other + "."}
 	}
 	for _, s := range statuses {
-		if s != clerk.StatusVerified && s != clerk.StatusReserved {
+		if s != userreq.StatusVerified && s != userreq.StatusReserved {
 			e := errValue(param, param+` items must be "verified" or "reserved".`)
 			return &e
 		}

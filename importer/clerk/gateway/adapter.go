@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"strings"
 
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
@@ -9,7 +10,7 @@ import (
 
 // CreateUser creates a user. Sent again after a lost answer only once a
 // lookup by external_id found no user: a user found is the answer.
-func (g *Gateway) CreateUser(ctx context.Context, p *clerk.CreateUserParams) (*clerk.User, error) {
+func (g *Gateway) CreateUser(ctx context.Context, p *request.CreateUser) (*clerk.User, error) {
 	var u *clerk.User
 	c := &call{op: OpCreateUser, send: func(ctx context.Context) (err error) {
 		u, err = g.api.CreateUser(ctx, p)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"io"
 	"log"
 	"net"
@@ -71,7 +72,7 @@ func createAll(g *gateway.Gateway, workers int) []error {
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				ext := fmt.Sprintf("w%d-%d", w, i)
-				if _, err := g.CreateUser(context.Background(), &clerk.CreateUserParams{ExternalID: clerk.Value(ext)}); err != nil {
+				if _, err := g.CreateUser(context.Background(), &request.CreateUser{ExternalID: request.Value(ext)}); err != nil {
 					errs[w] = err
 					return
 				}

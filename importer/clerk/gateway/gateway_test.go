@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"net/http"
 	"reflect"
 	"sync"
@@ -85,7 +86,7 @@ func TestEveryCallPassesTheLayers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	u, err := g.CreateUser(ctx, &clerk.CreateUserParams{ExternalID: clerk.Value("k1"), EmailAddresses: []string{"a@example.com"},
+	u, err := g.CreateUser(ctx, &request.CreateUser{ExternalID: request.Value("k1"), EmailAddresses: []string{"a@example.com"},
 		PhoneNumbers: []string{"+15555550199"}})
 	must(err)
 	_, err = g.GetUser(ctx, u.ID)
@@ -94,7 +95,7 @@ func TestEveryCallPassesTheLayers(t *testing.T) {
 	must(err)
 	_, err = g.CountUsers(ctx, clerk.ListUsersParams{})
 	must(err)
-	_, err = g.UpdateUser(ctx, u.ID, &clerk.UpdateUserParams{FirstName: clerk.Value("Ada")})
+	_, err = g.UpdateUser(ctx, u.ID, &clerk.UpdateUserParams{FirstName: request.Value("Ada")})
 	must(err)
 	_, err = g.UpdateUserMetadata(ctx, u.ID, &clerk.MetadataParams{PublicMetadata: map[string]any{"a": 1}})
 	must(err)
@@ -104,9 +105,9 @@ func TestEveryCallPassesTheLayers(t *testing.T) {
 		_, err = f(ctx, u.ID)
 		must(err)
 	}
-	em, err := g.CreateEmailAddress(ctx, clerk.CreateEmailAddressParams{UserID: u.ID, EmailAddress: "b@example.com", Verified: clerk.Value(true)})
+	em, err := g.CreateEmailAddress(ctx, clerk.CreateEmailAddressParams{UserID: u.ID, EmailAddress: "b@example.com", Verified: request.Value(true)})
 	must(err)
-	ph, err := g.CreatePhoneNumber(ctx, clerk.CreatePhoneNumberParams{UserID: u.ID, PhoneNumber: "+15555550100", Verified: clerk.Value(true)})
+	ph, err := g.CreatePhoneNumber(ctx, clerk.CreatePhoneNumberParams{UserID: u.ID, PhoneNumber: "+15555550100", Verified: request.Value(true)})
 	must(err)
 	must(g.DeleteEmailAddress(ctx, em.ID))
 	must(g.DeletePhoneNumber(ctx, ph.ID))
@@ -131,7 +132,7 @@ func TestRetriesThroughFaults(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 40 {
 		wg.Go(func() {
-			if _, err := e.g.CreateUser(ctx, &clerk.CreateUserParams{ExternalID: clerk.Value(fmt.Sprintf("k%d", i))}); err != nil {
+			if _, err := e.g.CreateUser(ctx, &request.CreateUser{ExternalID: request.Value(fmt.Sprintf("k%d", i))}); err != nil {
 				t.Errorf("CreateUser k%d: %v", i, err)
 			}
 		})
@@ -160,7 +161,7 @@ func TestLostCreatesAreLookedUpNotResent(t *testing.T) {
 	for i := range users {
 		wg.Go(func() {
 			ext := fmt.Sprintf("k%d", i)
-			u, err := e.g.CreateUser(ctx, &clerk.CreateUserParams{ExternalID: clerk.Value(ext), EmailAddresses: []string{ext + "@example.com"}})
+			u, err := e.g.CreateUser(ctx, &request.CreateUser{ExternalID: request.Value(ext), EmailAddresses: []string{ext + "@example.com"}})
 			if err != nil || u == nil || *u.ExternalID != ext {
 				t.Errorf("CreateUser %s = %v, %v", ext, u, err)
 			}
@@ -186,7 +187,7 @@ func TestLostAddressAddsAreFoundOnTheUser(t *testing.T) {
 	cfg.Faults = emulator.Faults{Seed: 5, LostResponseRate: 0.5}
 	e := newEnv(t, cfg, gateway.Config{Retry: fast})
 	ctx := context.Background()
-	u, err := e.g.CreateUser(ctx, &clerk.CreateUserParams{ExternalID: clerk.Value("k"), EmailAddresses: []string{"k@example.com"}})
+	u, err := e.g.CreateUser(ctx, &request.CreateUser{ExternalID: request.Value("k"), EmailAddresses: []string{"k@example.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +221,7 @@ func TestUpdatesAreSpacedPerUser(t *testing.T) {
 	ctx := context.Background()
 	var ids []string
 	for _, ext := range []string{"busy", "quiet"} {
-		u, err := e.g.CreateUser(ctx, &clerk.CreateUserParams{ExternalID: clerk.Value(ext)})
+		u, err := e.g.CreateUser(ctx, &request.CreateUser{ExternalID: request.Value(ext)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +232,7 @@ func TestUpdatesAreSpacedPerUser(t *testing.T) {
 		wg.Go(func() {
 			var err error
 			if i%2 == 0 {
-				_, err = e.g.UpdateUser(ctx, ids[0], &clerk.UpdateUserParams{FirstName: clerk.Value(fmt.Sprint(i))})
+				_, err = e.g.UpdateUser(ctx, ids[0], &clerk.UpdateUserParams{FirstName: request.Value(fmt.Sprint(i))})
 			} else {
 				_, err = e.g.UpdateUserMetadata(ctx, ids[0], &clerk.MetadataParams{PublicMetadata: map[string]any{"i": i}})
 			}
@@ -242,7 +243,7 @@ func TestUpdatesAreSpacedPerUser(t *testing.T) {
 	}
 	time.Sleep(50 * time.Millisecond) // the busy user's burst is spent
 	start := time.Now()
-	if _, err := e.g.UpdateUser(ctx, ids[1], &clerk.UpdateUserParams{FirstName: clerk.Value("q")}); err != nil {
+	if _, err := e.g.UpdateUser(ctx, ids[1], &clerk.UpdateUserParams{FirstName: request.Value("q")}); err != nil {
 		t.Fatal(err)
 	}
 	if waited := time.Since(start); waited > 300*time.Millisecond {
@@ -263,7 +264,7 @@ func TestRowCallsAndClasses(t *testing.T) {
 	cfg.Faults = emulator.Faults{Seed: 11, ErrorRate: 0.5}
 	e := newEnv(t, cfg, gateway.Config{Retry: fast})
 	ctx, calls := gateway.CountCalls(context.Background())
-	if _, err := e.g.CreateUser(ctx, &clerk.CreateUserParams{ExternalID: clerk.Value("k")}); err != nil {
+	if _, err := e.g.CreateUser(ctx, &request.CreateUser{ExternalID: request.Value("k")}); err != nil {
 		t.Fatal(err)
 	}
 	if calls.Of(gateway.OpCreateUser) != int(e.g.Stats().Of(gateway.OpCreateUser)) || calls.Sent() != int(e.g.Stats().Requests()) {
@@ -277,7 +278,7 @@ func TestRowCallsAndClasses(t *testing.T) {
 		t.Errorf("a refused key: %v (%s) after %d attempts; want fatal after one", err, clerk.Classify(err), bad.Stats().Requests())
 	}
 	before := e.g.Stats().Requests()
-	_, err = e.g.CreateUser(context.Background(), &clerk.CreateUserParams{EmailAddresses: []string{"not an email"}})
+	_, err = e.g.CreateUser(context.Background(), &request.CreateUser{EmailAddresses: []string{"not an email"}})
 	var ae *clerk.Error
 	if !errors.As(err, &ae) || clerk.Classify(err) != clerk.Permanent || e.g.Stats().Requests() != before+1 {
 		t.Errorf("a refused request: %v (%s) after %d attempts; want permanent after one", err, clerk.Classify(err), e.g.Stats().Requests()-before)
