@@ -198,7 +198,7 @@ func TestSlowAnswersAreCutOnceTheLatencyIsKnown(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				start := time.Now()
-				if _, err := e.g.CreateUser(context.Background(), &clerk.CreateUserParams{ExternalID: clerk.Value(fmt.Sprintf("w%d-%d", w, i))}); err != nil {
+				if _, err := e.g.CreateUser(context.Background(), &request.CreateUser{ExternalID: request.Value(fmt.Sprintf("w%d-%d", w, i))}); err != nil {
 					t.Error(err)
 				}
 				mu.Lock()
