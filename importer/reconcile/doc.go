@@ -10,7 +10,10 @@
 //     starting_after cursor, order +created_at, through the Clerk gateway
 //     every write of the sync takes too) into the ledger's
 //     checkpoint.ClerkIndex, one page at a time: memory holds one page.
-//  2. Pass: the source is read once, in batches of 200 rows; each batch is
+//  2. Pass: the source is read first for the duplicate rule of validate and
+//     import (verdict.Scan: a later row holding an earlier row's email,
+//     phone number, username or key is invalid, a duplicate of it, and
+//     costs no call), then again in batches of 200 rows; each batch is
 //     mapped, looked up in the index (by external_id; new users' emails too),
 //     marked seen and diffed field by field. An unchanged user costs no call.
 //     A changed one costs one call per kind of change: POST

@@ -9,6 +9,7 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"io"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -182,6 +183,8 @@ type run struct {
 	w     *writer
 	n     callCounts
 	plan  *planWriter
+	// refused are the rows the duplicate rule refuses, read before the pass.
+	refused *verdict.Rejections
 	// planned indexes ApplyPlan's entries by key.
 	planned map[string]PlanEntry
 
@@ -399,9 +402,17 @@ type result struct {
 
 const readBatch = 200
 
-// pass reads the source in batches, diffs each row, settles the unchanged
-// and invalid ones at once and hands the others to the workers.
+// pass finds the rows the duplicate rule refuses (a first read of the
+// source, as an import does), then reads the source again in batches,
+// diffs each row, settles the unchanged and invalid ones at once and hands
+// the others to the workers.
 func (r *run) pass(ctx context.Context) error {
+	refused, err := r.scanDuplicates(ctx)
+	if err != nil {
+		return err
+	}
+	defer refused.Close()
+	r.refused = refused
 	g, gctx := errgroup.WithContext(ctx)
 	jobs := make(chan *row, r.cfg.Workers)
 	results := make(chan result, 512)
@@ -434,6 +445,24 @@ func (r *run) pass(ctx context.Context) error {
 		return r.readSource(gctx, jobs, results)
 	})
 	return g.Wait()
+}
+
+// scanDuplicates reads the source once for the rows the duplicate rule
+// refuses (verdict.Scan: the rule validate and import apply) and rewinds it.
+func (r *run) scanDuplicates(ctx context.Context) (*verdict.Rejections, error) {
+	rw, ok := r.cfg.Source.(sources.Rewinder)
+	if !ok {
+		return nil, fmt.Errorf("reconcile: source %s cannot be read twice (the duplicate check reads it first)", r.cfg.Source.Info().Name)
+	}
+	refused, err := verdict.Scan(ctx, r.cfg.Source, r.cfg.Mapper, verdict.ScanOptions{Workers: runtime.GOMAXPROCS(0)})
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: checking duplicates: %w", err)
+	}
+	if err := rw.Rewind(ctx); err != nil {
+		refused.Close()
+		return nil, fmt.Errorf("reconcile: %w", err)
+	}
+	return refused, nil
 }
 
 // read is the reader: source → mapping → index lookups → diff → dispatch.
@@ -477,7 +506,11 @@ func (r *run) readSource(ctx context.Context, jobs chan<- *row, results chan<- r
 		r.read++
 		r.maxPos = max(r.maxPos, rec.Pos.Index)
 		r.mu.Unlock()
-		batch = append(batch, r.mapRow(rec))
+		rw, err := r.mapRow(rec)
+		if err != nil {
+			return err
+		}
+		batch = append(batch, rw)
 		if len(batch) == readBatch {
 			if err := flush(); err != nil {
 				return err
@@ -486,20 +519,28 @@ func (r *run) readSource(ctx context.Context, jobs chan<- *row, results chan<- r
 	}
 }
 
-// mapRow takes a record's verdict (verdict.Check, as import and validate
-// do); a row that cannot be sent is settled invalid.
-func (r *run) mapRow(rec sources.Record) *row {
+// mapRow takes a record's verdict (verdict.Check and the duplicate rule,
+// as import and validate do); a row that cannot be sent is settled invalid.
+func (r *run) mapRow(rec sources.Record) (*row, error) {
 	rw := &row{s: checkpoint.Settlement{Pos: rec.Pos.Index, Key: rec.Key}}
 	p := &request.CreateUser{}
 	v := verdict.Check(r.cfg.Mapper, rec, p)
 	if !v.Valid() {
 		rw.s, rw.done = v.Settlement(&rec), true
-		return rw
+		return rw, nil
+	}
+	f, refused, err := r.refused.At(rec.Pos.Index)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: reading the duplicate check: %w", err)
+	}
+	if refused {
+		rw.s, rw.done = verdict.Refused(&f), true
+		return rw, nil
 	}
 	// A row with warnings is sent; the warnings stay in its message.
 	rw.s.Message = verdict.WarningNote(rec.Pos, v.Errs)
 	rw.ext, rw.params = v.IDs.Ext, p
-	return rw
+	return rw, nil
 }
 
 // prepare looks a batch up in the index and decides each row's change.
