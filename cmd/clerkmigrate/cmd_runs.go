@@ -16,6 +16,7 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/stores"
 	"github.com/clerkmigrate/clerkmigrate/importer/migrate"
+	"github.com/clerkmigrate/clerkmigrate/importer/reconcile"
 	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 	"github.com/clerkmigrate/clerkmigrate/reports"
 )
@@ -28,9 +29,9 @@ func statusCommand() *cli.Command {
 		Description: "Reads the ledger only (it creates none); safe while a run is going on.\n" +
 			"With RUN-ID the exit code is that run's verdict, the code its own command returned, so that a\n" +
 			"script can check a run after the fact: 0 finished and every row ended well, 1 failed or invalid\n" +
-			"rows, 4 not finished. (A sync whose orphan step was refused, its code 5, says so on its orphan_step\n" +
-			"line.) Without RUN-ID it lists every run and returns 0: a listing spans runs of every kind and age,\n" +
-			"and one old dry run's invalid rows would fail it for ever.\n\n" + statusExitCodes,
+			"rows, 4 not finished, 5 a sync whose orphan step was refused. Without RUN-ID it lists every run\n" +
+			"and returns 0: a listing spans runs of every kind and age, and one old dry run's invalid rows would\n" +
+			"fail it for ever.\n\n" + statusExitCodes,
 		Flags:  []cli.Flag{flagOut, flagLedger},
 		Action: runStatus,
 	}
@@ -84,6 +85,9 @@ func runStatus(c *cli.Context) error {
 func runVerdict(r checkpoint.Run, p checkpoint.Progress) error {
 	if r.Status != checkpoint.Done {
 		return withCode(ExitInterrupted, fmt.Errorf("run %s has not finished (%s): run its command again to resume it", r.ID, r.Status))
+	}
+	if r.Meta[reconcile.MetaOrphanRefused] == "true" {
+		return withCode(ExitOrphanGuard, fmt.Errorf("run %s: the orphan step was refused (%s)", r.ID, r.Meta[reconcile.MetaOrphanStep]))
 	}
 	failed, invalid := p.ByOutcome[checkpoint.Failed], p.ByOutcome[checkpoint.Invalid]
 	if failed+invalid > 0 {

@@ -77,9 +77,18 @@ func TestSyncCommand(t *testing.T) {
 	}
 	// A source that lost most of its rows: the orphan step is refused.
 	shrunk := write("shrunk.csv", lines[:4])
-	r = runSyncCLI(t, dir, "sync", "--no-progress", "--source", shrunk, "--mapping", mapFile, "--delete-orphans", "--max-delete", "5")
+	r = runSyncCLI(t, dir, "sync", "--no-progress", "--source", shrunk, "--mapping", mapFile, "--delete-orphans", "--max-delete", "5",
+		"--run-id", "guarded")
 	if r.code != ExitOrphanGuard || !strings.Contains(r.stderr, "more than --max-delete 5") || !strings.Contains(r.stdout, "refused") {
 		t.Fatalf("guarded sync: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// Its verdict, as status and summary.json tell it after the fact, is
+	// the code it returned.
+	if r := runSyncCLI(t, dir, "status", "guarded"); r.code != ExitOrphanGuard {
+		t.Errorf("status of the guarded sync: exit %d, want %d\n%s\n%s", r.code, ExitOrphanGuard, r.stdout, r.stderr)
+	}
+	if code := summaryExitCode(t, dir, "guarded"); code != ExitOrphanGuard {
+		t.Errorf("the guarded sync's summary.json says exit_code %d, want %d", code, ExitOrphanGuard)
 	}
 	// --plan writes a plan and nothing else.
 	plan := filepath.Join(dir, "plan.json")

@@ -23,6 +23,7 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
+	"github.com/clerkmigrate/clerkmigrate/importer/reconcile"
 )
 
 // Defaults of the embedded rehearsal: everything under ./clerkmigrate-out.
@@ -303,11 +304,14 @@ func refusal(err error) error {
 
 // runErrorCode maps the error of a run to an exit code.
 func runErrorCode(ctx context.Context, err error) int {
-	if err == nil {
+	var guard *reconcile.OrphanGuardError
+	switch {
+	case err == nil:
 		return ExitOK
-	}
-	if ctx.Err() != nil {
+	case ctx.Err() != nil:
 		return ExitInterrupted
+	case errors.As(err, &guard):
+		return ExitOrphanGuard
 	}
 	return ExitFatal
 }

@@ -27,7 +27,7 @@ var exitMeanings = map[int]string{
 }
 
 // exitCodeTable is the whole table, for the tool's own help.
-var exitCodeTable = exitCodes(map[int]string{ExitOrphanGuard: "sync only: " + exitMeanings[ExitOrphanGuard]},
+var exitCodeTable = exitCodes(map[int]string{ExitOrphanGuard: "sync (and status of such a sync): " + exitMeanings[ExitOrphanGuard]},
 	ExitOK, ExitRowsFailed, ExitUsage, ExitFatal, ExitInterrupted, ExitOrphanGuard)
 
 // exitCodes renders the EXIT CODES section of a command's help: the codes
@@ -90,7 +90,8 @@ var (
 		ExitUsage:       "usage: bad flags, no such run, no ledger at --out or --ledger",
 		ExitFatal:       "the ledger could not be read",
 		ExitInterrupted: "RUN-ID: the run has not finished (interrupted, crashed or still going): its command resumes it",
-	}, ExitOK, ExitRowsFailed, ExitUsage, ExitFatal, ExitInterrupted)
+		ExitOrphanGuard: "RUN-ID: a sync whose orphan step was refused (more orphans than --max-delete)",
+	}, ExitOK, ExitRowsFailed, ExitUsage, ExitFatal, ExitInterrupted, ExitOrphanGuard)
 	rollbackExitCodes = exitCodes(map[int]string{
 		ExitOK:         "every user the run created is deleted (in a dry run: listed)",
 		ExitRowsFailed: "the rollback finished, but some deletions failed (see failures.csv; --retry-failed)",

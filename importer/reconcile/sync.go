@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,9 @@ const (
 	MetaHighWater  = runner.MetaHighWater // RFC 3339: offer it as --since to the next run
 	MetaTarget     = checkpoint.MetaTarget
 	MetaOrphanStep = "orphan_step"
+	// MetaOrphanRefused is "true" when the orphan step was refused
+	// (OrphanGuardError: the sync's exit code 5), "false" when it was not.
+	MetaOrphanRefused = "orphan_step_refused"
 )
 
 // OrphansNotJudged is the orphan step of an incremental sync.
@@ -732,13 +736,22 @@ func (r *run) settle(ctx context.Context, results <-chan result) error {
 	}
 }
 
+// recordOrphanStep records what became of the orphans, and whether the
+// step was refused (the run's verdict, for status RUN-ID).
+func (r *run) recordOrphanStep(ctx context.Context, step string, refused bool) error {
+	if err := r.cfg.Store.SetMeta(ctx, r.id, MetaOrphanStep, step); err != nil {
+		return err
+	}
+	return r.cfg.Store.SetMeta(ctx, r.id, MetaOrphanRefused, strconv.FormatBool(refused))
+}
+
 // orphans reports, bans or deletes the users of ours whose external_id the
 // source no longer has, all or none under the MaxDelete cap, and reports
 // the other users the source does not list as not ours, untouched.
 func (r *run) orphans(ctx context.Context) error {
 	if r.cfg.Incremental {
 		r.log.Warn("incremental sync: the source gave only changed rows, so orphans cannot be judged; orphan step skipped")
-		return r.cfg.Store.SetMeta(ctx, r.id, MetaOrphanStep, OrphansNotJudged)
+		return r.recordOrphanStep(ctx, OrphansNotJudged, false)
 	}
 	counts, err := r.cfg.Index.CountUnseen(ctx, r.scope)
 	if err != nil {
@@ -758,7 +771,7 @@ func (r *run) orphans(ctx context.Context) error {
 	}
 	step += fmt.Sprintf("; %d not ours: left alone", counts.NotOwned)
 	r.log.Info("orphan step: "+step, "orphans", n, "not_ours", counts.NotOwned)
-	if err := r.cfg.Store.SetMeta(ctx, r.id, MetaOrphanStep, step); err != nil {
+	if err := r.recordOrphanStep(ctx, step, guard != nil); err != nil {
 		return err
 	}
 	r.mu.Lock()
