@@ -91,12 +91,16 @@ const jsonReadBufferSize = 256 << 10
 func OpenJSON(cfg JSONConfig) (*JSON, error) {
 	ext := strings.ToLower(filepath.Ext(cfg.Path))
 	lines := cfg.Lines || ext == ".jsonl" || ext == ".ndjson"
-	shape := &jsonShape{}
+	var path []string
+	if cfg.ArrayPath != "" {
+		path = splitArrayPath(cfg.ArrayPath)
+	}
+	shape := newJSONShape(path)
 	counter := &lineCounter{}
 	extra := []io.Writer{counter}
 	scanShape := !lines && cfg.ArrayPath == ""
-	if scanShape {
-		extra = append(extra, shape)
+	if !lines {
+		extra = append(extra, shape) // it counts the records too
 	}
 	fp, err := fileFingerprint(cfg.Path, extra...)
 	if err != nil {
@@ -113,13 +117,14 @@ func OpenJSON(cfg JSONConfig) (*JSON, error) {
 	j.startReading()
 	if lines {
 		j.info.Kind = "jsonl"
-		j.info.Rows = counter.lines()
+		j.info.Rows = counter.lines() // the reader's records: one a line
 		return j, nil
 	}
 	if err := j.startArray(shape, scanShape); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("json %s: %w", cfg.Path, err)
 	}
+	j.info.Rows = shape.records(j.arrayPath)
 	return j, nil
 }
 

@@ -158,7 +158,8 @@ func checkPostgresConfig(cfg *PostgresConfig) error {
 	return nil
 }
 
-// begin starts the snapshot and, for a query, declares its cursor.
+// begin starts the snapshot, counts its rows and, for a query, declares its
+// cursor.
 func (p *Postgres) begin(ctx context.Context) error {
 	tx, err := p.conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
@@ -167,8 +168,12 @@ func (p *Postgres) begin(ctx context.Context) error {
 	p.tx = tx
 	if p.cfg.Table != "" {
 		p.table = tableIdentifier(p.cfg.Table).Sanitize()
-	} else if err := p.declareCursor(ctx); err != nil {
-		return err
+	}
+	p.info.Rows = p.countRows(ctx)
+	if p.cfg.Table == "" {
+		if err := p.declareCursor(ctx); err != nil {
+			return err
+		}
 	}
 	if err := p.fetch(ctx); err != nil {
 		return err
@@ -185,14 +190,77 @@ func tableIdentifier(name string) pgx.Identifier {
 	return pgx.Identifier(strings.Split(name, "."))
 }
 
-func (p *Postgres) declareCursor(ctx context.Context) error {
-	query := strings.TrimRight(strings.TrimSpace(p.cfg.Query), ";")
-	var args []any
-	if !p.cfg.Since.IsZero() {
-		query = fmt.Sprintf("SELECT * FROM (%s) AS clerkmigrate_q WHERE clerkmigrate_q.%s > $1",
-			query, pgx.Identifier{p.cfg.UpdatedAtColumn}.Sanitize())
-		args = append(args, p.cfg.Since)
+// readSQL is the whole read as one query: the query (or the table) with
+// the since filter.
+func (p *Postgres) readSQL() (string, []any) {
+	if p.cfg.Table != "" {
+		if p.cfg.Since.IsZero() {
+			return "SELECT * FROM " + p.table, nil
+		}
+		return fmt.Sprintf("SELECT * FROM %s WHERE %s > $1", p.table, pgx.Identifier{p.cfg.UpdatedAtColumn}.Sanitize()),
+			[]any{p.cfg.Since}
 	}
+	query := strings.TrimRight(strings.TrimSpace(p.cfg.Query), ";")
+	if p.cfg.Since.IsZero() {
+		return query, nil
+	}
+	return fmt.Sprintf("SELECT * FROM (%s) AS clerkmigrate_q WHERE clerkmigrate_q.%s > $1",
+		query, pgx.Identifier{p.cfg.UpdatedAtColumn}.Sanitize()), []any{p.cfg.Since}
+}
+
+// countTimeout caps the count of a source's rows (see countRows).
+var countTimeout = 5 * time.Second
+
+// countRows is Info().Rows: count(*) of the read, in the snapshot the rows
+// are then read from, so exact; when the server cannot count it within
+// countTimeout (a big join, a cold disk), the planner's estimate of the
+// read. count(*) costs the server at most one more pass over what the run
+// reads anyway, and an import of those rows takes hours at Clerk's rate;
+// pg_class.reltuples would be free but knows nothing of a query or of
+// --since, and is stale until the next ANALYZE. 0 when neither answers.
+func (p *Postgres) countRows(ctx context.Context) int64 {
+	read, args := p.readSQL()
+	var n int64
+	err := p.savepoint(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", countTimeout.Milliseconds())); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, "SELECT count(*) FROM ("+read+") AS clerkmigrate_count", args...).Scan(&n)
+	})
+	if err == nil {
+		return n
+	}
+	var plan []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	err = p.savepoint(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+read, args...).Scan(&plan)
+	})
+	if err != nil || len(plan) == 0 {
+		return 0
+	}
+	return int64(plan[0].Plan.Rows)
+}
+
+// savepoint runs fn in a savepoint of the snapshot transaction and rolls
+// it back, whatever fn did: its settings go, and an error it met leaves the
+// transaction usable.
+func (p *Postgres) savepoint(ctx context.Context, fn func(pgx.Tx) error) error {
+	sp, err := p.tx.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	err = fn(sp)
+	if rerr := sp.Rollback(ctx); rerr != nil && err == nil {
+		err = rerr
+	}
+	return err
+}
+
+func (p *Postgres) declareCursor(ctx context.Context) error {
+	query, args := p.readSQL()
 	if _, err := p.tx.Exec(ctx, "DECLARE "+pgCursorName+" NO SCROLL CURSOR FOR "+query, args...); err != nil {
 		return fmt.Errorf("query: %w", err)
 	}

@@ -301,3 +301,51 @@ func TestPostgresOpenErrorsAndInfo(t *testing.T) {
 		t.Fatal("different queries share a fingerprint")
 	}
 }
+
+// TestPostgresInfoCountsTheRowsOfItsSnapshot: Info().Rows is count(*) of
+// the read in the snapshot the rows are read from (a row committed after
+// the open is in neither), with --since and for a query too; a count that
+// takes too long gives way to the planner's estimate, and the read goes on.
+func TestPostgresInfoCountsTheRowsOfItsSnapshot(t *testing.T) {
+	pg := newPGTest(t)
+	pg.exec(t, `CREATE TABLE $schema.users (id int PRIMARY KEY, updated_at timestamptz NOT NULL)`)
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	pg.exec(t, `INSERT INTO $schema.users SELECT n, $1::timestamptz + n * interval '1 hour' FROM generate_series(1, 25) AS n`, base)
+	since := base.Add(20 * time.Hour)
+	tests := []struct {
+		name string
+		cfg  PostgresConfig
+		want int64
+	}{
+		{"table", PostgresConfig{Table: "$schema.users", KeyColumn: "id", BatchSize: 4}, 25},
+		{"table since", PostgresConfig{Table: "$schema.users", KeyColumn: "id", UpdatedAtColumn: "updated_at", Since: since}, 5},
+		{"query", PostgresConfig{Query: "SELECT * FROM $schema.users WHERE id % 2 = 0 ORDER BY id;", KeyColumn: "id"}, 12},
+		{"query since", PostgresConfig{Query: "SELECT * FROM $schema.users WHERE id % 2 = 0", KeyColumn: "id",
+			UpdatedAtColumn: "updated_at", Since: since}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := pg.open(t, tt.cfg)
+			pg.exec(t, `INSERT INTO $schema.users VALUES (26, $1)`, base.Add(99*time.Hour)) // after the snapshot
+			defer pg.exec(t, `DELETE FROM $schema.users WHERE id = 26`)
+			if got := src.Info().Rows; got != tt.want {
+				t.Errorf("Info().Rows = %d, want %d", got, tt.want)
+			}
+			if got := int64(len(readAll(t, src))); got != src.Info().Rows {
+				t.Errorf("the source read %d rows, its Info().Rows said %d", got, src.Info().Rows)
+			}
+		})
+	}
+
+	t.Run("slow count", func(t *testing.T) {
+		defer func(d time.Duration) { countTimeout = d }(countTimeout)
+		countTimeout = time.Millisecond
+		src := pg.open(t, PostgresConfig{Query: "SELECT id, pg_sleep(0.002) AS nap FROM $schema.users WHERE id <= 25", KeyColumn: "id"})
+		if got := src.Info().Rows; got <= 0 || got == 25 {
+			t.Errorf("Info().Rows = %d, want the planner's estimate (positive, and not the count)", got)
+		}
+		if got := len(readAll(t, src)); got != 25 {
+			t.Errorf("after the count gave way the source read %d rows, want 25", got)
+		}
+	})
+}

@@ -116,8 +116,10 @@ type Info struct {
 	// Fingerprint identifies the data (a hash of the file's bytes, or of the
 	// query and snapshot), so that a resume over different data is refused.
 	Fingerprint string
-	// Rows estimates the number of records (from the file's lines, counted
-	// in the fingerprint pass) for a progress display; 0 when unknown.
+	// Rows estimates the number of records, for a progress display: a CSV's
+	// or JSON Lines file's lines and a JSON array's elements, counted in the
+	// fingerprint pass; a Postgres read's count(*) in its snapshot (the
+	// planner's estimate when the count takes over 5 s); 0 when unknown.
 	Rows int64
 }
 
