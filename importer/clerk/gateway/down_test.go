@@ -219,3 +219,60 @@ func TestSlowAnswersAreCutOnceTheLatencyIsKnown(t *testing.T) {
 		t.Errorf("%d creates sent for %d users", creates, workers*each)
 	}
 }
+
+// TestAdmissionEndsWaitingNotSending: once a call's admission ends (a run
+// stopping on a signal), calls waiting in a 429's hold return at once,
+// canceled, and send nothing more, while a request already under way gets
+// its answer.
+func TestAdmissionEndsWaitingNotSending(t *testing.T) {
+	t.Parallel()
+	cfg := emulator.Config{RequestsPerWindow: 2, Window: 10 * time.Second, Faults: emulator.Faults{Latency: 400 * time.Millisecond}}
+	p := pacer.New(pacer.NewBudget(pacer.Rate{Requests: 10000, Window: time.Second}, 0, 0))
+	e := newEnv(t, cfg, gateway.Config{Retry: patient, Pacer: p})
+	admission, stop := context.WithCancel(context.Background())
+	ctx := gateway.WithAdmission(context.Background(), admission)
+	create := func(ext string, errs chan<- error) {
+		_, err := e.g.CreateUser(ctx, &request.CreateUser{ExternalID: request.Value(ext)})
+		errs <- err
+	}
+
+	held := make(chan error, 2)
+	for range 2 { // the window's budget: answered
+		if _, err := e.g.CountUsers(ctx, clerk.ListUsersParams{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 2 { // met by a 429, then held for its ~10 s Retry-After
+		go create(fmt.Sprint("held", i), held)
+	}
+	for e.srv.Emulator().Stats().RateLimited < 2 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	stopped := time.Now()
+	stop()
+	for range 2 {
+		if err := <-held; clerk.Classify(err) != clerk.Canceled {
+			t.Errorf("a call held by a 429 ended with %v (%s), want canceled", err, clerk.Classify(err))
+		}
+	}
+	if took := time.Since(stopped); took > time.Second {
+		t.Errorf("calls held by a 10 s hold took %s to return once admission ended", took)
+	}
+	if es := e.srv.Emulator().Stats(); es.Total != 4 || e.g.Stats().Requests() != 4 {
+		t.Errorf("the target saw %d requests and the gateway sent %d: want 2 answered and 2 refused, nothing after", es.Total, e.g.Stats().Requests())
+	}
+
+	e = newEnv(t, emulator.Config{Faults: emulator.Faults{Latency: 400 * time.Millisecond}}, gateway.Config{Retry: patient})
+	admission, stop = context.WithCancel(context.Background())
+	ctx = gateway.WithAdmission(context.Background(), admission)
+	underWay := make(chan error, 1)
+	go create("under-way", underWay)
+	for e.srv.Emulator().Stats().Total == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	if err := <-underWay; err != nil {
+		t.Errorf("a request under way when admission ended: %v, want its answer", err)
+	}
+}

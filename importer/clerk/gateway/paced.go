@@ -23,7 +23,10 @@ var errAttemptTimeout = errors.New("request timed out")
 func paced(p *pacer.Pacer) layer {
 	return func(next handler) handler {
 		return func(ctx context.Context, c *call) error {
-			turn, err := p.Acquire(ctx)
+			wctx, done := admitting(ctx)
+			turn, err := p.Acquire(wctx)
+			err = canceled(wctx, err)
+			done()
 			if err != nil {
 				return err
 			}

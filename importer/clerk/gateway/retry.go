@@ -197,8 +197,15 @@ func landed(ctx context.Context, c *call, err error, n *counters) (bool, error) 
 	return ok, lerr
 }
 
-// sleep sleeps for d or until ctx ends.
+// sleep sleeps for d or until ctx or its admission (WithAdmission) ends.
 func sleep(ctx context.Context, d time.Duration) error {
+	wctx, done := admitting(ctx)
+	defer done()
+	return canceled(wctx, sleepCtx(wctx, d))
+}
+
+// sleepCtx sleeps for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
