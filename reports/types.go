@@ -18,7 +18,12 @@
 // though the ledger is not supposed to hold one.
 package reports
 
-import "time"
+import (
+	"context"
+	"time"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+)
 
 // The names of the files Write produces in its directory.
 const (
@@ -53,6 +58,13 @@ type Options struct {
 	// Validation holds the validate command's findings and coverage; nil
 	// for runs that were not dry runs.
 	Validation *Validation
+	// Rows, when set, streams the run's rows in position order instead of
+	// the ledger: a run that just settled them keeps them in order already
+	// (validate), and reading a million rows back from the ledger costs
+	// more than the rest of the reports. It must give what the ledger
+	// holds, row for row; `clerkmigrate report` regenerates the same files
+	// from the ledger.
+	Rows func(ctx context.Context, fn func(checkpoint.RowState) error) error
 	// MaxExamples bounds the example rows kept per error code in the HTML
 	// report; 0 means DefaultMaxExamples.
 	MaxExamples int

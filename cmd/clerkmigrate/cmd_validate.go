@@ -94,6 +94,7 @@ func runValidate(c *cli.Context) error {
 	cfg.Progress = view.Update
 	started := time.Now()
 	res, runErr := validate.Run(c.Context, cfg)
+	defer res.Close()
 	view.Finish()
 	code := runErrorCode(c.Context, runErr)
 	if runErr == nil && res.Problems() {
@@ -110,7 +111,7 @@ func runValidate(c *cli.Context) error {
 		}
 		dir := filepath.Join(c.String("out"), res.RunID)
 		files, err := reports.Write(c.Context, store, res.RunID, dir,
-			reports.Options{Stats: &stats, Validation: res.Validation()})
+			reports.Options{Stats: &stats, Validation: res.Validation(), Rows: res.Settled})
 		if err != nil {
 			consoleOf(c).notice(slog.LevelError, fmt.Sprintf("writing reports: %v", err))
 		}

@@ -15,7 +15,8 @@ import (
 // the two commands give the same exit code, the same terminal summary and
 // byte-identical findings and outcome files, and a summary.json that
 // differs only in its clock readings. The later holder of a shared value
-// is invalid in both, a duplicate of the first.
+// is invalid in both, a duplicate of the first. The outcome files equal
+// those `report` regenerates from the ledger.
 func TestDryRunIsValidate(t *testing.T) {
 	dir := t.TempDir()
 	dups := filepath.Join(dir, "dups.csv")
@@ -71,6 +72,20 @@ fields:
 			}
 			if a, b := timeless(t, filepath.Join(out["validate"], id, "summary.json")), timeless(t, filepath.Join(out["dry"], id, "summary.json")); !reflect.DeepEqual(a, b) {
 				t.Errorf("summary.json differs:\nvalidate: %v\nimport --dry-run: %v", a, b)
+			}
+			// The rows the reports were written from (the run's own record
+			// of its settlements) are the ledger's: `report` regenerates
+			// the same files from the ledger alone.
+			again := filepath.Join(dir, tc.name, "from-ledger")
+			if r := runCLI(t, dir, nil, "report", "--out", out["validate"], "--dir", again, id); r.code != ExitOK {
+				t.Fatalf("report: exit %d\n%s", r.code, r.stderr)
+			}
+			for _, name := range []string{"outcomes.jsonl", "outcomes.csv", "failures.csv"} {
+				a, errA := os.ReadFile(filepath.Join(out["validate"], id, name))
+				b, errB := os.ReadFile(filepath.Join(again, name))
+				if errA != nil || errB != nil || string(a) != string(b) {
+					t.Errorf("%s written by validate differs from the ledger's (%v, %v):\nvalidate:\n%s\nledger:\n%s", name, errA, errB, a, b)
+				}
 			}
 			outcomes, _ := os.ReadFile(filepath.Join(out["dry"], id, "outcomes.csv"))
 			for pos, first := range tc.dups {

@@ -14,6 +14,7 @@ import (
 type ledgerWriter struct {
 	store checkpoint.Store
 	runID string
+	tape  *tape // every batch, kept for the reports
 	in    chan []checkpoint.Settlement
 	free  chan []checkpoint.Settlement
 	done  chan struct{}
@@ -22,8 +23,8 @@ type ledgerWriter struct {
 	failure error
 }
 
-func newLedgerWriter(ctx context.Context, store checkpoint.Store, runID string) *ledgerWriter {
-	w := &ledgerWriter{store: store, runID: runID, in: make(chan []checkpoint.Settlement, 2),
+func newLedgerWriter(ctx context.Context, store checkpoint.Store, runID string, t *tape) *ledgerWriter {
+	w := &ledgerWriter{store: store, runID: runID, tape: t, in: make(chan []checkpoint.Settlement, 2),
 		free: make(chan []checkpoint.Settlement, 4), done: make(chan struct{})}
 	go w.loop(ctx)
 	return w
@@ -32,11 +33,15 @@ func newLedgerWriter(ctx context.Context, store checkpoint.Store, runID string) 
 func (w *ledgerWriter) loop(ctx context.Context) {
 	defer close(w.done)
 	for batch := range w.in {
+		if batch == nil {
+			w.tape.markLate()
+			continue
+		}
 		if w.err() == nil {
-			if err := w.store.Settle(ctx, w.runID, batch); err != nil {
-				w.mu.Lock()
-				w.failure = fmt.Errorf("validate: recording outcomes in the ledger: %w", err)
-				w.mu.Unlock()
+			if err := w.tape.add(batch); err != nil {
+				w.fail(fmt.Errorf("validate: keeping outcomes for the reports: %w", err))
+			} else if err := w.store.Settle(ctx, w.runID, batch); err != nil {
+				w.fail(fmt.Errorf("validate: recording outcomes in the ledger: %w", err))
 			}
 		}
 		clear(batch)
@@ -44,6 +49,23 @@ func (w *ledgerWriter) loop(ctx context.Context) {
 		case w.free <- batch[:0]:
 		default:
 		}
+	}
+}
+
+func (w *ledgerWriter) fail(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.failure = err
+}
+
+// markLate says that the batches from now on settle rows a second time
+// (the rows late findings refuse).
+func (w *ledgerWriter) markLate(ctx context.Context) error {
+	select {
+	case w.in <- nil:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

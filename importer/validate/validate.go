@@ -145,6 +145,23 @@ type Result struct {
 	// Files are the findings files written (empty without OutDir).
 	Files   []string
 	Elapsed time.Duration
+
+	tape *tape
+}
+
+// Settled streams every row as the ledger holds it at the end of the run,
+// in row order, from the run's own record of its settlements (for
+// reports.Options.Rows); valid until Close.
+func (r *Result) Settled(ctx context.Context, fn func(checkpoint.RowState) error) error {
+	return r.tape.rows(ctx, fn)
+}
+
+// Close lets go of the run's record of its settlements.
+func (r *Result) Close() {
+	if r != nil && r.tape != nil {
+		r.tape.close()
+		r.tape = nil
+	}
 }
 
 // Problems reports whether anything needs a person's attention: a
@@ -192,6 +209,7 @@ type engine struct {
 
 	dups       *verdict.Duplicates
 	finds      *verdict.Findings
+	tape       *tape
 	cov        coverageTally
 	canaryRes  []CanaryResult
 	rows       int64
@@ -298,19 +316,28 @@ func newEngine(cfg Config) (*engine, error) {
 		e.dups.Close()
 		return nil, err
 	}
+	if e.tape, err = newTape(cfg.TempDir); err != nil {
+		e.close()
+		return nil, err
+	}
 	return e, nil
 }
 
+// close lets go of the temporary files, but for the tape once a Result
+// holds it.
 func (e *engine) close() {
 	e.dups.Close()
 	e.finds.Close()
+	if e.tape != nil {
+		e.tape.close()
+	}
 }
 
 // run is the pass and what follows it.
 func (e *engine) run(ctx context.Context) (*Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	e.ledger = newLedgerWriter(ctx, e.cfg.Store, e.runID)
+	e.ledger = newLedgerWriter(ctx, e.cfg.Store, e.runID, e.tape)
 	if e.cfg.Target != nil {
 		e.targetCh = make(chan *targetItem, 1024)
 		e.targetDone = make(chan error, 1)
@@ -333,6 +360,10 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 	}
 	res := &Result{RunID: e.runID}
 	var err error
+	if err := e.ledger.markLate(ctx); err != nil {
+		e.ledger.close()
+		return nil, err
+	}
 	if res.DuplicateValues, err = e.dups.Resolve(e.finds.AddLate); err != nil {
 		e.ledger.close()
 		return nil, err
@@ -345,6 +376,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	res.Rows, res.Valid, res.Invalid = e.rows, e.valid, e.invalid
+	res.tape, e.tape = e.tape, nil
 	res.Coverage = e.cov.coverage()
 	res.Canaries = e.canaryRes
 	if e.target != nil {
