@@ -2,7 +2,6 @@ package reports
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -83,29 +82,24 @@ func streamRows(ctx context.Context, store checkpoint.Store, runID string, opts 
 		return nil, fmt.Errorf("reports: %w", err)
 	}
 	t := newTally(opts.MaxExamples)
-	err = store.Rows(ctx, runID, checkpoint.Filter{}, func(r checkpoint.RowState) error {
+	rows := opts.Rows
+	if rows == nil {
+		rows = func(ctx context.Context, fn func(checkpoint.RowState) error) error {
+			return store.Rows(ctx, runID, checkpoint.Filter{}, fn)
+		}
+	}
+	err = rows(ctx, func(r checkpoint.RowState) error {
 		l := lineOf(r)
 		t.add(r, l)
-		if err := w.add(r, l); err != nil {
-			return &writeError{err}
-		}
+		w.add(r, l)
 		return nil
 	})
-	var we *writeError
+	werr := w.close()
 	switch {
-	case errors.As(err, &we):
-		return nil, fmt.Errorf("reports: write rows: %w", we.err)
 	case err != nil:
 		return nil, fmt.Errorf("reports: read rows of run %q: %w", runID, err)
-	}
-	if err := w.flush(); err != nil {
-		return nil, fmt.Errorf("reports: write rows: %w", err)
+	case werr != nil:
+		return nil, fmt.Errorf("reports: write rows: %w", werr)
 	}
 	return t, nil
 }
-
-// writeError tells a failed write apart from a failed ledger read.
-type writeError struct{ err error }
-
-func (e *writeError) Error() string { return e.err.Error() }
-func (e *writeError) Unwrap() error { return e.err }
