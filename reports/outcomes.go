@@ -3,8 +3,8 @@ package reports
 import (
 	"encoding/json"
 	"errors"
-	"sync/atomic"
 	"strings"
+	"sync/atomic"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 )
