@@ -151,8 +151,9 @@ func runDryImport(c *cli.Context) error {
 const duplicatesHelp = `DUPLICATES:
    An email or username (in any case), a phone number (E.164) or a legacy key on several rows is kept by
    the first row in source order that has no other problem; every later row holding it is invalid
-   ("duplicate of row N"). import finds them in a first pass over the source, before anything is sent, so
-   the later rows are never sent whatever --max-in-flight; validate and import --dry-run say the same.`
+   ("duplicate of row N"). import and sync find them in a first pass over the source, before anything is
+   sent, so the later rows are never sent whatever --max-in-flight; validate and import --dry-run say the
+   same.`
 
 // verifiedHelp is the rule for verified identifiers, in every writing
 // command's help.

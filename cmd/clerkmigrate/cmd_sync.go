@@ -54,7 +54,7 @@ func syncCommand() *cli.Command {
 			"system's users) is \"not ours\": counted and listed apart (plan, log, summary.json, report.html), never\n" +
 			"touched, and not counted against --max-delete.\n" +
 			"With --since/--since-last (Postgres) only changed rows are read and orphans are not judged.\n\n" +
-			verifiedHelp + "\n\n" + incrementalHelp + "\n\n" + targetLockHelp + "\n\n" + syncExitCodes,
+			duplicatesHelp + "\n\n" + verifiedHelp + "\n\n" + incrementalHelp + "\n\n" + targetLockHelp + "\n\n" + syncExitCodes,
 		Flags:  flags,
 		Action: runSync,
 	}
