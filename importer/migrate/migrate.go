@@ -181,11 +181,13 @@ func Run(ctx context.Context, cfg Config) (runner.Summary, error) {
 	})
 }
 
-// budgetPerSecond is the gateway's budget as a steady rate, for the log.
+// budgetPerSecond is the gateway's budget as a steady rate, for the log
+// (0 when its pacer's policy knows none).
 func budgetPerSecond(g *gateway.Gateway) float64 {
-	var s runner.Summary
-	runner.GatewaySummary(&s, g, g.Stats())
-	return s.Budget.PerSecond()
+	if b := g.Stats().Budget; b != nil {
+		return b.Told.PerSecond()
+	}
+	return 0
 }
 
 // scanDuplicates is the first pass: the rows the duplicate rule refuses.

@@ -15,7 +15,6 @@ import (
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
-	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
 )
 
 // Writer batching: a flush at this many settlements or after this long.
@@ -389,7 +388,7 @@ func GatewaySummary(s *Summary, g *gateway.Gateway, base gateway.Stats) {
 	s.Lookups, s.Deletes = gs.Of(gateway.OpListUsers), gs.Of(gateway.OpDeleteUser)
 	s.RateLimited, s.Retries, s.Recovered = gs.RateLimited, gs.Retries, gs.Recovered
 	s.Holds, s.PeakInFlight = gs.Pacer.Holds, gs.Pacer.PeakInFlight
-	if b, ok := g.Pacer().Policy().(interface{ Budget() pacer.Rate }); ok {
-		s.Budget = b.Budget()
+	if gs.Budget != nil {
+		s.Budget = gs.Budget.Told
 	}
 }
