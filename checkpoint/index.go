@@ -32,7 +32,7 @@ type ClerkIndex interface {
 	MarkSeen(ctx context.Context, scope string, externalIDs []string) error
 	// CountUnseen counts the users not marked seen since they were put (the
 	// source did not list them, or they have no external id), split by
-	// whether this ledger owns them in scope (see Owned).
+	// whether this ledger owns them in scope (see OwningKinds).
 	CountUnseen(ctx context.Context, scope string) (UnseenCounts, error)
 	// Unseen calls fn for each such user, with or without an external id,
 	// ordered by ClerkID, streaming, with Owner set on the users this ledger

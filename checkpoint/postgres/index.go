@@ -139,60 +139,93 @@ func (s *Store) MarkSeen(ctx context.Context, scope string, externalIDs []string
 	return s.fail(ctx, "index: mark seen", err)
 }
 
-// ownerSubquery is ledger.OwnerSubquery in this store's terms, its
-// placeholders numbered from first.
-func (s *Store) ownerSubquery(first int) (string, []any) {
-	n := first - 1
-	return ledger.OwnerSubquery(func(t string) string { return s.q("§" + t) }, "", func() string {
-		n++
-		return fmt.Sprintf("$%d", n)
-	})
-}
-
-// CountUnseen counts the users not marked seen, owned and not.
+// CountUnseen counts the users not marked seen, owned and not. It first
+// refreshes the planner's statistics of the tables Unseen reads (ANALYZE,
+// which samples them and blocks no reader or writer): the sync calls it
+// right after its scan rewrote the index, often right after a bulk import
+// filled the ledger, and without statistics Postgres reads every unseen
+// user and every ledger row for each page (a bitmap scan and a sort, a
+// sequential scan) instead of probing the indexes.
 func (s *Store) CountUnseen(ctx context.Context, scope string) (checkpoint.UnseenCounts, error) {
-	var c checkpoint.UnseenCounts
 	if err := s.usable(ctx); err != nil {
-		return c, err
+		return checkpoint.UnseenCounts{}, err
 	}
-	sub, args := s.ownerSubquery(2)
-	var all int64
-	err := s.pool.QueryRow(ctx, s.q(`SELECT count(*), count(*) FILTER (WHERE EXISTS (`+sub+`))
-		FROM §clerk_index u WHERE u.scope = $1 AND NOT u.seen`), append([]any{scope}, args...)...).Scan(&all, &c.Owned)
-	c.NotOwned = all - c.Owned
-	return c, s.fail(ctx, "index: count unseen", err)
+	if _, err := s.pool.Exec(ctx, s.q(`ANALYZE §clerk_index, §ledger_rows, §runs, §run_meta`)); err != nil {
+		return checkpoint.UnseenCounts{}, s.fail(ctx, "index: analyze", err)
+	}
+	return ledger.CountUnseen(ctx, scope, s.Unseen)
 }
 
 // Unseen streams the users not marked seen, by ClerkID, a page at a time,
-// each with its owning run.
+// each with its owning run (see ledger.SetOwners).
 func (s *Store) Unseen(ctx context.Context, scope string, fn func(checkpoint.IndexedUser) error) error {
 	if err := s.usable(ctx); err != nil {
 		return err
 	}
+	runs, err := s.owningRuns(ctx, scope)
+	if err != nil {
+		return err
+	}
 	return ledger.EachPage(ctx, indexPage, func(after string) ([]checkpoint.IndexedUser, error) {
-		return s.unseenPage(ctx, scope, after)
+		return s.unseenPage(ctx, scope, after, runs)
 	}, func(u checkpoint.IndexedUser) string { return u.ClerkID }, fn)
 }
 
-func (s *Store) unseenPage(ctx context.Context, scope, after string) ([]checkpoint.IndexedUser, error) {
-	sub, args := s.ownerSubquery(4)
-	rows, err := s.pool.Query(ctx, s.q(`SELECT u.clerk_id, coalesce(u.external_id, ''), u.updated_at, u.state, u.seen,
-		coalesce((`+sub+`), '') FROM §clerk_index u
-		WHERE u.scope = $1 AND NOT u.seen AND u.clerk_id > $2 ORDER BY u.clerk_id LIMIT $3`),
-		append([]any{scope, after, indexPage}, args...)...)
+func (s *Store) unseenPage(ctx context.Context, scope, after string, runs map[int64]string) ([]checkpoint.IndexedUser, error) {
+	rows, err := s.pool.Query(ctx, s.q(`SELECT clerk_id, coalesce(external_id, ''), updated_at, state, seen FROM §clerk_index
+		WHERE scope = $1 AND NOT seen AND clerk_id > $2 ORDER BY clerk_id LIMIT $3`), scope, after, indexPage)
 	if err != nil {
 		return nil, s.fail(ctx, "index: unseen", err)
 	}
-	defer rows.Close()
 	var page []checkpoint.IndexedUser
 	for rows.Next() {
 		var u checkpoint.IndexedUser
-		if err := rows.Scan(&u.ClerkID, &u.ExternalID, &u.UpdatedAt, &u.State, &u.Seen, &u.Owner); err != nil {
+		if err := rows.Scan(&u.ClerkID, &u.ExternalID, &u.UpdatedAt, &u.State, &u.Seen); err != nil {
+			rows.Close()
 			return nil, s.fail(ctx, "index: unseen", err)
 		}
 		page = append(page, u)
 	}
-	return page, s.fail(ctx, "index: unseen", rows.Err())
+	rows.Close()
+	if err := rows.Err(); err != nil || len(page) == 0 || len(runs) == 0 {
+		return page, s.fail(ctx, "index: unseen", err)
+	}
+	owners, err := s.ownerRows(ctx, ledger.ClerkIDs(page))
+	ledger.SetOwners(page, runs, owners)
+	return page, err
+}
+
+// placeholders numbers a query's placeholders $1, $2, ...
+func placeholders() func() string {
+	n := 0
+	return func() string {
+		n++
+		return fmt.Sprintf("$%d", n)
+	}
+}
+
+// owningRuns are the runs that own users in scope (ledger.OwningRunsQuery).
+func (s *Store) owningRuns(ctx context.Context, scope string) (map[int64]string, error) {
+	rows, err := s.pool.Query(ctx, ledger.OwningRunsQuery(func(t string) string { return s.q("§" + t) }, placeholders()),
+		ledger.OwningRunsArgs(scope)...)
+	if err != nil {
+		return nil, s.fail(ctx, "index: owning runs", err)
+	}
+	defer rows.Close()
+	runs, err := ledger.OwningRuns(rows)
+	return runs, s.fail(ctx, "index: owning runs", err)
+}
+
+// ownerRows are the ledger rows that may own these users (ledger.OwnerRowsQuery).
+func (s *Store) ownerRows(ctx context.Context, clerkIDs []string) ([]ledger.OwnerRow, error) {
+	rows, err := s.pool.Query(ctx, ledger.OwnerRowsQuery(s.q("§ledger_rows"), "", placeholders(), len(clerkIDs)),
+		ledger.OwnerRowsArgs(clerkIDs)...)
+	if err != nil {
+		return nil, s.fail(ctx, "index: owner rows", err)
+	}
+	defer rows.Close()
+	out, err := ledger.OwnerRows(rows)
+	return out, s.fail(ctx, "index: owner rows", err)
 }
 
 // Fingerprints returns the recorded fingerprints of these external ids.

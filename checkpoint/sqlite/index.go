@@ -173,58 +173,73 @@ func (s *Store) MarkSeen(ctx context.Context, scope string, externalIDs []string
 	})
 }
 
-// ownerSubquery is ledger.OwnerSubquery in SQLite's terms.
-func ownerSubquery() (string, []any) {
-	return ledger.OwnerSubquery(func(t string) string { return t }, "INDEXED BY ledger_rows_clerk_id", func() string { return "?" })
-}
-
 // CountUnseen counts the users not marked seen, owned and not.
 func (s *Store) CountUnseen(ctx context.Context, scope string) (checkpoint.UnseenCounts, error) {
-	var c checkpoint.UnseenCounts
-	if err := s.usable(ctx); err != nil {
-		return c, err
-	}
-	sub, args := ownerSubquery()
-	var all int64
-	err := s.reader.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(EXISTS (`+sub+`)), 0)
-		FROM clerk_index u INDEXED BY clerk_index_not_seen WHERE u.scope = ? AND u.seen = 0`,
-		append(args, scope)...).Scan(&all, &c.Owned)
-	c.NotOwned = all - c.Owned
-	return c, wrap("index: count unseen", err)
+	return ledger.CountUnseen(ctx, scope, s.Unseen)
 }
 
 // Unseen streams the users not marked seen, by ClerkID, a page at a time,
-// each with its owning run.
+// each with its owning run (see ledger.SetOwners).
 func (s *Store) Unseen(ctx context.Context, scope string, fn func(checkpoint.IndexedUser) error) error {
 	if err := s.usable(ctx); err != nil {
 		return err
 	}
+	runs, err := s.owningRuns(ctx, scope)
+	if err != nil {
+		return err
+	}
 	return ledger.EachPage(ctx, indexChunk, func(after string) ([]checkpoint.IndexedUser, error) {
-		return s.unseenPage(ctx, scope, after)
+		return s.unseenPage(ctx, scope, after, runs)
 	}, func(u checkpoint.IndexedUser) string { return u.ClerkID }, fn)
 }
 
-func (s *Store) unseenPage(ctx context.Context, scope, after string) ([]checkpoint.IndexedUser, error) {
-	sub, args := ownerSubquery()
-	rows, err := s.reader.QueryContext(ctx, `SELECT u.clerk_id, coalesce(u.external_id, ''), u.updated_at, u.state, u.seen,
-		coalesce((`+sub+`), '') FROM clerk_index u INDEXED BY clerk_index_not_seen
-		WHERE u.scope = ? AND u.seen = 0 AND u.clerk_id > ? ORDER BY u.clerk_id LIMIT ?`,
-		append(args, scope, after, indexChunk)...)
+func (s *Store) unseenPage(ctx context.Context, scope, after string, runs map[int64]string) ([]checkpoint.IndexedUser, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT clerk_id, coalesce(external_id, ''), updated_at, state, seen
+		FROM clerk_index INDEXED BY clerk_index_not_seen
+		WHERE scope = ? AND seen = 0 AND clerk_id > ? ORDER BY clerk_id LIMIT ?`, scope, after, indexChunk)
 	if err != nil {
 		return nil, wrap("index: unseen", err)
 	}
 	defer rows.Close()
 	var page []checkpoint.IndexedUser
 	for rows.Next() {
-		var u checkpoint.IndexedUser
-		var seen int
-		if err := rows.Scan(&u.ClerkID, &u.ExternalID, &u.UpdatedAt, &u.State, &seen, &u.Owner); err != nil {
+		u, err := scanIndexed(rows)
+		if err != nil {
 			return nil, wrap("index: unseen", err)
 		}
-		u.Seen = seen != 0
 		page = append(page, u)
 	}
-	return page, wrap("index: unseen", rows.Err())
+	if err := rows.Err(); err != nil || len(page) == 0 || len(runs) == 0 {
+		return page, wrap("index: unseen", err)
+	}
+	owners, err := s.ownerRows(ctx, ledger.ClerkIDs(page))
+	ledger.SetOwners(page, runs, owners)
+	return page, err
+}
+
+// owningRuns are the runs that own users in scope (ledger.OwningRunsQuery).
+func (s *Store) owningRuns(ctx context.Context, scope string) (map[int64]string, error) {
+	rows, err := s.reader.QueryContext(ctx, ledger.OwningRunsQuery(func(t string) string { return t }, func() string { return "?" }),
+		ledger.OwningRunsArgs(scope)...)
+	if err != nil {
+		return nil, wrap("index: owning runs", err)
+	}
+	defer rows.Close()
+	runs, err := ledger.OwningRuns(rows)
+	return runs, wrap("index: owning runs", err)
+}
+
+// ownerRows are the ledger rows that may own these users (ledger.OwnerRowsQuery).
+func (s *Store) ownerRows(ctx context.Context, clerkIDs []string) ([]ledger.OwnerRow, error) {
+	rows, err := s.reader.QueryContext(ctx,
+		ledger.OwnerRowsQuery("ledger_rows", "INDEXED BY ledger_rows_clerk_id", func() string { return "?" }, len(clerkIDs)),
+		ledger.OwnerRowsArgs(clerkIDs)...)
+	if err != nil {
+		return nil, wrap("index: owner rows", err)
+	}
+	defer rows.Close()
+	out, err := ledger.OwnerRows(rows)
+	return out, wrap("index: owner rows", err)
 }
 
 // Fingerprints returns the recorded fingerprints of these external ids.

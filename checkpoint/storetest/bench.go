@@ -20,12 +20,76 @@ import (
 //   - Resume1M: a 1,000,000-row run interrupted at its midpoint; each op is
 //     what a resume does first: Progress, then Rows from MaxSettledPos+1
 //     until the first row arrives.
+//   - UnseenOwners: the sync's orphan step over a ledger holding an import
+//     of 200,000 users and an index of 50,000 users the source does not
+//     list, 10,000 of them the import's (orphans) and 40,000 not ours;
+//     each op is CountUnseen, then Unseen over all of them (the ownership
+//     probe of every user).
 func Bench(b *testing.B, open func(b *testing.B) checkpoint.Store) {
 	b.Run("Settle/batch=500", func(b *testing.B) { benchSettle(b, open(b), 500) })
 	for _, n := range []int{10, 500} {
 		b.Run(fmt.Sprintf("MarkSettle/batch=%d", n), func(b *testing.B) { benchMarkSettle(b, open(b), n) })
 	}
 	b.Run("Resume1M", func(b *testing.B) { benchResume(b, open(b), 1_000_000) })
+	b.Run("UnseenOwners", func(b *testing.B) { benchUnseenOwners(b, open(b)) })
+}
+
+func benchUnseenOwners(b *testing.B, s checkpoint.Store) {
+	defer s.Close()
+	x, ok := s.(checkpoint.ClerkIndex)
+	if !ok {
+		b.Skipf("%T is not a ClerkIndex", s)
+	}
+	ctx := context.Background()
+	const imported, owned, foreign = 200_000, 10_000, 40_000
+	sp := spec("import-bench")
+	sp.Meta = map[string]string{checkpoint.MetaTarget: "bench"}
+	if _, err := s.BeginRun(ctx, sp); err != nil {
+		b.Fatal(err)
+	}
+	for from := int64(1); from <= imported; from += 10_000 {
+		batch := make([]checkpoint.Settlement, 0, 10_000)
+		for p := from; p < from+10_000; p++ {
+			batch = append(batch, settlement(p))
+		}
+		if err := s.Settle(ctx, "import-bench", batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var users []checkpoint.IndexedUser
+	for i := int64(1); i <= owned+foreign; i++ {
+		u := checkpoint.IndexedUser{ClerkID: fmt.Sprintf("user_3y%024d", i), ExternalID: fmt.Sprintf("crm-%d", i),
+			UpdatedAt: 1, State: []byte("{}")}
+		if i <= owned {
+			p := (i-1)*int64(imported/owned) + 1 // a created row of the import (one at a multiple of 97 failed)
+			if p%97 == 0 {
+				p++
+			}
+			u.ClerkID, u.ExternalID = settlement(p).ClerkID, settlement(p).Key
+		}
+		users = append(users, u)
+	}
+	for from := 0; from < len(users); from += 500 {
+		if err := x.PutUsers(ctx, "bench", users[from:min(len(users), from+500)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		c, err := x.CountUnseen(ctx, "bench")
+		if err != nil || c != (checkpoint.UnseenCounts{Owned: owned, NotOwned: foreign}) {
+			b.Fatalf("CountUnseen = %+v, %v", c, err)
+		}
+		n := 0
+		if err := x.Unseen(ctx, "bench", func(u checkpoint.IndexedUser) error {
+			if u.Owner != "" {
+				n++
+			}
+			return nil
+		}); err != nil || n != owned {
+			b.Fatalf("Unseen: %d owned, %v", n, err)
+		}
+	}
+	b.ReportMetric(float64(b.N*(owned+foreign))/b.Elapsed().Seconds(), "unseen-users/s")
 }
 
 func benchSettle(b *testing.B, s checkpoint.Store, n int) {

@@ -10,10 +10,12 @@ import (
 	"testing"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/checkpoint/postgres"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
 	"github.com/clerkmigrate/clerkmigrate/importer/migrate"
 	"github.com/clerkmigrate/clerkmigrate/importer/runner"
+	"github.com/clerkmigrate/clerkmigrate/sources/pgtest"
 )
 
 // createDirect creates a user in Clerk as another system would (a CRM sync,
@@ -31,12 +33,19 @@ func createDirect(t *testing.T, e *env, externalID, email string) string {
 	return u.ID
 }
 
-// importInto imports users into e's Clerk, recorded in the ledger under target.
-func importInto(t *testing.T, e *env, name, target string, us []legacyUser) runner.Summary {
+// ledgerStore is a run ledger that also keeps the sync's index (both
+// stores are).
+type ledgerStore interface {
+	checkpoint.Store
+	checkpoint.ClerkIndex
+}
+
+// importInto imports users into e's Clerk, recorded in ledger under target.
+func importInto(t *testing.T, e *env, ledger checkpoint.Store, name, target string, us []legacyUser) runner.Summary {
 	t.Helper()
 	sum, err := migrate.Run(context.Background(), migrate.Config{
 		Source: openSource(t, writeSource(t, e.dir, name, us)), Mapper: e.m, MappingFingerprint: e.m.Fingerprint(),
-		Store: e.ledger, Gateway: e.gateway(fast, pacer.Rate{}), Target: target, Workers: 4, Logger: quietLogger(),
+		Store: ledger, Gateway: e.gateway(fast, pacer.Rate{}), Target: target, Workers: 4, Logger: quietLogger(),
 		TempDir: e.dir,
 	})
 	if err != nil {
@@ -50,10 +59,31 @@ func importInto(t *testing.T, e *env, name, target string, us []legacyUser) runn
 // source no longer lists. Users another system created (a foreign
 // external_id, none at all, or a run recorded against another target) are
 // counted as not ours, listed as such in the plan and the ledger, and never
-// touched; --max-delete counts only the orphans.
+// touched; --max-delete counts only the orphans. Over both ledgers: the
+// SQLite file and the Postgres server.
 func TestOrphansAreOnlyUsersThisLedgerOwns(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		e := newEnv(t, emulator.Config{})
+		testOrphansOwned(t, e, e.ledger)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgtest.Database(t, "cm_orphans")
+		st, err := postgres.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		testOrphansOwned(t, newEnv(t, emulator.Config{}), st)
+	})
+}
+
+func testOrphansOwned(t *testing.T, e *env, ledger ledgerStore) {
 	ctx := context.Background()
-	e := newEnv(t, emulator.Config{})
+	config := func(path string) Config {
+		cfg := e.config(t, path)
+		cfg.Store, cfg.Index = ledger, ledger
+		return cfg
+	}
 	emu := e.srv.Emulator()
 	crm := createDirect(t, e, "crm-1", "crm1@example.org")
 	native := createDirect(t, e, "", "native@example.org")
@@ -63,16 +93,16 @@ func TestOrphansAreOnlyUsersThisLedgerOwns(t *testing.T) {
 	for i := 1; i <= 12; i++ {
 		src = append(src, baseUser(i))
 	}
-	if sum := importInto(t, e, "import.csv", "test", src); sum.ByOutcome[checkpoint.Created] != 11 || sum.ByOutcome[checkpoint.Exists] != 1 {
+	if sum := importInto(t, e, ledger, "import.csv", "test", src); sum.ByOutcome[checkpoint.Created] != 11 || sum.ByOutcome[checkpoint.Exists] != 1 {
 		t.Fatalf("import: %v, want 11 created and u12 exists", sum.ByOutcome)
 	}
 	// A migration into another instance, recorded in the same ledger: its
 	// users are not this target's.
 	other := baseUser(1)
 	other.ID, other.Email = "o1", "o1@example.org"
-	importInto(t, e, "other.csv", "another-instance", []legacyUser{other})
+	importInto(t, e, ledger, "other.csv", "another-instance", []legacyUser{other})
 	// A sync creates u13: created by this ledger too.
-	if sum, err := Run(ctx, e.config(t, writeSource(t, e.dir, "full.csv", append(slices.Clone(src), baseUser(13))))); err != nil ||
+	if sum, err := Run(ctx, config(writeSource(t, e.dir, "full.csv", append(slices.Clone(src), baseUser(13))))); err != nil ||
 		sum.ByOutcome[checkpoint.Created] != 1 {
 		t.Fatalf("sync creating u13: %v, %v", err, sum.ByOutcome)
 	}
@@ -80,12 +110,12 @@ func TestOrphansAreOnlyUsersThisLedgerOwns(t *testing.T) {
 	// The source drops u9..u13: those five are orphans, the other three are not ours.
 	shrunk := writeSource(t, e.dir, "shrunk.csv", src[:8])
 	var plan bytes.Buffer
-	cfg := e.config(t, shrunk)
+	cfg := config(shrunk)
 	cfg.Orphans, cfg.MaxDelete, cfg.PlanTo = DeleteOrphans, 5, &plan
 	if _, err := Run(ctx, cfg); err != nil {
 		t.Fatalf("plan: %v", err)
 	}
-	cfg = e.config(t, shrunk)
+	cfg = config(shrunk)
 	cfg.Orphans, cfg.MaxDelete = DeleteOrphans, 5
 	sum, err := Run(ctx, cfg)
 	if err != nil {
@@ -112,7 +142,7 @@ func TestOrphansAreOnlyUsersThisLedgerOwns(t *testing.T) {
 		t.Errorf("outcomes %v, orphans %d, not ours %d; want 5 deleted, 3 not ours", sum.ByOutcome, sum.Orphans, sum.NotOurs)
 	}
 	var notOurs []string
-	err = e.ledger.Rows(ctx, sum.RunID, checkpoint.Filter{Outcomes: []checkpoint.Outcome{checkpoint.NotOurs}}, func(r checkpoint.RowState) error {
+	err = ledger.Rows(ctx, sum.RunID, checkpoint.Filter{Outcomes: []checkpoint.Outcome{checkpoint.NotOurs}}, func(r checkpoint.RowState) error {
 		notOurs = append(notOurs, r.ClerkID+" "+r.Key+": "+r.Message)
 		return nil
 	})
