@@ -60,7 +60,7 @@ type IndexedUser struct {
 	// Seen is set by MarkSeen.
 	Seen bool
 	// Owner is set by Unseen only: the id of the first run of this ledger
-	// that created or adopted the user in the index's scope (see Owned); ""
+	// that created or adopted the user in the index's scope (see OwningKinds); ""
 	// when no run did.
 	Owner string
 }
