@@ -175,6 +175,16 @@ func TestDuplicatesNameEveryRow(t *testing.T) {
 				!strings.Contains(r1, "comes first") {
 				t.Errorf("row 1's reason: %q", r1)
 			}
+			// The row that keeps a value is imported: its finding is a
+			// warning; a later row's is an error.
+			for _, f := range res.Kept {
+				if want := verdict.SeverityOf(f.Pos <= 2); f.Severity != want {
+					t.Errorf("row %d %s: severity %s, want %s", f.Pos, f.Code, f.Severity, want)
+				}
+			}
+			if res.Warnings != 4 {
+				t.Errorf("%d warnings, want the 4 of the rows that keep a value", res.Warnings)
+			}
 			// The first row of each value stays valid; every later one is invalid.
 			out := fx.outcomes(t)
 			wantOut := map[int64]checkpoint.Outcome{1: "valid", 2: "valid", 3: "invalid", 4: "invalid", 5: "invalid",

@@ -212,8 +212,10 @@ func (g *idGroup) emitEntry(e *idEntry, emit func(f *Finding, invalidates bool) 
 	}
 	first := !e.invalid && v.firstValid == e.pos
 	info := idKindInfo[e.kind]
+	// The row that keeps the value stays valid: its finding is a warning
+	// (it is imported; the finding only names the rows that are not).
 	f := Finding{Pos: e.pos, Line: e.line, Key: e.key, Field: info.field, Code: info.code,
-		Reason: duplicateReason(e, v, first)}
+		Reason: duplicateReason(e, v, first), Severity: SeverityOf(first)}
 	return emit(&f, !e.invalid && !first) // an invalid row is refused already
 }
 
