@@ -115,13 +115,14 @@ type Example struct {
 	Key       string
 }
 
-// CodeCount is how many findings had one code, with the first rows.
+// CodeCount is how many findings had one code and severity, with the
+// first rows.
 type CodeCount struct {
 	Code     string
 	Field    string // the field of the first finding with the code
 	Count    int64
 	Examples []Example
-	Warning  bool // the code's findings are warnings
+	Warning  bool // these findings are warnings (a code can have both kinds)
 }
 
 // Result is what a validation found.
@@ -533,7 +534,7 @@ func (e *engine) writeFindings(ctx context.Context, res *Result) error {
 }
 
 func (e *engine) mergeFindings(ctx context.Context, res *Result, files *findingsFiles) error {
-	codes := map[string]*CodeCount{}
+	codes := map[codeKey]*CodeCount{}
 	var lastInvalidated int64
 	err := e.finds.Each(func(f *verdict.Finding, invalidates bool) error {
 		res.Findings++
@@ -576,12 +577,22 @@ func (e *engine) invalidate(ctx context.Context, f *verdict.Finding) error {
 	return nil
 }
 
-// countCode counts a finding under its code, with the first rows.
-func countCode(codes map[string]*CodeCount, f *verdict.Finding) {
-	cc := codes[f.Code]
+// codeKey groups findings: by code, and apart by severity, since one code
+// may be both (a duplicated email is a warning on the row that keeps it,
+// an error on the rows that are refused).
+type codeKey struct {
+	code    string
+	warning bool
+}
+
+// countCode counts a finding under its code and severity, with the first
+// rows.
+func countCode(codes map[codeKey]*CodeCount, f *verdict.Finding) {
+	k := codeKey{f.Code, f.Severity == verdict.SeverityWarning}
+	cc := codes[k]
 	if cc == nil {
-		cc = &CodeCount{Code: f.Code, Field: f.Field, Warning: f.Severity == verdict.SeverityWarning}
-		codes[f.Code] = cc
+		cc = &CodeCount{Code: f.Code, Field: f.Field, Warning: k.warning}
+		codes[k] = cc
 	}
 	cc.Count++
 	if len(cc.Examples) < maxExamples {
@@ -590,15 +601,26 @@ func countCode(codes map[string]*CodeCount, f *verdict.Finding) {
 }
 
 // sortedCodes lists the codes, most frequent first.
-func sortedCodes(codes map[string]*CodeCount) []CodeCount {
+func sortedCodes(codes map[codeKey]*CodeCount) []CodeCount {
 	out := make([]CodeCount, 0, len(codes))
 	for _, cc := range codes {
 		out = append(out, *cc)
 	}
 	slices.SortFunc(out, func(a, b CodeCount) int {
-		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Code, b.Code))
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Code, b.Code), cmpBool(a.Warning, b.Warning))
 	})
 	return out
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // progress reports the pass to Config.Progress, at most every 250 ms

@@ -185,6 +185,20 @@ func TestDuplicatesNameEveryRow(t *testing.T) {
 			if res.Warnings != 4 {
 				t.Errorf("%d warnings, want the 4 of the rows that keep a value", res.Warnings)
 			}
+			// Counted apart by severity: one row keeps each value (a
+			// warning), the others are refused (errors: two for the email).
+			if len(res.ByCode) != 8 {
+				t.Errorf("%d code counts, want 4 codes twice: %+v", len(res.ByCode), res.ByCode)
+			}
+			for _, cc := range res.ByCode {
+				want := int64(1)
+				if cc.Code == verdict.CodeDuplicateEmail && !cc.Warning {
+					want = 2
+				}
+				if cc.Count != want {
+					t.Errorf("%s (warning %v): %d findings, want %d", cc.Code, cc.Warning, cc.Count, want)
+				}
+			}
 			// The first row of each value stays valid; every later one is invalid.
 			out := fx.outcomes(t)
 			wantOut := map[int64]checkpoint.Outcome{1: "valid", 2: "valid", 3: "invalid", 4: "invalid", 5: "invalid",
