@@ -1,5 +1,6 @@
 // Package importer is the room of the house that talks to Clerk. It holds
-// no code of its own; its packages are, from the top down:
+// no code of its own (the README's "How it works" draws the same map);
+// its packages are, from the top down:
 //
 //   - The engines, siblings that never import one another:
 //     importer/migrate (the one-off migration and its rollback),
@@ -16,5 +17,9 @@
 //     client), with importer/clerk/emulator (a local Clerk) and
 //     importer/clerk/spectest (requests checked against Clerk's spec).
 //
-// No package imports its parent: every arrow points down.
+// Every arrow points down: nothing imports this package, no engine imports
+// another, and mapping imports nothing under importer/ (the client takes
+// mapping/request's CreateUser). A package below an engine may import the
+// one that names its interface (the gateway and the emulator import
+// importer/clerk, whose API they implement or serve), never one above it.
 package importer
