@@ -16,9 +16,10 @@ func emulatorCommand() *cli.Command {
 		Name:  "emulator",
 		Usage: "run a local Clerk emulator to rehearse a migration on loopback",
 		Description: "Serves Clerk's users endpoints (spec 2026-05-12) with Clerk's uniqueness rules, digest and TOTP\n" +
-			"checks, rate limits (429 with Retry-After, per secret key: each key is an instance) and optional\n" +
-			"seeded faults: 5xx answers, resets, lost answers, slow answers, latency. Point an import at it with\n" +
-			"--target http://ADDR/v1 and any sk_test_ key in " + secretKeyEnv + ".\n" +
+			"checks, rate limits (429 with Retry-After, counted per secret key) and optional seeded faults: 5xx\n" +
+			"answers, resets, lost answers, slow answers, latency. Point an import at it with --target\n" +
+			"http://ADDR/v1 and any sk_test_ key in " + secretKeyEnv + ". It is one instance (GET /v1/instance) whatever\n" +
+			"the key: its id is kept in --state, so a restart from that file is the same instance.\n" +
 			"Its state and request counters are at /__emulator/state and /__emulator/stats.\n\n" + emulatorExitCodes,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8787", Usage: "listen address (loopback by default)"},

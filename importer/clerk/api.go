@@ -11,6 +11,8 @@ import (
 // call cannot reach Clerk around a layer. A new endpoint is added here,
 // then to Client, then to the gateway's one adapter.
 type API interface {
+	// The instance the key belongs to.
+	GetInstance(ctx context.Context) (*Instance, error)
 	// Users.
 	CreateUser(ctx context.Context, p *request.CreateUser) (*User, error)
 	GetUser(ctx context.Context, id string) (*User, error)

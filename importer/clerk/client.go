@@ -1,6 +1,6 @@
 // Package clerk is a thin client for the parts of Clerk's Backend API that
-// clerkmigrate uses (users, their metadata, email addresses and phone
-// numbers), pinned to API version APIVersion.
+// clerkmigrate uses (the instance a key reaches, users, their metadata,
+// email addresses and phone numbers), pinned to API version APIVersion.
 //
 // The client sends one HTTP request per call and neither paces nor retries:
 // the importer does both, guided by Classify and MaybeApplied. Every error a
@@ -438,6 +438,21 @@ func (c *Client) userPath(method, id, suffix string) (string, error) {
 		return "", &RequestError{Method: method, Path: c.basePath + "/users/{user_id}" + suffix, Err: errors.New("user id is empty")}
 	}
 	return "/users/" + url.PathEscape(id) + suffix, nil
+}
+
+// GetInstance reads the instance the secret key belongs to (GET
+// /v1/instance): its id and environment type. An answer without an id is a
+// *TransportError: nothing could tell the instance apart.
+func (c *Client) GetInstance(ctx context.Context) (*Instance, error) {
+	var in Instance
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/instance", out: &in}); err != nil {
+		return nil, err
+	}
+	if in.ID == "" {
+		return nil, &TransportError{Method: http.MethodGet, Path: c.basePath + "/instance", Sent: true,
+			Err: errors.New("answer has no instance id")}
+	}
+	return &in, nil
 }
 
 // CreateUser creates a user (POST /v1/users). Clerk answers 200 with the

@@ -70,6 +70,13 @@ func TestEveryMethodMatchesSpec(t *testing.T) {
 			}
 			return err
 		}, check{method: "POST", path: "/v1/users", body: map[string]any{"external_id": "legacy-1", "last_name": nil}}},
+		{"GetInstance", func() error {
+			in, err := c.GetInstance(ctx)
+			if err == nil && (in.ID != "ins_1" || in.EnvironmentType != "production") {
+				t.Errorf("GetInstance = %+v", in)
+			}
+			return err
+		}, check{method: "GET", path: "/v1/instance"}},
 		{"GetUser", func() error {
 			u, err := c.GetUser(ctx, "user_1")
 			if err == nil && u.ID != "user_1" {

@@ -89,6 +89,8 @@ func (f *fakeClerk) serve(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"errors":[{"code":"resource_not_found","message":"not found","long_message":"User not found"}],"clerk_trace_id":"trace-404"}`)
 	case r.URL.Path == "/v1/users" && r.Method == http.MethodGet:
 		io.WriteString(w, "["+userJSON("user_1")+","+userJSON("user_2")+"]")
+	case r.URL.Path == "/v1/instance":
+		io.WriteString(w, `{"object":"instance","id":"ins_1","environment_type":"production","allowed_origins":null,"workspace_id":null}`)
 	case r.URL.Path == "/v1/users/count":
 		io.WriteString(w, `{"object":"total_count","total_count":42}`)
 	case r.URL.Path == "/v1/email_addresses":

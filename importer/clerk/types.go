@@ -8,6 +8,18 @@ import (
 // Clerk-API-Version header. It is the version of ../shared/clerk-openapi/bapi.yml.
 const APIVersion = "2026-05-12"
 
+// Instance is Clerk's Instance object (GET /v1/instance), with the
+// properties this project reads: who the instance a secret key reaches is.
+type Instance struct {
+	Object string `json:"object"`
+	// ID is Clerk's id of the instance ("ins_…"): what tells two instances
+	// behind one API URL apart, and what stays when a key is rotated.
+	ID string `json:"id"`
+	// EnvironmentType is "production" or "development" (the spec's example;
+	// it lists no values).
+	EnvironmentType string `json:"environment_type"`
+}
+
 // User is Clerk's User object, with the properties this project reads.
 type User struct {
 	ID                        string         `json:"id"`

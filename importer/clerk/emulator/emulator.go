@@ -11,7 +11,7 @@
 // shapes of the spec (shared/clerk-openapi/bapi.yml), 200 for CreateUser,
 // with error codes Clerk documents (clerk.DocumentedCode).
 //
-// Routes: POST/GET /v1/users, GET /v1/users/count, GET/PATCH/DELETE
+// Routes: GET /v1/instance, POST/GET /v1/users, GET /v1/users/count, GET/PATCH/DELETE
 // /v1/users/{user_id}, PATCH/PUT /v1/users/{user_id}/metadata, POST
 // /v1/users/{user_id}/ban|unban|lock|unlock, POST /v1/email_addresses,
 // POST /v1/phone_numbers, GET/PATCH/DELETE
@@ -49,7 +49,14 @@
 //   - Instances: with Config.SecretKey empty any sk_test_/sk_live_ key is
 //     accepted. Each key is its own instance for rate limits (Clerk limits
 //     per secret key), but all keys share one set of users: a rehearsal
-//     wants one store.
+//     wants one store. So the emulator is one instance as GET /v1/instance
+//     tells it: one id per state (Config.InstanceID, or a new "ins_" id),
+//     kept in the state file so that an emulator restarted from it is the
+//     same instance, kept by a reset; every key reaches it (a rotated key
+//     is the same instance, as with Clerk). Its environment_type follows
+//     the asking key's kind (sk_live_ production, else development), since
+//     the budget does: Clerk's instances are one or the other, an emulator
+//     state serves both. allowed_origins and workspace_id are null.
 //   - Rate-limit windows are aligned to multiples of the window on the
 //     clock; Clerk documents fixed windows per instance, not where they
 //     start. Every request that passes authentication counts, refused or
@@ -174,6 +181,11 @@ type Config struct {
 	// (param password) when none of password, password_digest and
 	// skip_password_requirement is given, like an instance with passwords on.
 	PasswordRequired bool
+	// InstanceID is the id GET /v1/instance answers ("ins_…"); empty means
+	// a new one. It belongs to the state: SaveState writes it and LoadState
+	// takes the file's, so an emulator restarted from its state file is the
+	// same instance.
+	InstanceID string
 	// Faults injects failures into /v1 routes.
 	Faults Faults
 	// Now is the clock (timestamps and rate-limit windows); default time.Now.
@@ -218,8 +230,9 @@ type Emulator struct {
 	perUser  int
 	required map[string]bool
 
-	mu    sync.RWMutex
-	store *store
+	mu         sync.RWMutex
+	store      *store
+	instanceID string
 
 	limits  *limiter
 	faults  *faultPlan
@@ -246,6 +259,10 @@ func New(cfg Config) *Emulator {
 		e.required[id] = true
 	}
 	e.store = newStore()
+	e.instanceID = cfg.InstanceID
+	if e.instanceID == "" {
+		e.instanceID = newID("ins_", time.Now()) // not cfg.Now: the rate limiter alone reads that clock
+	}
 	e.limits = newLimiter(e.window)
 	e.faults = newFaultPlan(cfg.Faults)
 	e.stats = newStatsRecorder()
@@ -253,7 +270,8 @@ func New(cfg Config) *Emulator {
 }
 
 // Reset forgets every user, the statistics, the rate-limit windows and
-// how often each request was seen (for fault decisions).
+// how often each request was seen (for fault decisions). The instance
+// keeps its id.
 func (e *Emulator) Reset() {
 	e.mu.Lock()
 	e.store = newStore()

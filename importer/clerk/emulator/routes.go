@@ -32,6 +32,10 @@ func matchRoute(method, path string) route {
 		return route{pattern: unmatched}
 	}
 	switch {
+	case len(segs) == 2 && segs[1] == "instance":
+		if method == http.MethodGet {
+			return route{pattern: "GET /v1/instance", handler: (*Emulator).getInstance}
+		}
 	case len(segs) == 2 && segs[1] == "users":
 		switch method {
 		case http.MethodGet:

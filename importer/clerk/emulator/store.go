@@ -13,7 +13,10 @@ import (
 // read. It holds no secret: only whether a password, digest, TOTP secret or
 // backup codes are set, and the hasher's name.
 type State struct {
-	Users []UserState `json:"users"`
+	// InstanceID is the emulator's instance (GET /v1/instance); LoadState
+	// keeps the emulator's own when a file has none (an older file).
+	InstanceID string      `json:"instance_id,omitempty"`
+	Users      []UserState `json:"users"`
 }
 
 // UserState is one user. Timestamps are Unix milliseconds, as Clerk
@@ -205,7 +208,7 @@ func (s *store) setUnique(u *UserState, kind string, field **string, v *string) 
 func (e *Emulator) Snapshot() State {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	st := State{Users: make([]UserState, len(e.store.order))}
+	st := State{InstanceID: e.instanceID, Users: make([]UserState, len(e.store.order))}
 	for i, u := range e.store.order {
 		st.Users[i] = cloneUser(u)
 	}
@@ -267,7 +270,9 @@ func (e *Emulator) SaveState(w io.Writer) error {
 }
 
 // LoadState replaces every user with those read from r, as SaveState
-// wrote them. It refuses a file whose users share an identifier or an id.
+// wrote them, and takes the file's instance id (a file without one, from
+// an older version, leaves the emulator's). It refuses a file whose users
+// share an identifier or an id.
 func (e *Emulator) LoadState(r io.Reader) error {
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
@@ -294,6 +299,9 @@ func (e *Emulator) LoadState(r io.Reader) error {
 	}
 	e.mu.Lock()
 	e.store = s
+	if f.InstanceID != "" {
+		e.instanceID = f.InstanceID
+	}
 	e.mu.Unlock()
 	return nil
 }

@@ -31,6 +31,11 @@ func (g *Gateway) CreateUser(ctx context.Context, p *request.CreateUser) (*clerk
 	return u, err
 }
 
+// GetInstance reads the instance the key belongs to (see Preflight).
+func (g *Gateway) GetInstance(ctx context.Context) (*clerk.Instance, error) {
+	return result(g, ctx, OpGetInstance, "", func(ctx context.Context) (*clerk.Instance, error) { return g.api.GetInstance(ctx) })
+}
+
 // GetUser reads a user.
 func (g *Gateway) GetUser(ctx context.Context, id string) (*clerk.User, error) {
 	return result(g, ctx, OpGetUser, id, func(ctx context.Context) (*clerk.User, error) { return g.api.GetUser(ctx, id) })

@@ -102,7 +102,7 @@ func TestClosedPortStopsTheRun(t *testing.T) {
 	t.Parallel()
 	url := closedPort(t)
 	start := time.Now()
-	err := downGateway(t, url).Preflight(context.Background())
+	_, err := downGateway(t, url).Preflight(context.Background())
 	var pe *gateway.PreflightError
 	if !errors.As(err, &pe) || !errors.Is(err, pacer.ErrTargetDown) || clerk.Classify(err) != clerk.Fatal {
 		t.Fatalf("pre-flight = %v (%s), want a fatal PreflightError: target down", err, clerk.Classify(err))
@@ -123,7 +123,7 @@ func TestClosedPortStopsTheRun(t *testing.T) {
 func TestBadCertificateStopsTheRun(t *testing.T) {
 	t.Parallel()
 	url, reached := untrusted(t)
-	err := downGateway(t, url).Preflight(context.Background())
+	_, err := downGateway(t, url).Preflight(context.Background())
 	if !errors.Is(err, pacer.ErrTargetDown) || clerk.Classify(err) != clerk.Fatal {
 		t.Fatalf("pre-flight = %v (%s), want fatal: target down", err, clerk.Classify(err))
 	}
@@ -168,11 +168,11 @@ func TestTargetGoingDownStopsTheRun(t *testing.T) {
 func TestPreflightChecksTheKey(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, emulator.Config{SecretKey: testKey}, gateway.Config{Retry: patient})
-	if err := e.g.Preflight(context.Background()); err != nil {
+	if _, err := e.g.Preflight(context.Background()); err != nil {
 		t.Fatalf("pre-flight with the right key: %v", err)
 	}
 	bad := gateway.New(mustClient(t, e.srv.URL(), "sk_test_wrong"), gateway.Config{Retry: patient})
-	err := bad.Preflight(context.Background())
+	_, err := bad.Preflight(context.Background())
 	var ae *clerk.Error
 	if !errors.As(err, &ae) || ae.Status != http.StatusUnauthorized || clerk.Classify(err) != clerk.Fatal || bad.Stats().Requests() != 1 {
 		t.Errorf("pre-flight with a wrong key = %v after %d requests, want a fatal 401 after one", err, bad.Stats().Requests())

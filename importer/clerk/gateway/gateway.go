@@ -25,10 +25,10 @@
 // # Why a chain of handlers, not a type per layer
 //
 // restic wraps its whole Backend interface in one type per layer, each
-// with every method and a `var _ Backend = ...` check. clerk.API has 16
-// methods, so that would be 64 forwarding methods that differ only in the
+// with every method and a `var _ Backend = ...` check. clerk.API has 17
+// methods, so that would be 68 forwarding methods that differ only in the
 // call they forward, and a layer that must treat each method alike (count
-// it, pace it, retry it) would repeat itself 16 times. Here the one
+// it, pace it, retry it) would repeat itself 17 times. Here the one
 // adapter, Gateway, turns each method into a call value (which call,
 // which user, how to send it once, how to tell whether a lost attempt
 // landed) and hands it to one chain of layers, each a function of a call.
@@ -88,6 +88,7 @@ type Gateway struct {
 	pacer *pacer.Pacer
 	n     *counters
 	h     handler
+	pre   preflight
 }
 
 var _ clerk.API = (*Gateway)(nil)

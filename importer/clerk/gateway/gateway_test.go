@@ -91,6 +91,8 @@ func TestEveryCallPassesTheLayers(t *testing.T) {
 	must(err)
 	_, err = g.GetUser(ctx, u.ID)
 	must(err)
+	_, err = g.GetInstance(ctx)
+	must(err)
 	_, err = g.ListUsers(ctx, clerk.ListUsersParams{Limit: 10})
 	must(err)
 	_, err = g.CountUsers(ctx, clerk.ListUsersParams{})
@@ -118,6 +120,24 @@ func TestEveryCallPassesTheLayers(t *testing.T) {
 		if gs.Of(op) != 1 {
 			t.Errorf("%s sent %d times, want once", op, gs.Of(op))
 		}
+	}
+}
+
+// TestPreflightSaysWhoTheInstanceIs: the pre-flight is one GET
+// /v1/instance through the layers, answering the instance the key reaches;
+// asked again, the gateway answers what it learnt without a request.
+func TestPreflightSaysWhoTheInstanceIs(t *testing.T) {
+	cfg := unlimited()
+	cfg.InstanceID = "ins_preflight"
+	e := newEnv(t, cfg, gateway.Config{Retry: fast})
+	for range 2 {
+		in, err := e.g.Preflight(context.Background())
+		if err != nil || in.ID != "ins_preflight" || in.EnvironmentType != "development" {
+			t.Fatalf("Preflight = %+v, %v; want ins_preflight, development", in, err)
+		}
+	}
+	if gs := e.sameCounts(t); gs.Requests() != 1 || gs.Of(gateway.OpGetInstance) != 1 {
+		t.Errorf("two pre-flights sent %d requests (%d GET /v1/instance), want one", gs.Requests(), gs.Of(gateway.OpGetInstance))
 	}
 }
 

@@ -21,6 +21,7 @@ const (
 	OpCreatePhoneNumber
 	OpDeleteEmailAddress
 	OpDeletePhoneNumber
+	OpGetInstance
 	numOps
 )
 
@@ -41,6 +42,7 @@ var opNames = [numOps]string{
 	OpCreatePhoneNumber:   "POST /v1/phone_numbers",
 	OpDeleteEmailAddress:  "DELETE /v1/email_addresses/{email_address_id}",
 	OpDeletePhoneNumber:   "DELETE /v1/phone_numbers/{phone_number_id}",
+	OpGetInstance:         "GET /v1/instance",
 }
 
 // String is the call's method and route, as the emulator's statistics

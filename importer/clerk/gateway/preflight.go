@@ -3,26 +3,44 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 )
 
+// preflight is what a gateway's pre-flight learnt.
+type preflight struct {
+	mu   sync.Mutex
+	inst *clerk.Instance // the first answer; nil until one came
+}
+
 // Preflight checks, before the first row, that the target answers and
-// accepts the key: one GET /v1/users?limit=1 through every layer (paced,
-// retried and counted like any call). It returns nil when the target
-// answered; otherwise a *PreflightError, which ends the run before it
-// starts (clerk.Classify says Fatal): a refused key, a target that does
-// not answer (a refused connection, a bad certificate: pacer.ErrTargetDown
-// once the pacer's policy has heard nothing for pacer.DownFor), or one
-// that kept failing.
-func (g *Gateway) Preflight(ctx context.Context) error {
-	if _, err := g.ListUsers(ctx, clerk.ListUsersParams{Limit: 1}); err != nil {
-		if clerk.Classify(err) == clerk.Canceled || ctx.Err() != nil {
-			return err
-		}
-		return &PreflightError{Err: err}
+// accepts the key, and says who it is: one GET /v1/instance through every
+// layer (paced, retried and counted like any call). It returns the
+// instance the key reaches (its id tells two instances behind one URL
+// apart, and stays when the key is rotated); otherwise a *PreflightError,
+// which ends the run before it starts (clerk.Classify says Fatal): a
+// refused key, a target that does not answer (a refused connection, a bad
+// certificate: pacer.ErrTargetDown once the pacer's policy has heard
+// nothing for pacer.DownFor), or one that kept failing.
+//
+// The first answer is kept: later calls on the same gateway return it
+// without a request (a command and the engine it runs may both ask).
+func (g *Gateway) Preflight(ctx context.Context) (clerk.Instance, error) {
+	g.pre.mu.Lock()
+	defer g.pre.mu.Unlock()
+	if g.pre.inst != nil {
+		return *g.pre.inst, nil
 	}
-	return nil
+	in, err := g.GetInstance(ctx)
+	if err != nil {
+		if clerk.Classify(err) == clerk.Canceled || ctx.Err() != nil {
+			return clerk.Instance{}, err
+		}
+		return clerk.Instance{}, &PreflightError{Err: err}
+	}
+	g.pre.inst = in
+	return *in, nil
 }
 
 // PreflightError is a target that failed the pre-flight check.
