@@ -49,10 +49,19 @@ const (
 	NotOurs   Outcome = "not_ours"  // sync: in Clerk, not in the source, not created or adopted by this ledger; never touched
 )
 
-// MetaTarget is the run metadata key naming the Clerk instance a run wrote
-// to (a URL and the key's kind, or the local emulator; never the key). A
-// rollback goes there and nowhere else; the sync's ownership rule reads it.
-const MetaTarget = "target"
+// Run metadata keys of the Clerk instance a run talked to, never the key.
+// MetaInstance is who it is: Clerk's id of the instance (GET /v1/instance,
+// asked before the run's first row), the target's identity: a rollback
+// deletes only on that instance, the lock per target and the sync's index
+// and ownership rule are keyed by it. MetaEnvironment is its environment
+// type. MetaTarget is where, for people: the API URL and the key's kind, or
+// the local emulator's directory; for runs recorded before instance ids
+// (no MetaInstance) it is all there is to go by.
+const (
+	MetaTarget      = "target"
+	MetaInstance    = "instance_id"
+	MetaEnvironment = "instance_environment"
+)
 
 // RunStatus is where a run stands.
 type RunStatus string

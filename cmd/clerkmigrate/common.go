@@ -193,9 +193,16 @@ func (t *target) startLocal(out string) error {
 		return withCode(ExitFatal, err)
 	}
 	statePath := filepath.Join(out, "emulator-state.json")
+	fresh := srv.Emulator().InstanceID()
 	if err := loadEmulatorState(srv.Emulator(), statePath); err != nil {
 		srv.Close()
 		return withCode(ExitUsage, fmt.Errorf("loading %s: %w", statePath, err))
+	}
+	if srv.Emulator().InstanceID() == fresh {
+		// A new state (or one an older version saved): its instance id is
+		// kept at once, so that a run killed before the state is saved at
+		// the end still finds the instance it recorded.
+		saveEmulatorState(srv.Emulator(), statePath)
 	}
 	t.Name, t.Key = srv.URL(), localEmulatorKey
 	t.Lock = localLockName(statePath)

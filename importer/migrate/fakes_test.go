@@ -60,6 +60,12 @@ func (f *fakeAPI) DeleteUser(ctx context.Context, id string) error {
 	return f.mem.delete(id)
 }
 
+// GetInstance answers the pre-flight: one instance, never counted among
+// the import's calls.
+func (f *fakeAPI) GetInstance(context.Context) (*clerk.Instance, error) {
+	return &clerk.Instance{Object: "instance", ID: "ins_fake", EnvironmentType: "development"}, nil
+}
+
 func (f *fakeAPI) calls() int64 { return f.creates.Load() + f.lists.Load() + f.deletes.Load() }
 
 // memClerk is a minimal Clerk: users with unique external_id and email.

@@ -152,7 +152,10 @@ func (c Config) spec() checkpoint.RunSpec {
 	return spec
 }
 
-// Run imports the source into Clerk and returns what it did. Re-running
+// Run imports the source into Clerk and returns what it did. It first
+// asks the target who it is (runner.Identify: the gateway's pre-flight,
+// fatal before the ledger holds the run when the target does not answer or
+// refuses the key) and records the instance with the run. Re-running
 // with the same RunID resumes: settled rows are skipped, rows left in
 // flight are looked up by external_id before anything is sent. When ctx is
 // cancelled, Run stops reading, lets in-flight requests finish (at most
@@ -163,6 +166,11 @@ func Run(ctx context.Context, cfg Config) (runner.Summary, error) {
 		return runner.Summary{}, err
 	}
 	spec := cfg.spec()
+	target, err := runner.Identify(ctx, cfg.Gateway, cfg.Target)
+	if err != nil {
+		return runner.Summary{Kind: spec.Kind}, fmt.Errorf("migrate: %w", err)
+	}
+	target.Record(spec.Meta)
 	opened, err := runner.Open(ctx, cfg.Store, spec, cfg.Resume)
 	if err != nil {
 		return runner.Summary{RunID: spec.ID, Kind: spec.Kind}, fmt.Errorf("migrate: %w", err)

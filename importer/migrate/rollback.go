@@ -109,6 +109,11 @@ func Rollback(ctx context.Context, cfg RollbackConfig) (runner.Summary, error) {
 	}
 	if !cfg.DryRun {
 		spec.TargetLock, spec.SharedTarget = cfg.TargetLock, cfg.SharedTarget
+		target, err := runner.Identify(ctx, cfg.Gateway, cfg.Target)
+		if err != nil {
+			return runner.Summary{Kind: runner.KindRollback}, fmt.Errorf("migrate: rollback: %w", err)
+		}
+		target.Record(spec.Meta)
 	}
 	opened, err := runner.Open(ctx, cfg.Store, spec, false)
 	if err != nil {

@@ -58,6 +58,10 @@ func TestEveryWriteOfASyncIsPaced(t *testing.T) {
 	}
 	gs := cfg.Gateway.Stats()
 	total, writes, byRoute := calls(before, after)
+	if n := after.Routes[preflightRoute].Total - before.Routes[preflightRoute].Total; n > 0 {
+		byRoute[preflightRoute] = n // paced and counted like any call
+		total += n
+	}
 	if gs.Pacer.Requests != int64(total) || gs.Requests() != int64(total) {
 		t.Errorf("the pacer admitted %d requests, the gateway counted %d, the emulator saw %d (%d writes): %v",
 			gs.Pacer.Requests, gs.Requests(), total, writes, byRoute)

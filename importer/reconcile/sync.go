@@ -267,8 +267,13 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			return r.summary(checkpoint.Interrupted), err
 		}
 	}
-	meta := map[string]string{"source": info.Name, "source_kind": info.Kind, MetaTarget: cfg.Target,
+	target, err := runner.Identify(ctx, cfg.Gateway, cfg.Target)
+	if err != nil {
+		return Summary{}, fmt.Errorf("reconcile: %w", err)
+	}
+	meta := map[string]string{"source": info.Name, "source_kind": info.Kind,
 		"metadata_mode": string(cfg.Metadata), "orphans": string(cfg.Orphans)}
+	target.Record(meta)
 	if cfg.PruneIdentifiers {
 		meta["prune_identifiers"] = "true"
 	}

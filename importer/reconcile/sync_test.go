@@ -177,3 +177,23 @@ func TestMaxDeleteRefusesAShrunkSource(t *testing.T) {
 		t.Errorf("%d users banned, want 90", banned)
 	}
 }
+
+// TestSyncRecordsTheInstance: a sync asks the target who it is once, before
+// anything else (the pre-flight), and records the instance with its run.
+func TestSyncRecordsTheInstance(t *testing.T) {
+	e := newEnv(t, emulator.Config{InstanceID: "ins_synced"})
+	e.seed(t, seedUsers(3))
+	emu := e.srv.Emulator()
+	before := emu.Stats()
+	sum, err := Run(context.Background(), e.config(t, writeSource(t, e.dir, "same.csv", seedUsers(3))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := emu.Stats().Routes[preflightRoute].Total - before.Routes[preflightRoute].Total; n != 1 {
+		t.Errorf("the sync sent %d pre-flights, want 1", n)
+	}
+	r, err := checkpoint.FindRun(context.Background(), e.ledger, sum.RunID)
+	if err != nil || r.Meta[checkpoint.MetaInstance] != "ins_synced" || r.Meta[checkpoint.MetaEnvironment] != "production" {
+		t.Errorf("the sync recorded %v (%v), want instance ins_synced (production)", r.Meta, err)
+	}
+}

@@ -16,6 +16,10 @@ import (
 // It only reads.
 type TargetCheck struct {
 	Gateway *gateway.Gateway
+	// Name says where the target is, for the ledger (as
+	// migrate.Config.Target); the run records the instance the gateway's
+	// pre-flight reaches beside it.
+	Name string
 }
 
 // MaxFilterValues is the most values Clerk takes in one ListUsers filter.
@@ -23,7 +27,7 @@ const MaxFilterValues = 100
 
 // TargetResult counts what the target check found.
 type TargetResult struct {
-	Requests int64 // GET requests sent through the gateway, retries included
+	Requests int64 // GET requests sent through the gateway, the pre-flight and retries included
 	// ByExternalID counts rows whose external_id a Clerk user has (an
 	// import settles those "exists"); ByEmail rows with an email that a
 	// Clerk user with another external_id has (an import would fail them).
@@ -48,6 +52,9 @@ type targetChecker struct {
 	res    TargetResult
 	byExt  map[string][]*targetItem
 	byMail map[string][]*targetItem
+	// failed, when set, stops the check before its first lookup (the
+	// target's pre-flight failed).
+	failed error
 }
 
 func newTargetChecker(cfg TargetCheck, emit func(*verdict.Finding, bool) error) *targetChecker {
@@ -57,7 +64,7 @@ func newTargetChecker(cfg TargetCheck, emit func(*verdict.Finding, bool) error) 
 
 // run checks the rows received until in is closed, then the partial batches.
 func (t *targetChecker) run(ctx context.Context, in <-chan *targetItem) error {
-	var err error
+	err := t.failed
 	for it := range in {
 		if err != nil {
 			continue // drain, so the sender never blocks

@@ -221,7 +221,11 @@ type engine struct {
 	targetCh   chan *targetItem
 	target     *targetChecker
 	targetDone chan error
-	lastProg   time.Time
+	// preflight is why the target check cannot run: its pre-flight failed;
+	// targetSent0 the gateway's requests before it.
+	preflight   error
+	targetSent0 int64
+	lastProg    time.Time
 }
 
 // Run validates the source: see the package documentation. It returns an
@@ -240,6 +244,19 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		Meta: map[string]string{"source": info.Name, "source_kind": info.Kind}}
 	for k, v := range cfg.Meta {
 		spec.Meta[k] = v
+	}
+	if cfg.Target != nil {
+		// The check records the instance it reads, as every run that talks
+		// to Clerk does; a target that cannot say is a check that stops
+		// before its first lookup, its rows unchecked.
+		e.targetSent0 = cfg.Target.Gateway.Stats().Requests()
+		target, err := runner.Identify(ctx, cfg.Target.Gateway, cfg.Target.Name)
+		if err != nil && ctx.Err() != nil {
+			return nil, err
+		}
+		if e.preflight = err; err == nil {
+			target.Record(spec.Meta)
+		}
 	}
 	if _, err := cfg.Store.BeginRun(ctx, spec); err != nil {
 		return nil, fmt.Errorf("validate: opening run %s: %w", e.runID, err)
@@ -343,6 +360,7 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 		e.targetCh = make(chan *targetItem, 1024)
 		e.targetDone = make(chan error, 1)
 		e.target = newTargetChecker(*e.cfg.Target, e.finds.AddLate)
+		e.target.failed, e.target.sent0 = e.preflight, e.targetSent0
 		go func() { e.targetDone <- e.target.run(ctx, e.targetCh) }()
 	}
 	passErr := e.pass(ctx)

@@ -401,7 +401,7 @@ func TestCoverage(t *testing.T) {
 
 func TestCheckTargetAgainstTheEmulator(t *testing.T) {
 	const key = "sk_live_validate_test" // 1000 requests per 10 s
-	srv, err := emulator.Start(emulator.Config{SecretKey: key})
+	srv, err := emulator.Start(emulator.Config{SecretKey: key, InstanceID: "ins_checked"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,17 +428,23 @@ func TestCheckTargetAgainstTheEmulator(t *testing.T) {
 	}
 	before := srv.Emulator().Stats()
 	fx := runCSV(t, testMapping, lines(rs...), func(c *Config) {
-		c.Target = &TargetCheck{Gateway: gateway.New(api, gateway.Config{})}
+		c.Target = &TargetCheck{Gateway: gateway.New(api, gateway.Config{}), Name: srv.URL() + " (live)"}
 	})
 	res := fx.must(t)
 	after := srv.Emulator().Stats()
 	gets := after.Routes["GET /v1/users"].Total - before.Routes["GET /v1/users"].Total
+	pre := after.Routes["GET /v1/instance"].Total - before.Routes["GET /v1/instance"].Total
 	want := 2 * ((n + MaxFilterValues - 1) / MaxFilterValues) // ⌈n/100⌉ by external_id, the same by email
-	if gets != want || res.Target.Requests != int64(want) {
-		t.Errorf("%d GET /v1/users (target says %d), want %d", gets, res.Target.Requests, want)
+	if gets != want || pre != 1 || res.Target.Requests != int64(want+1) {
+		t.Errorf("%d GET /v1/users and %d GET /v1/instance (target says %d), want %d and the pre-flight", gets, pre, res.Target.Requests, want)
 	}
-	if other := after.Total - before.Total - gets; other != 0 {
-		t.Errorf("%d requests other than GET /v1/users: the check must only read", other)
+	if other := after.Total - before.Total - gets - pre; other != 0 {
+		t.Errorf("%d requests other than GET /v1/users and the pre-flight: the check must only read", other)
+	}
+	run, err := checkpoint.FindRun(context.Background(), fx.store, res.RunID)
+	if err != nil || run.Meta[checkpoint.MetaInstance] != "ins_checked" || run.Meta[checkpoint.MetaEnvironment] != "production" ||
+		run.Meta[checkpoint.MetaTarget] != srv.URL()+" (live)" {
+		t.Errorf("the run recorded %v (%v), want the instance it checked against", run.Meta, err)
 	}
 	if got := findingsOf(res, 7); len(got) != 1 || got[0] != "external_id:exists_in_target" {
 		t.Errorf("row 7: %v", got)
