@@ -300,8 +300,8 @@ func TestSyncSinceLastReadsOnlyChangedRows(t *testing.T) {
 	if c, u, l := delta("POST /v1/users"), delta("PATCH /v1/users/{user_id}"), delta("GET /v1/users"); c != 5 || u != 10 || l != 1 {
 		t.Errorf("calls: %d creates, %d updates, %d list pages; want 5, 10, 1\n%s", c, u, l, r.stdout)
 	}
-	if n := after.Total - before.Total; n != 16 {
-		t.Errorf("the incremental sync made %d calls, want 16 (1 list page, 5 creates, 10 updates)", n)
+	if n := after.Total - before.Total; n != 17 {
+		t.Errorf("the incremental sync made %d calls, want 17 (the pre-flight, 1 list page, 5 creates, 10 updates)", n)
 	}
 	inc, p := e.newestRun(reconcile.KindSync)
 	if inc.ID == fullSync.ID || p.Settled() != 15 || p.ByOutcome[checkpoint.Updated] != 10 || p.ByOutcome[checkpoint.Created] != 5 {
