@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -122,19 +123,24 @@ func runSync(c *cli.Context) error {
 		cfg.PlanTo = planFile
 	}
 	var sum reconcile.Summary
+	var syncErr error // the sync's own error; runErr also says rows failed
 	work := workload{rows: src.Info().Rows, rate: t.Rate, atMost: true}
 	runErr := runAndReport(c, store, work, func(p *progressView) (runner.Summary, error) {
 		cfg.Progress = p.Update
-		var err error
-		sum, err = reconcile.Run(c.Context, cfg)
-		return sum.Summary, err
+		sum, syncErr = reconcile.Run(c.Context, cfg)
+		return sum.Summary, syncErr
 	})
 	if refused(runErr) {
 		return runErr // a refused run writes no plan and prints no summary
 	}
 	if planFile != nil {
-		if err := finishPlan(planFile, c.String("plan"), runErr); err != nil && runErr == nil {
-			runErr = withCode(ExitFatal, err)
+		if err := finishPlan(planFile, c.String("plan"), syncErr); err != nil {
+			if runErr == nil || exitCodeOf(runErr) == ExitRowsFailed {
+				runErr = withCode(ExitFatal, err)
+			} else {
+				consoleOf(c).notice(slog.LevelError, err.Error())
+			}
+			sum.Plan = nil // not written: printSyncSummary must not name it
 		}
 	}
 	printSyncSummary(c, sum, store)
@@ -190,14 +196,17 @@ func managedProperties(c *cli.Context) ([]string, error) {
 	return out, nil
 }
 
-// finishPlan moves the plan into place, or drops it when the run failed.
-func finishPlan(f *os.File, path string, runErr error) error {
+// finishPlan moves the plan into place once the sync finished (invalid or
+// failed rows, or a refused orphan step, are in the plan's counts and
+// entries), or drops it when the sync did not finish (syncErr: an
+// interruption, a fatal error), saying so.
+func finishPlan(f *os.File, path string, syncErr error) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
 	var guard *reconcile.OrphanGuardError
-	if runErr != nil && !errors.As(runErr, &guard) {
-		return nil
+	if syncErr != nil && !errors.As(syncErr, &guard) {
+		return fmt.Errorf("no plan written to %s: the sync did not finish", path)
 	}
 	return os.Rename(f.Name(), path)
 }
@@ -218,8 +227,8 @@ func printSyncSummary(c *cli.Context, s reconcile.Summary, store checkpoint.Stor
 		fmt.Fprintf(w, "  removed: %d email addresses, %d phone numbers the source no longer lists\n", s.EmailsRemoved, s.PhonesRemoved)
 	}
 	if p := s.Plan; p != nil && c.String("plan") != "" {
-		fmt.Fprintf(w, "  plan %s: %d create, %d update, %d ban, %d delete, %d orphans reported, %d not ours (left alone)\n",
-			c.String("plan"), p.Create, p.Update, p.Ban, p.Delete, p.Orphan, p.NotOurs)
+		fmt.Fprintf(w, "  plan %s: %d create, %d update, %d unchanged, %d invalid, %d failed, %d ban, %d delete, %d orphans reported, %d not ours (left alone)\n",
+			c.String("plan"), p.Create, p.Update, p.Unchanged, p.Invalid, p.Failed, p.Ban, p.Delete, p.Orphan, p.NotOurs)
 	}
 	runs, err := store.Runs(c.Context)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,5 +103,41 @@ func TestSyncCommand(t *testing.T) {
 	r = runSyncCLI(t, dir, "sync", "--no-progress", "--source", shrunk, "--mapping", mapFile, "--delete-orphans", "--max-delete", "50", "--apply", plan)
 	if r.code != ExitOK || !strings.Contains(r.stdout, "deleted") {
 		t.Fatalf("apply: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestSyncPlanDespiteInvalidRows: the sample's six invalid rows do not cost
+// the plan: --plan writes the file (stdout names it), its counts include
+// the unchanged users and the invalid rows, and its keys are snake_case
+// like every other JSON file of the tool.
+func TestSyncPlanDespiteInvalidRows(t *testing.T) {
+	dir := t.TempDir()
+	src := repoFile(t, "samples/legacy_users.csv")
+	mapFile := repoFile(t, "samples/legacy_users.mapping.yaml")
+	if r := runSyncCLI(t, dir, "import", "--no-progress", "--source", src, "--mapping", mapFile); r.code != ExitRowsFailed {
+		t.Fatalf("import: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	plan := filepath.Join(dir, "plan.json")
+	r := runSyncCLI(t, dir, "sync", "--no-progress", "--source", src, "--mapping", mapFile, "--plan", plan)
+	if r.code != ExitRowsFailed || !strings.Contains(r.stdout, "plan "+plan) {
+		t.Fatalf("sync --plan: exit %d, want %d\n%s\n%s", r.code, ExitRowsFailed, r.stdout, r.stderr)
+	}
+	b, err := os.ReadFile(plan)
+	if err != nil {
+		t.Fatalf("stdout says the plan was written, but: %v\n%s", err, r.stdout)
+	}
+	var p struct {
+		Counts map[string]int64 `json:"counts"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Counts["unchanged"] != 35 || p.Counts["invalid"] != 6 || p.Counts["create"] != 0 || p.Counts["update"] != 0 {
+		t.Errorf("plan counts %v: want 35 unchanged, 6 invalid, snake_case keys", p.Counts)
+	}
+	for k := range p.Counts {
+		if k != strings.ToLower(k) {
+			t.Errorf("plan counts key %q is not snake_case", k)
+		}
 	}
 }

@@ -10,10 +10,13 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 )
 
-// PlanVersion is the version of the plan file format.
-const PlanVersion = 1
+// PlanVersion is the version of the plan file format. Version 2: counts
+// in snake_case with the unchanged, invalid and failed rows.
+const PlanVersion = 2
 
 // Plan actions.
 const (
@@ -61,11 +64,20 @@ type PlanEntry struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// PlanCounts sums a plan up.
+// PlanCounts sums a plan up: its entries by action, and the source rows
+// that have none (unchanged, invalid, failed: a new user whose email
+// another Clerk user holds), so that the counts cover every row.
 type PlanCounts struct {
-	Create, Update, Ban, Delete, Orphan, Unchanged, Invalid int64
+	Create    int64 `json:"create"`
+	Update    int64 `json:"update"`
+	Ban       int64 `json:"ban"`
+	Delete    int64 `json:"delete"`
+	Orphan    int64 `json:"orphan"`
+	Unchanged int64 `json:"unchanged"`
+	Invalid   int64 `json:"invalid"`
+	Failed    int64 `json:"failed"`
 	// NotOurs counts the users listed not ours (never acted on).
-	NotOurs int64
+	NotOurs int64 `json:"not_ours"`
 }
 
 // ErrStalePlan: Clerk or the source changed since the plan was made.
@@ -145,7 +157,10 @@ func (pw *planWriter) add(e PlanEntry) {
 	pw.w.Write(b)
 }
 
-func (pw *planWriter) close() error {
+// close ends the plan with its counts; rows are the outcomes of the source
+// rows that have no entry.
+func (pw *planWriter) close(rows map[checkpoint.Outcome]int64) error {
+	pw.counts.Unchanged, pw.counts.Invalid, pw.counts.Failed = rows[checkpoint.Unchanged], rows[checkpoint.Invalid], rows[checkpoint.Failed]
 	if pw.err != nil {
 		return pw.err
 	}

@@ -85,7 +85,7 @@ func TestPlanThenApplyEqualsDirectSync(t *testing.T) {
 		t.Fatalf("%v\n%s", err, buf.String())
 	}
 	wantCounts := PlanCounts{Create: 50, Update: 101, Delete: 30, Unchanged: int64(n - 30 - 101)}
-	if plan.Counts != (PlanCounts{Create: 50, Update: 101, Delete: 30}) || *sum.Plan != wantCounts {
+	if plan.Counts != wantCounts || *sum.Plan != wantCounts {
 		t.Errorf("plan counts %+v, summary %+v; want %+v", plan.Counts, *sum.Plan, wantCounts)
 	}
 	fields := map[string]string{}

@@ -9,6 +9,7 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"io"
 	"log/slog"
+	"maps"
 	"runtime"
 	"slices"
 	"strconv"
@@ -356,7 +357,10 @@ func (r *run) steps(ctx context.Context) (Summary, error) {
 		return Summary{}, guardErr
 	}
 	if r.plan != nil {
-		if err := r.plan.close(); err != nil {
+		r.mu.Lock()
+		rows := maps.Clone(r.outcome)
+		r.mu.Unlock()
+		if err := r.plan.close(rows); err != nil {
 			return Summary{}, fmt.Errorf("reconcile: writing the plan: %w", err)
 		}
 	}
@@ -974,7 +978,7 @@ func (r *run) summary(status checkpoint.RunStatus) Summary {
 	s.NotOurs = s.ByOutcome[checkpoint.NotOurs]
 	if r.plan != nil {
 		c := r.plan.counts
-		c.Unchanged, c.Invalid = s.ByOutcome[checkpoint.Unchanged], s.ByOutcome[checkpoint.Invalid]
+		c.Unchanged, c.Invalid, c.Failed = s.ByOutcome[checkpoint.Unchanged], s.ByOutcome[checkpoint.Invalid], s.ByOutcome[checkpoint.Failed]
 		s.Plan = &c
 	}
 	return s
