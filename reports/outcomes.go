@@ -1,8 +1,8 @@
 package reports
 
 import (
-	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"sync/atomic"
 
@@ -85,9 +85,9 @@ type lineBatch struct {
 const lineBatchSize = 512
 
 func newRowWriters(jsonl, outcomesCSV, failuresCSV *atomicFile) (*rowWriters, error) {
-	enc := json.NewEncoder(jsonl)
-	enc.SetEscapeHTML(false)
-	out, err := NewCSV[OutcomeLine](outcomesCSV)
+	enc := newJSONLines[OutcomeLine]()
+	var buf []byte
+	out, err := newCSVLines[OutcomeLine](outcomesCSV)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,12 @@ func newRowWriters(jsonl, outcomesCSV, failuresCSV *atomicFile) (*rowWriters, er
 	for range cap(w.free) {
 		w.free <- &lineBatch{}
 	}
-	go func() { w.done <- w.drain(w.toJSON, func(b *lineBatch) error { return writeJSONL(enc, b) }) }()
+	go func() {
+		w.done <- w.drain(w.toJSON, func(b *lineBatch) (err error) {
+			buf, err = writeJSONL(jsonl, enc, buf[:0], b)
+			return err
+		})
+	}()
 	go func() { w.done <- w.drain(w.toCSV, func(b *lineBatch) error { return writeCSVs(out, fail, b) }) }()
 	w.cur = <-w.free
 	return w, nil
@@ -122,20 +127,21 @@ func (w *rowWriters) drain(in <-chan *lineBatch, write func(*lineBatch) error) e
 	return err
 }
 
-func writeJSONL(enc *json.Encoder, b *lineBatch) error {
+// writeJSONL writes a batch's lines to w, encoded in buf (returned for
+// the next batch).
+func writeJSONL(w io.Writer, enc *jsonLines[OutcomeLine], buf []byte, b *lineBatch) ([]byte, error) {
 	for i := range b.lines {
-		if err := enc.Encode(&b.lines[i]); err != nil {
-			return err
-		}
+		buf = enc.appendLine(buf, &b.lines[i])
 	}
-	return nil
+	_, err := w.Write(buf)
+	return buf, err
 }
 
-func writeCSVs(out *CSV[OutcomeLine], fail *CSV[FailureLine], b *lineBatch) error {
+func writeCSVs(out *csvLines[OutcomeLine], fail *CSV[FailureLine], b *lineBatch) error {
 	for i := range b.lines {
 		l := b.lines[i]
 		l.Message = csvSafe(l.Message)
-		if err := out.Write(l); err != nil {
+		if err := out.Write(&l); err != nil {
 			return err
 		}
 		if !b.failure[i] {
