@@ -18,8 +18,14 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+	code := run(os.Args, os.Stdout, os.Stderr)
+	beforeExit()
+	os.Exit(code)
 }
+
+// beforeExit runs just before the process exits (a profile's end, with
+// -tags pprof).
+var beforeExit = func() {}
 
 // run executes the CLI and returns the process exit code.
 func run(args []string, stdout, stderr *os.File) int {
