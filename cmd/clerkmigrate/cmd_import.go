@@ -107,6 +107,10 @@ func runImport(c *cli.Context) error {
 		RetryFailed:        c.Bool("retry-failed"),
 		RetryAllFailed:     c.Bool("retry-all-failed"),
 	}
+	if index, ok := store.(checkpoint.ClerkIndex); ok {
+		// The fingerprints the sync compares with: see fingerprintKey.
+		cfg.Index, cfg.FingerprintKey = index, fingerprintKey(t)
+	}
 	if inc != nil {
 		cfg.Meta, cfg.HighWater = inc.meta(), inc.highWater(src)
 	}

@@ -43,8 +43,8 @@ func syncCommand() *cli.Command {
 		Description: "Scans Clerk's users (GET /v1/users, 500 a page) into the ledger, then reads the source once:\n" +
 			"missing users are created (idempotently by external_id), changed fields are written, unchanged users\n" +
 			"cost no call. Passwords, TOTP secrets and backup codes are sent only when the source changed them since\n" +
-			"the last sync (the ledger keeps a keyed fingerprint; the first sync after an import records them without\n" +
-			"sending). Addresses the source dropped stay in Clerk unless --prune-identifiers.\n" +
+			"they were last sent (the ledger keeps a keyed fingerprint, recorded by the import too, so a secret changed\n" +
+			"between the import and the first sync is sent). Addresses the source dropped stay in Clerk unless --prune-identifiers.\n" +
 			"An address added to an existing user is added verified only if the source verified it, else unverified\n" +
 			"(POST /v1/email_addresses has no reserved), and is never made primary then (the row's message says so);\n" +
 			"one Clerk holds verified that the source does not verify is named in the row's message, not changed.\n\n" +
@@ -97,12 +97,11 @@ func runSync(c *cli.Context) error {
 	if err != nil {
 		return withCode(ExitUsage, err)
 	}
-	key := sha256.Sum256([]byte("clerkmigrate sync fingerprints\x00" + t.Key))
 	cfg := reconcile.Config{
 		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: store, Index: index,
 		Gateway: t.Gateway(c.Int("max-in-flight")), Target: target, TargetLock: t.Lock, SharedTarget: c.Bool("parallel"),
 		RunID: c.String("run-id"), Workers: c.Int("max-in-flight"),
-		Metadata: reconcile.MetadataMode(c.String("metadata")), Managed: managed, FingerprintKey: key[:],
+		Metadata: reconcile.MetadataMode(c.String("metadata")), Managed: managed, FingerprintKey: fingerprintKey(t),
 		Orphans: orphans, MaxDelete: c.Int64("max-delete"), PruneIdentifiers: c.Bool("prune-identifiers"),
 	}
 	if inc != nil {
@@ -153,6 +152,14 @@ func runSync(c *cli.Context) error {
 		return withCode(ExitFatal, runErr)
 	}
 	return runErr
+}
+
+// fingerprintKey keys the fingerprints the ledger keeps of secrets and
+// managed fields (import records them, sync compares with them): derived
+// from the instance's secret key, never stored.
+func fingerprintKey(t *target) []byte {
+	key := sha256.Sum256([]byte("clerkmigrate sync fingerprints\x00" + t.Key))
+	return key[:]
 }
 
 // orphanAction reads --ban-orphans and --delete-orphans.

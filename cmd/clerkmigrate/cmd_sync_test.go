@@ -141,3 +141,42 @@ func TestSyncPlanDespiteInvalidRows(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretChangedBeforeTheFirstSyncIsSent: the import records the keyed
+// fingerprints of the secrets it sent, so a password digest and a TOTP
+// secret changed in the source between the import and the first sync are
+// sent by that sync (it used to take them as its baseline and report the
+// user unchanged, leaving the old password in Clerk).
+func TestSecretChangedBeforeTheFirstSyncIsSent(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(repoFile(t, "samples/legacy_users.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapFile := repoFile(t, "samples/legacy_users.mapping.yaml")
+	src := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(src, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runSyncCLI(t, dir, "import", "--no-progress", "--source", src, "--mapping", mapFile); r.code != ExitRowsFailed {
+		t.Fatalf("import: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// Bob (1002) changes his password, Alice (1001) her TOTP secret.
+	changed := strings.Replace(string(b), "cufDstZIcXEjau,bcrypt", "cufDstZIcXEjav,bcrypt", 1)
+	changed = strings.Replace(changed, "WTO7DYBT63FXLIR2LW7JKKHIPTWNVM2D", "WTO7DYBT63FXLIR2LW7JKKHIPTWNVM2E", 1)
+	if changed == string(b) {
+		t.Fatal("the sample changed: fix the test's edits")
+	}
+	if err := os.WriteFile(src, []byte(changed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runSyncCLI(t, dir, "sync", "--no-progress", "--source", src, "--mapping", mapFile)
+	if r.code != ExitRowsFailed || !strings.Contains(r.stdout, "updated   2") || !strings.Contains(r.stdout, "2 user updates") {
+		t.Fatalf("first sync after the import: exit %d, want 2 users updated with 2 PATCH\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// Sent once: the next sync has nothing to write.
+	r = runSyncCLI(t, dir, "sync", "--no-progress", "--source", src, "--mapping", mapFile)
+	if !strings.Contains(r.stdout, "unchanged 35") || !strings.Contains(r.stdout, "0 user updates") {
+		t.Fatalf("second sync: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}

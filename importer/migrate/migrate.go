@@ -35,6 +35,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
@@ -56,6 +57,13 @@ type Config struct {
 	MappingFingerprint string
 	// Store is the run ledger; Run does not close it.
 	Store checkpoint.Store
+	// Index, with FingerprintKey, records the keyed fingerprints of each
+	// created user's secrets (and of the fields the sync manages), as the
+	// sync does, under the scope Target: a secret the source changes
+	// between the import and the first sync is then sent by that sync. Nil
+	// records none (that sync then takes the source's secrets as sent).
+	Index          checkpoint.ClerkIndex
+	FingerprintKey []byte
 	// Gateway is Clerk behind its layers (pacing, retries, counting).
 	Gateway *gateway.Gateway
 	// Target identifies the Clerk instance for the default RunID and the
@@ -184,9 +192,73 @@ func Run(ctx context.Context, cfg Config) (runner.Summary, error) {
 		"budget_requests_per_sec", budgetPerSecond(cfg.Gateway))
 	r := &reader{cfg: cfg, p: p, opened: opened, src: &eofWatcher{Source: cfg.Source}}
 	defer r.close()
-	return p.Run(ctx, r.readAndMark, func(ctx context.Context, j *job) (checkpoint.Settlement, error) {
-		return importRow(ctx, cfg.Gateway, spec.ID, opened.Run.StartedAt, j)
+	prints := newPrintRecorder(cfg)
+	sum, err := p.Run(ctx, r.readAndMark, func(ctx context.Context, j *job) (checkpoint.Settlement, error) {
+		s, err := importRow(ctx, cfg.Gateway, spec.ID, opened.Run.StartedAt, j)
+		if err == nil && s.Outcome == checkpoint.Created {
+			prints.add(ctx, j)
+		}
+		return s, err
 	})
+	if ferr := prints.flush(context.WithoutCancel(ctx)); ferr != nil && err == nil {
+		err = fmt.Errorf("migrate: recording the created users' fingerprints: %w", ferr)
+	}
+	return sum, err
+}
+
+// printBatch is how many fingerprints the import records at once.
+const printBatch = 512
+
+// printRecorder records the fingerprints of the users the import created
+// (runner.Fingerprinter.Created), in batches; nil when the run has no
+// index or key.
+type printRecorder struct {
+	index checkpoint.ClerkIndex
+	scope string
+	fp    *runner.Fingerprinter
+
+	mu    sync.Mutex
+	batch []checkpoint.Fingerprint
+	err   error
+}
+
+func newPrintRecorder(cfg Config) *printRecorder {
+	if cfg.Index == nil || len(cfg.FingerprintKey) == 0 {
+		return nil
+	}
+	return &printRecorder{index: cfg.Index, scope: cfg.Target, fp: runner.NewFingerprinter(cfg.FingerprintKey)}
+}
+
+// add queues the fingerprints of j's user, created, and writes a full batch.
+func (pr *printRecorder) add(ctx context.Context, j *job) {
+	if pr == nil {
+		return
+	}
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	pr.batch = append(pr.batch, pr.fp.Created(j.ext, j.params)...)
+	if len(pr.batch) >= printBatch {
+		pr.write(context.WithoutCancel(ctx))
+	}
+}
+
+// flush writes what is queued and returns the first failure.
+func (pr *printRecorder) flush(ctx context.Context) error {
+	if pr == nil {
+		return nil
+	}
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	pr.write(ctx)
+	return pr.err
+}
+
+func (pr *printRecorder) write(ctx context.Context) {
+	if len(pr.batch) == 0 || pr.err != nil {
+		return
+	}
+	pr.err = pr.index.PutFingerprints(ctx, pr.scope, pr.batch)
+	pr.batch = pr.batch[:0]
 }
 
 // budgetPerSecond is the gateway's budget as a steady rate, for the log

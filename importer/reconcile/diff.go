@@ -1,9 +1,6 @@
 package reconcile
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"slices"
@@ -13,6 +10,7 @@ import (
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 )
 
 // MetadataMode says how changed metadata is written.
@@ -31,9 +29,9 @@ const (
 
 // Secret field groups, whose fingerprints the ledger keeps.
 const (
-	GroupPassword    = "password"
-	GroupTOTP        = "totp"
-	GroupBackupCodes = "backup_codes"
+	GroupPassword    = runner.GroupPassword
+	GroupTOTP        = runner.GroupTOTP
+	GroupBackupCodes = runner.GroupBackupCodes
 )
 
 // addIdent is an email address or phone number to add to a user.
@@ -84,15 +82,16 @@ func (c *change) writes() int {
 
 // differ computes changes under one set of options.
 type differ struct {
+	*runner.Fingerprinter
 	managed func(prop string) bool
 	mode    MetadataMode
 	prune   bool
-	fpKey   []byte
 	keyID   string
 }
 
 func newDiffer(managed []string, mode MetadataMode, fpKey []byte, prune bool) *differ {
-	d := &differ{mode: mode, fpKey: fpKey, prune: prune}
+	fp := runner.NewFingerprinter(fpKey)
+	d := &differ{Fingerprinter: fp, mode: mode, prune: prune, keyID: fp.KeyID()}
 	if managed != nil {
 		set := map[string]bool{}
 		for _, p := range managed {
@@ -102,54 +101,12 @@ func newDiffer(managed []string, mode MetadataMode, fpKey []byte, prune bool) *d
 	} else {
 		d.managed = func(string) bool { return false }
 	}
-	mac := hmac.New(sha256.New, fpKey)
-	mac.Write([]byte("clerkmigrate fingerprint key id"))
-	d.keyID = hex.EncodeToString(mac.Sum(nil))[:8]
 	return d
-}
-
-// fingerprint is the keyed hash of one secret group's value: "<key id>:"
-// and 32 hex digits, or "<key id>:-" when the source has no such secret.
-// It is an HMAC under a key derived from the instance's secret key, so the
-// ledger alone does not let anyone test a guess at a password.
-func (d *differ) fingerprint(group string, parts ...string) string {
-	empty := true
-	for _, p := range parts {
-		if p != "" {
-			empty = false
-		}
-	}
-	if empty {
-		return d.keyID + ":-"
-	}
-	mac := hmac.New(sha256.New, d.fpKey)
-	mac.Write([]byte(group))
-	for _, p := range parts {
-		mac.Write([]byte{0})
-		mac.Write([]byte(p))
-	}
-	return d.keyID + ":" + hex.EncodeToString(mac.Sum(nil))[:32]
-}
-
-// secretPrints are the fingerprints of a request's secret groups.
-func (d *differ) secretPrints(p *request.CreateUser) map[string]string {
-	pw, _ := p.Password.Get()
-	digest, _ := p.PasswordDigest.Get()
-	totp, _ := p.TOTPSecret.Get()
-	return map[string]string{
-		GroupPassword:    d.fingerprint(GroupPassword, pw, digest, p.PasswordHasher),
-		GroupTOTP:        d.fingerprint(GroupTOTP, totp),
-		GroupBackupCodes: d.fingerprint(GroupBackupCodes, strings.Join(p.BackupCodes, "\x00")),
-	}
 }
 
 // forCreate is the change of a user Clerk does not have.
 func (d *differ) forCreate(ext string, p *request.CreateUser) change {
-	c := change{create: true, fields: []string{"user"}}
-	for g, v := range d.secretPrints(p) {
-		c.fps = append(c.fps, checkpoint.Fingerprint{ExternalID: ext, Group: g, Value: v})
-	}
-	return c
+	return change{create: true, fields: []string{"user"}, fps: d.Created(ext, p)}
 }
 
 // diff compares what the source wants with what Clerk has. recorded are the
@@ -345,7 +302,7 @@ func e164(v string) string {
 // (none was recorded: the import just set it; see the package doc).
 func (d *differ) secrets(ext string, want *request.CreateUser, recorded map[string]string, up *clerk.UpdateUserParams, c *change) bool {
 	sent := false
-	for g, now := range d.secretPrints(want) {
+	for g, now := range d.Secrets(want) {
 		old, ok := recorded[g]
 		if ok && old == now {
 			continue

@@ -103,12 +103,15 @@
 // the sync cannot compare them. The ledger keeps, per user and group
 // (password, totp, backup_codes), a fingerprint: an HMAC-SHA256 of the
 // source's value under a key derived from the instance's secret key (never
-// stored), prefixed with an id of that key. A secret is sent only when its
-// fingerprint changed since the last sync. When no fingerprint is recorded
-// under the current key (the first sync after an import, or after the secret
-// key was rotated), the fingerprint is recorded and nothing is sent: the
-// import just set the secret. Run the first sync right after the import:
-// a secret changed in between is not carried over until it changes again.
+// stored), prefixed with an id of that key (runner.Fingerprinter). A secret
+// is sent only when its fingerprint changed since it was last sent. The
+// import records the fingerprints of every user it creates (migrate.Config
+// Index and FingerprintKey, the same key and scope), so a secret changed
+// between the import and the first sync is sent by that sync. When no
+// fingerprint is recorded under the current key (a user the import found
+// already there, an import by an earlier version, or after the secret key
+// was rotated), the fingerprint is recorded and nothing is sent: the sync
+// cannot tell what Clerk holds.
 // A secret the source dropped cannot be taken back through the API: its
 // fingerprint is updated and nothing is sent.
 //
