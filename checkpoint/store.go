@@ -51,9 +51,12 @@ const (
 
 // Run metadata keys of the Clerk instance a run talked to, never the key.
 // MetaInstance is who it is: Clerk's id of the instance (GET /v1/instance,
-// asked before the run's first row), the target's identity: a rollback
-// deletes only on that instance, the lock per target and the sync's index
-// and ownership rule are keyed by it. MetaEnvironment is its environment
+// asked before the run's first row), the target's identity: a rollback, a
+// sync's orphan step (and its other deletes) and a resumed run are refused
+// on another instance (runner.SameInstance), and the CLI's lock per target
+// is keyed by it. The sync's index and ownership rule are keyed by
+// MetaTarget: behind one URL, a sync that would delete is refused when an
+// owning run recorded another instance. MetaEnvironment is its environment
 // type. MetaTarget is where, for people: the API URL and the key's kind, or
 // the local emulator's directory; for runs recorded before instance ids
 // (no MetaInstance) it is all there is to go by.

@@ -128,6 +128,7 @@ func runImport(c *cli.Context) error {
 	err = runAndReport(c, store, work, func(p *progressView) (runner.Summary, error) {
 		cfg.Progress = p.Update
 		cfg.LogEvery = -1 // the view logs the progress (--stats)
+		cfg.TargetLock = t.LockFor(c.Context, cfg.Gateway)
 		sum, err := migrate.Run(c.Context, cfg)
 		runID = sum.RunID
 		return sum, err

@@ -141,7 +141,9 @@ func rollbackCommand() *cli.Command {
 			"never touched. Asks for confirmation unless --yes. Resumable: run it again to go on.\n\n" +
 			"TARGET: the rollback goes to the target the run recorded (status RUN-ID shows it), never elsewhere:\n" +
 			"leave --target out, or give that same one; another is refused (exit 2) before anything is sent. A\n" +
-			"user counts as rolled back only once that target answered the delete (2xx, or 404: already gone). A\n" +
+			"user counts as rolled back only once that target answered the delete (2xx, or 404: already gone).\n" +
+			"Clerk's API URL is one for every instance: a key that reaches another instance than the run recorded\n" +
+			"(its id, asked before anything else) is refused the same way, naming both instances. A\n" +
 			"rollback that an earlier version recorded against another target (or none) is not trusted: running\n" +
 			"rollback again deletes every user the run created on its own target (a new run, rollback-RUN-<hash>).\n\n" +
 			targetLockHelp + "\n\n" + rollbackExitCodes,
@@ -202,7 +204,7 @@ func runRollback(c *cli.Context) error {
 				"target its run recorded; use that instance's key", runID, recorded, reached)
 		}
 		cfg.Gateway, work.rate = t.Gateway(c.Int("max-in-flight")), t.Rate
-		cfg.TargetLock, cfg.SharedTarget = t.Lock, c.Bool("parallel")
+		cfg.TargetLock, cfg.SharedTarget = t.LockFor(c.Context, cfg.Gateway), c.Bool("parallel")
 	}
 	err = runAndReport(c, store, work, func(v *progressView) (runner.Summary, error) {
 		cfg.Progress = v.Update

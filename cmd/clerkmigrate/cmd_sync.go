@@ -53,7 +53,9 @@ func syncCommand() *cli.Command {
 			"Orphans are reported; --ban-orphans/--delete-orphans act on them only up to --max-delete. Every other\n" +
 			"user the source does not list (no external_id, or one this ledger never created or adopted: another\n" +
 			"system's users) is \"not ours\": counted and listed apart (plan, log, summary.json, report.html), never\n" +
-			"touched, and not counted against --max-delete.\n" +
+			"touched, and not counted against --max-delete. A sync that would ban or delete (--ban-orphans,\n" +
+			"--delete-orphans, --prune-identifiers, --apply) is refused (exit 2, naming both) when the key reaches\n" +
+			"another Clerk instance than a run that made this target's users ours recorded (one URL, two instances).\n" +
 			"With --since/--since-last (Postgres) only changed rows are read and orphans are not judged.\n\n" +
 			duplicatesHelp + "\n\n" + verifiedHelp + "\n\n" + incrementalHelp + "\n\n" + targetLockHelp + "\n\n" + syncExitCodes,
 		Flags:  flags,
@@ -126,10 +128,11 @@ func runSync(c *cli.Context) error {
 	work := workload{rows: src.Info().Rows, rate: t.Rate, atMost: true}
 	runErr := runAndReport(c, store, work, func(p *progressView) (runner.Summary, error) {
 		cfg.Progress = p.Update
+		cfg.TargetLock = t.LockFor(c.Context, cfg.Gateway)
 		sum, syncErr = reconcile.Run(c.Context, cfg)
 		return sum.Summary, syncErr
 	})
-	if refused(runErr) {
+	if refused(runErr) || otherInstance(runErr) {
 		return runErr // a refused run writes no plan and prints no summary
 	}
 	if planFile != nil {

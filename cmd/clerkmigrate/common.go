@@ -24,6 +24,7 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
 	"github.com/clerkmigrate/clerkmigrate/importer/reconcile"
+	"github.com/clerkmigrate/clerkmigrate/importer/runner"
 )
 
 // Defaults of the embedded rehearsal: everything under ./clerkmigrate-out.
@@ -61,9 +62,9 @@ var (
 const targetLockHelp = `ONE RUN PER TARGET:
    A run that writes to Clerk holds its target for as long as it runs: another import, sync or rollback
    of the same ledger into the same instance is refused (exit 3, naming the run that holds it, writing
-   no report), whatever its run id; runs into other instances go on. The instance is the API URL and the
-   secret key (as a keyed hash; two keys of one instance count as two), or the local emulator's state in
-   OUT. Runs meant to share an instance each take --parallel. A dry run or validate writes to no target
+   no report), whatever its run id; runs into other instances go on. The instance is the Clerk instance
+   the key reaches (its id, from the pre-flight: two keys of one instance are one target), or the local
+   emulator's state in OUT. Runs meant to share an instance each take --parallel. A dry run or validate writes to no target
    and holds none; sync --plan holds it (its scan rewrites the ledger's copy of Clerk's users).`
 
 // ledgerDSN is --ledger, or the SQLite file in --out.
@@ -125,6 +126,30 @@ func (t *target) Gateway(maxInFlight int) *gateway.Gateway {
 	}
 	p := pacer.New(pacer.NewBudget(t.Rate, maxInFlight, gateway.DefaultTimeout))
 	return gateway.New(t.API, gateway.Config{Pacer: p})
+}
+
+// LockFor names the target for the lock that keeps a second run of the
+// ledger off it, once g's pre-flight (GET /v1/instance) says which Clerk
+// instance the key reaches: "Clerk instance ins_…". Behind Clerk's one API
+// URL the instance id is what tells instances apart, and two keys of one
+// instance (a rotated key, a second key) are one target. The gateway keeps
+// the pre-flight's answer, so the engine's own pre-flight costs no request
+// more. When the pre-flight fails, the lock stays the URL and keyed hash of
+// the key (lockName): the engine's pre-flight then fails the run before it
+// takes any lock. A local emulator keeps its lock by state file
+// (localLockName): a fresh state's id is only made when its process starts,
+// so two processes starting at once on one OUT could hold two ids.
+// A run of an earlier version, locked by URL and key, does not exclude a
+// run of this one, nor the other way round.
+func (t *target) LockFor(ctx context.Context, g *gateway.Gateway) string {
+	if t.stop != nil || g == nil {
+		return t.Lock
+	}
+	in, err := g.Preflight(ctx)
+	if err != nil || in.ID == "" {
+		return t.Lock
+	}
+	return "Clerk instance " + in.ID
 }
 
 // Close stops a local emulator, saving its state.
@@ -299,6 +324,13 @@ func refused(err error) bool {
 	return errors.Is(err, checkpoint.ErrRunLocked) || errors.Is(err, checkpoint.ErrTargetLocked)
 }
 
+// otherInstance says whether a run was refused because its key reaches
+// another Clerk instance than a run of the ledger recorded (exit 2).
+func otherInstance(err error) bool {
+	var other *runner.InstanceMismatchError
+	return errors.As(err, &other)
+}
+
 // refusal is the error of a refused run: exit 3, naming the holder, and
 // what to do.
 func refusal(err error) error {
@@ -319,6 +351,8 @@ func runErrorCode(ctx context.Context, err error) int {
 		return ExitInterrupted
 	case errors.As(err, &guard):
 		return ExitOrphanGuard
+	case otherInstance(err):
+		return ExitUsage // another instance than the run's: refused before anything was sent
 	}
 	return ExitFatal
 }

@@ -95,7 +95,8 @@ var (
 	rollbackExitCodes = exitCodes(map[int]string{
 		ExitOK:         "every user the run created is deleted (in a dry run: listed)",
 		ExitRowsFailed: "the rollback finished, but some deletions failed (see failures.csv; --retry-failed)",
-		ExitUsage:      "usage: bad flags, no such run, not confirmed",
+		ExitUsage: "usage: bad flags, no such run, not confirmed; another target, or a key that reaches " +
+			"another instance than the run recorded (nothing deleted)",
 	}, ExitOK, ExitRowsFailed, ExitUsage, ExitFatal, ExitInterrupted)
 	reportExitCodes = exitCodes(map[int]string{
 		ExitOK:    "the reports were written",

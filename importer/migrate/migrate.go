@@ -178,6 +178,9 @@ func Run(ctx context.Context, cfg Config) (runner.Summary, error) {
 	if err != nil {
 		return runner.Summary{Kind: spec.Kind}, fmt.Errorf("migrate: %w", err)
 	}
+	if err := sameInstanceAsBefore(ctx, cfg.Store, spec.ID, target); err != nil {
+		return runner.Summary{Kind: spec.Kind}, fmt.Errorf("migrate: %w", err) // no report: the run is not this one's
+	}
 	target.Record(spec.Meta)
 	opened, err := runner.Open(ctx, cfg.Store, spec, cfg.Resume)
 	if err != nil {
@@ -309,4 +312,19 @@ func requestHash(p *request.CreateUser) string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
+}
+
+// sameInstanceAsBefore refuses to resume run id (a *runner.InstanceMismatchError)
+// when it recorded another Clerk instance than the one reached now: its
+// settled rows would be skipped though their users are in the other
+// instance, and re-recording the instance would send its rollback there.
+func sameInstanceAsBefore(ctx context.Context, store checkpoint.Store, id string, reached runner.Target) error {
+	before, err := checkpoint.FindRun(ctx, store, id)
+	if errors.Is(err, checkpoint.ErrRunNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return runner.SameInstance("resume", id, runner.RecordedTarget(before), reached)
 }

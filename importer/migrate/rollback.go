@@ -99,7 +99,20 @@ func Rollback(ctx context.Context, cfg RollbackConfig) (runner.Summary, error) {
 	if recorded := imp.Meta[checkpoint.MetaTarget]; recorded != cfg.Target {
 		return runner.Summary{Kind: runner.KindRollback}, &TargetMismatchError{RunID: cfg.ImportRunID, Recorded: recorded, Given: cfg.Target}
 	}
-	runID, redo, err := rollbackRunID(ctx, cfg)
+	// The pre-flight says which instance the key reaches; behind one URL
+	// (Clerk's) only its id tells the run's instance from another, where
+	// every delete would be a 404 counted as "already gone".
+	target := runner.Target{Name: cfg.Target}
+	if !cfg.DryRun {
+		target, err = runner.Identify(ctx, cfg.Gateway, cfg.Target)
+		if err != nil {
+			return runner.Summary{Kind: runner.KindRollback}, fmt.Errorf("migrate: rollback: %w", err)
+		}
+		if err := runner.SameInstance("rollback", cfg.ImportRunID, runner.RecordedTarget(imp), target); err != nil {
+			return runner.Summary{Kind: runner.KindRollback}, fmt.Errorf("migrate: %w", err)
+		}
+	}
+	runID, redo, err := rollbackRunID(ctx, cfg, target)
 	if err != nil {
 		return runner.Summary{Kind: runner.KindRollback}, err
 	}
@@ -109,10 +122,6 @@ func Rollback(ctx context.Context, cfg RollbackConfig) (runner.Summary, error) {
 	}
 	if !cfg.DryRun {
 		spec.TargetLock, spec.SharedTarget = cfg.TargetLock, cfg.SharedTarget
-		target, err := runner.Identify(ctx, cfg.Gateway, cfg.Target)
-		if err != nil {
-			return runner.Summary{Kind: runner.KindRollback}, fmt.Errorf("migrate: rollback: %w", err)
-		}
 		target.Record(spec.Meta)
 	}
 	opened, err := runner.Open(ctx, cfg.Store, spec, false)
@@ -139,15 +148,16 @@ func Rollback(ctx context.Context, cfg RollbackConfig) (runner.Summary, error) {
 }
 
 // rollbackRunID names the rollback run. A rollback run's rows are trusted
-// only when it recorded the import's target (Meta checkpoint.MetaTarget):
-// earlier versions recorded none, and may have "deleted" every row on
-// another target (a 404 there counts as already gone) while the users
-// remained. So the default "rollback-RUN" is resumed only when it recorded
+// only when it recorded the import's target (Meta checkpoint.MetaTarget)
+// and, when both are known, the instance reached now (Meta
+// checkpoint.MetaInstance): earlier versions recorded neither, and may have
+// "deleted" every row on another target or instance (a 404 there counts as
+// already gone) while the users remained. So the default "rollback-RUN" is resumed only when it recorded
 // this target; otherwise the rollback is redone from scratch as
 // "rollback-RUN-<hash of the target>", and redo names the run not trusted
 // when the redo begins. An explicit RunID recorded against another target
 // is refused.
-func rollbackRunID(ctx context.Context, cfg RollbackConfig) (id, redo string, err error) {
+func rollbackRunID(ctx context.Context, cfg RollbackConfig, reached runner.Target) (id, redo string, err error) {
 	trusted := func(id string) (ok, exists bool, err error) {
 		r, err := checkpoint.FindRun(ctx, cfg.Store, id)
 		if errors.Is(err, checkpoint.ErrRunNotFound) {
@@ -157,7 +167,8 @@ func rollbackRunID(ctx context.Context, cfg RollbackConfig) (id, redo string, er
 			return false, false, fmt.Errorf("migrate: rollback: %w", err)
 		}
 		target, ok := r.Meta[checkpoint.MetaTarget]
-		return ok && target == cfg.Target, true, nil
+		same := runner.SameInstance("rollback", id, runner.RecordedTarget(r), reached) == nil
+		return ok && target == cfg.Target && same, true, nil
 	}
 	if cfg.RunID != "" {
 		ok, _, err := trusted(cfg.RunID)

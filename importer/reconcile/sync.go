@@ -272,6 +272,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err != nil {
 		return Summary{}, fmt.Errorf("reconcile: %w", err)
 	}
+	if err := r.sameInstance(ctx, target); err != nil {
+		return Summary{}, fmt.Errorf("reconcile: %w", err) // no run: no report, nothing sent but the pre-flight
+	}
 	meta := map[string]string{"source": info.Name, "source_kind": info.Kind,
 		"metadata_mode": string(cfg.Metadata), "orphans": string(cfg.Orphans)}
 	target.Record(meta)
@@ -324,6 +327,48 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	sum = r.summary(status)
 	return sum, err
+}
+
+// sameInstance refuses a sync that would delete or ban (--ban-orphans,
+// --delete-orphans, --prune-identifiers, or --apply of a plan) when a run of
+// the ledger that made users of this target ours (checkpoint.OwningKinds),
+// the run resumed, or the plan's run recorded another Clerk instance than
+// the one the pre-flight reached: Clerk's API URL is one for all instances,
+// so a key of another instance behind it shares the scope's name. The
+// refusal (*runner.InstanceMismatchError) comes before the scan, before
+// anything is sent but the pre-flight. A run recorded before instance ids
+// (no checkpoint.MetaInstance) is judged by its target's name, as before.
+// A sync that only reports and writes is not refused.
+func (r *run) sameInstance(ctx context.Context, reached runner.Target) error {
+	step := ""
+	switch {
+	case r.cfg.ApplyPlan != nil:
+		step = "sync --apply"
+	case r.cfg.Orphans != ReportOrphans:
+		step = "sync's orphan step (" + string(r.cfg.Orphans) + ")"
+	case r.cfg.PruneIdentifiers:
+		step = "sync --prune-identifiers"
+	default:
+		return nil
+	}
+	if !reached.Known() {
+		return nil
+	}
+	runs, err := r.cfg.Store.Runs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, x := range runs {
+		owning := slices.Contains(checkpoint.OwningKinds, x.Kind) && x.Meta[MetaTarget] == r.scope
+		plan := r.cfg.ApplyPlan != nil && x.ID == r.cfg.ApplyPlan.RunID
+		if !owning && !plan && x.ID != r.id {
+			continue
+		}
+		if err := runner.SameInstance(step, x.ID, runner.RecordedTarget(x), reached); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func isGuard(err error) bool {

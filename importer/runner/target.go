@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
@@ -66,4 +67,38 @@ func (t Target) String() string {
 		s += " at " + t.Name
 	}
 	return s
+}
+
+// InstanceMismatchError is a run refused because its target answers as
+// another Clerk instance than the one a run of the ledger recorded there:
+// Clerk's API URL is one for every instance, so only the instance id tells
+// that the secret key given now reaches another one. Deleting there would
+// meet 404s ("already gone") while the run's users remain where they were,
+// so a destructive step (a rollback, a sync's orphan step) and a resumed
+// run are refused before anything is sent.
+type InstanceMismatchError struct {
+	// RunID is the run that recorded Recorded.
+	RunID string
+	// Recorded is the target the run recorded, Reached the one the
+	// pre-flight reached now.
+	Recorded, Reached Target
+	// Step is what was refused ("rollback", "orphan step", "resume").
+	Step string
+}
+
+func (e *InstanceMismatchError) Error() string {
+	return fmt.Sprintf("%s refused: run %s wrote to %s, but this secret key reaches %s: another Clerk instance "+
+		"behind the same URL; refused before anything but the pre-flight was sent (use the key of %s)", e.Step, e.RunID, e.Recorded, e.Reached,
+		e.Recorded.InstanceID)
+}
+
+// SameInstance checks that reached is the instance recorded (a run's
+// RecordedTarget): a *InstanceMismatchError when both ids are known and
+// differ, nil otherwise (a run recorded before instance ids, or a target
+// whose pre-flight did not say, is judged by its name alone, as before).
+func SameInstance(step, runID string, recorded, reached Target) error {
+	if !recorded.Known() || !reached.Known() || recorded.InstanceID == reached.InstanceID {
+		return nil
+	}
+	return &InstanceMismatchError{RunID: runID, Recorded: recorded, Reached: reached, Step: step}
 }
