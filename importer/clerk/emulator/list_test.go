@@ -237,3 +237,89 @@ func TestPatchCreatedAtKeepsOneEntry(t *testing.T) {
 		t.Errorf("after deleting r1 the count is %v, want 1", n)
 	}
 }
+
+// TestListByUpdatedAt: every write to a user (PATCH, metadata, ban, lock,
+// an email address added, updated or deleted) moves its updated_at to the
+// write's time, and order_by=-updated_at lists the most recently updated
+// first, paged by offset (the cursor is refused there), every user once:
+// what the sync's incremental scan of Clerk reads.
+func TestListByUpdatedAt(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { now = now.Add(time.Millisecond); return now }
+	h := newHarness(t, Config{Now: clock})
+	populate(h, 40)
+	snap := h.emu.Snapshot().Users
+	id := func(i int) string { return snap[i].ID }
+	writes := []struct {
+		what         string
+		method, path string
+		body         any
+	}{
+		{"PATCH user", "PATCH", "/v1/users/" + id(3), map[string]any{"first_name": "Changed"}},
+		{"PATCH metadata", "PATCH", "/v1/users/" + id(7) + "/metadata", map[string]any{"public_metadata": map[string]any{"plan": "pro"}}},
+		{"PUT metadata", "PUT", "/v1/users/" + id(11) + "/metadata", map[string]any{"private_metadata": map[string]any{"a": 1}}},
+		{"ban", "POST", "/v1/users/" + id(13) + "/ban", nil},
+		{"lock", "POST", "/v1/users/" + id(17) + "/lock", nil},
+		{"add email", "POST", "/v1/email_addresses", map[string]any{"user_id": id(19), "email_address": "second19@example.com", "verified": true}},
+	}
+	order := []string{}
+	for _, w := range writes {
+		sent := now.UnixMilli()
+		r := h.do(w.method, w.path, w.body)
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", w.what, r.status, r.body)
+		}
+		answered := now.UnixMilli()
+		u := h.do("GET", "/v1/users/"+userOf(w.path, w.body), nil).object(t)
+		if got := int64(u["updated_at"].(float64)); got <= sent || got > answered {
+			t.Errorf("%s: updated_at %d, want the write's time (%d, %d]", w.what, got, sent, answered)
+		}
+		order = append([]string{userOf(w.path, w.body)}, order...)
+	}
+	// An address deleted also touches its user.
+	h.do("POST", "/v1/email_addresses", map[string]any{"user_id": id(23), "email_address": "second23@example.com", "verified": true})
+	added := h.do("GET", "/v1/users/"+id(23), nil).object(t)["email_addresses"].([]any)[1].(map[string]any)["id"].(string)
+	sent := now.UnixMilli()
+	if r := h.do("DELETE", "/v1/email_addresses/"+added, nil); r.status != 200 {
+		t.Fatalf("delete email: %d %s", r.status, r.body)
+	}
+	if got := int64(h.do("GET", "/v1/users/"+id(23), nil).object(t)["updated_at"].(float64)); got <= sent {
+		t.Errorf("delete email: updated_at %d, want after %d", got, sent)
+	}
+	order = append([]string{id(23)}, order...)
+
+	var got []string
+	var last float64
+	for offset := 0; ; offset += 7 {
+		page := h.do("GET", fmt.Sprintf("/v1/users?order_by=-updated_at&limit=7&offset=%d", offset), nil).array(t)
+		for _, u := range page {
+			if at := u["updated_at"].(float64); len(got) > 0 && at > last {
+				t.Errorf("offset %d: updated_at %v after %v: not newest first", offset, at, last)
+			}
+			last = u["updated_at"].(float64)
+			got = append(got, u["id"].(string))
+		}
+		if len(page) < 7 {
+			break
+		}
+	}
+	if len(got) != len(snap) || len(slices.Compact(slices.Sorted(slices.Values(got)))) != len(snap) {
+		t.Errorf("order_by=-updated_at by offset listed %d users (%d distinct), want each of %d once", len(got), len(slices.Compact(slices.Sorted(slices.Values(got)))), len(snap))
+	}
+	if !slices.Equal(got[:len(order)], order) {
+		t.Errorf("order_by=-updated_at starts with %v, want the users written, last written first: %v", got[:len(order)], order)
+	}
+	asc := h.do("GET", "/v1/users?order_by=updated_at&limit=500", nil).array(t)
+	if asc[len(asc)-1]["id"] != order[0] {
+		t.Errorf("order_by=updated_at ends with %v, want %s", asc[len(asc)-1]["id"], order[0])
+	}
+	h.do("GET", "/v1/users?order_by=-updated_at&starting_after="+id(3), nil).expectError(t, 422, "form_param_value_invalid/starting_after")
+}
+
+// userOf is the user a write of TestListByUpdatedAt touches.
+func userOf(path string, body any) string {
+	if m, ok := body.(map[string]any); ok && m["user_id"] != nil {
+		return m["user_id"].(string)
+	}
+	return strings.Split(path, "/")[3]
+}
