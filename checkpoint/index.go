@@ -16,23 +16,44 @@ import "context"
 // Both stores (sqlite.Store, postgres.Store) implement it; storetest.RunIndex
 // is the suite an implementation must pass.
 type ClerkIndex interface {
-	// ResetIndex forgets the scope's users (not its fingerprints), before a
-	// new full scan of Clerk.
+	// ResetIndex forgets the scope's users, its marks and its IndexState
+	// (not its fingerprints): the next sync scans Clerk in full.
 	ResetIndex(ctx context.Context, scope string) error
+	// IndexState says how far the scope's index is complete (see
+	// IndexState); the zero IndexState for a scope never scanned.
+	IndexState(ctx context.Context, scope string) (IndexState, error)
+	// SetIndexState records it, once a scan of Clerk has completed.
+	SetIndexState(ctx context.Context, scope string, st IndexState) error
 	// PutUsers inserts or replaces users by ClerkID, with their email
-	// addresses, in one transaction; a user put again loses its Seen mark.
+	// addresses, in one transaction.
 	PutUsers(ctx context.Context, scope string, users []IndexedUser) error
+	// UpdatedAts returns the recorded UpdatedAt of these Clerk ids, by
+	// Clerk id; ids the index does not hold are absent. A scan re-puts
+	// only the users whose updated_at moved.
+	UpdatedAts(ctx context.Context, scope string, clerkIDs []string) (map[string]int64, error)
 	// UsersByExternalID returns the users holding these external ids, by
 	// external id; ids with no user are absent from the map.
 	UsersByExternalID(ctx context.Context, scope string, externalIDs []string) (map[string]IndexedUser, error)
 	// UsersByEmail returns the users holding these email addresses
 	// (compared lower-cased), by lower-cased address.
 	UsersByEmail(ctx context.Context, scope string, emails []string) (map[string]IndexedUser, error)
+	// ClearMarks forgets the scope's listed and seen marks: a sync calls it
+	// before its scan. Marks are written as a run goes (appended, not
+	// indexed, so that a mark costs a few bytes, not a page) and read by
+	// DropUnlisted, CountUnseen and Unseen.
+	ClearMarks(ctx context.Context, scope string) error
+	// MarkListed records that a full scan of Clerk listed these users.
+	MarkListed(ctx context.Context, scope string, clerkIDs []string) error
+	// DropUnlisted forgets the users (and their addresses) not marked
+	// listed since ClearMarks: after a full scan, those Clerk no longer
+	// has. It returns how many it dropped.
+	DropUnlisted(ctx context.Context, scope string) (int64, error)
 	// MarkSeen records that the source still has these external ids.
 	MarkSeen(ctx context.Context, scope string, externalIDs []string) error
-	// CountUnseen counts the users not marked seen since they were put (the
-	// source did not list them, or they have no external id), split by
-	// whether this ledger owns them in scope (see OwningKinds).
+	// CountUnseen counts the users whose external id was not marked seen
+	// since ClearMarks (the source did not list them, or they have no
+	// external id), split by whether this ledger owns them in scope (see
+	// OwningKinds).
 	CountUnseen(ctx context.Context, scope string) (UnseenCounts, error)
 	// Unseen calls fn for each such user, with or without an external id,
 	// ordered by ClerkID, streaming, with Owner set on the users this ledger
@@ -46,6 +67,20 @@ type ClerkIndex interface {
 	PutFingerprints(ctx context.Context, scope string, fps []Fingerprint) error
 }
 
+// IndexState is how far a scope's index is complete. The index is kept
+// between syncs and updated in place: a scan re-puts only the users whose
+// updated_at moved, so a night's local cost follows the change, not the
+// user base.
+type IndexState struct {
+	// Version names the encoding of IndexedUser.State the index was
+	// written with; a sync that encodes differently resets the index.
+	Version string
+	// HighWater is Clerk's updated_at (Unix ms) at or before which every
+	// change is in the index: the start of the last completed scan, as
+	// Clerk's clock saw it. 0: no completed scan, the next one is full.
+	HighWater int64
+}
+
 // IndexedUser is one Clerk user as the index keeps it.
 type IndexedUser struct {
 	ClerkID    string
@@ -57,8 +92,6 @@ type IndexedUser struct {
 	// State is the user's comparable fields, encoded by the sync (JSON);
 	// the index does not read it. It never holds a secret.
 	State []byte
-	// Seen is set by MarkSeen.
-	Seen bool
 	// Owner is set by Unseen only: the id of the first run of this ledger
 	// that created or adopted the user in the index's scope (see OwningKinds); ""
 	// when no run did.

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -20,22 +21,81 @@ const indexPage = 500
 // q fills the schema into an index statement.
 func (s *Store) q(sql string) string { return strings.ReplaceAll(sql, "§", s.quoted()+".") }
 
-// ResetIndex forgets the scope's users and their addresses.
+// Kinds of clerk_marks rows.
+const (
+	markListed = 1
+	markSeen   = 2
+)
+
+// ResetIndex forgets the scope's users, their addresses, its marks and its
+// state.
 func (s *Store) ResetIndex(ctx context.Context, scope string) error {
 	if err := s.usable(ctx); err != nil {
 		return err
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, s.q(`DELETE FROM §clerk_index WHERE scope = $1`), scope); err != nil {
-			return err
+		for _, t := range []string{"clerk_index", "clerk_index_emails", "clerk_marks", "clerk_index_state"} {
+			if _, err := tx.Exec(ctx, s.q(`DELETE FROM §`+t+` WHERE scope = $1`), scope); err != nil {
+				return err
+			}
 		}
-		_, err := tx.Exec(ctx, s.q(`DELETE FROM §clerk_index_emails WHERE scope = $1`), scope)
-		return err
+		return nil
 	})
 	return s.fail(ctx, "index: reset", err)
 }
 
-// PutUsers inserts or replaces users, unseen, with their addresses, in one
+// IndexState reads the scope's state; the zero state when it has none.
+func (s *Store) IndexState(ctx context.Context, scope string) (checkpoint.IndexState, error) {
+	var st checkpoint.IndexState
+	if err := s.usable(ctx); err != nil {
+		return st, err
+	}
+	err := s.pool.QueryRow(ctx, s.q(`SELECT version, high_water FROM §clerk_index_state WHERE scope = $1`), scope).
+		Scan(&st.Version, &st.HighWater)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return checkpoint.IndexState{}, nil
+	}
+	return st, s.fail(ctx, "index: state", err)
+}
+
+// SetIndexState records the scope's state.
+func (s *Store) SetIndexState(ctx context.Context, scope string, st checkpoint.IndexState) error {
+	if err := s.usable(ctx); err != nil {
+		return err
+	}
+	_, err := s.pool.Exec(ctx, s.q(`INSERT INTO §clerk_index_state (scope, version, high_water) VALUES ($1, $2, $3)
+		ON CONFLICT (scope) DO UPDATE SET version = excluded.version, high_water = excluded.high_water`),
+		scope, clean(st.Version), st.HighWater)
+	return s.fail(ctx, "index: set state", err)
+}
+
+// UpdatedAts reads the recorded updated_at of these users.
+func (s *Store) UpdatedAts(ctx context.Context, scope string, clerkIDs []string) (map[string]int64, error) {
+	if err := s.usable(ctx); err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(clerkIDs))
+	if len(clerkIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, s.q(`SELECT clerk_id, updated_at FROM §clerk_index WHERE scope = $1 AND clerk_id = ANY($2)`),
+		scope, cleanAll(clerkIDs))
+	if err != nil {
+		return nil, s.fail(ctx, "index: updated_at", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, s.fail(ctx, "index: updated_at", err)
+		}
+		out[id] = at
+	}
+	return out, s.fail(ctx, "index: updated_at", rows.Err())
+}
+
+// PutUsers inserts or replaces users with their addresses, in one
 // round trip.
 func (s *Store) PutUsers(ctx context.Context, scope string, users []checkpoint.IndexedUser) error {
 	if err := s.usable(ctx); err != nil {
@@ -74,7 +134,7 @@ func (s *Store) PutUsers(ctx context.Context, scope string, users []checkpoint.I
 		b.Queue(s.q(`INSERT INTO §clerk_index (scope, clerk_id, external_id, updated_at, state, seen)
 			SELECT $1, * , false FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bytea[])
 			ON CONFLICT (scope, clerk_id) DO UPDATE SET external_id = excluded.external_id,
-				updated_at = excluded.updated_at, state = excluded.state, seen = false`),
+				updated_at = excluded.updated_at, state = excluded.state`),
 			scope, ids, exts, updated, states)
 		b.Queue(s.q(`DELETE FROM §clerk_index_emails WHERE scope = $1 AND clerk_id = ANY($2)`), scope, ids)
 		b.Queue(s.q(`INSERT INTO §clerk_index_emails (scope, email, clerk_id)
@@ -87,7 +147,7 @@ func (s *Store) PutUsers(ctx context.Context, scope string, users []checkpoint.I
 
 // UsersByExternalID looks users up by external id.
 func (s *Store) UsersByExternalID(ctx context.Context, scope string, externalIDs []string) (map[string]checkpoint.IndexedUser, error) {
-	return s.lookupUsers(ctx, "index: users by external id", s.q(`SELECT external_id, clerk_id, coalesce(external_id, ''), updated_at, state, seen
+	return s.lookupUsers(ctx, "index: users by external id", s.q(`SELECT external_id, clerk_id, coalesce(external_id, ''), updated_at, state
 		FROM §clerk_index WHERE scope = $1 AND external_id = ANY($2)`), scope, cleanAll(externalIDs))
 }
 
@@ -97,7 +157,7 @@ func (s *Store) UsersByEmail(ctx context.Context, scope string, emails []string)
 	for i, e := range emails {
 		lower[i] = clean(strings.ToLower(e))
 	}
-	return s.lookupUsers(ctx, "index: users by email", s.q(`SELECT e.email, u.clerk_id, coalesce(u.external_id, ''), u.updated_at, u.state, u.seen
+	return s.lookupUsers(ctx, "index: users by email", s.q(`SELECT e.email, u.clerk_id, coalesce(u.external_id, ''), u.updated_at, u.state
 		FROM §clerk_index_emails e JOIN §clerk_index u ON u.scope = e.scope AND u.clerk_id = e.clerk_id
 		WHERE e.scope = $1 AND e.email = ANY($2)`), scope, lower)
 }
@@ -118,7 +178,7 @@ func (s *Store) lookupUsers(ctx context.Context, op, query, scope string, keys [
 	for rows.Next() {
 		var key string
 		var u checkpoint.IndexedUser
-		if err := rows.Scan(&key, &u.ClerkID, &u.ExternalID, &u.UpdatedAt, &u.State, &u.Seen); err != nil {
+		if err := rows.Scan(&key, &u.ClerkID, &u.ExternalID, &u.UpdatedAt, &u.State); err != nil {
 			return nil, s.fail(ctx, op, err)
 		}
 		out[key] = u
@@ -126,17 +186,54 @@ func (s *Store) lookupUsers(ctx context.Context, op, query, scope string, keys [
 	return out, s.fail(ctx, op, rows.Err())
 }
 
-// MarkSeen marks the users holding these external ids seen.
-func (s *Store) MarkSeen(ctx context.Context, scope string, externalIDs []string) error {
+// ClearMarks forgets the scope's listed and seen marks.
+func (s *Store) ClearMarks(ctx context.Context, scope string) error {
 	if err := s.usable(ctx); err != nil {
 		return err
 	}
-	if len(externalIDs) == 0 {
+	_, err := s.pool.Exec(ctx, s.q(`DELETE FROM §clerk_marks WHERE scope = $1`), scope)
+	return s.fail(ctx, "index: clear marks", err)
+}
+
+// MarkListed records listed marks.
+func (s *Store) MarkListed(ctx context.Context, scope string, clerkIDs []string) error {
+	return s.mark(ctx, "index: mark listed", scope, markListed, clerkIDs)
+}
+
+// MarkSeen records seen marks.
+func (s *Store) MarkSeen(ctx context.Context, scope string, externalIDs []string) error {
+	return s.mark(ctx, "index: mark seen", scope, markSeen, externalIDs)
+}
+
+func (s *Store) mark(ctx context.Context, op, scope string, kind int, values []string) error {
+	if err := s.usable(ctx); err != nil {
+		return err
+	}
+	if len(values) == 0 {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, s.q(`UPDATE §clerk_index SET seen = true WHERE scope = $1 AND external_id = ANY($2) AND NOT seen`),
-		scope, cleanAll(externalIDs))
-	return s.fail(ctx, "index: mark seen", err)
+	_, err := s.pool.Exec(ctx, s.q(`INSERT INTO §clerk_marks (scope, kind, value) SELECT $1, $2, v FROM unnest($3::text[]) v
+		ON CONFLICT DO NOTHING`), scope, kind, cleanAll(values))
+	return s.fail(ctx, op, err)
+}
+
+// DropUnlisted forgets the users not marked listed, and their addresses.
+func (s *Store) DropUnlisted(ctx context.Context, scope string) (int64, error) {
+	if err := s.usable(ctx); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, s.q(`DELETE FROM §clerk_index_emails e WHERE e.scope = $1 AND NOT EXISTS
+			(SELECT 1 FROM §clerk_marks m WHERE m.scope = $1 AND m.kind = $2 AND m.value = e.clerk_id)`), scope, markListed); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, s.q(`DELETE FROM §clerk_index u WHERE u.scope = $1 AND NOT EXISTS
+			(SELECT 1 FROM §clerk_marks m WHERE m.scope = $1 AND m.kind = $2 AND m.value = u.clerk_id)`), scope, markListed)
+		n = tag.RowsAffected()
+		return err
+	})
+	return n, s.fail(ctx, "index: drop unlisted", err)
 }
 
 // CountUnseen counts the users not marked seen, owned and not. It first
@@ -150,7 +247,7 @@ func (s *Store) CountUnseen(ctx context.Context, scope string) (checkpoint.Unsee
 	if err := s.usable(ctx); err != nil {
 		return checkpoint.UnseenCounts{}, err
 	}
-	if _, err := s.pool.Exec(ctx, s.q(`ANALYZE §clerk_index, §ledger_rows, §runs, §run_meta`)); err != nil {
+	if _, err := s.pool.Exec(ctx, s.q(`ANALYZE §clerk_index, §clerk_marks, §ledger_rows, §runs, §run_meta`)); err != nil {
 		return checkpoint.UnseenCounts{}, s.fail(ctx, "index: analyze", err)
 	}
 	return ledger.CountUnseen(ctx, scope, s.Unseen)
@@ -172,15 +269,17 @@ func (s *Store) Unseen(ctx context.Context, scope string, fn func(checkpoint.Ind
 }
 
 func (s *Store) unseenPage(ctx context.Context, scope, after string, runs map[int64]string) ([]checkpoint.IndexedUser, error) {
-	rows, err := s.pool.Query(ctx, s.q(`SELECT clerk_id, coalesce(external_id, ''), updated_at, state, seen FROM §clerk_index
-		WHERE scope = $1 AND NOT seen AND clerk_id > $2 ORDER BY clerk_id LIMIT $3`), scope, after, indexPage)
+	rows, err := s.pool.Query(ctx, s.q(`SELECT u.clerk_id, coalesce(u.external_id, ''), u.updated_at, u.state FROM §clerk_index u
+		WHERE u.scope = $1 AND u.clerk_id > $2 AND (u.external_id IS NULL OR NOT EXISTS
+			(SELECT 1 FROM §clerk_marks m WHERE m.scope = $1 AND m.kind = $4 AND m.value = u.external_id))
+		ORDER BY u.clerk_id LIMIT $3`), scope, after, indexPage, markSeen)
 	if err != nil {
 		return nil, s.fail(ctx, "index: unseen", err)
 	}
 	var page []checkpoint.IndexedUser
 	for rows.Next() {
 		var u checkpoint.IndexedUser
-		if err := rows.Scan(&u.ClerkID, &u.ExternalID, &u.UpdatedAt, &u.State, &u.Seen); err != nil {
+		if err := rows.Scan(&u.ClerkID, &u.ExternalID, &u.UpdatedAt, &u.State); err != nil {
 			rows.Close()
 			return nil, s.fail(ctx, "index: unseen", err)
 		}

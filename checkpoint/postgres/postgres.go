@@ -212,6 +212,23 @@ var migrations = []string{
 	`DROP INDEX IF EXISTS %[1]s.clerk_index_unseen;
 	CREATE INDEX IF NOT EXISTS clerk_index_not_seen ON %[1]s.clerk_index (scope, clerk_id) WHERE NOT seen;
 	CREATE INDEX IF NOT EXISTS ledger_rows_clerk_id ON %[1]s.ledger_rows (clerk_id) WHERE clerk_id <> '';`,
+	// 4: the index is kept between syncs and updated in place (issue 13):
+	// a scope's state says how far it is complete; a run's marks (listed by
+	// the scan, seen in the source) replace the seen column, which every
+	// sync had to clear. An index of version 3 has no state: the first sync
+	// rebuilds it.
+	`DROP INDEX IF EXISTS %[1]s.clerk_index_not_seen;
+	CREATE TABLE IF NOT EXISTS %[1]s.clerk_index_state (
+		scope      text PRIMARY KEY,
+		version    text NOT NULL,
+		high_water bigint NOT NULL -- Clerk's updated_at, Unix ms
+	);
+	CREATE TABLE IF NOT EXISTS %[1]s.clerk_marks (
+		scope text NOT NULL,
+		kind  smallint NOT NULL, -- 1 listed (value: clerk_id), 2 seen (value: external_id)
+		value text NOT NULL,
+		PRIMARY KEY (scope, kind, value)
+	);`,
 }
 
 // migrate creates the schema and brings it to the last of migrations, one

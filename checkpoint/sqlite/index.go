@@ -18,13 +18,21 @@ var _ checkpoint.ClerkIndex = (*Store)(nil)
 // indexChunk bounds the values bound in one IN (...) list.
 const indexChunk = 500
 
-// ResetIndex forgets the scope's users and their addresses.
+// Kinds of clerk_marks rows.
+const (
+	markListed = 1
+	markSeen   = 2
+)
+
+// ResetIndex forgets the scope's users, their addresses, its marks and its
+// state.
 func (s *Store) ResetIndex(ctx context.Context, scope string) error {
 	if err := s.usable(ctx); err != nil {
 		return err
 	}
 	return s.inTx(ctx, "index: reset", func(tx *sql.Tx) error {
-		for _, q := range []string{`DELETE FROM clerk_index WHERE scope = ?`, `DELETE FROM clerk_index_emails WHERE scope = ?`} {
+		for _, q := range []string{`DELETE FROM clerk_index WHERE scope = ?`, `DELETE FROM clerk_index_emails WHERE scope = ?`,
+			`DELETE FROM clerk_marks WHERE scope = ?`, `DELETE FROM clerk_index_state WHERE scope = ?`} {
 			if _, err := tx.ExecContext(ctx, q, scope); err != nil {
 				return err
 			}
@@ -33,7 +41,71 @@ func (s *Store) ResetIndex(ctx context.Context, scope string) error {
 	})
 }
 
-// PutUsers inserts or replaces users, unseen, with their addresses.
+// IndexState reads the scope's state; the zero state when it has none.
+func (s *Store) IndexState(ctx context.Context, scope string) (checkpoint.IndexState, error) {
+	var st checkpoint.IndexState
+	if err := s.usable(ctx); err != nil {
+		return st, err
+	}
+	err := s.reader.QueryRowContext(ctx, `SELECT version, high_water FROM clerk_index_state WHERE scope = ?`, scope).
+		Scan(&st.Version, &st.HighWater)
+	if err == sql.ErrNoRows {
+		return checkpoint.IndexState{}, nil
+	}
+	return st, wrap("index: state", err)
+}
+
+// SetIndexState records the scope's state.
+func (s *Store) SetIndexState(ctx context.Context, scope string, st checkpoint.IndexState) error {
+	if err := s.usable(ctx); err != nil {
+		return err
+	}
+	_, err := s.writer.ExecContext(ctx, `INSERT OR REPLACE INTO clerk_index_state (scope, version, high_water) VALUES (?, ?, ?)`,
+		scope, st.Version, st.HighWater)
+	return wrap("index: set state", err)
+}
+
+// UpdatedAts reads the recorded updated_at of these users.
+func (s *Store) UpdatedAts(ctx context.Context, scope string, clerkIDs []string) (map[string]int64, error) {
+	if err := s.usable(ctx); err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(clerkIDs))
+	for start := 0; start < len(clerkIDs); start += indexChunk {
+		chunk := clerkIDs[start:min(len(clerkIDs), start+indexChunk)]
+		rows, err := s.reader.QueryContext(ctx, `SELECT clerk_id, updated_at FROM clerk_index WHERE scope = ? AND clerk_id IN (`+
+			placeholders(len(chunk))+`)`, withScope(scope, chunk)...)
+		if err != nil {
+			return nil, wrap("index: updated_at", err)
+		}
+		for rows.Next() {
+			var id string
+			var at int64
+			if err := rows.Scan(&id, &at); err != nil {
+				rows.Close()
+				return nil, wrap("index: updated_at", err)
+			}
+			out[id] = at
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, wrap("index: updated_at", err)
+		}
+	}
+	return out, nil
+}
+
+// withScope is the arguments scope, keys...
+func withScope(scope string, keys []string) []any {
+	args := make([]any, 0, len(keys)+1)
+	args = append(args, scope)
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	return args
+}
+
+// PutUsers inserts or replaces users with their addresses.
 func (s *Store) PutUsers(ctx context.Context, scope string, users []checkpoint.IndexedUser) error {
 	if err := s.usable(ctx); err != nil {
 		return err
@@ -80,7 +152,7 @@ func (s *Store) PutUsers(ctx context.Context, scope string, users []checkpoint.I
 func (s *Store) UsersByExternalID(ctx context.Context, scope string, externalIDs []string) (map[string]checkpoint.IndexedUser, error) {
 	out := map[string]checkpoint.IndexedUser{}
 	err := s.lookup(ctx, "index: users by external id", externalIDs, func(n int) string {
-		return `SELECT external_id, clerk_id, coalesce(external_id, ''), updated_at, state, seen
+		return `SELECT external_id, clerk_id, coalesce(external_id, ''), updated_at, state
 			FROM clerk_index INDEXED BY clerk_index_external_id
 			WHERE scope = ? AND external_id IN (` + placeholders(n) + `)`
 	}, scope, func(k string, u checkpoint.IndexedUser) { out[k] = u })
@@ -95,7 +167,7 @@ func (s *Store) UsersByEmail(ctx context.Context, scope string, emails []string)
 	}
 	out := map[string]checkpoint.IndexedUser{}
 	err := s.lookup(ctx, "index: users by email", lower, func(n int) string {
-		return `SELECT e.email, u.clerk_id, coalesce(u.external_id, ''), u.updated_at, u.state, u.seen
+		return `SELECT e.email, u.clerk_id, coalesce(u.external_id, ''), u.updated_at, u.state
 			FROM clerk_index_emails e JOIN clerk_index u ON u.scope = e.scope AND u.clerk_id = e.clerk_id
 			WHERE e.scope = ? AND e.email IN (` + placeholders(n) + `)`
 	}, scope, func(k string, u checkpoint.IndexedUser) { out[k] = u })
@@ -138,34 +210,52 @@ func (s *Store) lookup(ctx context.Context, op string, keys []string, query func
 	return nil
 }
 
-// scanIndexed reads (extra..., clerk_id, external_id, updated_at, state, seen).
+// scanIndexed reads (extra..., clerk_id, external_id, updated_at, state).
 func scanIndexed(rows *sql.Rows, extra ...any) (checkpoint.IndexedUser, error) {
 	var u checkpoint.IndexedUser
-	var seen int
-	dst := append(extra, &u.ClerkID, &u.ExternalID, &u.UpdatedAt, &u.State, &seen)
-	if err := rows.Scan(dst...); err != nil {
-		return u, err
-	}
-	u.Seen = seen != 0
-	return u, nil
+	dst := append(extra, &u.ClerkID, &u.ExternalID, &u.UpdatedAt, &u.State)
+	err := rows.Scan(dst...)
+	return u, err
 }
 
-// MarkSeen marks the users holding these external ids seen.
-func (s *Store) MarkSeen(ctx context.Context, scope string, externalIDs []string) error {
+// ClearMarks forgets the scope's listed and seen marks.
+func (s *Store) ClearMarks(ctx context.Context, scope string) error {
 	if err := s.usable(ctx); err != nil {
 		return err
 	}
-	return s.inTx(ctx, "index: mark seen", func(tx *sql.Tx) error {
-		for start := 0; start < len(externalIDs); start += indexChunk {
-			chunk := externalIDs[start:min(len(externalIDs), start+indexChunk)]
-			args := make([]any, 0, len(chunk)+1)
-			args = append(args, scope)
-			for _, k := range chunk {
-				args = append(args, k)
+	_, err := s.writer.ExecContext(ctx, `DELETE FROM clerk_marks WHERE scope = ?`, scope)
+	return wrap("index: clear marks", err)
+}
+
+// MarkListed appends listed marks.
+func (s *Store) MarkListed(ctx context.Context, scope string, clerkIDs []string) error {
+	return s.mark(ctx, "index: mark listed", scope, markListed, clerkIDs)
+}
+
+// MarkSeen appends seen marks.
+func (s *Store) MarkSeen(ctx context.Context, scope string, externalIDs []string) error {
+	return s.mark(ctx, "index: mark seen", scope, markSeen, externalIDs)
+}
+
+// mark appends marks of kind in one transaction.
+func (s *Store) mark(ctx context.Context, op, scope string, kind int, values []string) error {
+	if err := s.usable(ctx); err != nil {
+		return err
+	}
+	if len(values) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+		for start := 0; start < len(values); start += indexChunk {
+			chunk := values[start:min(len(values), start+indexChunk)]
+			args := make([]any, 0, 2+len(chunk))
+			args = append(args, scope, kind)
+			for _, v := range chunk {
+				args = append(args, v)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE clerk_index INDEXED BY clerk_index_external_id SET seen = 1
-				WHERE scope = ? AND external_id IN (`+
-				placeholders(len(chunk))+`)`, args...); err != nil {
+			q := `INSERT INTO clerk_marks (scope, kind, value) SELECT ?1, ?2, column1 FROM (VALUES ` +
+				strings.TrimSuffix(strings.Repeat("(?), ", len(chunk)), ", ") + `)`
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return err
 			}
 		}
@@ -173,13 +263,39 @@ func (s *Store) MarkSeen(ctx context.Context, scope string, externalIDs []string
 	})
 }
 
+// marked is the subquery of the scope's marks of a kind: bound to (scope, kind).
+const marked = `(SELECT value FROM clerk_marks WHERE scope = ? AND kind = ?)`
+
+// DropUnlisted forgets the users not marked listed, and their addresses.
+func (s *Store) DropUnlisted(ctx context.Context, scope string) (int64, error) {
+	if err := s.usable(ctx); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := s.inTx(ctx, "index: drop unlisted", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM clerk_index_emails WHERE scope = ? AND clerk_id NOT IN `+marked,
+			scope, scope, markListed); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM clerk_index WHERE scope = ? AND clerk_id NOT IN `+marked, scope, scope, markListed)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
 // CountUnseen counts the users not marked seen, owned and not.
 func (s *Store) CountUnseen(ctx context.Context, scope string) (checkpoint.UnseenCounts, error) {
 	return ledger.CountUnseen(ctx, scope, s.Unseen)
 }
 
-// Unseen streams the users not marked seen, by ClerkID, a page at a time,
-// each with its owning run (see ledger.SetOwners).
+// Unseen streams the users whose external id is not marked seen, by
+// ClerkID, each with its owning run (see ledger.SetOwners). One query
+// yields them (SQLite builds the marks' lookup once, for the statement),
+// resolved a page at a time.
 func (s *Store) Unseen(ctx context.Context, scope string, fn func(checkpoint.IndexedUser) error) error {
 	if err := s.usable(ctx); err != nil {
 		return err
@@ -188,33 +304,47 @@ func (s *Store) Unseen(ctx context.Context, scope string, fn func(checkpoint.Ind
 	if err != nil {
 		return err
 	}
-	return ledger.EachPage(ctx, indexChunk, func(after string) ([]checkpoint.IndexedUser, error) {
-		return s.unseenPage(ctx, scope, after, runs)
-	}, func(u checkpoint.IndexedUser) string { return u.ClerkID }, fn)
-}
-
-func (s *Store) unseenPage(ctx context.Context, scope, after string, runs map[int64]string) ([]checkpoint.IndexedUser, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT clerk_id, coalesce(external_id, ''), updated_at, state, seen
-		FROM clerk_index INDEXED BY clerk_index_not_seen
-		WHERE scope = ? AND seen = 0 AND clerk_id > ? ORDER BY clerk_id LIMIT ?`, scope, after, indexChunk)
+	rows, err := s.reader.QueryContext(ctx, `SELECT clerk_id, coalesce(external_id, ''), updated_at, state FROM clerk_index
+		WHERE scope = ? AND (external_id IS NULL OR external_id NOT IN `+marked+`) ORDER BY clerk_id`, scope, scope, markSeen)
 	if err != nil {
-		return nil, wrap("index: unseen", err)
+		return wrap("index: unseen", err)
 	}
 	defer rows.Close()
-	var page []checkpoint.IndexedUser
+	page := make([]checkpoint.IndexedUser, 0, indexChunk)
+	flush := func() error {
+		if len(page) > 0 && len(runs) > 0 {
+			owners, err := s.ownerRows(ctx, ledger.ClerkIDs(page))
+			if err != nil {
+				return err
+			}
+			ledger.SetOwners(page, runs, owners)
+		}
+		for _, u := range page {
+			if err := fn(u); err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		page = page[:0]
+		return nil
+	}
 	for rows.Next() {
 		u, err := scanIndexed(rows)
 		if err != nil {
-			return nil, wrap("index: unseen", err)
+			return wrap("index: unseen", err)
 		}
-		page = append(page, u)
+		if page = append(page, u); len(page) == indexChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
 	}
-	if err := rows.Err(); err != nil || len(page) == 0 || len(runs) == 0 {
-		return page, wrap("index: unseen", err)
+	if err := rows.Err(); err != nil {
+		return wrap("index: unseen", err)
 	}
-	owners, err := s.ownerRows(ctx, ledger.ClerkIDs(page))
-	ledger.SetOwners(page, runs, owners)
-	return page, err
+	return flush()
 }
 
 // owningRuns are the runs that own users in scope (ledger.OwningRunsQuery).

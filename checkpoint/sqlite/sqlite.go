@@ -185,6 +185,24 @@ var migrations = []string{
 	`DROP INDEX IF EXISTS clerk_index_unseen;
 	CREATE INDEX IF NOT EXISTS clerk_index_not_seen ON clerk_index (scope, clerk_id) WHERE seen = 0;
 	CREATE INDEX IF NOT EXISTS ledger_rows_clerk_id ON ledger_rows (clerk_id) WHERE clerk_id <> '';`,
+	// 4: the index is kept between syncs and updated in place (issue 13).
+	// A scope's state says how far it is complete; the marks a run writes
+	// (listed by the scan, seen in the source) are appended to a table
+	// without an index, so that a mark costs its bytes, not a random page,
+	// and are read by one anti-join each. The seen column is no longer
+	// written (0), and its index goes: it rewrote a page per marked user.
+	// An index of version 3 has no state: the first sync rebuilds it.
+	`DROP INDEX IF EXISTS clerk_index_not_seen;
+	CREATE TABLE IF NOT EXISTS clerk_index_state (
+		scope      TEXT PRIMARY KEY,
+		version    TEXT NOT NULL,
+		high_water INTEGER NOT NULL -- Clerk's updated_at, Unix ms
+	) WITHOUT ROWID;
+	CREATE TABLE IF NOT EXISTS clerk_marks ( -- rowid order: appended
+		scope TEXT NOT NULL,
+		kind  INTEGER NOT NULL, -- 1 listed (value: clerk_id), 2 seen (value: external_id)
+		value TEXT NOT NULL
+	);`,
 }
 
 // migrate brings the file's schema up to the last of migrations.

@@ -22,6 +22,7 @@ func RunIndex(t *testing.T, open IndexOpener) {
 	}{
 		{"PutAndLookUp", testIndexPutAndLookUp},
 		{"PutReplaces", testIndexPutReplaces},
+		{"KeptInPlace", testIndexKeptInPlace},
 		{"SeenAndUnseenAcrossPages", testIndexUnseen},
 		{"ResetKeepsFingerprints", testIndexReset},
 		{"ScopesApart", testIndexScopes},
@@ -62,7 +63,7 @@ func users(from, to int) []checkpoint.IndexedUser {
 func sameUser(t *testing.T, what string, got, want checkpoint.IndexedUser) {
 	t.Helper()
 	if got.ClerkID != want.ClerkID || got.ExternalID != want.ExternalID || got.UpdatedAt != want.UpdatedAt ||
-		string(got.State) != string(want.State) || got.Seen != want.Seen {
+		string(got.State) != string(want.State) {
 		t.Errorf("%s = %+v, want %+v", what, got, want)
 	}
 }
@@ -109,9 +110,92 @@ func testIndexPutReplaces(t *testing.T, x checkpoint.ClerkIndex) {
 	if len(byMail) != 1 {
 		t.Fatalf("UsersByEmail = %v, want only the new address", byMail)
 	}
-	sameUser(t, "replaced user", byMail["new@example.com"], changed) // Seen false again
+	sameUser(t, "replaced user", byMail["new@example.com"], changed)
+	if n, err := x.CountUnseen(ctx, "a"); err != nil || n != (checkpoint.UnseenCounts{}) {
+		t.Errorf("CountUnseen = %+v, %v; want 0 (the mark is the external id's, kept by a put)", n, err)
+	}
+	if err := x.ClearMarks(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := x.CountUnseen(ctx, "a"); err != nil || n != (checkpoint.UnseenCounts{NotOwned: 1}) {
-		t.Errorf("CountUnseen = %+v, %v; want 1 not owned (a put user is unseen)", n, err)
+		t.Errorf("after ClearMarks CountUnseen = %+v, %v; want 1 not owned", n, err)
+	}
+}
+
+// testIndexKeptInPlace: the index is kept between syncs and updated in
+// place: its state, the updated_at of each user, and a full scan's listed
+// marks, which drop the users Clerk no longer lists (with their addresses)
+// and nothing else; marks are per scope and forgotten by ClearMarks.
+func testIndexKeptInPlace(t *testing.T, x checkpoint.ClerkIndex) {
+	ctx := context.Background()
+	if st, err := x.IndexState(ctx, "a"); err != nil || st != (checkpoint.IndexState{}) {
+		t.Fatalf("IndexState of a new scope = %+v, %v; want zero", st, err)
+	}
+	want := checkpoint.IndexState{Version: "v1", HighWater: 1_700_000_000_123}
+	if err := x.SetIndexState(ctx, "a", want); err != nil {
+		t.Fatal(err)
+	}
+	want.HighWater++
+	if err := x.SetIndexState(ctx, "a", want); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := x.IndexState(ctx, "a"); err != nil || st != want {
+		t.Errorf("IndexState = %+v, %v; want %+v", st, err, want)
+	}
+	if st, _ := x.IndexState(ctx, "b"); st != (checkpoint.IndexState{}) {
+		t.Errorf("IndexState of scope b = %+v; want zero", st)
+	}
+	const n = 1203
+	all := users(1, n)
+	for start := 0; start < n; start += 500 {
+		put(t, x, "a", all[start:min(n, start+500)]...)
+	}
+	put(t, x, "b", user(1))
+	ids := []string{user(1).ClerkID, user(n).ClerkID, "user_404"}
+	if got, err := x.UpdatedAts(ctx, "a", ids); err != nil || len(got) != 2 || got[ids[0]] != user(1).UpdatedAt || got[ids[1]] != user(n).UpdatedAt {
+		t.Errorf("UpdatedAts = %v, %v; want the two known users' updated_at", got, err)
+	}
+	var listed []string
+	for i := 1; i <= n; i++ {
+		if i%10 != 0 {
+			listed = append(listed, user(i).ClerkID)
+		}
+	}
+	for start := 0; start < len(listed); start += 400 {
+		if err := x.MarkListed(ctx, "a", listed[start:min(len(listed), start+400)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := x.MarkListed(ctx, "b", []string{user(10).ClerkID}); err != nil { // another scope's mark
+		t.Fatal(err)
+	}
+	dropped, err := x.DropUnlisted(ctx, "a")
+	if err != nil || dropped != int64(n-len(listed)) {
+		t.Fatalf("DropUnlisted = %d, %v; want %d", dropped, err, n-len(listed))
+	}
+	if got, _ := x.UsersByExternalID(ctx, "a", []string{"ext-10", "ext-11"}); len(got) != 1 || got["ext-11"].ClerkID != user(11).ClerkID {
+		t.Errorf("after DropUnlisted UsersByExternalID(ext-10, ext-11) = %v; want ext-11 only", got)
+	}
+	if got, _ := x.UsersByEmail(ctx, "a", []string{"user10@example.com", "alt10@example.com"}); len(got) != 0 {
+		t.Errorf("a dropped user's addresses are still indexed: %v", got)
+	}
+	if got, _ := x.UsersByExternalID(ctx, "b", []string{"ext-1"}); len(got) != 1 {
+		t.Errorf("DropUnlisted of scope a dropped scope b's user")
+	}
+	if err := x.ClearMarks(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.MarkListed(ctx, "a", listed[:5]); err != nil {
+		t.Fatal(err)
+	}
+	if dropped, err := x.DropUnlisted(ctx, "a"); err != nil || dropped != int64(len(listed)-5) {
+		t.Errorf("DropUnlisted after ClearMarks = %d, %v; want %d (the earlier marks forgotten)", dropped, err, len(listed)-5)
+	}
+	if err := x.ResetIndex(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := x.IndexState(ctx, "a"); st != (checkpoint.IndexState{}) {
+		t.Errorf("IndexState after ResetIndex = %+v; want zero (the next sync scans in full)", st)
 	}
 }
 
@@ -141,7 +225,7 @@ func testIndexUnseen(t *testing.T, x checkpoint.ClerkIndex) {
 	}
 	var got []string
 	err := x.Unseen(ctx, "a", func(u checkpoint.IndexedUser) error {
-		if u.Seen || u.Owner != "" {
+		if u.Owner != "" {
 			t.Errorf("Unseen gave %+v", u)
 		}
 		got = append(got, u.ClerkID)
@@ -310,8 +394,9 @@ func testIndexTablesOnOpen(t *testing.T, x checkpoint.ClerkIndex) {
 
 // CurrentVersion is the schema version both stores bring a ledger to:
 // 2 made the index tables a migration, 3 indexed ledger rows by Clerk id
-// for the sync's ownership rule.
-const CurrentVersion = 3
+// for the sync's ownership rule, 4 keeps the index between syncs (its
+// state and the run's marks).
+const CurrentVersion = 4
 
 // IndexStore is a ClerkIndex that can be closed (the stores are both).
 type IndexStore interface {
@@ -361,6 +446,17 @@ func RunIndexUpgrade(t *testing.T, mk func(t *testing.T) Version1) {
 			got, err := x.UsersByExternalID(ctx, "a", []string{"ext-1"})
 			if err != nil || got["ext-1"].ClerkID != "user_1" {
 				t.Errorf("UsersByExternalID = %v, %v: want user_1", got, err)
+			}
+			// An index from before version 4 has no state: the first sync
+			// rescans Clerk in full; the marks work at once.
+			if st, err := x.IndexState(ctx, "a"); err != nil || st != (checkpoint.IndexState{}) {
+				t.Errorf("IndexState after the upgrade = %+v, %v; want zero", st, err)
+			}
+			if err := x.MarkSeen(ctx, "a", []string{"ext-1"}); err != nil {
+				t.Fatal(err)
+			}
+			if c, err := x.CountUnseen(ctx, "a"); err != nil || c != (checkpoint.UnseenCounts{}) {
+				t.Errorf("CountUnseen after the upgrade = %+v, %v; want 0", c, err)
 			}
 		})
 	}
