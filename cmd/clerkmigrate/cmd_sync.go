@@ -233,6 +233,10 @@ func printSyncSummary(c *cli.Context, s reconcile.Summary, store checkpoint.Stor
 	}
 	fmt.Fprintf(w, "  calls: %d list pages, %d creates, %d user updates, %d metadata writes, %d emails, %d phones, %d ban/lock, %d deletes\n",
 		s.Pages, s.Creates, s.Updates, s.MetadataWrites, s.Emails, s.Phones, s.Flags, s.Deletes)
+	if s.Scan != "" {
+		fmt.Fprintf(w, "  clerk scan: %s, %d users listed, %d new or changed written to the index, %d gone from Clerk dropped\n",
+			s.Scan, s.Listed, s.Reindexed, s.Dropped)
+	}
 	if c.Bool("prune-identifiers") {
 		fmt.Fprintf(w, "  removed: %d email addresses, %d phone numbers the source no longer lists\n", s.EmailsRemoved, s.PhonesRemoved)
 	}

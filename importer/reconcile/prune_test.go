@@ -114,7 +114,7 @@ func TestPruneIdentifiers(t *testing.T) {
 			t.Errorf("%s: emails %q phones %q; want %q %q", ext, em, ph, wantEmails, wantPhones)
 		}
 	}
-	list := map[string]int{"GET /v1/users": 1}
+	list := map[string]int{"GET /v1/users": 2} // the high-water probe and one page
 	with := func(extra map[string]int) string {
 		m := map[string]int{}
 		for k, v := range list {
@@ -186,7 +186,7 @@ func TestPrunePlanThenApply(t *testing.T) {
 	var buf bytes.Buffer
 	cfg := e.contactsConfig(t, next, true)
 	cfg.PlanTo = &buf
-	if _, routes := syncCalls(t, e, cfg); fmt.Sprint(routes) != "map[GET /v1/users:1]" {
+	if _, routes := syncCalls(t, e, cfg); fmt.Sprint(routes) != "map[GET /v1/users:2]" {
 		t.Fatalf("--plan called %v", routes)
 	}
 	planPath := filepath.Join(e.dir, "plan.json")
@@ -218,7 +218,7 @@ func TestPrunePlanThenApply(t *testing.T) {
 	cfg.ApplyPlan = plan
 	sum, routes := syncCalls(t, e, cfg)
 	want := "map[DELETE /v1/email_addresses/{email_address_id}:1 DELETE /v1/phone_numbers/{phone_number_id}:1 " +
-		"GET /v1/users:1 POST /v1/email_addresses:1 POST /v1/phone_numbers:1]"
+		"GET /v1/users:2 POST /v1/email_addresses:1 POST /v1/phone_numbers:1]"
 	if fmt.Sprint(routes) != want || sum.ByOutcome[checkpoint.Updated] != 1 {
 		t.Errorf("apply: calls %v outcomes %v; want %s", routes, sum.ByOutcome, want)
 	}

@@ -118,8 +118,15 @@ type Config struct {
 	Orphans   OrphanAction
 	MaxDelete int64
 	// Incremental says the source yields only rows changed since the last
-	// run (--since): orphans cannot be judged, and that step is skipped.
+	// run (--since): orphans cannot be judged, and that step is skipped;
+	// the scan of Clerk lists only the users updated since the index's
+	// high-water mark (less ClerkOverlap) when the index has one. Without
+	// it the scan lists every Clerk user (a full scan), which is what
+	// judging orphans needs.
 	Incremental bool
+	// ClerkOverlap is how far before the index's high-water mark an
+	// incremental scan still lists; 0 means the ClerkOverlap constant.
+	ClerkOverlap time.Duration
 	// HighWater, when set, is called after the source is read; its time is
 	// recorded in the run's Meta (MetaHighWater) for the next --since.
 	HighWater func() time.Time
@@ -134,6 +141,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Progress, when set, is called after each ledger flush.
 	Progress func(runner.Progress)
+
+	// pageSize is the scans' page size: PageSize, fewer in tests.
+	pageSize int
 }
 
 // Summary is what a sync did.
@@ -154,6 +164,11 @@ type Summary struct {
 	OrphanStep string
 	// Plan sums up the plan written or applied.
 	Plan *PlanCounts
+	// Scan is ScanFull or ScanIncremental; Listed counts the users the
+	// scan listed, Reindexed those it wrote to the index (new, or with
+	// another updated_at), Dropped those gone from Clerk (full scans).
+	Scan                       string
+	Listed, Reindexed, Dropped int64
 }
 
 // OrphanGuardError is a refused orphan step: more orphans than MaxDelete,
@@ -192,6 +207,8 @@ type run struct {
 	refused *verdict.Rejections
 	// planned indexes ApplyPlan's entries by key.
 	planned map[string]PlanEntry
+	// scanned is what the scan did to the index.
+	scanned scanCounts
 
 	mu      sync.Mutex
 	outcome map[checkpoint.Outcome]int64
@@ -222,6 +239,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Orphans == "" {
 		c.Orphans = ReportOrphans
+	}
+	if c.pageSize <= 0 {
+		c.pageSize = PageSize
+	}
+	if c.ClerkOverlap <= 0 {
+		c.ClerkOverlap = ClerkOverlap
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -378,7 +401,7 @@ func isGuard(err error) bool {
 
 // steps runs the scan, the source pass and the orphan step.
 func (r *run) steps(ctx context.Context) (Summary, error) {
-	r.log.Info("sync starting: scanning Clerk's users", "kind", r.kind, "target", r.cfg.Target)
+	r.log.Info("sync starting: scanning Clerk's users", "kind", r.kind, "target", r.cfg.Target, "incremental", r.cfg.Incremental)
 	if err := r.scan(ctx); err != nil {
 		return Summary{}, err
 	}
@@ -410,36 +433,6 @@ func (r *run) steps(ctx context.Context) (Summary, error) {
 		}
 	}
 	return Summary{}, guardErr
-}
-
-// scan reads every Clerk user into the index, a page at a time.
-func (r *run) scan(ctx context.Context) error {
-	if err := r.cfg.Index.ResetIndex(ctx, r.scope); err != nil {
-		return err
-	}
-	after := ""
-	for {
-		r.n.pages.Add(1)
-		page, err := r.cfg.Gateway.ListUsers(ctx, clerk.ListUsersParams{Limit: PageSize, OrderBy: "+created_at", StartingAfter: after})
-		if err != nil {
-			return fmt.Errorf("reconcile: listing Clerk's users after %q: %w", after, err)
-		}
-		batch := make([]checkpoint.IndexedUser, 0, len(page))
-		for i := range page {
-			x, err := indexed(&page[i])
-			if err != nil {
-				return err
-			}
-			batch = append(batch, x)
-		}
-		if err := r.cfg.Index.PutUsers(ctx, r.scope, batch); err != nil {
-			return err
-		}
-		if len(page) < PageSize {
-			return nil
-		}
-		after = page[len(page)-1].ID
-	}
 }
 
 // row is one source row on its way.
@@ -620,8 +613,10 @@ func (r *run) prepare(ctx context.Context, batch []*row) error {
 	if err != nil {
 		return err
 	}
-	if err := r.cfg.Index.MarkSeen(ctx, r.scope, exts); err != nil {
-		return err
+	if !r.cfg.Incremental { // only a full sync judges orphans
+		if err := r.cfg.Index.MarkSeen(ctx, r.scope, exts); err != nil {
+			return err
+		}
 	}
 	var newEmails []string
 	for _, rw := range batch {
@@ -1021,6 +1016,7 @@ func (r *run) summary(status checkpoint.RunStatus) Summary {
 	s.EmailsRemoved, s.PhonesRemoved = r.n.emailsRemoved.Load(), r.n.phonesRemoved.Load()
 	s.Orphans = s.ByOutcome[checkpoint.Orphan] + s.ByOutcome[checkpoint.Banned] + s.ByOutcome[checkpoint.Deleted]
 	s.NotOurs = s.ByOutcome[checkpoint.NotOurs]
+	s.Scan, s.Listed, s.Reindexed, s.Dropped = r.scanned.kind, r.scanned.listed, r.scanned.written, r.scanned.dropped
 	if r.plan != nil {
 		c := r.plan.counts
 		c.Unchanged, c.Invalid, c.Failed = s.ByOutcome[checkpoint.Unchanged], s.ByOutcome[checkpoint.Invalid], s.ByOutcome[checkpoint.Failed]
