@@ -67,6 +67,9 @@ type SummaryThroughput struct {
 	Requests       *int64   `json:"requests"`
 	RateLimited429 *int64   `json:"rate_limited_429"`
 	Retries        *int64   `json:"retries"`
+	Lookups        *int64   `json:"lookups"`
+	// InFlightLimited is set when --max-in-flight limited the rate.
+	InFlightLimited *InFlightLimit `json:"in_flight_limited"`
 }
 
 // SummaryValidation is what a dry run found.
@@ -168,6 +171,12 @@ func summaryStats(run checkpoint.Run, settled int64, st *RunStats) (SummaryTimin
 		Requests:       &st.Requests,
 		RateLimited429: &st.RateLimited,
 		Retries:        &st.Retries,
+		Lookups:        &st.Lookups,
+	}
+	if l := st.InFlightLimited; l != nil {
+		c := *l
+		c.Since = c.Since.UTC()
+		th.InFlightLimited = &c
 	}
 	if st.TargetRate > 0 {
 		target := round3(st.TargetRate)

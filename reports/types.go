@@ -97,12 +97,34 @@ type RunStats struct {
 	RateLimited int64
 	// Retries is the number of requests sent again after a retryable error.
 	Retries int64
+	// Lookups is the number of reads sent (users looked up by external_id
+	// before a resend or on resume, lists, counts).
+	Lookups int64
+	// InFlightLimited is set when the ceiling on requests in flight, not
+	// the budget, limited the rate.
+	InFlightLimited *InFlightLimit
 	// ExitCode is the process's exit code.
 	ExitCode int
 	// Series is the throughput and latency per interval, oldest first. The
 	// importer keeps it bounded (a few hundred points); the report
 	// downsamples longer series before drawing them.
 	Series []Sample
+}
+
+// InFlightLimit is a ceiling on requests in flight (--max-in-flight) that
+// held the rate below the budget: Little's law asked for Wanted requests
+// at once at the latency seen.
+type InFlightLimit struct {
+	MaxInFlight int `json:"max_in_flight"`
+	Wanted      int `json:"wanted"`
+	// Since is when it began to hold the rate down.
+	Since time.Time `json:"since"`
+	// LatencyMS is the average request latency then; MostPerSecond the
+	// most requests per second MaxInFlight allow at it; BudgetPerSecond the
+	// rate the budget allowed.
+	LatencyMS       float64 `json:"latency_ms"`
+	MostPerSecond   float64 `json:"most_requests_per_sec"`
+	BudgetPerSecond float64 `json:"budget_requests_per_sec"`
 }
 
 // Duration is FinishedAt - StartedAt, or 0 when either is unset.

@@ -46,7 +46,7 @@ func sourceFlags() []cli.Flag {
 
 func importCommand() *cli.Command {
 	flags := append(append(sourceFlags(), incrementalFlags()...),
-		flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagRunID, flagParallel,
+		flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagRequestTimeout, flagRunID, flagParallel,
 		&cli.BoolFlag{Name: "dry-run", Usage: "send nothing: the validate engine (the same findings, files and exit code as `clerkmigrate validate`)"},
 		&cli.BoolFlag{Name: "resume", Usage: "refuse to start unless the run is already in the ledger"},
 		&cli.BoolFlag{Name: "force", Usage: "resume even though the source or mapping changed since the run began"},
@@ -96,12 +96,12 @@ func runImport(c *cli.Context) error {
 		Mapper:             m,
 		MappingFingerprint: m.Fingerprint(),
 		Store:              store,
-		Gateway:            t.Gateway(c.Int("max-in-flight")),
+		Gateway:            t.Gateway(c),
 		Target:             targetID(c, t),
 		TargetLock:         t.Lock,
 		SharedTarget:       c.Bool("parallel"),
 		RunID:              c.String("run-id"),
-		Workers:            c.Int("max-in-flight"),
+		Workers:            workers(c),
 		Resume:             c.Bool("resume"),
 		Force:              c.Bool("force"),
 		RetryFailed:        c.Bool("retry-failed"),

@@ -147,7 +147,7 @@ func rollbackCommand() *cli.Command {
 			"rollback that an earlier version recorded against another target (or none) is not trusted: running\n" +
 			"rollback again deletes every user the run created on its own target (a new run, rollback-RUN-<hash>).\n\n" +
 			targetLockHelp + "\n\n" + rollbackExitCodes,
-		Flags: append([]cli.Flag{flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagParallel,
+		Flags: append([]cli.Flag{flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagRequestTimeout, flagParallel,
 			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be deleted; delete nothing"},
 			&cli.BoolFlag{Name: "yes", Usage: "do not ask for confirmation"},
 			&cli.BoolFlag{Name: "retry-failed", Usage: "re-attempt deletions that failed"},
@@ -189,7 +189,7 @@ func runRollback(c *cli.Context) error {
 		return usageErrorf("not confirmed; nothing deleted")
 	}
 	cfg := migrate.RollbackConfig{
-		Store: store, ImportRunID: runID, Target: recorded, Workers: c.Int("max-in-flight"),
+		Store: store, ImportRunID: runID, Target: recorded, Workers: workers(c),
 		DryRun: c.Bool("dry-run"), RetryFailed: c.Bool("retry-failed"),
 	}
 	work := workload{rows: created}
@@ -203,7 +203,7 @@ func runRollback(c *cli.Context) error {
 			return usageErrorf("run %s wrote to %s, but this secret key reaches %s: a rollback deletes only on the "+
 				"target its run recorded; use that instance's key", runID, recorded, reached)
 		}
-		cfg.Gateway, work.rate = t.Gateway(c.Int("max-in-flight")), t.Rate
+		cfg.Gateway, work.rate = t.Gateway(c), t.Rate
 		cfg.TargetLock, cfg.SharedTarget = t.LockFor(c.Context, cfg.Gateway), c.Bool("parallel")
 	}
 	err = runAndReport(c, store, work, func(v *progressView) (runner.Summary, error) {

@@ -21,7 +21,7 @@ import (
 
 func syncCommand() *cli.Command {
 	flags := append(append(sourceFlags(), incrementalFlags()...),
-		flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagRunID, flagParallel,
+		flagOut, flagLedger, flagTarget, flagSecretKeyFile, flagRate, flagMaxInFlight, flagRequestTimeout, flagRunID, flagParallel,
 		&cli.StringFlag{Name: "metadata", Value: string(reconcile.Merge),
 			Usage: "how changed metadata is written: merge (PATCH, keeps keys added in Clerk) or replace (PUT)"},
 		&cli.BoolFlag{Name: "ban-orphans", Usage: "ban the orphans: users this ledger created or adopted in this target whose " +
@@ -101,8 +101,8 @@ func runSync(c *cli.Context) error {
 	}
 	cfg := reconcile.Config{
 		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: store, Index: index,
-		Gateway: t.Gateway(c.Int("max-in-flight")), Target: target, TargetLock: t.Lock, SharedTarget: c.Bool("parallel"),
-		RunID: c.String("run-id"), Workers: c.Int("max-in-flight"),
+		Gateway: t.Gateway(c), Target: target, TargetLock: t.Lock, SharedTarget: c.Bool("parallel"),
+		RunID: c.String("run-id"), Workers: workers(c),
 		Metadata: reconcile.MetadataMode(c.String("metadata")), Managed: managed, FingerprintKey: fingerprintKey(t),
 		Orphans: orphans, MaxDelete: c.Int64("max-delete"), PruneIdentifiers: c.Bool("prune-identifiers"),
 	}

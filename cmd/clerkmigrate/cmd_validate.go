@@ -88,7 +88,7 @@ func runValidate(c *cli.Context) error {
 			return err
 		}
 		defer t.Close()
-		cfg.Target = &validate.TargetCheck{Gateway: t.Gateway(4), Name: targetID(c, t)}
+		cfg.Target = &validate.TargetCheck{Gateway: t.gatewayOf(4, 0), Name: targetID(c, t)}
 	}
 	view := newProgressView(c, src.Info().Rows)
 	cfg.Progress = view.Update

@@ -49,8 +49,13 @@ var (
 		Usage: "file holding the Clerk secret key (otherwise " + secretKeyEnv + "); never pass the key as a flag"}
 	flagRate = &cli.IntFlag{Name: "rate",
 		Usage: "requests per 10 s the run may use (default: the key's instance budget, 1000 live / 100 test)"}
-	flagMaxInFlight = &cli.IntFlag{Name: "max-in-flight", Value: 32, Usage: "most concurrent requests"}
-	flagRunID       = &cli.StringFlag{Name: "run-id",
+	flagMaxInFlight = &cli.IntFlag{Name: "max-in-flight",
+		Usage: "most requests at once (default: what the budget needs at the latency seen, by Little's law, at most 256); " +
+			"when it is what limits the rate, the log and summary.json say so"}
+	flagRequestTimeout = &cli.DurationFlag{Name: "request-timeout",
+		Usage: "bound of one attempt (default: 5 × the p99 of recent answers, within 2 s and 30 s; a create that " +
+			"timed out is looked up by external_id before it is sent again)"}
+	flagRunID = &cli.StringFlag{Name: "run-id",
 		Usage: "name of the run in the ledger (default: derived from source, mapping and target, so re-running resumes)"}
 	flagParallel = &cli.BoolFlag{Name: "parallel",
 		Usage: "write to the target alongside other --parallel runs of this ledger (e.g. halves of one source); " +
@@ -118,13 +123,18 @@ type target struct {
 }
 
 // Gateway is the one way the engines reach the target: the client behind
-// a pacer for the target's budget, admitting at most maxInFlight requests
-// at once (0: 32).
-func (t *target) Gateway(maxInFlight int) *gateway.Gateway {
-	if maxInFlight <= 0 {
-		maxInFlight = 32
-	}
-	p := pacer.New(pacer.NewBudget(t.Rate, maxInFlight, gateway.DefaultTimeout))
+// a pacer for the target's budget, admitting as many requests at once as
+// Little's law asks, at most --max-in-flight (unset: pacer.DefaultMaxInFlight),
+// each bounded by --request-timeout (unset: a timeout that follows the
+// latency).
+func (t *target) Gateway(c *cli.Context) *gateway.Gateway {
+	return t.gatewayOf(c.Int("max-in-flight"), c.Duration("request-timeout"))
+}
+
+// gatewayOf is Gateway with the concurrency ceiling and timeout given
+// (0: the policy's own).
+func (t *target) gatewayOf(maxInFlight int, timeout time.Duration) *gateway.Gateway {
+	p := pacer.New(pacer.NewBudget(t.Rate, maxInFlight, timeout))
 	return gateway.New(t.API, gateway.Config{Pacer: p})
 }
 
@@ -150,6 +160,16 @@ func (t *target) LockFor(ctx context.Context, g *gateway.Gateway) string {
 		return t.Lock
 	}
 	return "Clerk instance " + in.ID
+}
+
+// workers is how many rows a run works on at once: --max-in-flight, or
+// enough for the most requests the pacer may admit, so that the pacer, not
+// the number of workers, decides the concurrency.
+func workers(c *cli.Context) int {
+	if n := c.Int("max-in-flight"); n > 0 {
+		return n
+	}
+	return pacer.DefaultMaxInFlight
 }
 
 // Close stops a local emulator, saving its state.

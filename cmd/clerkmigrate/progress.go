@@ -212,16 +212,23 @@ func (v *progressView) Finish() {
 func (v *progressView) Stats(started time.Time, s runner.Summary, exitCode int) reports.RunStats {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	var limited *reports.InFlightLimit
+	if c := s.Capped; c != nil {
+		limited = &reports.InFlightLimit{MaxInFlight: c.MaxInFlight, Wanted: c.Wanted, Since: c.At,
+			LatencyMS: float64(c.Latency.Microseconds()) / 1000, MostPerSecond: c.MostPerSecond(), BudgetPerSecond: c.Rate}
+	}
 	return reports.RunStats{
-		StartedAt:    started,
-		FinishedAt:   time.Now(),
-		TargetRate:   s.Budget.PerSecond(),
-		AchievedRate: s.RowsPerSec,
-		Requests:     s.Requests,
-		RateLimited:  s.RateLimited,
-		Retries:      s.Retries,
-		ExitCode:     exitCode,
-		Series:       append([]reports.Sample(nil), v.series...),
+		InFlightLimited: limited,
+		StartedAt:       started,
+		FinishedAt:      time.Now(),
+		TargetRate:      s.Budget.PerSecond(),
+		AchievedRate:    s.RowsPerSec,
+		Requests:        s.Requests,
+		RateLimited:     s.RateLimited,
+		Retries:         s.Retries,
+		Lookups:         s.Lookups,
+		ExitCode:        exitCode,
+		Series:          append([]reports.Sample(nil), v.series...),
 	}
 }
 

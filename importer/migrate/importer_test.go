@@ -54,8 +54,8 @@ func TestRunCreatesEveryRowOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	if calls == 0 || last.Settled != 50 || last.ByOutcome[checkpoint.Created] != 50 || last.Read != 50 ||
-		last.Requests != 50 || last.ETA != 0 || last.RunID != sum.RunID {
-		t.Errorf("%d progress calls, the last %+v; want 50 rows settled and nothing left", calls, last)
+		last.Requests != 51 || last.ETA != 0 || last.RunID != sum.RunID {
+		t.Errorf("%d progress calls, the last %+v; want 50 rows settled, 51 requests (the pre-flight's among them) and nothing left", calls, last)
 	}
 	rows := checkEveryRowOnce(t, st, sum.RunID, 50)
 	for pos, r := range rows {

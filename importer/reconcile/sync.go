@@ -327,7 +327,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			}
 		}()
 	}
-	r.base = cfg.Gateway.Stats()
+	r.base = cfg.Gateway.Stats().Sub(cfg.Gateway.ClaimPreflight()) // the run's counts include its pre-flight
 	r.d = newDiffer(cfg.Managed, cfg.Metadata, cfg.FingerprintKey, cfg.PruneIdentifiers)
 	r.w = &writer{g: cfg.Gateway, mode: cfg.Metadata, n: &r.n}
 	if cfg.PlanTo != nil {

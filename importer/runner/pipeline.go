@@ -69,6 +69,7 @@ type Pipeline[J Job] struct {
 	alreadySettled atomic.Int64
 	start          time.Time
 	base           gateway.Stats // the gateway's counts when the run began
+	cappedSaid     atomic.Bool   // the log said the ceiling limits the rate
 
 	jobs   chan J
 	settle chan checkpoint.Settlement
@@ -117,8 +118,9 @@ type HandleFunc[J Job] func(ctx context.Context, j J) (checkpoint.Settlement, er
 // the ledger is flushed and the run is marked interrupted.
 func (p *Pipeline[J]) Run(ctx context.Context, read ReadFunc, handle HandleFunc[J]) (Summary, error) {
 	p.start = time.Now()
-	if p.cfg.Gateway != nil {
-		p.base = p.cfg.Gateway.Stats()
+	if g := p.cfg.Gateway; g != nil {
+		// The run's counts include its pre-flight, wherever it was sent.
+		p.base = g.Stats().Sub(g.ClaimPreflight())
 	}
 	st := newStages(ctx, p.cfg.Grace)
 	defer st.stop()
@@ -278,6 +280,7 @@ func (b *batchWriter[J]) flush(ctx context.Context, fail context.CancelCauseFunc
 	if p.cfg.Progress != nil {
 		p.cfg.Progress(p.Progress())
 	}
+	p.sayCapped()
 	if p.cfg.LogEvery > 0 && time.Since(b.lastLog) >= p.cfg.LogEvery {
 		b.lastLog = time.Now()
 		p.logProgress()
@@ -337,6 +340,25 @@ func (p *Pipeline[J]) logProgress() {
 		"requests", pr.Requests, "rate_limited", pr.RateLimited, "eta_s", round1(pr.ETA.Seconds()))
 }
 
+// sayCapped logs, once, that the ceiling on requests in flight limits the
+// rate (see pacer.Budget's Concurrency).
+func (p *Pipeline[J]) sayCapped() {
+	g := p.cfg.Gateway
+	if g == nil || p.cappedSaid.Load() {
+		return
+	}
+	b := g.Stats().Budget
+	if b == nil || b.Capped == nil || p.cappedSaid.Swap(true) {
+		return
+	}
+	c := b.Capped
+	p.log.Warn(fmt.Sprintf("--max-in-flight %d limits the rate: at %s a request, %d at once allow about %.1f requests/s "+
+		"of the budget's %.1f (Little's law asks for %d at once); raise or drop --max-in-flight to spend the budget",
+		c.MaxInFlight, c.Latency.Round(time.Millisecond), c.MaxInFlight, c.MostPerSecond(), c.Rate, c.Wanted),
+		"max_in_flight", c.MaxInFlight, "wanted", c.Wanted, "latency_ms", c.Latency.Milliseconds(),
+		"most_requests_per_sec", round1(c.MostPerSecond()), "budget_requests_per_sec", round1(c.Rate))
+}
+
 // round1 rounds a figure for a log line to one decimal: rates and
 // durations are logged as numbers (durations in seconds, the unit in the
 // key), never as strings.
@@ -344,6 +366,7 @@ func round1(x float64) float64 { return math.Round(x*10) / 10 }
 
 // finish records the run's status and builds the summary.
 func (p *Pipeline[J]) finish(ctx context.Context, err error) (Summary, error) {
+	p.sayCapped()
 	s := p.summary()
 	s.Status = checkpoint.Done
 	if err != nil || ctx.Err() != nil {
@@ -385,10 +408,10 @@ func GatewaySummary(s *Summary, g *gateway.Gateway, base gateway.Stats) {
 	}
 	gs := g.Stats().Sub(base)
 	s.Requests, s.Creates = gs.Requests(), gs.Of(gateway.OpCreateUser)
-	s.Lookups, s.Deletes = gs.Of(gateway.OpListUsers), gs.Of(gateway.OpDeleteUser)
+	s.Lookups, s.Deletes = gs.Lookups(), gs.Of(gateway.OpDeleteUser)
 	s.RateLimited, s.Retries, s.Recovered = gs.RateLimited, gs.Retries, gs.Recovered
 	s.Holds, s.PeakInFlight = gs.Pacer.Holds, gs.Pacer.PeakInFlight
 	if gs.Budget != nil {
-		s.Budget = gs.Budget.Told
+		s.Budget, s.Capped = gs.Budget.Told, gs.Budget.Capped
 	}
 }

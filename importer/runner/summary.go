@@ -38,8 +38,10 @@ type Summary struct {
 	Read, AlreadySettled int64
 	// ByOutcome counts the rows this invocation settled.
 	ByOutcome map[checkpoint.Outcome]int64
-	// Requests counts API calls sent; Creates, Lookups and Deletes are
-	// those of POST /v1/users, GET /v1/users and DELETE /v1/users/{id}.
+	// Requests counts the attempts sent (what the target counted: the
+	// pre-flight, retries, 429s and lookups included); Creates and Deletes
+	// are those of POST /v1/users and DELETE /v1/users/{id}, Lookups the
+	// reads (GET a user, a list, a count).
 	Requests, Creates, Lookups, Deletes int64
 	// RateLimited counts 429 answers, Holds the pauses they started.
 	RateLimited, Holds int64
@@ -47,7 +49,10 @@ type Summary struct {
 	// lost and whose effect a lookup found.
 	Retries, Recovered int64
 	PeakInFlight       int
-	Elapsed            time.Duration
+	// Capped is set when the ceiling on requests in flight, not the
+	// budget, limited the rate (pacer.Budget's report).
+	Capped  *pacer.Capped
+	Elapsed time.Duration
 	// Budget is the configured rate; RequestsPerSec what was achieved.
 	Budget         pacer.Rate
 	RequestsPerSec float64
