@@ -122,7 +122,11 @@ func (p *Pipeline[J]) Run(ctx context.Context, read ReadFunc, handle HandleFunc[
 		// The run's counts include its pre-flight, wherever it was sent.
 		p.base = g.Stats().Sub(g.ClaimPreflight())
 	}
-	st := newStages(ctx, p.cfg.Grace)
+	var answered func() int64
+	if g := p.cfg.Gateway; g != nil {
+		answered = g.Pacer().Answered
+	}
+	st := newStages(ctx, p.cfg.Grace, answered, p.log)
 	defer st.stop()
 	go st.stopOnLoss(p.cfg.Lost, p.cfg.RunID)
 	var producers sync.WaitGroup
@@ -164,18 +168,30 @@ type stages struct {
 	stopWork context.CancelCauseFunc
 }
 
-func newStages(ctx context.Context, grace time.Duration) *stages {
+func newStages(ctx context.Context, grace time.Duration, answered func() int64, log *slog.Logger) *stages {
 	failCtx, fail := context.WithCancelCause(ctx)
 	g, gctx := errgroup.WithContext(failCtx)
 	work, stopWork := context.WithCancelCause(context.WithoutCancel(ctx))
 	st := &stages{g: g, gctx: gctx, failCtx: failCtx, work: work, fail: fail, stopWork: stopWork}
-	go st.endWork(ctx, grace)
+	go st.endWork(ctx, grace, answered, log)
 	return st
 }
 
-// endWork ends the work context once the run stops: after grace when ctx
-// was cancelled, at once on a failure.
-func (st *stages) endWork(ctx context.Context, grace time.Duration) {
+// SilentGrace cuts the grace of requests under way short when the target
+// has answered none of them for that long: a target that went silent (a
+// stopped host, a dead link) will not answer them either, and a signal
+// must not wait the whole grace for it.
+const SilentGrace = 2 * time.Second
+
+// silentCheck is how often the grace reads the target's answers.
+const silentCheck = 100 * time.Millisecond
+
+// endWork ends the work context once the run stops: at once on a failure;
+// when ctx was cancelled (a signal), after grace, or sooner once the
+// target has answered nothing for SilentGrace (answered counts its
+// answers; nil when nothing is sent). Rows whose requests are cut stay in
+// flight: a re-run looks them up before sending anything.
+func (st *stages) endWork(ctx context.Context, grace time.Duration, answered func() int64, log *slog.Logger) {
 	<-st.gctx.Done()
 	if ctx.Err() == nil {
 		st.stopWork(context.Cause(st.gctx))
@@ -183,10 +199,35 @@ func (st *stages) endWork(ctx context.Context, grace time.Duration) {
 	}
 	t := time.NewTimer(grace)
 	defer t.Stop()
-	select {
-	case <-t.C:
-		st.stopWork(fmt.Errorf("requests still under way after %s", grace))
-	case <-st.work.Done():
+	tick := time.NewTicker(silentCheck)
+	defer tick.Stop()
+	var last int64
+	if answered != nil {
+		last = answered()
+	}
+	since := time.Now()
+	for {
+		select {
+		case <-t.C:
+			st.stopWork(fmt.Errorf("requests still under way after %s", grace))
+			return
+		case <-st.work.Done():
+			return
+		case <-tick.C:
+			if answered == nil {
+				continue
+			}
+			if n := answered(); n != last {
+				last, since = n, time.Now()
+				continue
+			}
+			if silent := time.Since(since); silent >= SilentGrace {
+				log.Warn(fmt.Sprintf("the target answered nothing for %s after the signal: the requests still under way "+
+					"are given up (their rows stay in flight; re-running the same command looks them up)", silent.Round(time.Millisecond)))
+				st.stopWork(fmt.Errorf("the target answered nothing for %s", silent.Round(time.Millisecond)))
+				return
+			}
+		}
 	}
 }
 
@@ -209,8 +250,12 @@ func (st *stages) stop() {
 }
 
 // work carries out jobs until the channel closes. Once gctx ends it takes
-// no new job: rows it leaves stay in flight, and a resume looks them up.
+// no new job, and the calls of the jobs under way send nothing new
+// (gateway.WithAdmission: a call waiting for its turn, a 429's hold or a
+// backoff returns at once) while a request already sent gets the grace:
+// rows it leaves stay in flight, and a resume looks them up.
 func (p *Pipeline[J]) work(gctx, workCtx context.Context, handle HandleFunc[J]) error {
+	workCtx = gateway.WithAdmission(workCtx, gctx)
 	for j := range p.jobs {
 		if gctx.Err() != nil {
 			continue

@@ -19,6 +19,7 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/gateway"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
 )
 
 // Run kinds as the ledger records them.
@@ -109,6 +110,10 @@ type FatalError struct {
 
 // Error says what stopped the run and how to resume it.
 func (e *FatalError) Error() string {
+	if errors.Is(e.Err, pacer.ErrTargetDown) {
+		return fmt.Sprintf("stopped: the target stopped answering (%v); no row was failed for it: re-run the same "+
+			"command once it answers to resume run %s", e.Err, e.RunID)
+	}
 	return fmt.Sprintf("stopped: Clerk refused the run (%v); nothing more can succeed until this is fixed; "+
 		"then re-run the same command to resume run %s", e.Err, e.RunID)
 }
