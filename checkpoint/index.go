@@ -59,6 +59,10 @@ type ClerkIndex interface {
 	// ordered by ClerkID, streaming, with Owner set on the users this ledger
 	// owns in scope.
 	Unseen(ctx context.Context, scope string, fn func(IndexedUser) error) error
+	// Owners returns the owning run (see OwningKinds) of each of these
+	// users that this ledger owns in scope, by ClerkID; users not owned are
+	// absent.
+	Owners(ctx context.Context, scope string, users []IndexedUser) (map[string]string, error)
 	// Fingerprints returns the recorded fingerprints of these external ids:
 	// external id → group → fingerprint. Ids with none are absent.
 	Fingerprints(ctx context.Context, scope string, externalIDs []string) (map[string]map[string]string, error)

@@ -282,6 +282,20 @@ func (p Progress) Settled() int64 {
 	return n
 }
 
+// Tallier is a Store that can count rows without recording them one by one
+// (both stores are). The nightly sync tallies its unchanged rows that there
+// is nothing to say about (no message, the user already owned by an earlier
+// row): a night with nothing to do then writes a few counts, not a row per
+// user. Progress, status and summary.json count them with the rest; the
+// outcome files list the rows recorded one by one and say how many were
+// counted only.
+type Tallier interface {
+	// Tally adds counts (outcome -> rows) to a run this Store holds, in one
+	// transaction, with no row: positions tallied have no row, so Rows does
+	// not yield them and MaxSettledPos stops before them.
+	Tally(ctx context.Context, runID string, counts map[Outcome]int64) error
+}
+
 // FindRun looks a run up among the ledger's runs; ErrRunNotFound when the
 // ledger does not hold it.
 func FindRun(ctx context.Context, store Store, id string) (Run, error) {

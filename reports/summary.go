@@ -50,6 +50,10 @@ type SummaryRows struct {
 	Attempts          int64 `json:"attempts"`
 	FirstPosition     int64 `json:"first_position"`
 	LastPosition      int64 `json:"last_position"`
+	// NotListed counts the rows the ledger counted without recording them
+	// one by one (a sync's unchanged rows of users already ours): in the
+	// counts, not in the outcome files.
+	NotListed int64 `json:"not_listed"`
 }
 
 // SummaryTiming is when the run ran.
@@ -121,6 +125,7 @@ func buildSummary(run checkpoint.Run, t *tally, opts Options, now time.Time) Sum
 		Attempts:          t.attempts,
 		FirstPosition:     t.minPos,
 		LastPosition:      t.maxPos,
+		NotListed:         t.notListed,
 	}
 	s.Timing, s.Throughput, s.ExitCode = summaryStats(run, s.Rows.Settled, opts.Stats)
 	if opts.Validation != nil {

@@ -33,6 +33,7 @@ var AllOutcomes = []string{
 type tally struct {
 	maxExamples int
 	rows        int64
+	notListed   int64 // counted by the ledger without a row (a sync's unchanged rows)
 	byOutcome   map[string]int64
 	failures    int64 // failed + invalid
 	retryable   int64 // failed rows a --retry-failed may fix as they are

@@ -101,5 +101,32 @@ func streamRows(ctx context.Context, store checkpoint.Store, runID string, opts 
 	case werr != nil:
 		return nil, fmt.Errorf("reports: write rows: %w", werr)
 	}
+	if opts.Rows == nil {
+		if err := addTallied(ctx, store, runID, t); err != nil {
+			return nil, err
+		}
+	}
 	return t, nil
+}
+
+// addTallied counts the rows the ledger counted without recording them
+// one by one (checkpoint.Tallier: a sync's unchanged rows): its counts less
+// the rows read. They are in summary.json's counts and rows.not_listed,
+// not in the outcome files.
+func addTallied(ctx context.Context, store checkpoint.Store, runID string, t *tally) error {
+	if _, ok := store.(checkpoint.Tallier); !ok {
+		return nil
+	}
+	p, err := store.Progress(ctx, runID)
+	if err != nil {
+		return fmt.Errorf("reports: counts of run %q: %w", runID, err)
+	}
+	for o, n := range p.ByOutcome {
+		if d := n - t.byOutcome[string(o)]; d > 0 {
+			t.byOutcome[string(o)] += d
+			t.rows += d
+			t.notListed += d
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/internal/ledger"
@@ -301,6 +302,36 @@ func placeholders() func() string {
 		n++
 		return fmt.Sprintf("$%d", n)
 	}
+}
+
+// Owners returns the owning run of each of users this ledger owns in scope.
+func (s *Store) Owners(ctx context.Context, scope string, users []checkpoint.IndexedUser) (map[string]string, error) {
+	if err := s.usable(ctx); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	if len(users) == 0 {
+		return out, nil
+	}
+	runs, err := s.owningRuns(ctx, scope)
+	if err != nil || len(runs) == 0 {
+		return out, err
+	}
+	page := slices.Clone(users)
+	for start := 0; start < len(page); start += indexPage {
+		chunk := page[start:min(len(page), start+indexPage)]
+		owners, err := s.ownerRows(ctx, ledger.ClerkIDs(chunk))
+		if err != nil {
+			return nil, err
+		}
+		ledger.SetOwners(chunk, runs, owners)
+		for _, u := range chunk {
+			if u.Owner != "" {
+				out[u.ClerkID] = u.Owner
+			}
+		}
+	}
+	return out, nil
 }
 
 // owningRuns are the runs that own users in scope (ledger.OwningRunsQuery).

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -61,6 +62,46 @@ func (s *Store) Settle(ctx context.Context, runID string, settlements []checkpoi
 	return s.write(ctx, h, runID, "settle", pos, added, false, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, s.sql.settle, h.seq, now(), pos, keys, outcomes, clerkIDs, codes, fields, messages, attempts, retryable, hashes)
 		return err
+	})
+}
+
+// Tally adds counts to a run this Store holds, with no row
+// (checkpoint.Tallier), on the run's lock connection.
+func (s *Store) Tally(ctx context.Context, runID string, counts map[checkpoint.Outcome]int64) error {
+	h, err := s.heldRun(ctx, runID)
+	if err != nil {
+		return err
+	}
+	var outcomes []string
+	var ns []int64
+	for o, n := range counts {
+		if o == "" || n < 0 {
+			return fmt.Errorf("checkpoint/postgres: tally: %d rows of outcome %q", n, o)
+		}
+		if n > 0 {
+			outcomes, ns = append(outcomes, clean(string(o))), append(ns, n)
+		}
+	}
+	if len(outcomes) == 0 {
+		return nil
+	}
+	return h.use(ctx, runID, func(ctx context.Context, conn *pgx.Conn) error {
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			return s.fail(ctx, "tally", err)
+		}
+		defer tx.Rollback(context.Background())
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return s.fail(ctx, "tally", err)
+		}
+		var contiguous int64
+		if err := tx.QueryRow(ctx, s.sql.lockRow, h.seq).Scan(&contiguous); err != nil {
+			return s.fail(ctx, "tally", err)
+		}
+		if _, err := tx.Exec(ctx, s.sql.addCounts, h.seq, outcomes, ns); err != nil {
+			return s.fail(ctx, "tally", err)
+		}
+		return s.fail(ctx, "tally", tx.Commit(ctx))
 	})
 }
 

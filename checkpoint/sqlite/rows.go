@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
@@ -109,6 +110,31 @@ func (s *Store) Settle(ctx context.Context, runID string, settlements []checkpoi
 			errorCode: x.ErrorCode, field: x.Field, message: x.Message, attempts: x.Attempts,
 			retryable: boolInt(x.Retryable), requestHash: x.RequestHash}
 	})
+}
+
+// Tally adds counts to a run this Store holds, with no row
+// (checkpoint.Tallier).
+func (s *Store) Tally(ctx context.Context, runID string, counts map[checkpoint.Outcome]int64) error {
+	h, err := s.heldRun(ctx, runID)
+	if err != nil {
+		return err
+	}
+	added := map[string]int64{}
+	for o, n := range counts {
+		if o == "" || n < 0 {
+			return fmt.Errorf("checkpoint/sqlite: tally: %d rows of outcome %q", n, o)
+		}
+		added[string(o)] += n
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail(ctx, "tally", err)
+	}
+	defer tx.Rollback()
+	if err := countAdded(ctx, tx, h.seq, added); err != nil {
+		return s.fail(ctx, "tally", err)
+	}
+	return s.fail(ctx, "tally", tx.Commit())
 }
 
 // orderedSettlements is ledger.Settlements without its copy, map and sort

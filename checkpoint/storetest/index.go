@@ -528,6 +528,18 @@ func testIndexOwnership(t *testing.T, x checkpoint.ClerkIndex) {
 	if fmt.Sprint(owners) != fmt.Sprint(want) {
 		t.Errorf("Unseen owners:\n got %v\nwant %v", owners, want)
 	}
+	byID, err := x.Owners(ctx, "a", append(users(1, 12), noExt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 12; i++ {
+		if got, w := byID[user(i).ClerkID], want[user(i).ExternalID+"/"+user(i).ClerkID]; got != w {
+			t.Errorf("Owners: user %d owned by %q, want %q", i, got, w)
+		}
+	}
+	if len(byID) != 5 {
+		t.Errorf("Owners = %v, want the 5 owned users", byID)
+	}
 	if c, err := x.CountUnseen(ctx, "a"); err != nil || c != (checkpoint.UnseenCounts{Owned: 5, NotOwned: 8}) {
 		t.Errorf("CountUnseen(a) = %+v, %v; want 5 owned, 8 not", c, err)
 	}

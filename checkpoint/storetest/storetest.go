@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 		{"Ordering", testOrdering},
 		{"RowsAcrossPages", testRowsAcrossPages},
 		{"ProgressAndMaxSettledPos", testProgress},
+		{"Tally", testTally},
 		{"Meta", testMeta},
 		{"FinishRun", testFinishRun},
 		{"RunsNewestFirst", testRunsNewestFirst},
@@ -548,6 +549,48 @@ func testRowsAcrossPages(t *testing.T, open Opener) {
 type step struct {
 	mark bool // MarkInFlight, else Settle as Created
 	pos  []int64
+}
+
+// testTally: counts tallied without rows add to Progress (and so to status
+// and summary.json) but not to Rows; a run not held is refused.
+func testTally(t *testing.T, open Opener) {
+	s := open(t)
+	defer s.Close()
+	tl, ok := s.(checkpoint.Tallier)
+	if !ok {
+		t.Skipf("%T does not tally", s)
+	}
+	ctx := context.Background()
+	begin(t, s, spec("r1"))
+	if err := s.Settle(ctx, "r1", []checkpoint.Settlement{{Pos: 1, Key: "a", Outcome: checkpoint.Updated}, {Pos: 4, Key: "d", Outcome: checkpoint.Unchanged}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tl.Tally(ctx, "r1", map[checkpoint.Outcome]int64{checkpoint.Unchanged: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tl.Tally(ctx, "r1", map[checkpoint.Outcome]int64{checkpoint.Unchanged: 3, checkpoint.Updated: 0}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Progress(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ByOutcome[checkpoint.Unchanged] != 6 || p.ByOutcome[checkpoint.Updated] != 1 || p.Settled() != 7 || p.MaxSettledPos != 1 {
+		t.Errorf("Progress = %+v (settled %d); want 6 unchanged (1 row, 5 tallied), 1 updated, max settled 1", p, p.Settled())
+	}
+	n := 0
+	if err := s.Rows(ctx, "r1", checkpoint.Filter{}, func(checkpoint.RowState) error { n++; return nil }); err != nil || n != 2 {
+		t.Errorf("Rows yielded %d rows, %v; want the 2 recorded", n, err)
+	}
+	if err := tl.Tally(ctx, "r1", map[checkpoint.Outcome]int64{"": 1}); err == nil {
+		t.Error("a tally without an outcome was accepted")
+	}
+	if err := s.FinishRun(ctx, "r1", checkpoint.Done); err != nil {
+		t.Fatal(err)
+	}
+	if err := tl.Tally(ctx, "r1", map[checkpoint.Outcome]int64{checkpoint.Unchanged: 1}); !errors.Is(err, checkpoint.ErrNotHeld) {
+		t.Errorf("Tally of a finished run = %v, want ErrNotHeld", err)
+	}
 }
 
 func testProgress(t *testing.T, open Opener) {

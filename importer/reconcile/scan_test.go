@@ -2,7 +2,11 @@ package reconcile
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,6 +15,7 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
 	"github.com/clerkmigrate/clerkmigrate/mapping/request"
+	"github.com/clerkmigrate/clerkmigrate/reports"
 )
 
 // countingIndex counts the users a sync writes to the index.
@@ -214,5 +219,74 @@ func indexMatchesClerk(t *testing.T, e *env, skip map[string]bool, gone string) 
 	}
 	if _, ok := got[gone]; !ok {
 		t.Errorf("%s, deleted in Clerk, left the index before a full scan", gone)
+	}
+}
+
+// TestNoOpSyncTalliesUnchanged: a sync records an unchanged row as a count
+// when there is nothing to say about it and an earlier row already made its
+// user ours; status and summary.json count it (rows.not_listed), the
+// outcome files do not list it. A user the sync matches for the first time
+// (created in Clerk under a source key by someone else) gets its row, which
+// makes it ours: the next sync tallies it, and once the source drops it, it
+// is judged an orphan like the imported ones.
+func TestNoOpSyncTalliesUnchanged(t *testing.T) {
+	e := newEnv(t, emulator.Config{})
+	seed := seedUsers(50)
+	e.seed(t, seed)
+	ctx := context.Background()
+	adopted := baseUser(51)
+	if _, err := e.api.CreateUser(ctx, &request.CreateUser{ExternalID: request.Value(adopted.ID), EmailAddresses: []string{adopted.Email},
+		FirstName: request.Value(adopted.First), LastName: request.Value(adopted.Last),
+		PasswordDigest: request.Value(adopted.digest()), PasswordHasher: "bcrypt",
+		PublicMetadata: map[string]any{"plan": adopted.Plan, "n": adopted.N}}); err != nil {
+		t.Fatal(err)
+	}
+	all := append(slices.Clone(seed), adopted)
+	path := writeSource(t, e.dir, "all.csv", all)
+	sync := func(what, path string) (Summary, []checkpoint.RowState) {
+		t.Helper()
+		sum, err := Run(ctx, e.config(t, path))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		var rows []checkpoint.RowState
+		if err := e.ledger.Rows(ctx, sum.RunID, checkpoint.Filter{}, func(r checkpoint.RowState) error { rows = append(rows, r); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return sum, rows
+	}
+	sum, rows := sync("first sync", path)
+	if sum.ByOutcome[checkpoint.Unchanged] != 51 || len(rows) != 1 || rows[0].Key != adopted.ID || rows[0].ClerkID == "" {
+		t.Fatalf("first sync: %v, %d rows recorded (%+v); want 51 unchanged, one row: %s's, the user it adopts", sum.ByOutcome, len(rows), rows, adopted.ID)
+	}
+	sum, rows = sync("second sync", path)
+	if sum.ByOutcome[checkpoint.Unchanged] != 51 || len(rows) != 0 {
+		t.Fatalf("second sync: %v, %d rows recorded; want 51 unchanged, none recorded one by one", sum.ByOutcome, len(rows))
+	}
+	p, err := e.ledger.Progress(ctx, sum.RunID)
+	if err != nil || p.ByOutcome[checkpoint.Unchanged] != 51 || p.Settled() != 51 {
+		t.Errorf("Progress of the no-op sync = %+v, %v; want 51 unchanged", p, err)
+	}
+	dir := filepath.Join(e.dir, "report")
+	files, err := reports.Write(ctx, e.ledger, sum.RunID, dir, reports.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s reports.Summary
+	if b, err := os.ReadFile(files.Summary); err != nil || json.Unmarshal(b, &s) != nil {
+		t.Fatalf("summary.json: %v", err)
+	}
+	if s.CountsByOutcome["unchanged"] != 51 || s.Rows.Total != 51 || s.Rows.NotListed != 51 {
+		t.Errorf("summary.json: counts %v, rows %+v; want 51 unchanged, total 51, 51 not listed", s.CountsByOutcome, s.Rows)
+	}
+	if b, _ := os.ReadFile(files.OutcomesJSONL); len(b) != 0 {
+		t.Errorf("outcomes.jsonl of the no-op sync holds %d bytes, want none", len(b))
+	}
+	// Both the imported users and the adopted one are still ours.
+	cfg := e.config(t, writeSource(t, e.dir, "fewer.csv", seed[2:]))
+	cfg.Orphans, cfg.MaxDelete = DeleteOrphans, 5
+	sum, err = Run(ctx, cfg)
+	if err != nil || sum.Orphans != 3 || sum.NotOurs != 0 || sum.Deletes != 3 {
+		t.Errorf("sync without u1, u2, u51: %d orphans, %d not ours, %d deleted, %v; want 3, 0, 3", sum.Orphans, sum.NotOurs, sum.Deletes, err)
 	}
 }

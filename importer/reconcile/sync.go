@@ -443,12 +443,15 @@ type row struct {
 	have   *checkpoint.IndexedUser
 	c      change
 	done   bool // settled without a call
+	tally  bool // unchanged, owned, nothing to say: counted, not recorded as a row
 }
 
-// result is a settled row and the fingerprints to record with it.
+// result is a settled row and the fingerprints to record with it; a
+// tallied one is counted, not recorded as a row (see tallyUnchanged).
 type result struct {
-	s   checkpoint.Settlement
-	fps []checkpoint.Fingerprint
+	s     checkpoint.Settlement
+	fps   []checkpoint.Fingerprint
+	tally bool
 }
 
 const readBatch = 200
@@ -537,7 +540,7 @@ func (r *run) readSource(ctx context.Context, jobs chan<- *row, results chan<- r
 				continue
 			}
 			select {
-			case results <- result{s: rw.s, fps: rw.c.fps}:
+			case results <- result{s: rw.s, fps: rw.c.fps, tally: rw.tally}:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
@@ -648,6 +651,38 @@ func (r *run) prepare(ctx context.Context, batch []*row) error {
 			r.decide(rw, taken)
 		}
 	}
+	return r.tallyUnchanged(ctx, batch)
+}
+
+// tallyUnchanged marks the batch's unchanged rows that need no row of their
+// own to be counted instead (checkpoint.Tallier): nothing to say about them
+// (no message), and their user already owned in this target by an earlier
+// row (checkpoint.OwningKinds), which the ledger keeps. A user not yet
+// owned gets its row: that row is what makes it ours. So a night with
+// nothing to do writes a few counts instead of a row per user; the
+// outcome files list the rows recorded and say how many were counted.
+func (r *run) tallyUnchanged(ctx context.Context, batch []*row) error {
+	if _, ok := r.cfg.Store.(checkpoint.Tallier); !ok {
+		return nil
+	}
+	var us []checkpoint.IndexedUser
+	for _, rw := range batch {
+		if rw.done && rw.s.Outcome == checkpoint.Unchanged && rw.s.Message == "" && rw.have != nil && rw.have.ExternalID == rw.s.Key {
+			us = append(us, *rw.have)
+		}
+	}
+	if len(us) == 0 {
+		return nil
+	}
+	owned, err := r.cfg.Index.Owners(ctx, r.scope, us)
+	if err != nil {
+		return err
+	}
+	for _, rw := range batch {
+		if rw.done && rw.s.Outcome == checkpoint.Unchanged && rw.s.Message == "" && rw.have != nil && owned[rw.have.ClerkID] != "" {
+			rw.tally = true
+		}
+	}
 	return nil
 }
 
@@ -738,6 +773,7 @@ func (r *run) work(ctx context.Context, rw *row) (result, error) {
 func (r *run) settle(ctx context.Context, results <-chan result) error {
 	var ss []checkpoint.Settlement
 	var fps []checkpoint.Fingerprint
+	tallied := map[checkpoint.Outcome]int64{}
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	// Writes go on after a cancellation so that what was done is recorded.
@@ -745,6 +781,11 @@ func (r *run) settle(ctx context.Context, results <-chan result) error {
 	flush := func() error {
 		if len(ss) > 0 {
 			if err := r.cfg.Store.Settle(wctx, r.id, ss); err != nil {
+				return err
+			}
+		}
+		if len(tallied) > 0 {
+			if err := r.cfg.Store.(checkpoint.Tallier).Tally(wctx, r.id, tallied); err != nil {
 				return err
 			}
 		}
@@ -757,8 +798,12 @@ func (r *run) settle(ctx context.Context, results <-chan result) error {
 		for _, s := range ss {
 			r.outcome[s.Outcome]++
 		}
+		for o, n := range tallied {
+			r.outcome[o] += n
+		}
 		r.mu.Unlock()
 		ss, fps = ss[:0], fps[:0]
+		clear(tallied)
 		if r.cfg.Progress != nil {
 			r.cfg.Progress(r.progress())
 		}
@@ -770,9 +815,13 @@ func (r *run) settle(ctx context.Context, results <-chan result) error {
 			if !ok {
 				return flush()
 			}
-			ss = append(ss, res.s)
+			if res.tally {
+				tallied[res.s.Outcome]++
+			} else {
+				ss = append(ss, res.s)
+			}
 			fps = append(fps, res.fps...)
-			if len(ss) >= 256 {
+			if len(ss) >= 256 || len(fps) >= 1024 {
 				if err := flush(); err != nil {
 					return err
 				}
