@@ -124,7 +124,7 @@ type UnseenCounts struct {
 // (a rollback that went elsewhere) is still ours.
 var (
 	OwningKinds    = []string{"import", "sync", "sync-apply"}
-	OwningOutcomes = []Outcome{Created, Exists, Updated, Unchanged}
+	OwningOutcomes = []Outcome{Created, Exists, Updated, Unchanged, Drift, Conflict}
 )
 
 // Fingerprint is a keyed hash of one group of secret fields of one user

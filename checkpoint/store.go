@@ -43,6 +43,8 @@ const (
 	Skipped   Outcome = "skipped"   // deliberately left out of this run (not in --only-keys, ...)
 	Updated   Outcome = "updated"   // sync: changed fields were written
 	Unchanged Outcome = "unchanged" // sync: nothing to write
+	Drift     Outcome = "drift"     // sync: a field edited in Clerk, not in the source since the tool wrote it: Clerk's value kept
+	Conflict  Outcome = "conflict"  // sync: a field edited in both since the tool wrote it: Clerk's kept, or the source's sent with --source-wins
 	Deleted   Outcome = "deleted"   // rollback or orphan deletion removed the user
 	Banned    Outcome = "banned"    // orphan banned by sync
 	Orphan    Outcome = "orphan"    // sync: ours in Clerk, gone from the source; reported only

@@ -36,7 +36,15 @@ type htmlData struct {
 	Groups      []groupView
 	Validation  *validationView
 	Unlisted    *unlistedView
+	Edits       *editsView
 	MaxExamples int
+}
+
+// editsView is a sync's users edited in Clerk since the tool last wrote
+// them: drift (Clerk's edit kept) and conflicts (edited on both sides).
+type editsView struct {
+	Lines                            []OutcomeLine
+	DriftCount, ConflictCount, Total int64
 }
 
 // unlistedView is a sync's users in Clerk that the source does not list,
@@ -129,6 +137,8 @@ func newHTMLData(run checkpoint.Run, sum Summary, t *tally, opts Options) htmlDa
 		c := sum.CountsByOutcome
 		d.Unlisted = &unlistedView{Orphans: t.orphans, NotOurs: t.notOurs, NotOursCount: c[string(checkpoint.NotOurs)],
 			OrphanCount: c[string(checkpoint.Orphan)] + c[string(checkpoint.Banned)] + c[string(checkpoint.Deleted)]}
+		d.Edits = &editsView{Lines: t.edits, DriftCount: c[string(checkpoint.Drift)], ConflictCount: c[string(checkpoint.Conflict)]}
+		d.Edits.Total = d.Edits.DriftCount + d.Edits.ConflictCount
 	}
 	return d
 }

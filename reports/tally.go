@@ -24,7 +24,7 @@ const NoCode = "(none)"
 // reports show them.
 var AllOutcomes = []string{
 	string(checkpoint.Created), string(checkpoint.Exists), string(checkpoint.Updated),
-	string(checkpoint.Unchanged), string(checkpoint.Valid), string(checkpoint.Skipped),
+	string(checkpoint.Unchanged), string(checkpoint.Drift), string(checkpoint.Conflict), string(checkpoint.Valid), string(checkpoint.Skipped),
 	string(checkpoint.Deleted), string(checkpoint.Banned), string(checkpoint.Orphan),
 	string(checkpoint.NotOurs), string(checkpoint.Invalid), string(checkpoint.Failed), InFlight,
 }
@@ -44,6 +44,9 @@ type tally struct {
 	// orphans and notOurs are the first rows of a sync's two lists of
 	// users in Clerk that the source does not list.
 	orphans, notOurs []OutcomeLine
+	// edits are the first rows of a sync whose users were edited in
+	// Clerk since the tool wrote them (drift, conflict).
+	edits []OutcomeLine
 }
 
 // codeGroup is every failed or invalid row with one error code.
@@ -83,6 +86,10 @@ func (t *tally) add(r checkpoint.RowState, l OutcomeLine) {
 	case checkpoint.NotOurs:
 		if len(t.notOurs) < maxListedUsers {
 			t.notOurs = append(t.notOurs, l)
+		}
+	case checkpoint.Drift, checkpoint.Conflict:
+		if len(t.edits) < maxListedUsers {
+			t.edits = append(t.edits, l)
 		}
 	}
 	if !isFailure(r) {

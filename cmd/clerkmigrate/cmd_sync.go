@@ -33,6 +33,8 @@ func syncCommand() *cli.Command {
 		&cli.BoolFlag{Name: "prune-identifiers", Usage: "delete the email addresses and phone numbers a user has in Clerk that the source " +
 			"no longer lists (after switching the primary; never a user's last one). Off by default: it also deletes addresses " +
 			"users added in Clerk themselves during a trickle migration"},
+		&cli.BoolFlag{Name: "source-wins", Usage: "send the source's value of a field edited both in Clerk and in the source since the " +
+			"last sync (a conflict); without it Clerk's value is kept. Either way the user's outcome is conflict"},
 		&cli.StringFlag{Name: "plan", Usage: "write the plan (JSON, no secrets) to this file; change nothing in Clerk"},
 		&cli.StringFlag{Name: "apply", Usage: "carry out exactly the plan in this file (refused if Clerk or the source changed since)"},
 	)
@@ -48,6 +50,14 @@ func syncCommand() *cli.Command {
 			"An address added to an existing user is added verified only if the source verified it, else unverified\n" +
 			"(POST /v1/email_addresses has no reserved), and is never made primary then (the row's message says so);\n" +
 			"one Clerk holds verified that the source does not verify is named in the row's message, not changed.\n\n" +
+			"CLERK-SIDE EDITS: the ledger keeps a keyed fingerprint of what the tool last wrote to each field (the import\n" +
+			"records it too). Changed in the source only: written. Changed in Clerk only: kept, outcome drift (reported\n" +
+			"each run until one side changes). Changed in both: conflict, Clerk's value kept unless --source-wins.\n" +
+			"Metadata is judged key by key, addresses one by one (one removed in Clerk is not added back). A user with no\n" +
+			"record yet (imported by an earlier version) is synced source-wins once. An empty cell of a mapped text field\n" +
+			"or metadata clears Clerk's value when the source emptied it; created_at, flags and limits are only compared\n" +
+			"when the source gives them. created_at is synced; web3_wallet, skip_*_requirement, skip_legal_checks and\n" +
+			"bypass_client_trust cannot be and are named in a warning when mapped.\n\n" +
 			"ORPHANS: a Clerk user the source does not list is an orphan only when this ledger created or adopted it\n" +
 			"(an import settled it created or exists, or a sync created or matched it, into this same target).\n" +
 			"Orphans are reported; --ban-orphans/--delete-orphans act on them only up to --max-delete. Every other\n" +
@@ -105,6 +115,7 @@ func runSync(c *cli.Context) error {
 		RunID: c.String("run-id"), Workers: workers(c),
 		Metadata: reconcile.MetadataMode(c.String("metadata")), Managed: managed, FingerprintKey: fingerprintKey(t),
 		Orphans: orphans, MaxDelete: c.Int64("max-delete"), PruneIdentifiers: c.Bool("prune-identifiers"),
+		SourceWins: c.Bool("source-wins"),
 	}
 	if inc != nil {
 		cfg.Incremental = !inc.since.IsZero()
@@ -226,7 +237,8 @@ func printSyncSummary(c *cli.Context, s reconcile.Summary, store checkpoint.Stor
 	if s.RunID == "" {
 		return
 	}
-	for _, o := range []checkpoint.Outcome{checkpoint.Updated, checkpoint.Unchanged, checkpoint.Orphan, checkpoint.Banned, checkpoint.NotOurs} {
+	for _, o := range []checkpoint.Outcome{checkpoint.Updated, checkpoint.Unchanged, checkpoint.Drift, checkpoint.Conflict,
+		checkpoint.Orphan, checkpoint.Banned, checkpoint.NotOurs} {
 		if n := s.ByOutcome[o]; n > 0 {
 			fmt.Fprintf(w, "  %-9s %d\n", strings.ReplaceAll(string(o), "_", " "), n)
 		}
@@ -241,8 +253,8 @@ func printSyncSummary(c *cli.Context, s reconcile.Summary, store checkpoint.Stor
 		fmt.Fprintf(w, "  removed: %d email addresses, %d phone numbers the source no longer lists\n", s.EmailsRemoved, s.PhonesRemoved)
 	}
 	if p := s.Plan; p != nil && c.String("plan") != "" {
-		fmt.Fprintf(w, "  plan %s: %d create, %d update, %d unchanged, %d invalid, %d failed, %d ban, %d delete, %d orphans reported, %d not ours (left alone)\n",
-			c.String("plan"), p.Create, p.Update, p.Unchanged, p.Invalid, p.Failed, p.Ban, p.Delete, p.Orphan, p.NotOurs)
+		fmt.Fprintf(w, "  plan %s: %d create, %d update, %d unchanged, %d drift, %d conflict, %d invalid, %d failed, %d ban, %d delete, %d orphans reported, %d not ours (left alone)\n",
+			c.String("plan"), p.Create, p.Update, p.Unchanged, p.Drift, p.Conflict, p.Invalid, p.Failed, p.Ban, p.Delete, p.Orphan, p.NotOurs)
 	}
 	runs, err := store.Runs(c.Context)
 	if err != nil {
@@ -252,6 +264,9 @@ func printSyncSummary(c *cli.Context, s reconcile.Summary, store checkpoint.Stor
 		if r.ID == s.RunID {
 			if step := r.Meta[reconcile.MetaOrphanStep]; step != "" {
 				fmt.Fprintf(w, "  orphan step: %s\n", step)
+			}
+			if ns := r.Meta[reconcile.MetaNotSynced]; ns != "" {
+				fmt.Fprintf(w, "  not synced (mapped, but the sync cannot update them): %s\n", ns)
 			}
 		}
 	}

@@ -97,6 +97,50 @@
 // phone); the source does not list those, so pruning deletes them too. Turn
 // it on when the legacy system is the only place addresses are managed.
 //
+// # Three-way diff: Clerk-side edits
+//
+// People edit users in Clerk too (an admin fixes a name, the user adds an
+// address, Clerk-side code sets a metadata key), so "Clerk differs from
+// the source" does not mean "the source changed". The ledger keeps, per
+// user, what the tool last wrote or found equal to the source: the base
+// (runner.Fields in the fingerprint group "fields", one record a user of
+// short keyed HMACs, never a value in clear; the import records it for
+// every user it creates). Each managed field is judged from the source's
+// value (s), Clerk's (c) and the base (b):
+//
+//   - s equals c: nothing to write (the base becomes s);
+//   - only s changed since b: written (outcome updated);
+//   - only c changed: a Clerk-side edit, kept, outcome drift, reported
+//     every sync until one side changes;
+//   - both changed: a conflict, outcome conflict; Clerk's value is kept,
+//     or the source's sent with Config.SourceWins (--source-wins);
+//   - no base (a user an earlier version imported, one the import found
+//     already there, a rotated secret key): the source wins, as before;
+//     the base is recorded from then on.
+//
+// A row's outcome is conflict over drift over updated or unchanged, its
+// message names the fields of each; plans carry them per entry (drift,
+// conflicts; action keep when nothing is written) and in their counts.
+// Fields: first_name, last_name, username, locale (a managed field the
+// source leaves empty clears Clerk's value when that is a change of the
+// source's; an empty value the tool wrote that Clerk now holds is drift);
+// created_at, legal_accepted_at, delete_self_enabled,
+// create_organization_enabled, create_organizations_limit, banned, locked
+// (compared only when the source gives a value: an empty cell leaves
+// Clerk's); the primary email address and phone number; each email
+// address and phone number as a member of a set (one the tool wrote that
+// Clerk no longer has was removed in Clerk and is not added back; with
+// PruneIdentifiers one Clerk has that the tool never wrote was added in
+// Clerk and is kept, as drift); each top-level key of the three metadata
+// objects (in Merge mode only the source's keys, and Clerk's value is
+// equal when it contains the source's; in Replace mode a key added in
+// Clerk is kept, as drift, and one the source dropped is removed). The
+// secrets (below) cannot be read back and stay two-way. The properties
+// the sync cannot update at all (web3_wallet, skip_password_requirement,
+// skip_legal_checks, skip_user_requirement, bypass_client_trust) are named
+// in a warning, the run's Meta (not_synced) and the plan when the mapping
+// sets them.
+//
 // # Secrets: the fingerprint rule
 //
 // Clerk never returns passwords, digests, TOTP secrets or backup codes, so
@@ -146,6 +190,9 @@
 //
 // Email addresses and phone numbers that Clerk has and the source does not
 // are left in place unless PruneIdentifiers is set; fields the mapping does
-// not set are not compared (Config.Managed lists those it does: for them an
-// empty source value clears Clerk's).
+// not set are not compared (Config.Managed lists those it does: for the
+// text fields and metadata an empty source value clears Clerk's, when the
+// source emptied it since the tool last wrote it). An index entry written
+// before created_at and the other Clerk values were kept in it has none:
+// those fields are compared once the entry is written again.
 package reconcile

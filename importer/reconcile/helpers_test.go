@@ -44,6 +44,9 @@ type legacyUser struct {
 	N                      int
 	DigestVersion          int
 	Banned                 bool
+	// CreatedAt is the created_at column (RFC 3339), read only by
+	// mappings that map it.
+	CreatedAt string
 }
 
 func baseUser(i int) legacyUser {
@@ -93,10 +96,10 @@ func writeSource(t testing.TB, dir, name string, users []legacyUser) string {
 		t.Fatal(err)
 	}
 	w := bufio.NewWriter(f)
-	fmt.Fprintln(w, "id,email,first_name,last_name,password_hash,public_metadata,banned")
+	fmt.Fprintln(w, "id,email,first_name,last_name,password_hash,public_metadata,banned,created_at")
 	for _, u := range users {
 		meta := strings.ReplaceAll(fmt.Sprintf(`{"plan":"%s","n":%d}`, u.Plan, u.N), `"`, `""`)
-		fmt.Fprintf(w, "%s,%s,%s,%s,%s,\"%s\",%t\n", u.ID, u.Email, u.First, u.Last, u.digest(), meta, u.Banned)
+		fmt.Fprintf(w, "%s,%s,%s,%s,%s,\"%s\",%t,%s\n", u.ID, u.Email, u.First, u.Last, u.digest(), meta, u.Banned, u.CreatedAt)
 	}
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)

@@ -25,6 +25,9 @@ const (
 	ActionBan    = "ban"
 	ActionDelete = "delete"
 	ActionOrphan = "orphan" // ours, gone from the source: reported only
+	// ActionKeep: nothing to write, but fields edited in Clerk are kept
+	// (the entry's drift and conflicts): reported only.
+	ActionKeep = "keep"
 	// ActionNotOurs: in Clerk, not in the source, and not created or
 	// adopted by this ledger in this target: listed, never acted on.
 	ActionNotOurs = "not_ours"
@@ -42,9 +45,14 @@ type Plan struct {
 	MetadataMode       MetadataMode `json:"metadata_mode"`
 	// PruneIdentifiers says the plan deletes the addresses the source no
 	// longer lists (fields remove_email_address, remove_phone_number).
-	PruneIdentifiers bool        `json:"prune_identifiers,omitempty"`
-	Entries          []PlanEntry `json:"entries"`
-	Counts           PlanCounts  `json:"counts"`
+	PruneIdentifiers bool `json:"prune_identifiers,omitempty"`
+	// SourceWins says conflicts are planned as the source's values.
+	SourceWins bool `json:"source_wins,omitempty"`
+	// NotSynced names the properties the mapping sets that the sync
+	// cannot update (create-only), with why.
+	NotSynced []string    `json:"not_synced,omitempty"`
+	Entries   []PlanEntry `json:"entries"`
+	Counts    PlanCounts  `json:"counts"`
 }
 
 // PlanEntry is one user's planned change.
@@ -57,6 +65,12 @@ type PlanEntry struct {
 	// the plan when it differs.
 	UpdatedAt int64    `json:"updated_at,omitempty"`
 	Fields    []string `json:"fields,omitempty"`
+	// Drift names the fields edited in Clerk, not in the source, since the
+	// tool last wrote them: Clerk's values are kept. Conflicts names those
+	// edited in both: Clerk's kept, or the source's sent (in Fields) when
+	// the plan was made with SourceWins.
+	Drift     []string `json:"drift,omitempty"`
+	Conflicts []string `json:"conflicts,omitempty"`
 	// OwnerRun is, for an orphan (orphan, ban, delete), the first run of
 	// the ledger that created or adopted the user.
 	OwnerRun string `json:"owner_run,omitempty"`
@@ -76,6 +90,10 @@ type PlanCounts struct {
 	Unchanged int64 `json:"unchanged"`
 	Invalid   int64 `json:"invalid"`
 	Failed    int64 `json:"failed"`
+	// Drift and Conflict count the entries with drift (and no conflict)
+	// and with a conflict.
+	Drift    int64 `json:"drift"`
+	Conflict int64 `json:"conflict"`
 	// NotOurs counts the users listed not ours (never acted on).
 	NotOurs int64 `json:"not_ours"`
 }
@@ -143,6 +161,12 @@ func (pw *planWriter) add(e PlanEntry) {
 		pw.counts.Orphan++
 	case ActionNotOurs:
 		pw.counts.NotOurs++
+	}
+	switch {
+	case len(e.Conflicts) > 0:
+		pw.counts.Conflict++
+	case len(e.Drift) > 0:
+		pw.counts.Drift++
 	}
 	b, err := json.Marshal(e)
 	if err != nil {

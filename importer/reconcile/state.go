@@ -35,6 +35,14 @@ type userState struct {
 	Unsafe       json.RawMessage `json:"unsafe_metadata,omitempty"`
 	Banned       bool            `json:"banned,omitempty"`
 	Locked       bool            `json:"locked,omitempty"`
+	// The fields below are nil in an index entry written before they were
+	// kept: unknown, so not compared until the entry is written again.
+	CreatedAt       *int64 `json:"created_at,omitempty"`
+	LegalAcceptedAt *int64 `json:"legal_accepted_at,omitempty"`
+	DeleteSelf      *bool  `json:"delete_self_enabled,omitempty"`
+	CreateOrg       *bool  `json:"create_organization_enabled,omitempty"`
+	// OrgLimit is Clerk's create_organizations_limit; -1 for none (null).
+	OrgLimit *int `json:"create_organizations_limit,omitempty"`
 }
 
 // stateOf takes the comparable fields of a Clerk user.
@@ -43,6 +51,16 @@ func stateOf(u *clerk.User) userState {
 		FirstName: u.FirstName, LastName: u.LastName, Username: u.Username, Locale: u.Locale,
 		Banned: u.Banned, Locked: u.Locked,
 		Public: rawMetadata(u.PublicMetadata), Private: rawMetadata(u.PrivateMetadata), Unsafe: rawMetadata(u.UnsafeMetadata),
+		CreatedAt: &u.CreatedAt, LegalAcceptedAt: u.LegalAcceptedAt, DeleteSelf: &u.DeleteSelfEnabled,
+		CreateOrg: &u.CreateOrganizationEnabled, OrgLimit: u.CreateOrganizationsLimit,
+	}
+	if s.LegalAcceptedAt == nil {
+		none := int64(0)
+		s.LegalAcceptedAt = &none
+	}
+	if s.OrgLimit == nil {
+		none := -1
+		s.OrgLimit = &none
 	}
 	for _, e := range u.EmailAddresses {
 		s.Emails = append(s.Emails, ident{ID: e.ID, Value: e.EmailAddress, Verified: isVerified(e.Verification)})

@@ -42,7 +42,36 @@ const (
 	// MetaOrphanRefused is "true" when the orphan step was refused
 	// (OrphanGuardError: the sync's exit code 5), "false" when it was not.
 	MetaOrphanRefused = "orphan_step_refused"
+	// MetaNotSynced names the properties the mapping sets that the sync
+	// cannot update (NotSyncedOf), "; "-separated.
+	MetaNotSynced = "not_synced"
 )
+
+// notSynced are the CreateUser properties a mapping may set that the sync
+// cannot update, and why. Every other property is compared and written
+// (secrets by fingerprint; external_id is the key it matches by), so none
+// is ignored without a word: a run whose mapping sets one of these says
+// so (a warning, the run's Meta, the plan).
+var notSynced = map[string]string{
+	"web3_wallet":               "wallets are only set when a user is created",
+	"skip_password_requirement": "a create-time option",
+	"skip_legal_checks":         "a create-time option",
+	"skip_user_requirement":     "a create-time option",
+	"bypass_client_trust":       "Clerk never returns it, so a change cannot be seen",
+}
+
+// NotSyncedOf lists the properties among managed that the sync cannot
+// update, each with why ("web3_wallet: wallets are only set ...").
+func NotSyncedOf(managed []string) []string {
+	var out []string
+	for _, p := range managed {
+		if why, ok := notSynced[p]; ok {
+			out = append(out, p+": "+why)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // OrphansNotJudged is the orphan step of an incremental sync.
 const OrphansNotJudged = "not judged: an incremental sync reads only changed rows (run a full sync to find orphans)"
@@ -104,6 +133,10 @@ type Config struct {
 	// those would be deleted too. A kind the source lists none of for a
 	// user is left alone (a user's last identifier is never removed).
 	PruneIdentifiers bool
+	// SourceWins sends the source's value of a field both the source and
+	// Clerk changed since the tool last wrote it (a conflict); without it
+	// Clerk's is kept. Either way the row's outcome is conflict.
+	SourceWins bool
 	// Managed lists the CreateUser properties the mapping sets: for those,
 	// an empty source value clears Clerk's. With nil, a property is only
 	// compared when the source gives a value.
@@ -304,6 +337,14 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if cfg.PruneIdentifiers {
 		meta["prune_identifiers"] = "true"
 	}
+	if cfg.SourceWins {
+		meta["source_wins"] = "true"
+	}
+	if ns := NotSyncedOf(cfg.Managed); len(ns) > 0 {
+		meta[MetaNotSynced] = strings.Join(ns, "; ")
+		r.log.Warn("the mapping sets properties the sync cannot update: they keep the value the user was created with",
+			"not_synced", strings.Join(ns, "; "))
+	}
 	for k, v := range cfg.Meta {
 		meta[k] = v
 	}
@@ -328,12 +369,13 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		}()
 	}
 	r.base = cfg.Gateway.Stats().Sub(cfg.Gateway.ClaimPreflight()) // the run's counts include its pre-flight
-	r.d = newDiffer(cfg.Managed, cfg.Metadata, cfg.FingerprintKey, cfg.PruneIdentifiers)
+	r.d = newDiffer(cfg.Managed, cfg.Metadata, cfg.FingerprintKey, cfg.PruneIdentifiers, cfg.SourceWins)
 	r.w = &writer{g: cfg.Gateway, mode: cfg.Metadata, n: &r.n}
 	if cfg.PlanTo != nil {
 		r.plan = newPlanWriter(cfg.PlanTo, Plan{Version: PlanVersion, RunID: r.id, CreatedAt: r.started.UTC(),
 			Target: cfg.Target, SourceFingerprint: info.Fingerprint, MappingFingerprint: cfg.MappingFingerprint,
-			MetadataMode: cfg.Metadata, PruneIdentifiers: cfg.PruneIdentifiers})
+			MetadataMode: cfg.Metadata, PruneIdentifiers: cfg.PruneIdentifiers, SourceWins: cfg.SourceWins,
+			NotSynced: NotSyncedOf(cfg.Managed)})
 	}
 	sum, err := r.steps(ctx)
 	if cause := context.Cause(ctx); errors.Is(cause, checkpoint.ErrHoldLost) {
@@ -720,21 +762,56 @@ func (r *run) decide(rw *row, taken map[string]checkpoint.IndexedUser) {
 		}
 	case r.plan != nil:
 		rw.done, rw.c.fps = true, nil
-		if unchanged {
+		if unchanged && len(rw.c.drift)+len(rw.c.conflicts) == 0 {
 			rw.s.Outcome, rw.s.Message = checkpoint.Unchanged, strings.Join(rw.c.notes, "; ")
 			return
 		}
-		e := PlanEntry{Action: action, Key: rw.ext, Fields: rw.c.fields}
+		e := PlanEntry{Action: action, Key: rw.ext, Fields: rw.c.fields, Drift: rw.c.drift, Conflicts: rw.c.conflicts}
+		if unchanged {
+			e.Action = ActionKeep
+		}
 		if rw.have != nil {
 			e.ClerkID, e.UpdatedAt = rw.have.ClerkID, rw.have.UpdatedAt
 		}
 		r.plan.add(e)
-		rw.s.Outcome, rw.s.Message = checkpoint.Valid, "planned: "+action+" "+strings.Join(rw.c.fields, ",")
+		rw.s.Outcome, rw.s.Message = r.settled(&rw.c, false)
+		if rw.s.Outcome == checkpoint.Unchanged {
+			rw.s.Outcome = checkpoint.Valid
+		}
+		if !unchanged {
+			rw.s.Message = strings.TrimSuffix("planned: "+action+" "+strings.Join(rw.c.fields, ",")+"; "+rw.s.Message, "; ")
+		}
 		return
 	}
 	if unchanged {
-		rw.s.Outcome, rw.s.Message, rw.done = checkpoint.Unchanged, strings.Join(rw.c.notes, "; "), true
+		rw.s.Outcome, rw.s.Message = r.settled(&rw.c, false)
+		rw.done = true
 	}
+}
+
+// settled is the outcome and message of a row whose writes, if any
+// (wrote), succeeded: conflict over drift over updated or unchanged, and a
+// message that names the fields of each and the row's notes.
+func (r *run) settled(c *change, wrote bool) (checkpoint.Outcome, string) {
+	o := checkpoint.Unchanged
+	var parts []string
+	if wrote {
+		o = checkpoint.Updated
+		parts = append(parts, "changed: "+strings.Join(c.fields, ", "))
+	}
+	if len(c.drift) > 0 {
+		o = checkpoint.Drift
+		parts = append(parts, "edited in Clerk, not in the source: Clerk's value kept (drift): "+strings.Join(c.drift, ", "))
+	}
+	if len(c.conflicts) > 0 {
+		o = checkpoint.Conflict
+		how := "Clerk's value kept (--source-wins sends the source's)"
+		if r.cfg.SourceWins {
+			how = "the source's value sent (--source-wins)"
+		}
+		parts = append(parts, "edited in both Clerk and the source (conflict), "+how+": "+strings.Join(c.conflicts, ", "))
+	}
+	return o, strings.Join(append(parts, c.notes...), "; ")
 }
 
 // work carries out one row's change.
@@ -751,7 +828,7 @@ func (r *run) work(ctx context.Context, rw *row) (result, error) {
 	} else {
 		err = r.w.apply(ctx, rw.have.ClerkID, &rw.c)
 		if err == nil {
-			s.Outcome, s.Message = checkpoint.Updated, strings.Join(append([]string{"changed: " + strings.Join(rw.c.fields, ", ")}, rw.c.notes...), "; ")
+			s.Outcome, s.Message = r.settled(&rw.c, true)
 		}
 	}
 	if err == nil {
@@ -1089,6 +1166,8 @@ func (r *run) checkPlanHeader(info sources.Info) error {
 		return fmt.Errorf("%w: it was made with metadata mode %s, not %s", ErrStalePlan, p.MetadataMode, r.cfg.Metadata)
 	case p.PruneIdentifiers != r.cfg.PruneIdentifiers:
 		return fmt.Errorf("%w: it was made with --prune-identifiers=%t, not %t", ErrStalePlan, p.PruneIdentifiers, r.cfg.PruneIdentifiers)
+	case p.SourceWins != r.cfg.SourceWins:
+		return fmt.Errorf("%w: it was made with --source-wins=%t, not %t", ErrStalePlan, p.SourceWins, r.cfg.SourceWins)
 	}
 	r.planned = make(map[string]PlanEntry, len(p.Entries))
 	for _, e := range p.Entries {

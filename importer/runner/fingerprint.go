@@ -4,7 +4,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/mapping/request"
@@ -80,11 +84,242 @@ func (f *Fingerprinter) Secrets(p *request.CreateUser) map[string]string {
 
 // Created are the fingerprints to record for a user created with p under
 // the external id ext: those of its secrets, so that a secret the source
-// changes before the first sync is sent by that sync.
+// changes before the first sync is sent by that sync, and its managed
+// fields as created (GroupFields), so that the first sync tells an edit
+// made in Clerk since from one made in the source.
 func (f *Fingerprinter) Created(ext string, p *request.CreateUser) []checkpoint.Fingerprint {
 	var out []checkpoint.Fingerprint
 	for g, v := range f.Secrets(p) {
 		out = append(out, checkpoint.Fingerprint{ExternalID: ext, Group: g, Value: v})
 	}
+	return append(out, checkpoint.Fingerprint{ExternalID: ext, Group: GroupFields, Value: f.Base(p).Encode(f.keyID)})
+}
+
+// GroupFields is the fingerprint group of a user's managed fields as the
+// tool last wrote them (or found them equal to the source): the base of
+// the sync's three-way diff. Its value is Fields.Encode.
+const GroupFields = "fields"
+
+// Field codes of a Fields record, short to keep it small (one record per
+// user): the plan's and the mapping's field names in FieldNames.
+const (
+	FieldFirstName   = "fn"
+	FieldLastName    = "ln"
+	FieldUsername    = "un"
+	FieldLocale      = "lo"
+	FieldCreatedAt   = "ca"
+	FieldLegal       = "la"
+	FieldDeleteSelf  = "ds"
+	FieldCreateOrg   = "co"
+	FieldOrgLimit    = "ol"
+	FieldBanned      = "bn"
+	FieldLocked      = "lk"
+	FieldPrimaryMail = "pe"
+	FieldPrimaryTel  = "pp"
+	FieldEmails      = "em"
+	FieldPhones      = "ph"
+	FieldPublic      = "pm"
+	FieldPrivate     = "vm"
+	FieldUnsafe      = "um"
+)
+
+// FieldNames names each field code as the mapping, the plan and the
+// ledger's messages do.
+var FieldNames = map[string]string{
+	FieldFirstName: "first_name", FieldLastName: "last_name", FieldUsername: "username", FieldLocale: "locale",
+	FieldCreatedAt: "created_at", FieldLegal: "legal_accepted_at", FieldDeleteSelf: "delete_self_enabled",
+	FieldCreateOrg: "create_organization_enabled", FieldOrgLimit: "create_organizations_limit",
+	FieldBanned: "banned", FieldLocked: "locked", FieldPrimaryMail: "primary_email_address",
+	FieldPrimaryTel: "primary_phone_number", FieldEmails: "email_address", FieldPhones: "phone_number",
+	FieldPublic: "public_metadata", FieldPrivate: "private_metadata", FieldUnsafe: "unsafe_metadata",
+}
+
+// Fields is a user's managed fields as keyed fingerprints: for a scalar
+// field one hash of its normalised value ("" hashes too: an empty value is
+// a value); for email_address and phone_number one hash per value; for a
+// metadata field one "key hash.value hash" per top-level key. Field code →
+// items. It holds no value in clear.
+type Fields map[string][]string
+
+// Value is the normalised text a Fields hash is taken of.
+func (f *Fingerprinter) Value(code, v string) string { return f.Sum(12, "field\x00"+code, v) }
+
+// Item is the hash of one email address (lower-cased) or phone number.
+func (f *Fingerprinter) Item(code, v string) string { return f.Sum(10, "item\x00"+code, v) }
+
+// MetaKey and MetaValue hash one top-level metadata key and its value
+// (canonical JSON).
+func (f *Fingerprinter) MetaKey(code, k string) string { return f.Sum(8, "key\x00"+code, k) }
+
+// MetaValue hashes the canonical JSON of one metadata value.
+func (f *Fingerprinter) MetaValue(code, v string) string { return f.Sum(10, "val\x00"+code, v) }
+
+// Encode is the record as the ledger keeps it: "<key id>:" then
+// "code=item,item" entries, sorted, joined by ";".
+func (fs Fields) Encode(keyID string) string {
+	codes := make([]string, 0, len(fs))
+	for c := range fs {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	var b strings.Builder
+	b.WriteString(keyID + ":")
+	for i, c := range codes {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		b.WriteString(c + "=" + strings.Join(fs[c], ","))
+	}
+	return b.String()
+}
+
+// DecodeFields reads a record Encode wrote under keyID; ok is false when
+// it is empty or was written under another key (a rotated secret key).
+func DecodeFields(keyID, s string) (Fields, bool) {
+	rest, ok := strings.CutPrefix(s, keyID+":")
+	if !ok {
+		return nil, false
+	}
+	fs := Fields{}
+	for _, e := range strings.Split(rest, ";") {
+		code, items, ok := strings.Cut(e, "=")
+		if !ok {
+			continue
+		}
+		fs[code] = []string{}
+		if items != "" {
+			fs[code] = strings.Split(items, ",")
+		}
+	}
+	return fs, true
+}
+
+// CanonicalJSON encodes v so that equal values give equal bytes (object
+// keys sorted, numbers as float64).
+func CanonicalJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	var back any
+	if json.Unmarshal(b, &back) != nil {
+		return string(b)
+	}
+	out, _ := json.Marshal(back)
+	return string(out)
+}
+
+// Millis is an RFC 3339 time as Unix milliseconds in decimal ("" for none
+// or an unreadable one), the form Clerk returns times in.
+func Millis(v string) string {
+	if v == "" {
+		return ""
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return ""
+	}
+	return strconv.FormatInt(t.UnixMilli(), 10)
+}
+
+// SourceValues are the request's managed values, normalised as the sync
+// compares them, by field code: a scalar's value (absent when the
+// request does not give it), the lower-cased emails and the phones in
+// order, each metadata object's top-level keys and canonical values.
+type SourceValues struct {
+	Scalars  map[string]string
+	Emails   []string
+	Phones   []string
+	Metadata map[string]map[string]any
+}
+
+// SourceOf takes the values of p the sync manages.
+func SourceOf(p *request.CreateUser) SourceValues {
+	sv := SourceValues{Scalars: map[string]string{}, Metadata: map[string]map[string]any{}}
+	str := func(code string, fv request.Field[string]) {
+		if v, ok := fv.Get(); ok {
+			sv.Scalars[code] = v
+		}
+	}
+	boolean := func(code string, fv request.Field[bool]) {
+		if v, ok := fv.Get(); ok {
+			sv.Scalars[code] = strconv.FormatBool(v)
+		}
+	}
+	str(FieldFirstName, p.FirstName)
+	str(FieldLastName, p.LastName)
+	str(FieldUsername, p.Username)
+	str(FieldLocale, p.Locale)
+	if v, ok := p.CreatedAt.Get(); ok {
+		sv.Scalars[FieldCreatedAt] = Millis(v)
+	}
+	if v, ok := p.LegalAcceptedAt.Get(); ok {
+		sv.Scalars[FieldLegal] = Millis(v)
+	}
+	boolean(FieldDeleteSelf, p.DeleteSelfEnabled)
+	boolean(FieldCreateOrg, p.CreateOrganizationEnabled)
+	if v, ok := p.CreateOrganizationsLimit.Get(); ok {
+		sv.Scalars[FieldOrgLimit] = strconv.Itoa(v)
+	}
+	boolean(FieldBanned, p.Banned)
+	boolean(FieldLocked, p.Locked)
+	for _, e := range p.EmailAddresses {
+		sv.Emails = append(sv.Emails, strings.ToLower(e))
+	}
+	sv.Phones = append(sv.Phones, p.PhoneNumbers...)
+	if len(sv.Emails) > 0 {
+		sv.Scalars[FieldPrimaryMail] = sv.Emails[0]
+	}
+	if len(sv.Phones) > 0 {
+		sv.Scalars[FieldPrimaryTel] = sv.Phones[0]
+	}
+	for code, m := range map[string]map[string]any{FieldPublic: p.PublicMetadata, FieldPrivate: p.PrivateMetadata, FieldUnsafe: p.UnsafeMetadata} {
+		if m != nil {
+			sv.Metadata[code] = m
+		}
+	}
+	return sv
+}
+
+// Base is the Fields record of a user created from p: every field as the
+// create set it (a field p does not give as Clerk then holds it: empty).
+func (f *Fingerprinter) Base(p *request.CreateUser) Fields {
+	sv := SourceOf(p)
+	fs := Fields{}
+	for code := range FieldNames {
+		switch code {
+		case FieldEmails:
+			fs[code] = f.items(code, sv.Emails)
+		case FieldPhones:
+			fs[code] = f.items(code, sv.Phones)
+		case FieldPublic, FieldPrivate, FieldUnsafe:
+			fs[code] = f.Meta(code, sv.Metadata[code])
+		case FieldBanned, FieldLocked, FieldDeleteSelf, FieldCreateOrg, FieldOrgLimit:
+			if v, ok := sv.Scalars[code]; ok { // not given: Clerk's default, which the sync does not compare
+				fs[code] = []string{f.Value(code, v)}
+			}
+		default:
+			fs[code] = []string{f.Value(code, sv.Scalars[code])}
+		}
+	}
+	return fs
+}
+
+func (f *Fingerprinter) items(code string, vs []string) []string {
+	out := make([]string, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, f.Item(code, v))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Meta are the "key hash.value hash" items of a metadata object, sorted.
+func (f *Fingerprinter) Meta(code string, m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, f.MetaKey(code, k)+"."+f.MetaValue(code, CanonicalJSON(v)))
+	}
+	slices.Sort(out)
 	return out
 }

@@ -1,0 +1,185 @@
+package reconcile
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
+	"github.com/clerkmigrate/clerkmigrate/importer/migrate"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
+)
+
+// threeWayMapping is the test mapping with created_at mapped.
+const threeWayMapping = testMappingYAML + "  created_at: { from: created_at, parse: timestamp }\n"
+
+// importWithPrints imports users as the CLI does: recording the
+// fingerprints of what it created, under the sync's key and scope.
+func (e *env) importWithPrints(t *testing.T, users []legacyUser) {
+	t.Helper()
+	path := writeSource(t, e.dir, "import.csv", users)
+	cfg := e.config(t, path)
+	sum, err := migrate.Run(context.Background(), migrate.Config{
+		Source: cfg.Source, Mapper: e.m, MappingFingerprint: e.m.Fingerprint(), Store: e.ledger,
+		Index: e.ledger, FingerprintKey: cfg.FingerprintKey,
+		Gateway: e.gateway(fast, pacer.Rate{}), Target: cfg.Target, Workers: 4, Logger: quietLogger(), TempDir: e.dir,
+	})
+	if err != nil || sum.ByOutcome[checkpoint.Created] != int64(len(users)) {
+		t.Fatalf("import: %v %v", err, sum.ByOutcome)
+	}
+}
+
+// clerkID is the Clerk id of the user with external_id ext.
+func clerkID(t *testing.T, e *env, ext string) string {
+	t.Helper()
+	u, ok := users(t, e.srv.Emulator())[ext]
+	if !ok {
+		t.Fatalf("%s not in Clerk", ext)
+	}
+	return u.ID
+}
+
+// syncOutcomes runs a sync of next (with SourceWins as given) and returns
+// its summary and each row's outcome and message by key.
+func (e *env) syncOutcomes(t *testing.T, next []legacyUser, sourceWins bool, plan *bytes.Buffer) (Summary, map[string]string) {
+	t.Helper()
+	cfg := e.config(t, writeSource(t, e.dir, "next.csv", next))
+	cfg.SourceWins = sourceWins
+	if plan != nil {
+		cfg.PlanTo = plan
+	}
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	err = e.ledger.Rows(context.Background(), sum.RunID, checkpoint.Filter{}, func(r checkpoint.RowState) error {
+		rows[r.Key] = string(r.Outcome) + ": " + r.Message
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, rows
+}
+
+// TestThreeWayDiff: what the import wrote is the base. A field edited in
+// Clerk only is kept and reported as drift (every night, until one side
+// changes); a field edited on both sides is a conflict, kept unless
+// SourceWins; a field edited in the source only is written, created_at
+// included; metadata keys are judged one by one (a key Clerk's code added
+// beside one the source changed is neither lost nor a conflict). --plan
+// gives each row the verdict the sync then acts on.
+func TestThreeWayDiff(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, emulator.Config{})
+	e.useMapping(t, "threeway.yaml", threeWayMapping)
+	var base []legacyUser
+	for i := 1; i <= 6; i++ {
+		u := baseUser(i)
+		u.CreatedAt = fmt.Sprintf("2020-01-0%dT10:00:00Z", i)
+		base = append(base, u)
+	}
+	e.importWithPrints(t, base)
+
+	// Edits in Clerk, between the import and the first sync.
+	for ext, p := range map[string]*clerk.UpdateUserParams{
+		"u1": {FirstName: request.Value("Edited-in-Clerk")}, // drift
+		"u2": {LastName: request.Value("Clerk-Last")},       // conflict: the source changes it too
+	} {
+		if _, err := e.api.UpdateUser(ctx, clerkID(t, e, ext), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.api.UpdateUserMetadata(ctx, clerkID(t, e, "u5"), &clerk.MetadataParams{
+		PublicMetadata: map[string]any{"crm": "gold"}}); err != nil {
+		t.Fatal(err)
+	}
+	// Edits in the source.
+	next := append([]legacyUser(nil), base...)
+	next[1].Last = "Source-Last"               // u2: conflict
+	next[2].First = "Source-First"             // u3: written
+	next[3].CreatedAt = "2018-06-01T00:00:00Z" // u4: created_at written
+	next[4].Plan = "pro"                       // u5: written, crm kept
+
+	var plan bytes.Buffer
+	psum, planned := e.syncOutcomes(t, next, false, &plan)
+	sum, rows := e.syncOutcomes(t, next, false, nil)
+	for key, want := range map[string]string{"u1": "drift", "u2": "conflict", "u3": "updated", "u4": "updated", "u5": "updated", "u6": "unchanged"} {
+		if !strings.HasPrefix(rows[key], want+":") {
+			t.Errorf("%s: %q, want %s", key, rows[key], want)
+		}
+	}
+	for _, want := range []string{"first_name", "Clerk's value kept"} {
+		if !strings.Contains(rows["u1"], want) || !strings.Contains(rows["u2"], "last_name") {
+			t.Errorf("u1 %q / u2 %q do not name the field and what was kept (%s)", rows["u1"], rows["u2"], want)
+		}
+	}
+	if !strings.Contains(rows["u4"], "created_at") {
+		t.Errorf("u4: %q, want created_at changed", rows["u4"])
+	}
+	if sum.ByOutcome[checkpoint.Drift] != 1 || sum.ByOutcome[checkpoint.Conflict] != 1 {
+		t.Errorf("sync counts %v: want 1 drift, 1 conflict", sum.ByOutcome)
+	}
+	// One verdict: the plan made just before said the same of every row.
+	var p Plan
+	if err := json.Unmarshal(plan.Bytes(), &p); err != nil {
+		t.Fatalf("%v\n%s", err, plan.String())
+	}
+	if p.Counts.Drift != 1 || p.Counts.Conflict != 1 || p.Counts.Update != 3 || p.Counts.Unchanged != 1 ||
+		psum.ByOutcome[checkpoint.Drift] != 1 || psum.ByOutcome[checkpoint.Conflict] != 1 {
+		t.Errorf("plan counts %+v, plan run %v: want 1 drift, 1 conflict, 3 updates, 1 unchanged", p.Counts, psum.ByOutcome)
+	}
+	for _, en := range p.Entries {
+		got := fmt.Sprintf("%s %v %v %v", en.Action, en.Fields, en.Drift, en.Conflicts)
+		want := map[string]string{"u1": "keep [] [first_name] []", "u2": "keep [] [] [last_name]",
+			"u3": "update [first_name] [] []", "u4": "update [created_at] [] []", "u5": "update [public_metadata] [] []"}[en.Key]
+		if got != want {
+			t.Errorf("plan entry %s: %s, want %s", en.Key, got, want)
+		}
+		if o := strings.SplitN(planned[en.Key], ":", 2)[0]; o != strings.SplitN(rows[en.Key], ":", 2)[0] && o != "valid" {
+			t.Errorf("%s: the plan run says %q, the sync %q", en.Key, planned[en.Key], rows[en.Key])
+		}
+	}
+
+	got := users(t, e.srv.Emulator())
+	if deref(got["u1"].FirstName) != "Edited-in-Clerk" || deref(got["u2"].LastName) != "Clerk-Last" {
+		t.Errorf("Clerk-side edits overwritten: u1 first %q, u2 last %q", deref(got["u1"].FirstName), deref(got["u2"].LastName))
+	}
+	if deref(got["u3"].FirstName) != "Source-First" {
+		t.Errorf("u3 first_name %q: the source's edit was not written", deref(got["u3"].FirstName))
+	}
+	if want, _ := time.Parse(time.RFC3339, next[3].CreatedAt); got["u4"].CreatedAt != want.UnixMilli() {
+		t.Errorf("u4 created_at %d, want %d", got["u4"].CreatedAt, want.UnixMilli())
+	}
+	if m := got["u5"].PublicMetadata; m["plan"] != "pro" || m["crm"] != "gold" {
+		t.Errorf("u5 public_metadata %v: want plan pro and Clerk's crm kept", m)
+	}
+
+	// The next night: the same drift and conflict, reported again, no write.
+	before := e.srv.Emulator().Stats()
+	sum, rows = e.syncOutcomes(t, next, false, nil)
+	if _, writes, routes := calls(before, e.srv.Emulator().Stats()); writes != 0 || sum.ByOutcome[checkpoint.Drift] != 1 ||
+		sum.ByOutcome[checkpoint.Conflict] != 1 {
+		t.Errorf("second sync: %d writes %v, outcomes %v; want none, 1 drift, 1 conflict", writes, routes, sum.ByOutcome)
+	}
+	// --source-wins: the conflict is settled with the source's value; the
+	// drift stays Clerk's.
+	sum, rows = e.syncOutcomes(t, next, true, nil)
+	got = users(t, e.srv.Emulator())
+	if deref(got["u2"].LastName) != "Source-Last" || !strings.HasPrefix(rows["u2"], "conflict:") ||
+		!strings.Contains(rows["u2"], "--source-wins") || deref(got["u1"].FirstName) != "Edited-in-Clerk" {
+		t.Errorf("--source-wins: u2 %q last %q, u1 first %q", rows["u2"], deref(got["u2"].LastName), deref(got["u1"].FirstName))
+	}
+	_, rows = e.syncOutcomes(t, next, false, nil)
+	if !strings.HasPrefix(rows["u2"], "unchanged") || !strings.HasPrefix(rows["u1"], "drift") {
+		t.Errorf("after --source-wins: u2 %q, u1 %q; want unchanged and drift", rows["u2"], rows["u1"])
+	}
+}
