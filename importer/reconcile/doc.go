@@ -192,7 +192,5 @@
 // are left in place unless PruneIdentifiers is set; fields the mapping does
 // not set are not compared (Config.Managed lists those it does: for the
 // text fields and metadata an empty source value clears Clerk's, when the
-// source emptied it since the tool last wrote it). An index entry written
-// before created_at and the other Clerk values were kept in it has none:
-// those fields are compared once the entry is written again.
+// source emptied it since the tool last wrote it).
 package reconcile

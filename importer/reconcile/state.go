@@ -35,8 +35,8 @@ type userState struct {
 	Unsafe       json.RawMessage `json:"unsafe_metadata,omitempty"`
 	Banned       bool            `json:"banned,omitempty"`
 	Locked       bool            `json:"locked,omitempty"`
-	// The fields below are nil in an index entry written before they were
-	// kept: unknown, so not compared until the entry is written again.
+	// The fields below are nil when unknown (not compared); an index
+	// written before they were kept is rebuilt anyway (stateVersion).
 	CreatedAt       *int64 `json:"created_at,omitempty"`
 	LegalAcceptedAt *int64 `json:"legal_accepted_at,omitempty"`
 	DeleteSelf      *bool  `json:"delete_self_enabled,omitempty"`
