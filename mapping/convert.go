@@ -145,7 +145,73 @@ func unixTime(n float64) time.Time {
 }
 
 // formatTimestamp renders t as Clerk wants it: RFC 3339 in UTC.
-func formatTimestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+func formatTimestamp(t time.Time) string {
+	t = t.UTC()
+	if b, ok := appendWholeSecondUTC(make([]byte, 0, 20), t); ok {
+		return string(b)
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+// appendWholeSecondUTC is time.RFC3339Nano's text of a UTC time of a year
+// 0-9999 with no fraction of a second (every timestamp a source gives to
+// the second), written without Format's layout walk: on a million rows
+// that walk and time.Parse's were 0.2-0.4 s of CPU. false: use Format.
+func appendWholeSecondUTC(b []byte, t time.Time) ([]byte, bool) {
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 || t.Nanosecond() != 0 || t.Location() != time.UTC {
+		return b, false
+	}
+	hour, minute, sec := t.Clock()
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-')
+	b = append(b, byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T')
+	b = append(b, byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':')
+	return append(b, byte('0'+sec/10), byte('0'+sec%10), 'Z'), true
+}
+
+// parseDateTime is time.Parse(layout, s) for the layouts of
+// parseTimestampText ("2006-01-02T15:04:05", with a space or a 't' for
+// the 'T'): a date-time of exactly 19 characters, every field two (the
+// year four) digits, is read here with time.Parse's range checks; anything
+// else goes to time.Parse.
+func parseDateTime(layout, s string) (time.Time, error) {
+	if t, ok := fastDateTime(s, layout[10]); ok {
+		return t, nil
+	}
+	return time.Parse(layout, s)
+}
+
+// fastDateTime reads "YYYY-MM-DDShh:mm:ss", S the layout's separator;
+// false when s is anything else or out of range, which time.Parse then
+// reads or refuses with its own error.
+func fastDateTime(s string, sep byte) (time.Time, bool) {
+	if len(s) != 19 || s[4] != '-' || s[7] != '-' || s[10] != sep || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(5, 2), num(8, 2)
+	hour, minute, sec := num(11, 2), num(14, 2), num(17, 2)
+	if year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(time.Month(month), year) ||
+		hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC), true
+}
+
+// daysIn is the number of days of month in year (the proleptic Gregorian
+// calendar, as time.Parse checks a day).
+func daysIn(m time.Month, year int) int {
+	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
 
 var errTimestamp = &problem{CodeTimestampInvalid,
 	"not a timestamp (use RFC 3339, \"2006-01-02 15:04:05\" with an optional zone, a date, or Unix seconds/milliseconds)"}
@@ -240,7 +306,7 @@ func parseTimestampText(s string) (time.Time, bool) {
 	if end > 19 && s[19] == ',' {
 		base = s[:19] + "." + s[20:end]
 	}
-	t, err := time.Parse(layout, base)
+	t, err := parseDateTime(layout, base)
 	if err != nil {
 		return time.Time{}, false
 	}
