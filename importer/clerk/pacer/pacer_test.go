@@ -329,3 +329,39 @@ func TestPolicyIsPluggable(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeoutDoublesOnlyForASilentTarget: at a run's end most of the few
+// requests still out time out (their answers are the slow ones) while
+// their lookups are answered: the timeout stays what the latency says. A
+// target that answers nothing for a whole timeout doubles it.
+func TestTimeoutDoublesOnlyForASilentTarget(t *testing.T) {
+	b := pacer.NewBudget(pacer.Rate{Requests: 10000, Window: 10 * time.Second}, 0, 0)
+	at := time.Unix(1_800_000_000, 0)
+	observe := func(answer pacer.Answer, latency time.Duration) {
+		b.Observe(pacer.Observation{Outcome: pacer.Outcome{Answer: answer}, Start: at.Add(-latency), Latency: latency})
+	}
+	for range 600 {
+		at = at.Add(time.Millisecond)
+		observe(pacer.Answered, 20*time.Millisecond)
+	}
+	base := b.Report().Timeout
+	if base != pacer.MinTimeout {
+		t.Fatalf("timeout at 20 ms round trips = %s, want the floor %s", base, pacer.MinTimeout)
+	}
+	for range 20 { // the tail: timeouts, an answered lookup between each two
+		at = at.Add(base / 2)
+		observe(pacer.Answered, 20*time.Millisecond)
+		at = at.Add(base / 2)
+		observe(pacer.TimedOut, base)
+	}
+	if got := b.Report().Timeout; got != base {
+		t.Errorf("timeouts among answered lookups raised the timeout to %s, want %s", got, base)
+	}
+	for range 4 { // silence: timeouts only
+		at = at.Add(b.Report().Timeout)
+		observe(pacer.TimedOut, b.Report().Timeout)
+	}
+	if got := b.Report().Timeout; got <= base {
+		t.Errorf("a target that answers nothing kept the timeout at %s, want it doubled", got)
+	}
+}
