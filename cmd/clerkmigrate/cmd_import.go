@@ -101,7 +101,7 @@ func runImport(c *cli.Context) error {
 		TargetLock:         t.Lock,
 		SharedTarget:       c.Bool("parallel"),
 		RunID:              c.String("run-id"),
-		Workers:            workers(c),
+		Workers:            t.workers(c),
 		Resume:             c.Bool("resume"),
 		Force:              c.Bool("force"),
 		RetryFailed:        c.Bool("retry-failed"),

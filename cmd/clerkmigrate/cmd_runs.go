@@ -189,7 +189,7 @@ func runRollback(c *cli.Context) error {
 		return usageErrorf("not confirmed; nothing deleted")
 	}
 	cfg := migrate.RollbackConfig{
-		Store: store, ImportRunID: runID, Target: recorded, Workers: workers(c),
+		Store: store, ImportRunID: runID, Target: recorded, Workers: max(c.Int("max-in-flight"), 0),
 		DryRun: c.Bool("dry-run"), RetryFailed: c.Bool("retry-failed"),
 	}
 	work := workload{rows: created}
@@ -203,7 +203,7 @@ func runRollback(c *cli.Context) error {
 			return usageErrorf("run %s wrote to %s, but this secret key reaches %s: a rollback deletes only on the "+
 				"target its run recorded; use that instance's key", runID, recorded, reached)
 		}
-		cfg.Gateway, work.rate = t.Gateway(c), t.Rate
+		cfg.Gateway, cfg.Workers, work.rate = t.Gateway(c), t.workers(c), t.Rate
 		cfg.TargetLock, cfg.SharedTarget = t.LockFor(c.Context, cfg.Gateway), c.Bool("parallel")
 	}
 	err = runAndReport(c, store, work, func(v *progressView) (runner.Summary, error) {

@@ -112,7 +112,7 @@ func runSync(c *cli.Context) error {
 	cfg := reconcile.Config{
 		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: store, Index: index,
 		Gateway: t.Gateway(c), Target: target, TargetLock: t.Lock, SharedTarget: c.Bool("parallel"),
-		RunID: c.String("run-id"), Workers: workers(c),
+		RunID: c.String("run-id"), Workers: t.workers(c),
 		Metadata: reconcile.MetadataMode(c.String("metadata")), Managed: managed, FingerprintKey: fingerprintKey(t),
 		Orphans: orphans, MaxDelete: c.Int64("max-delete"), PruneIdentifiers: c.Bool("prune-identifiers"),
 		SourceWins: c.Bool("source-wins"),

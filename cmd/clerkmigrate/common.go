@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -50,7 +51,8 @@ var (
 	flagRate = &cli.IntFlag{Name: "rate",
 		Usage: "requests per 10 s the run may use (default: the key's instance budget, 1000 live / 100 test)"}
 	flagMaxInFlight = &cli.IntFlag{Name: "max-in-flight",
-		Usage: "most requests at once (default: what the budget needs at the latency seen, by Little's law, at most 256); " +
+		Usage: "most requests at once (default: what the budget needs at the latency seen, by Little's law, under a " +
+			"ceiling that carries the budget up to 2.5 s a request: 250 at 1000/10 s, 32 at 100/10 s); " +
 			"when it is what limits the rate, the log and summary.json say so"}
 	flagRequestTimeout = &cli.DurationFlag{Name: "request-timeout",
 		Usage: "bound of one attempt (default: 5 × the p99 of recent answers, within 2 s and 30 s; a create that " +
@@ -128,7 +130,7 @@ type target struct {
 // each bounded by --request-timeout (unset: a timeout that follows the
 // latency).
 func (t *target) Gateway(c *cli.Context) *gateway.Gateway {
-	return t.gatewayOf(c.Int("max-in-flight"), c.Duration("request-timeout"))
+	return t.gatewayOf(t.workers(c), c.Duration("request-timeout"))
 }
 
 // gatewayOf is Gateway with the concurrency ceiling and timeout given
@@ -162,15 +164,25 @@ func (t *target) LockFor(ctx context.Context, g *gateway.Gateway) string {
 	return "Clerk instance " + in.ID
 }
 
-// workers is how many rows a run works on at once: --max-in-flight, or
-// enough for the most requests the pacer may admit, so that the pacer, not
-// the number of workers, decides the concurrency.
-func workers(c *cli.Context) int {
+// workers is how many rows a run works on at once, and the ceiling on its
+// requests in flight: --max-in-flight, or unset enough for Little's law at
+// the budget up to defaultLatencyRoom a request (between 32 and
+// pacer.DefaultMaxInFlight). Each worker holds a row marked in flight,
+// which a re-run after a crash looks up before sending anything, so the
+// ceiling is not higher than the budget can use: 250 at 1000/10 s, 32 at
+// 100/10 s (where 32 at once carry the budget up to 3 s a request).
+func (t *target) workers(c *cli.Context) int {
 	if n := c.Int("max-in-flight"); n > 0 {
 		return n
 	}
-	return pacer.DefaultMaxInFlight
+	n := int(math.Ceil(t.Rate.PerSecond() * defaultLatencyRoom.Seconds()))
+	return min(max(n, 32), pacer.DefaultMaxInFlight)
 }
+
+// defaultLatencyRoom is the latency up to which the default ceiling on
+// requests in flight lets Little's law spend the budget (with the pacer's
+// margin: pacer.Budget asks for ⌈r·(1.5ℓ + 100 ms)⌉ + 2).
+const defaultLatencyRoom = 2500 * time.Millisecond
 
 // Close stops a local emulator, saving its state.
 func (t *target) Close() {

@@ -398,7 +398,7 @@ func (p *Pipeline[J]) sayCapped() {
 	}
 	c := b.Capped
 	p.log.Warn(fmt.Sprintf("--max-in-flight %d limits the rate: at %s a request, %d at once allow about %.1f requests/s "+
-		"of the budget's %.1f (Little's law asks for %d at once); raise or drop --max-in-flight to spend the budget",
+		"of the budget's %.1f (Little's law asks for %d at once); a higher --max-in-flight would spend more of it",
 		c.MaxInFlight, c.Latency.Round(time.Millisecond), c.MaxInFlight, c.MostPerSecond(), c.Rate, c.Wanted),
 		"max_in_flight", c.MaxInFlight, "wanted", c.Wanted, "latency_ms", c.Latency.Milliseconds(),
 		"most_requests_per_sec", round1(c.MostPerSecond()), "budget_requests_per_sec", round1(c.Rate))
