@@ -47,7 +47,8 @@ func clerkID(t *testing.T, e *env, ext string) string {
 }
 
 // syncOutcomes runs a sync of next (with SourceWins as given) and returns
-// its summary and each row's outcome and message by key.
+// its summary and each row's outcome and message by key (a row the ledger
+// only counted is unchanged).
 func (e *env) syncOutcomes(t *testing.T, next []legacyUser, sourceWins bool, plan *bytes.Buffer) (Summary, map[string]string) {
 	t.Helper()
 	cfg := e.config(t, writeSource(t, e.dir, "next.csv", next))
@@ -66,6 +67,11 @@ func (e *env) syncOutcomes(t *testing.T, next []legacyUser, sourceWins bool, pla
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, u := range next {
+		if _, ok := rows[u.ID]; !ok { // unchanged and owned: counted, not recorded (tallyUnchanged)
+			rows[u.ID] = "unchanged: "
+		}
 	}
 	return sum, rows
 }
