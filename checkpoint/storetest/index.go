@@ -2,11 +2,13 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 )
@@ -31,6 +33,7 @@ func RunIndex(t *testing.T, open IndexOpener) {
 		{"SchemaHoldsNoSecret", testIndexSchema},
 		{"TablesExistOnOpen", testIndexTablesOnOpen},
 		{"OwnershipComesFromTheLedger", testIndexOwnership},
+		{"PruneKeepsOwnership", testPruneKeepsOwnership},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -551,5 +554,106 @@ func testIndexOwnership(t *testing.T, x checkpoint.ClerkIndex) {
 	}
 	if c, err := x.CountUnseen(ctx, "a"); err != nil || c != (checkpoint.UnseenCounts{Owned: 3, NotOwned: 8}) {
 		t.Errorf("after MarkSeen CountUnseen(a) = %+v, %v; want 3 owned, 8 not", c, err)
+	}
+}
+
+// testPruneKeepsOwnership: pruning finished sync runs drops their rows but
+// those that make a user ours (no earlier owning row of the same user and
+// key in the target), so every user is owned by the same run after it; a
+// created row always stays; the counts stay; Prune's policy keeps the
+// newest runs of each kind, imports and unfinished runs whole.
+func testPruneKeepsOwnership(t *testing.T, x checkpoint.ClerkIndex) {
+	ctx := context.Background()
+	st, ok := x.(checkpoint.Store)
+	pr, ok2 := x.(checkpoint.Pruner)
+	if !ok || !ok2 {
+		t.Skipf("%T is not a pruning checkpoint.Store", x)
+	}
+	type row struct {
+		i       int
+		outcome checkpoint.Outcome
+	}
+	record := func(id, kind, target string, finish bool, rows ...row) {
+		t.Helper()
+		if _, err := st.BeginRun(ctx, checkpoint.RunSpec{ID: id, Kind: kind, SourceFingerprint: "s", MappingFingerprint: "m",
+			Meta: map[string]string{checkpoint.MetaTarget: target}}); err != nil {
+			t.Fatal(err)
+		}
+		var ss []checkpoint.Settlement
+		for n, r := range rows {
+			ss = append(ss, checkpoint.Settlement{Pos: int64(n + 1), Key: user(r.i).ExternalID, ClerkID: user(r.i).ClerkID, Outcome: r.outcome})
+		}
+		if err := st.Settle(ctx, id, ss); err != nil {
+			t.Fatal(err)
+		}
+		if finish {
+			if err := st.FinishRun(ctx, id, checkpoint.Done); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(2 * time.Millisecond) // Runs orders by start
+	}
+	record("import-1", "import", "a", true, row{1, checkpoint.Created}, row{2, checkpoint.Exists}, row{3, checkpoint.Failed})
+	record("sync-1", "sync", "a", true, row{1, checkpoint.Unchanged}, row{4, checkpoint.Created}, row{5, checkpoint.Unchanged},
+		row{6, checkpoint.Updated}, row{9, checkpoint.Orphan}, row{10, checkpoint.Failed})
+	record("sync-2", "sync", "a", true, row{4, checkpoint.Updated}, row{5, checkpoint.Unchanged}, row{6, checkpoint.Unchanged})
+	record("sync-b", "sync", "b", true, row{8, checkpoint.Unchanged})
+	record("sync-3", "sync", "a", true, row{1, checkpoint.Unchanged})
+	record("sync-live", "sync", "a", false, row{1, checkpoint.Unchanged})
+	put(t, x, "a", users(1, 10)...)
+	put(t, x, "b", user(8))
+	owners := func(scope string) map[string]string {
+		t.Helper()
+		m, err := x.Owners(ctx, scope, users(1, 10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	beforeA, beforeB := owners("a"), owners("b")
+	progress := func(id string) checkpoint.Progress {
+		p, err := st.Progress(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	before1 := progress("sync-1")
+
+	if _, err := pr.PruneRun(ctx, "sync-live"); !errors.Is(err, checkpoint.ErrNotFinished) {
+		t.Errorf("PruneRun of a running run = %v, want ErrNotFinished", err)
+	}
+	var pruned []string
+	err := checkpoint.Prune(ctx, st, checkpoint.PrunePolicy{KeepRuns: 1}, func(p checkpoint.PrunedRun) error {
+		pruned = append(pruned, fmt.Sprintf("%s:%d/%d", p.Run.ID, p.Stats.Deleted, p.Stats.Kept))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// sync-3 is the newest sync: kept. sync-b: u8 is its target's first.
+	// sync-2: all three users owned by sync-1 already. sync-1: u1 (the
+	// import's), the orphan and the failed row go; u4, u5, u6 stay.
+	if want := []string{"sync-b:0/1", "sync-2:3/0", "sync-1:3/3"}; !slices.Equal(pruned, want) {
+		t.Errorf("Prune = %v, want %v", pruned, want)
+	}
+	if a, b := owners("a"), owners("b"); fmt.Sprint(a) != fmt.Sprint(beforeA) || fmt.Sprint(b) != fmt.Sprint(beforeB) {
+		t.Errorf("owners after the prune:\n a %v\n b %v\nwant\n a %v\n b %v", a, b, beforeA, beforeB)
+	}
+	if p := progress("sync-1"); fmt.Sprint(p.ByOutcome) != fmt.Sprint(before1.ByOutcome) {
+		t.Errorf("sync-1's counts after the prune = %v, want %v", p.ByOutcome, before1.ByOutcome)
+	}
+	runs, err := st.Runs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		if pruned := r.Meta[checkpoint.MetaPruned] != ""; pruned != (r.ID == "sync-1" || r.ID == "sync-2" || r.ID == "sync-b") {
+			t.Errorf("run %s: pruned meta %q", r.ID, r.Meta[checkpoint.MetaPruned])
+		}
+	}
+	again := 0
+	if err := checkpoint.Prune(ctx, st, checkpoint.PrunePolicy{}, func(checkpoint.PrunedRun) error { again++; return nil }); err != nil || again != 1 {
+		t.Errorf("a second Prune keeping no run pruned %d runs (%v), want sync-3 only: the others are done, imports never", again, err)
 	}
 }

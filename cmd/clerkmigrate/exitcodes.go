@@ -103,6 +103,11 @@ var (
 		ExitUsage: "usage: bad flags, no such run, no ledger at --out or --ledger",
 		ExitFatal: "the ledger could not be read or a report not written",
 	}, ExitOK, ExitUsage, ExitFatal)
+	pruneExitCodes = exitCodes(map[int]string{
+		ExitOK:    "the runs were pruned (or listed, with --dry-run)",
+		ExitUsage: "usage: bad flags, no ledger at --out or --ledger",
+		ExitFatal: "the ledger could not be read or written",
+	}, ExitOK, ExitUsage, ExitFatal)
 	emulatorExitCodes = exitCodes(map[int]string{
 		ExitOK:    "stopped by SIGINT/SIGTERM (the state saved, with --state)",
 		ExitUsage: "usage: bad flags, a state file that cannot be read",

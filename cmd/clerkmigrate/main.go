@@ -65,6 +65,7 @@ func newApp(stdout, stderr *os.File) *cli.App {
 			syncCommand(),
 			validateCommand(),
 			statusCommand(),
+			pruneCommand(),
 			rollbackCommand(),
 			reportCommand(),
 			emulatorCommand(),

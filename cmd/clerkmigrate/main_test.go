@@ -232,7 +232,7 @@ func TestExitCodes(t *testing.T) {
 func TestEveryCommandHelpListsItsExitCodes(t *testing.T) {
 	want := map[string]string{
 		"import": "0 1 2 3 4", "sync": "0 1 2 3 4 5", "validate": "0 1 2 3 4", "status": "0 1 2 3 4 5",
-		"rollback": "0 1 2 3 4", "report": "0 2 3", "emulator": "0 2 3", "presets": "0 2",
+		"rollback": "0 1 2 3 4", "report": "0 2 3", "prune": "0 2 3", "emulator": "0 2 3", "presets": "0 2",
 	}
 	code := regexp.MustCompile(`^ +(\d)  `)
 	app := newApp(os.Stdout, os.Stderr)
