@@ -226,7 +226,13 @@ func TestSlowAnswersAreCutOnceTheLatencyIsKnown(t *testing.T) {
 // its answer.
 func TestAdmissionEndsWaitingNotSending(t *testing.T) {
 	t.Parallel()
-	cfg := emulator.Config{RequestsPerWindow: 2, Window: 10 * time.Second, Faults: emulator.Faults{Latency: 400 * time.Millisecond}}
+	// The emulator's clock stands still at the start of a window, so the
+	// two counts and the two creates share one window whenever they run
+	// (a window rolling over between them let the creates through, and the
+	// wait for their 429s below never ended).
+	frozen := time.Now().Truncate(10 * time.Second)
+	cfg := emulator.Config{RequestsPerWindow: 2, Window: 10 * time.Second, Now: func() time.Time { return frozen },
+		Faults: emulator.Faults{Latency: 400 * time.Millisecond}}
 	p := pacer.New(pacer.NewBudget(pacer.Rate{Requests: 10000, Window: time.Second}, 0, 0))
 	e := newEnv(t, cfg, gateway.Config{Retry: patient, Pacer: p})
 	admission, stop := context.WithCancel(context.Background())
@@ -245,10 +251,8 @@ func TestAdmissionEndsWaitingNotSending(t *testing.T) {
 	for i := range 2 { // met by a 429, then held for its ~10 s Retry-After
 		go create(fmt.Sprint("held", i), held)
 	}
-	for e.srv.Emulator().Stats().RateLimited < 2 {
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(50 * time.Millisecond)
+	// Both 429s have come back to the pacer: the calls are in the hold.
+	waitFor(t, "the two creates' 429s", func() bool { return p.Stats().RateLimited >= 2 })
 	stopped := time.Now()
 	stop()
 	for range 2 {
@@ -268,11 +272,22 @@ func TestAdmissionEndsWaitingNotSending(t *testing.T) {
 	ctx = gateway.WithAdmission(context.Background(), admission)
 	underWay := make(chan error, 1)
 	go create("under-way", underWay)
-	for e.srv.Emulator().Stats().Total == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the create to reach the target", func() bool { return e.srv.Emulator().Stats().Total > 0 })
 	stop()
 	if err := <-underWay; err != nil {
 		t.Errorf("a request under way when admission ended: %v, want its answer", err)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 30 s instead
+// of hanging the package until its timeout.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 30 s for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
