@@ -132,44 +132,99 @@ func (j *jsonLines[T]) appendSlow(dst []byte, s string) []byte {
 	return append(dst, bytes.TrimSuffix(j.slowBuf.Bytes(), []byte{'\n'})...)
 }
 
-// csvLines writes values of struct type T as CSV records, the header from
-// gocsv and each record through the same encoding/csv writer gocsv uses,
-// its cells taken from the fields in tag order as gocsv formats them.
+// csvLines writes values of struct type T as CSV records, byte for byte
+// what gocsv writes: the header is gocsv's; a record whose cells need no
+// quoting (printable ASCII without a quote or a comma, no leading space,
+// not \.) is joined here, any other goes through the encoding/csv writer
+// gocsv uses, its cells taken from the fields in tag order as gocsv
+// formats them.
 type csvLines[T any] struct {
-	w    *gocsv.SafeCSVWriter
-	cols []column
-	rec  []string
+	out     io.Writer
+	buf     []byte
+	cols    []column
+	rec     []string
+	scratch bytes.Buffer
+	slow    *gocsv.SafeCSVWriter // writes to scratch
 }
+
+// csvFlushAt is how many bytes a csvLines holds before writing them out.
+const csvFlushAt = 64 << 10
 
 // newCSVLines starts a CSV file on w with gocsv's header line for T.
 func newCSVLines[T any](w io.Writer) (*csvLines[T], error) {
-	c := &csvLines[T]{w: gocsv.NewSafeCSVWriter(csv.NewWriter(w)), cols: columnsOf(reflect.TypeFor[T](), "csv")}
+	c := &csvLines[T]{out: w, cols: columnsOf(reflect.TypeFor[T](), "csv")}
+	c.slow = gocsv.NewSafeCSVWriter(csv.NewWriter(&c.scratch))
 	c.rec = make([]string, len(c.cols))
-	if err := gocsv.MarshalCSV([]T{}, c.w); err != nil {
+	if err := gocsv.MarshalCSV([]T{}, c.slow); err != nil {
 		return nil, err
 	}
+	c.buf = append(c.buf, c.scratch.Bytes()...)
+	c.scratch.Reset()
 	return c, nil
 }
 
 // Write adds one record.
 func (c *csvLines[T]) Write(v *T) error {
 	rv := reflect.ValueOf(v).Elem()
+	plain := true
 	for i, col := range c.cols {
 		f := rv.Field(col.index)
 		switch col.kind {
 		case reflect.String:
 			c.rec[i] = f.String()
+			plain = plain && plainCell(c.rec[i])
 		case reflect.Int, reflect.Int64:
 			c.rec[i] = strconv.FormatInt(f.Int(), 10)
 		case reflect.Bool:
 			c.rec[i] = strconv.FormatBool(f.Bool())
 		}
 	}
-	return c.w.Write(c.rec)
+	if plain {
+		for i, cell := range c.rec {
+			if i > 0 {
+				c.buf = append(c.buf, ',')
+			}
+			c.buf = append(c.buf, cell...)
+		}
+		c.buf = append(c.buf, '\n')
+	} else {
+		if err := c.slow.Write(c.rec); err != nil {
+			return err
+		}
+		c.slow.Flush()
+		if err := c.slow.Error(); err != nil {
+			return err
+		}
+		c.buf = append(c.buf, c.scratch.Bytes()...)
+		c.scratch.Reset()
+	}
+	if len(c.buf) < csvFlushAt {
+		return nil
+	}
+	return c.Flush()
 }
 
-// Flush writes the records held so far through to w.
+// plainCell reports whether encoding/csv writes s as it is: printable
+// ASCII without a quote or a comma, not starting with a space, not \.
+// (anything else may be quoted, and goes through encoding/csv).
+func plainCell(s string) bool {
+	if s == `\.` || s != "" && s[0] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == ',' {
+			return false
+		}
+	}
+	return true
+}
+
+// Flush writes the records held so far through to the writer.
 func (c *csvLines[T]) Flush() error {
-	c.w.Flush()
-	return c.w.Error()
+	if len(c.buf) == 0 {
+		return nil
+	}
+	_, err := c.out.Write(c.buf)
+	c.buf = c.buf[:0]
+	return err
 }

@@ -120,11 +120,19 @@ func TestCSVLinesSameAsGocsv(t *testing.T) {
 func TestColumnsOfRefusesWhatItCannotWrite(t *testing.T) {
 	type named string
 	for name, typ := range map[string]reflect.Type{
-		"no tag":    reflect.TypeFor[struct{ A string }](),
-		"omitempty": reflect.TypeFor[struct{ A string `json:"a,omitempty" csv:"a,omitempty"` }](),
-		"float":     reflect.TypeFor[struct{ A float64 `json:"a" csv:"a"` }](),
-		"named":     reflect.TypeFor[struct{ A named `json:"a" csv:"a"` }](),
-		"odd name":  reflect.TypeFor[struct{ A string `json:"A b" csv:"A b"` }](),
+		"no tag": reflect.TypeFor[struct{ A string }](),
+		"omitempty": reflect.TypeFor[struct {
+			A string `json:"a,omitempty" csv:"a,omitempty"`
+		}](),
+		"float": reflect.TypeFor[struct {
+			A float64 `json:"a" csv:"a"`
+		}](),
+		"named": reflect.TypeFor[struct {
+			A named `json:"a" csv:"a"`
+		}](),
+		"odd name": reflect.TypeFor[struct {
+			A string `json:"A b" csv:"A b"`
+		}](),
 	} {
 		for _, tag := range []string{"json", "csv"} {
 			func() {
