@@ -128,7 +128,7 @@ func (t *tapeReader) next() (checkpoint.Settlement, bool, error) {
 	}
 	s := checkpoint.Settlement{Pos: int64(pos), Attempts: int(attempts), Retryable: flags&1 != 0}
 	var outcome string
-	for _, dst := range [...]*string{&s.Key, &outcome, &s.ClerkID, &s.ErrorCode, &s.Field, &s.Message, &s.RequestHash} {
+	for i, dst := range [...]*string{&s.Key, &outcome, &s.ClerkID, &s.ErrorCode, &s.Field, &s.Message, &s.RequestHash} {
 		n, err := binary.ReadUvarint(t.r)
 		if err != nil {
 			return checkpoint.Settlement{}, false, errBadTape
@@ -136,12 +136,37 @@ func (t *tapeReader) next() (checkpoint.Settlement, bool, error) {
 		if n == 0 {
 			continue
 		}
-		b := make([]byte, n)
-		if _, err := io.ReadFull(t.r, b); err != nil {
+		if *dst, err = t.text(int(n), i == 1); err != nil {
 			return checkpoint.Settlement{}, false, errBadTape
 		}
-		*dst = string(b)
 	}
 	s.Outcome = checkpoint.Outcome(outcome)
 	return s, true, nil
+}
+
+// tapeOutcomes are the outcomes a validation settles, read without a copy.
+var tapeOutcomes = map[string]string{string(checkpoint.Valid): string(checkpoint.Valid),
+	string(checkpoint.Invalid): string(checkpoint.Invalid)}
+
+// text reads n bytes as a string: one allocation (none for a known
+// outcome), read in place from the buffer when they fit.
+func (t *tapeReader) text(n int, outcome bool) (string, error) {
+	if n > t.r.Size() {
+		b := make([]byte, n)
+		_, err := io.ReadFull(t.r, b)
+		return string(b), err
+	}
+	b, err := t.r.Peek(n)
+	if err != nil {
+		return "", err
+	}
+	s, ok := "", false
+	if outcome {
+		s, ok = tapeOutcomes[string(b)]
+	}
+	if !ok {
+		s = string(b)
+	}
+	_, err = t.r.Discard(n)
+	return s, err
 }
