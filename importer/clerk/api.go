@@ -23,6 +23,8 @@ type API interface {
 	ReplaceUserMetadata(ctx context.Context, id string, p *MetadataParams) (*User, error)
 	DeleteUser(ctx context.Context, id string) error
 	BanUser(ctx context.Context, id string) (*User, error)
+	// BanUsers bans up to MaxBulkBan users at once (POST /v1/users/ban).
+	BanUsers(ctx context.Context, ids []string) ([]User, error)
 	UnbanUser(ctx context.Context, id string) (*User, error)
 	LockUser(ctx context.Context, id string) (*User, error)
 	UnlockUser(ctx context.Context, id string) (*User, error)

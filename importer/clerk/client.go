@@ -612,6 +612,32 @@ func (c *Client) BanUser(ctx context.Context, id string) (*User, error) {
 	return c.userCall(ctx, http.MethodPost, id, "/ban", nil)
 }
 
+// MaxBulkBan is the most user ids one POST /v1/users/ban takes (the
+// spec's maxItems).
+const MaxBulkBan = 50
+
+// BanUsers bans 1 to MaxBulkBan users in one request (POST /v1/users/ban,
+// UsersBan) and returns the users Clerk answers with. Banning a banned
+// user again is harmless, so the request may be sent again.
+func (c *Client) BanUsers(ctx context.Context, ids []string) ([]User, error) {
+	if len(ids) == 0 || len(ids) > MaxBulkBan {
+		return nil, fmt.Errorf("clerk: BanUsers takes 1 to %d user ids, not %d", MaxBulkBan, len(ids))
+	}
+	for _, id := range ids {
+		if id == "" {
+			return nil, errors.New("clerk: BanUsers: an empty user id")
+		}
+	}
+	var us []User
+	in := struct {
+		UserIDs []string `json:"user_ids"`
+	}{ids}
+	if err := c.do(ctx, call{method: http.MethodPost, path: "/users/ban", in: in, out: &us}); err != nil {
+		return nil, err
+	}
+	return us, nil
+}
+
 // UnbanUser lifts a ban (POST /v1/users/{id}/unban).
 func (c *Client) UnbanUser(ctx context.Context, id string) (*User, error) {
 	return c.userCall(ctx, http.MethodPost, id, "/unban", nil)

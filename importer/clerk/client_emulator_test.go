@@ -161,6 +161,17 @@ func TestClientAgainstEmulator(t *testing.T) {
 			t.Errorf("%s: banned %v locked %v", step.name, got.Banned, got.Locked)
 		}
 	}
+	// In bulk: the users banned are answered; an unknown id is not.
+	banned, err := c.BanUsers(ctx, []string{id, "user_nobody"})
+	must(err)
+	if len(banned) != 1 || banned[0].ID != id || !banned[0].Banned {
+		t.Errorf("BanUsers: %+v", banned)
+	}
+	if _, err := c.BanUsers(ctx, make([]string, clerk.MaxBulkBan+1)); err == nil {
+		t.Error("BanUsers sent more than 50 ids")
+	}
+	_, err = c.UnbanUser(ctx, id)
+	must(err)
 
 	// A second user with the same external_id is refused, naming it.
 	_, err = c.CreateUser(ctx, &request.CreateUser{ExternalID: request.Value("legacy-42"), EmailAddresses: []string{"other@example.com"}})

@@ -30,7 +30,10 @@
 //     lists (see "Ownership"). Orphans, the users this ledger created or
 //     adopted in this target, are recorded with outcome orphan;
 //     BanOrphans or DeleteOrphans act on them only when there are at most
-//     MaxDelete of them; otherwise the whole step is refused
+//     MaxDelete of them (BanOrphans in bulk: one POST /v1/users/ban per
+//     50 users, each settled banned only when Clerk's answer holds it
+//     banned; DeleteOrphans one DELETE each, Clerk has no bulk delete);
+//     otherwise the whole step is refused
 //     (OrphanGuardError) and nothing is banned or deleted, since a broken
 //     source must not wipe an instance. The others are recorded not_ours
 //     and never touched, whatever the options. An incremental source

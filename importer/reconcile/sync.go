@@ -958,6 +958,7 @@ func (r *run) orphans(ctx context.Context) error {
 	done := make(chan error, 1)
 	go func() { done <- r.settle(context.WithoutCancel(ctx), results) }()
 	logged := orphanLog{log: r.log}
+	var bans []orphanCall
 	err = r.cfg.Index.Unseen(ctx, r.scope, func(u checkpoint.IndexedUser) error {
 		pos++
 		if u.Owner == "" {
@@ -982,13 +983,21 @@ func (r *run) orphans(ctx context.Context) error {
 			return gctx.Err()
 		}
 		logged.orphan(u, r.orphanAction())
-		if r.plan != nil { // the plan is written by one goroutine
-			res, _ := r.orphan(gctx, u, s)
+		if res, ok := r.orphanReady(u, s); !ok { // the plan is written by this goroutine only
 			results <- res
 			return nil
 		}
+		if r.cfg.Orphans == BanOrphans { // in bulk, clerk.MaxBulkBan a call
+			bans = append(bans, orphanCall{u: u, s: s})
+			if len(bans) == clerk.MaxBulkBan {
+				batch := bans
+				bans = nil
+				g.Go(func() error { return r.banOrphans(gctx, batch, results) })
+			}
+			return nil
+		}
 		g.Go(func() error {
-			res, err := r.orphan(gctx, u, s)
+			res, err := r.deleteOrphan(gctx, u, s)
 			if err != nil {
 				return err
 			}
@@ -997,6 +1006,15 @@ func (r *run) orphans(ctx context.Context) error {
 		})
 		return nil
 	})
+	if len(bans) > 0 {
+		if err == nil && gctx.Err() == nil {
+			g.Go(func() error { return r.banOrphans(gctx, bans, results) })
+		} else {
+			for _, b := range bans { // not sent: reported as they are
+				results <- result{s: b.s}
+			}
+		}
+	}
 	if gerr := g.Wait(); err == nil {
 		err = gerr
 	}
@@ -1065,39 +1083,38 @@ func (r *run) planOrphan(action string, u checkpoint.IndexedUser) {
 	}
 }
 
-// orphan bans or deletes one orphan (or plans to).
-func (r *run) orphan(ctx context.Context, u checkpoint.IndexedUser, s checkpoint.Settlement) (result, error) {
+// orphanReady settles an orphan to act on that needs no call: the plan's
+// entry (written, not carried out), one an applied plan does not name
+// (reported only), one banned already. ok says it needs its call.
+func (r *run) orphanReady(u checkpoint.IndexedUser, s checkpoint.Settlement) (res result, ok bool) {
 	action := r.orphanAction()
 	if r.plan != nil {
 		r.planOrphan(action, u)
 		s.Message = "planned: " + action
-		return result{s: s}, nil
+		return result{s: s}, false
 	}
 	if r.cfg.ApplyPlan != nil {
 		if e, ok := r.planned[u.ExternalID]; !ok || e.Action != action {
 			s.Message = "not in the plan: reported only"
-			return result{s: s}, nil
+			return result{s: s}, false
 		}
 	}
-	var err error
-	if action == ActionBan {
-		st, _ := decodeState(u)
-		if st.Banned {
-			s.Outcome, s.Message = checkpoint.Banned, "already banned"
-			return result{s: s}, nil
-		}
-		r.n.flags.Add(1)
-		_, err = r.cfg.Gateway.BanUser(ctx, u.ClerkID)
-		s.Outcome = checkpoint.Banned
-	} else {
-		r.n.deletes.Add(1)
-		err = r.cfg.Gateway.DeleteUser(ctx, u.ClerkID)
-		var ae *clerk.Error
-		if errors.As(err, &ae) && ae.Status == 404 {
-			err = nil // gone already
-		}
-		s.Outcome = checkpoint.Deleted
+	if st, _ := decodeState(u); action == ActionBan && st.Banned {
+		s.Outcome, s.Message = checkpoint.Banned, "already banned"
+		return result{s: s}, false
 	}
+	return result{}, true
+}
+
+// deleteOrphan deletes one orphan (a 404: gone already).
+func (r *run) deleteOrphan(ctx context.Context, u checkpoint.IndexedUser, s checkpoint.Settlement) (result, error) {
+	r.n.deletes.Add(1)
+	err := r.cfg.Gateway.DeleteUser(ctx, u.ClerkID)
+	var ae *clerk.Error
+	if errors.As(err, &ae) && ae.Status == 404 {
+		err = nil // gone already
+	}
+	s.Outcome = checkpoint.Deleted
 	s.Message = "ours (run " + u.Owner + "), not in the source: " + pastTense(r.cfg.Orphans)
 	if err != nil {
 		if clerk.Classify(err) == clerk.Fatal {
@@ -1106,6 +1123,44 @@ func (r *run) orphan(ctx context.Context, u checkpoint.IndexedUser, s checkpoint
 		return result{s: failure(s, err)}, nil
 	}
 	return result{s: s}, nil
+}
+
+// orphanCall is an orphan waiting for its ban.
+type orphanCall struct {
+	u checkpoint.IndexedUser
+	s checkpoint.Settlement
+}
+
+// banOrphans bans up to clerk.MaxBulkBan orphans in one POST /v1/users/ban
+// and settles each: banned when Clerk's answer holds it banned, failed
+// otherwise (the call failed, or the answer left the user out).
+func (r *run) banOrphans(ctx context.Context, batch []orphanCall, results chan<- result) error {
+	ids := make([]string, len(batch))
+	for i, b := range batch {
+		ids[i] = b.u.ClerkID
+	}
+	r.n.flags.Add(1)
+	us, err := r.cfg.Gateway.BanUsers(ctx, ids)
+	if err != nil && clerk.Classify(err) == clerk.Fatal {
+		return &runner.FatalError{RunID: r.id, Key: batch[0].s.Key, Err: err}
+	}
+	banned := make(map[string]bool, len(us))
+	for _, u := range us {
+		banned[u.ID] = u.Banned
+	}
+	for _, b := range batch {
+		s := b.s
+		s.Outcome, s.Message = checkpoint.Banned, "ours (run "+b.u.Owner+"), not in the source: banned"
+		switch {
+		case err != nil:
+			s = failure(s, err)
+		case !banned[b.u.ClerkID]:
+			s.Outcome, s.ErrorCode = checkpoint.Failed, "not_banned"
+			s.Message = "ours (run " + b.u.Owner + "), not in the source: Clerk's answer to the ban does not hold this user banned"
+		}
+		results <- result{s: s}
+	}
+	return nil
 }
 
 // progress is the run's state for a display.

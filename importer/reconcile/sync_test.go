@@ -163,11 +163,20 @@ func TestMaxDeleteRefusesAShrunkSource(t *testing.T) {
 	if msg != guard.Error() {
 		t.Errorf("orphan message = %q", msg)
 	}
-	// Within the cap, the same orphans are banned.
+	// Within the cap, the same orphans are banned, in bulk: POST
+	// /v1/users/ban with up to 50 ids (89 to ban: 2 calls), none one by
+	// one; one banned in Clerk already costs no call.
+	if _, err := e.api.BanUser(ctx, users(t, emu)["u50"].ID); err != nil {
+		t.Fatal(err)
+	}
 	cfg = e.config(t, writeSource(t, e.dir, "broken2.csv", seed[:10]))
 	cfg.Orphans, cfg.MaxDelete = BanOrphans, 90
+	before = emu.Stats()
 	if sum, err = Run(ctx, cfg); err != nil || sum.ByOutcome[checkpoint.Banned] != 90 {
 		t.Fatalf("ban within the cap: %v, %v", err, sum.ByOutcome)
+	}
+	if _, _, routes := calls(before, emu.Stats()); routes["POST /v1/users/ban"] != 2 || routes["POST /v1/users/{user_id}/ban"] != 0 {
+		t.Errorf("banning 89 orphans took %v; want 2 POST /v1/users/ban (50 ids a call) and no ban one by one", routes)
 	}
 	banned := 0
 	for _, u := range emu.Snapshot().Users {

@@ -13,7 +13,8 @@
 //
 // Routes: GET /v1/instance, POST/GET /v1/users, GET /v1/users/count, GET/PATCH/DELETE
 // /v1/users/{user_id}, PATCH/PUT /v1/users/{user_id}/metadata, POST
-// /v1/users/{user_id}/ban|unban|lock|unlock, POST /v1/email_addresses,
+// /v1/users/{user_id}/ban|unban|lock|unlock, POST /v1/users/ban|unban (up
+// to 50 user_ids; an unknown id is left out of the answer), POST /v1/email_addresses,
 // POST /v1/phone_numbers, GET/PATCH/DELETE
 // /v1/email_addresses/{email_address_id}, GET/PATCH/DELETE
 // /v1/phone_numbers/{phone_number_id}. Control routes (bearer key

@@ -53,6 +53,9 @@ func matchRoute(method, path string) route {
 		}}
 	case len(segs) == 3 && (segs[1] == "email_addresses" || segs[1] == "phone_numbers") && segs[2] != "":
 		return identifierRoute(method, segs[1], segs[2])
+	case len(segs) == 3 && segs[1] == "users" && (segs[2] == "ban" || segs[2] == "unban") && method == http.MethodPost:
+		on := segs[2] == "ban"
+		return route{pattern: "POST /v1/users/" + segs[2], handler: func(e *Emulator, r *request) reply { return e.banUsers(r, on) }}
 	case len(segs) == 3 && segs[1] == "users" && segs[2] == "count":
 		if method == http.MethodGet {
 			return route{pattern: "GET /v1/users/count", handler: (*Emulator).countUsers}

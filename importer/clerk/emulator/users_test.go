@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -221,4 +223,42 @@ func TestBanLockDeleteAndIdentifiers(t *testing.T) {
 	// The identifiers are free again.
 	h.create(map[string]any{"email_address": []string{"b@example.com"}, "external_id": "x1", "phone_number": []string{"+14155550199"}})
 	h.do("GET", "/v1/nothing_here", nil).expectError(t, 404, "resource_not_found/")
+}
+
+// TestBulkBan: POST /v1/users/ban and /unban (UsersBan, UsersUnban) set the
+// flag of every user named and answer those users, a bare list in the
+// order asked; an id with no user is left out. A bad request is refused
+// whole with 400, the only error the spec gives these routes.
+func TestBulkBan(t *testing.T) {
+	h := newHarness(t, Config{})
+	var ids []string
+	for i := range 3 {
+		u := h.create(map[string]any{"email_address": []string{fmt.Sprintf("bulk%d@example.com", i)}})
+		ids = append(ids, u["id"].(string))
+	}
+	for _, c := range []struct {
+		path string
+		ban  bool
+	}{{"/v1/users/ban", true}, {"/v1/users/unban", false}} {
+		r := h.do("POST", c.path, map[string]any{"user_ids": []string{ids[2], "user_nobody", ids[0]}})
+		var got []map[string]any
+		if err := json.Unmarshal(r.body, &got); r.status != 200 || err != nil || len(got) != 2 ||
+			got[0]["id"] != ids[2] || got[1]["id"] != ids[0] || got[0]["banned"] != c.ban || got[1]["banned"] != c.ban {
+			t.Fatalf("%s: %d %s", c.path, r.status, r.body)
+		}
+		if u := h.do("GET", "/v1/users/"+ids[1], nil).object(t); u["banned"] != false {
+			t.Errorf("%s banned a user it was not given: %v", c.path, u["banned"])
+		}
+	}
+	many := make([]string, 51)
+	for i := range many {
+		many[i] = ids[0]
+	}
+	h.do("POST", "/v1/users/ban", map[string]any{"user_ids": many}).expectError(t, 400, "bulk_size_exceeded/user_ids")
+	for _, body := range []map[string]any{{"user_ids": []string{}}, {"user_ids": "x"}, {"user_ids": nil}, {"ids": []string{ids[0]}}, {}} {
+		h.do("POST", "/v1/users/ban", body).expectError(t, 400, "request_body_invalid/user_ids")
+	}
+	if u := h.do("GET", "/v1/users/"+ids[0], nil).object(t); u["banned"] != false {
+		t.Error("a refused bulk ban banned a user")
+	}
 }

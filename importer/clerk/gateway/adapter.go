@@ -81,6 +81,12 @@ func (g *Gateway) BanUser(ctx context.Context, id string) (*clerk.User, error) {
 	return result(g, ctx, OpBanUser, id, func(ctx context.Context) (*clerk.User, error) { return g.api.BanUser(ctx, id) })
 }
 
+// BanUsers bans up to clerk.MaxBulkBan users in one call (sent again
+// after a lost answer: a ban is idempotent).
+func (g *Gateway) BanUsers(ctx context.Context, ids []string) ([]clerk.User, error) {
+	return result(g, ctx, OpBanUsers, "", func(ctx context.Context) ([]clerk.User, error) { return g.api.BanUsers(ctx, ids) })
+}
+
 // UnbanUser lifts a ban.
 func (g *Gateway) UnbanUser(ctx context.Context, id string) (*clerk.User, error) {
 	return result(g, ctx, OpUnbanUser, id, func(ctx context.Context) (*clerk.User, error) { return g.api.UnbanUser(ctx, id) })

@@ -107,6 +107,8 @@ func TestEveryCallPassesTheLayers(t *testing.T) {
 		_, err = f(ctx, u.ID)
 		must(err)
 	}
+	_, err = g.BanUsers(ctx, []string{u.ID})
+	must(err)
 	em, err := g.CreateEmailAddress(ctx, clerk.CreateEmailAddressParams{UserID: u.ID, EmailAddress: "b@example.com", Verified: request.Value(true)})
 	must(err)
 	ph, err := g.CreatePhoneNumber(ctx, clerk.CreatePhoneNumberParams{UserID: u.ID, PhoneNumber: "+15555550100", Verified: request.Value(true)})

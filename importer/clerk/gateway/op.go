@@ -22,6 +22,7 @@ const (
 	OpDeleteEmailAddress
 	OpDeletePhoneNumber
 	OpGetInstance
+	OpBanUsers
 	numOps
 )
 
@@ -43,6 +44,7 @@ var opNames = [numOps]string{
 	OpDeleteEmailAddress:  "DELETE /v1/email_addresses/{email_address_id}",
 	OpDeletePhoneNumber:   "DELETE /v1/phone_numbers/{phone_number_id}",
 	OpGetInstance:         "GET /v1/instance",
+	OpBanUsers:            "POST /v1/users/ban",
 }
 
 // String is the call's method and route, as the emulator's statistics
