@@ -55,6 +55,9 @@ type fieldSpec struct {
 	parse     string // parse: as written, when it changes the conversion ("future")
 	when      string // when: a path; the field is filled only for rows where it is non-empty
 	verified  *verifiedSpec
+	// overlap: repeats: expected, the field's columns list some values
+	// twice by design (dedupe warns of no copy that agrees with the first).
+	overlap bool
 }
 
 // LoadError is one problem in a mapping file, with its line.
@@ -176,7 +179,7 @@ func (l *loader) readFile(data []byte) (*fileDoc, []*fieldSpec) {
 }
 
 // specKeys are the keys a field spec may hold.
-var specKeys = []string{"from", "value", "template", "default", "split", "transform", "parse", "when", "verified"}
+var specKeys = []string{"from", "value", "template", "default", "split", "transform", "parse", "when", "verified", "repeats"}
 
 // readField reads one field spec: a bare path ("first_name: fname") or a
 // mapping of specKeys.
@@ -235,6 +238,17 @@ func (l *loader) readField(name string, n *yaml.Node) *fieldSpec {
 			l.readTransform(spec, prop, v)
 		case "verified":
 			spec.verified = l.readVerified(name, k, v)
+		case "repeats":
+			if name != propEmail && name != propPhone {
+				l.errorf(k.Line, "%s: repeats is for email_address and phone_number", name)
+				return
+			}
+			if v.Kind != yaml.ScalarNode || v.Value != "expected" {
+				l.errorf(v.Line, "%s: repeats: expected (the columns list some values twice by design, such as a "+
+					"primary address also among the verified ones), or leave it out", name)
+				return
+			}
+			spec.overlap = true
 		case "parse":
 			want := prop.kind.parseName()
 			if prop.kind == kindBool && v.Value == parseFuture {

@@ -45,7 +45,7 @@ func FuzzMap(f *testing.F) {
 		switch {
 		case p == nil && len(errs) == 0:
 			t.Fatal("neither a request nor an error")
-		case p != nil && len(errs) > 0:
+		case p != nil && errs.Invalid():
 			t.Fatalf("both a request and errors: %v", errs)
 		case p != nil:
 			if _, err := json.Marshal(p); err != nil {

@@ -112,6 +112,9 @@ type field struct {
 	// verified says which of an identifier's values the source verified
 	// (email_address and phone_number only; see verified.go).
 	verified *verifiedSpec
+	// overlap: the mapping says its columns list some values twice
+	// (repeats: expected); see dedupe.
+	overlap bool
 }
 
 type objectPart struct {
@@ -278,6 +281,7 @@ func (l *loader) compileField(spec *fieldSpec, opts *Options) field {
 	}
 	f.when = spec.when
 	f.verified = spec.verified
+	f.overlap = spec.overlap
 	if spec.parse == parseFuture {
 		f.future = true
 	}
@@ -428,20 +432,21 @@ func (m *Mapping) MapAllInto(rec sources.Record, p *request.CreateUser) (mapped 
 		}
 		return false, FieldErrors{{Field: field, Source: field, Code: CodeRecordUnreadable, Reason: rec.Err.Error()}}
 	}
+	vals := rec.Values
+	if vals == nil {
+		vals = noValues{}
+	}
 	var st rowState
 	if key := strings.TrimSpace(rec.Key); key != "" {
 		if pr := textProblem(key, false); pr != nil {
 			st.errs = append(st.errs, FieldError{Field: propExternalID, Source: m.key, Code: pr.code, Reason: pr.reason})
 		} else {
 			p.ExternalID = request.Value(key)
+			st.errs = m.keyTrimmed(vals, key, st.errs)
 		}
 	} else {
 		st.errs = append(st.errs, FieldError{Field: propExternalID, Source: m.key, Code: CodeMissing,
 			Reason: "the legacy user id is empty; every user needs one (it becomes external_id)"})
-	}
-	vals := rec.Values
-	if vals == nil {
-		vals = noValues{}
 	}
 	for i := range m.fields {
 		m.fields[i].apply(vals, p, &st)
@@ -519,6 +524,10 @@ func (f *field) setScalar(v any, src string, p *request.CreateUser, st *rowState
 		}
 		if s = f.transform(s); s == "" {
 			return false
+		}
+		if t, pr := prop.trimmed(s); pr != nil {
+			st.fail(f, src, pr)
+			s = t
 		}
 		if prop.check != nil {
 			var pr *problem
@@ -758,6 +767,10 @@ func (f *field) addItem(out []string, item any, n int, src string, fromJSON bool
 	if s == "" && !(fromJSON && f.prop.keepEmpty) {
 		return out
 	}
+	if t, pr := f.prop.trimmed(s); pr != nil {
+		st.fail(f, src, pr)
+		s = t
+	}
 	if f.prop.check != nil {
 		var pr *problem
 		if s, pr = f.prop.check(s, f.opts); pr != nil {
@@ -805,7 +818,7 @@ func (m *Mapping) checkIdentifiers(vals sources.Values, idName, statusName strin
 	}
 	ids := idf.prop.getList(p)
 	if idf.verified != nil {
-		ids = dedupe(ids)
+		ids, _ = dedupe(idf, ids, nil, st)
 		idf.prop.setList(p, ids)
 		if len(ids) == 0 && st.failed&idf.bit == 0 {
 			return
@@ -826,15 +839,7 @@ func (m *Mapping) checkIdentifiers(vals sources.Values, idName, statusName strin
 			}
 		}
 	}
-	for i := 1; i < len(ids); i++ {
-		if slices.Contains(ids[:i], ids[i]) {
-			if len(status) == len(ids) {
-				status = slices.Delete(status, i, i+1)
-			}
-			ids = slices.Delete(ids, i, i+1)
-			i--
-		}
-	}
+	ids, status = dedupe(idf, ids, status, st)
 	idf.prop.setList(p, ids)
 	if sf == nil || st.failed&(sf.bit|idf.bit) != 0 {
 		return
@@ -944,13 +949,73 @@ func (f *field) setFuture(v any, src string, p *request.CreateUser, st *rowState
 	return true
 }
 
-// dedupe drops repeated values, keeping the first of each.
-func dedupe(ids []string) []string {
-	for i := 1; i < len(ids); i++ {
-		if slices.Contains(ids[:i], ids[i]) {
-			ids = slices.Delete(ids, i, i+1)
-			i--
+// dedupe drops the later copies of a value the row's list ids holds twice
+// (sameIdentifier), keeping the first, each with a value_repeated warning
+// naming the copy's position and the first's in the list as the source gave
+// it. With status parallel to ids (one status per value), a copy's status
+// goes with it; when the copies disagree, the first is sent reserved, the
+// safer: an address one copy says is not verified is never made verified.
+// A mapping that says its columns overlap (repeats: expected) gets no
+// warning for a copy that agrees with the first.
+func dedupe(f *field, ids, status []string, st *rowState) ([]string, []string) {
+	if len(ids) < 2 {
+		return ids, status
+	}
+	parallel := len(status) == len(ids)
+	keptIDs, keptStatus := ids[:0:0], status[:0:0]
+	var pos []int // 1-based positions of keptIDs
+	for i, v := range ids {
+		first := slices.IndexFunc(keptIDs, func(k string) bool { return sameIdentifier(f.prop.name, k, v) })
+		if first < 0 {
+			keptIDs, pos = append(keptIDs, v), append(pos, i+1)
+			if parallel {
+				keptStatus = append(keptStatus, status[i])
+			}
+			continue
+		}
+		reason := "value " + strconv.Itoa(i+1) + " " + quote(v) + " repeats value " + strconv.Itoa(pos[first]) + " " +
+			quote(keptIDs[first]) + ": sent once"
+		differ := parallel && status[i] != keptStatus[first]
+		if differ {
+			reason += "; the copies say " + keptStatus[first] + " and " + status[i] + ": sent " + request.StatusReserved +
+				", the safer (an address one copy does not verify is not made verified)"
+			keptStatus[first] = request.StatusReserved
+		}
+		if differ || !f.overlap {
+			st.fail(f, f.sourceTag, &problem{CodeValueRepeated, reason})
 		}
 	}
-	return ids
+	if !parallel {
+		keptStatus = status
+	}
+	return keptIDs, keptStatus
+}
+
+// sameIdentifier says whether two values of an identifier property are
+// the same identifier: emails in any case (Clerk, the duplicates rule and
+// the emulator compare them so), others as they are (phones are in E.164
+// by then).
+func sameIdentifier(prop, a, b string) bool {
+	if prop == propEmail {
+		return strings.EqualFold(a, b)
+	}
+	return a == b
+}
+
+// keyTrimmed adds a value_trimmed warning to errs when the key the row's
+// source gave (the column m.key) has white space around it: the sources
+// read the key trimmed (it is the ledger's key and external_id), so the
+// external_id sent is not the cell as written.
+func (m *Mapping) keyTrimmed(vals sources.Values, key string, errs FieldErrors) FieldErrors {
+	v, ok := vals.Lookup(m.key)
+	if !ok {
+		return errs
+	}
+	raw, ok := toText(v)
+	if !ok || raw == key || strings.TrimSpace(raw) != key {
+		return errs
+	}
+	return append(errs, FieldError{Field: propExternalID, Source: m.key, Code: CodeValueTrimmed, Warning: true,
+		Reason: quote(raw) + " has white space around it, which is no part of the legacy user id: external_id " +
+			quote(key) + " is sent without it"})
 }

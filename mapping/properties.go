@@ -1,8 +1,10 @@
 package mapping
 
 import (
-	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"sort"
+	"strings"
+
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 )
 
 // Codes of FieldError: stable, for machines (reports, tests, filters).
@@ -38,6 +40,12 @@ const (
 	// Warnings: the row stays valid and the value is sent (FieldError.Warning).
 	CodeDigestOpen        = "digest_form_open"      // the digest fits Clerk's documented format, not the form its software writes, or a form Clerk's docs leave open
 	CodeUsernameCharacter = "username_customizable" // a character Clerk refuses by default and an instance can allow
+	// The row stays valid and the value is sent changed as the Reason says:
+	// an email, phone, locale, wallet or external_id with white space around
+	// it is sent without it (Clerk refuses the padded form as a format
+	// error); an email or phone given twice in one row is sent once.
+	CodeValueTrimmed  = "value_trimmed"  // white space around a value, dropped
+	CodeValueRepeated = "value_repeated" // an identifier given twice in one row, sent once
 	// Values that would reach Clerk other than as the source holds them, or
 	// that Clerk cannot take (see rewrites.go).
 	CodeUTF8Invalid          = "utf8_invalid"          // text that is not UTF-8 (or a lone surrogate escape): JSON would carry U+FFFD
@@ -49,7 +57,8 @@ const (
 )
 
 // warningCodes are the codes of warnings.
-var warningCodes = map[string]bool{CodeDigestOpen: true, CodeUsernameCharacter: true}
+var warningCodes = map[string]bool{CodeDigestOpen: true, CodeUsernameCharacter: true, CodeValueTrimmed: true,
+	CodeValueRepeated: true}
 
 // kind is the type of a CreateUser property, which decides how a source value
 // is converted.
@@ -88,6 +97,10 @@ type property struct {
 	// Latin letters, phones' digits and separators); such a refusal is
 	// named utf8_invalid (notUTF8), and good rows skip the separate check.
 	refusesNonUTF8 bool
+	// trims: white space around a value is no part of it (an address, a
+	// number, a tag): it is dropped before check, with a value_trimmed
+	// warning (trimmed). Other text is checked, and sent, as it is.
+	trims bool
 	// one setter, by kind
 	setString func(p *request.CreateUser, s string)
 	setList   func(p *request.CreateUser, l []string)
@@ -127,20 +140,20 @@ var identifierProps = []string{propEmail, propPhone, propUsername, propWeb3Walle
 var properties = []property{
 	{name: "first_name", kind: kindString, check: checkName, setString: func(p *request.CreateUser, s string) { p.FirstName = request.Value(s) }},
 	{name: "last_name", kind: kindString, check: checkName, setString: func(p *request.CreateUser, s string) { p.LastName = request.Value(s) }},
-	{name: "locale", kind: kindString, check: checkLocale, refusesNonUTF8: true, setString: func(p *request.CreateUser, s string) { p.Locale = request.Value(s) }},
-	{name: propEmail, kind: kindList, check: checkEmail, refusesNonUTF8: true,
+	{name: "locale", kind: kindString, check: checkLocale, refusesNonUTF8: true, trims: true, setString: func(p *request.CreateUser, s string) { p.Locale = request.Value(s) }},
+	{name: propEmail, kind: kindList, check: checkEmail, refusesNonUTF8: true, trims: true,
 		setList: func(p *request.CreateUser, l []string) { p.EmailAddresses = l },
 		getList: func(p *request.CreateUser) []string { return p.EmailAddresses }},
 	{name: propEmailStatus, kind: kindList, check: checkStatus, refusesNonUTF8: true,
 		setList: func(p *request.CreateUser, l []string) { p.EmailAddressIdentificationStatus = l },
 		getList: func(p *request.CreateUser) []string { return p.EmailAddressIdentificationStatus }},
-	{name: propPhone, kind: kindList, check: checkPhone, refusesNonUTF8: true,
+	{name: propPhone, kind: kindList, check: checkPhone, refusesNonUTF8: true, trims: true,
 		setList: func(p *request.CreateUser, l []string) { p.PhoneNumbers = l },
 		getList: func(p *request.CreateUser) []string { return p.PhoneNumbers }},
 	{name: propPhoneStatus, kind: kindList, check: checkStatus, refusesNonUTF8: true,
 		setList: func(p *request.CreateUser, l []string) { p.PhoneNumberIdentificationStatus = l },
 		getList: func(p *request.CreateUser) []string { return p.PhoneNumberIdentificationStatus }},
-	{name: propWeb3Wallet, kind: kindList, check: checkWeb3Wallet, refusesNonUTF8: true,
+	{name: propWeb3Wallet, kind: kindList, check: checkWeb3Wallet, refusesNonUTF8: true, trims: true,
 		setList: func(p *request.CreateUser, l []string) { p.Web3Wallets = l },
 		getList: func(p *request.CreateUser) []string { return p.Web3Wallets }},
 	{name: propUsername, kind: kindString, check: checkUsername, refusesNonUTF8: true, setString: func(p *request.CreateUser, s string) { p.Username = request.Value(s) }},
@@ -201,4 +214,21 @@ func (p *property) notUTF8(raw string, pr *problem) *problem {
 		return tp
 	}
 	return pr
+}
+
+// trimmed drops the white space around s when the property's values do
+// not hold any (property.trims), and says so: a value_trimmed warning
+// naming the value as the source holds it, unless the property is secret.
+// A value of white space only is left for check to judge.
+func (p *property) trimmed(s string) (string, *problem) {
+	t := strings.TrimSpace(s)
+	if !p.trims || t == s || t == "" {
+		return s, nil
+	}
+	what := "the value"
+	if !p.secret {
+		what = quote(s)
+	}
+	return t, &problem{CodeValueTrimmed, what + " has white space around it, which is no part of a " + p.name +
+		": sent without it"}
 }

@@ -16,8 +16,9 @@ type FieldError struct {
 	// Warning marks a finding that does not stop the row: the value is sent
 	// as the source gives it, and Reason says what may go wrong and why the
 	// row is not refused (Clerk's documentation leaves the form open, or a
-	// setting of the Clerk instance decides). Every command gives a row with
-	// only warnings the same verdict: valid.
+	// setting of the Clerk instance decides), or, for value_trimmed and
+	// value_repeated, the value is sent changed as Reason says. Every
+	// command gives a row with only warnings the same verdict: valid.
 	Warning bool
 }
 

@@ -27,8 +27,10 @@ import (
 //
 // Phone numbers with letters or an extension are refused in checkPhone.
 // Normalisations that keep the value's meaning are not rewrites and stay:
-// E.164 for phones, lower-case emails (Clerk compares them so), base32
-// TOTP secrets without spaces, RFC 3339 UTC timestamps.
+// E.164 for phones, base32 TOTP secrets without spaces, RFC 3339 UTC
+// timestamps. Emails keep their case (Clerk compares them in any case).
+// White space around an identifier and a repeated identifier are dropped
+// with a warning (value_trimmed, value_repeated: property.trimmed, dedupe).
 
 // Clerk's limits on one CreateUser request, and where each comes from.
 const (

@@ -57,6 +57,10 @@ var sampleWant = map[string]string{
 		`"private_metadata":{"legacy_role":"member","plan":"free"},"created_at":"2022-05-05T00:00:00Z"}`,
 }
 
+// sampleWarnings are the sample's valid rows with a warning: 1004 lists its
+// primary address again among its secondary ones (sent once).
+var sampleWarnings = map[string]string{"1004": CodeValueRepeated}
+
 func TestMapSamples(t *testing.T) {
 	m := loadSample(t)
 	recs := sampleRecords(t, m)
@@ -78,7 +82,9 @@ func TestMapSamples(t *testing.T) {
 			seen[r.Key] = true
 			continue
 		}
-		if errs != nil {
+		if w := sampleWarnings[r.Key]; w != "" && !(len(errs) == 1 && errs[0].Warning && errs[0].Code == w) {
+			t.Errorf("row %s (%s): %v, want one %s warning", r.Key, r.Pos, errs, w)
+		} else if w == "" && errs != nil {
 			t.Errorf("row %s (%s): %v", r.Key, r.Pos, errs)
 			continue
 		}

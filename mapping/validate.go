@@ -44,13 +44,17 @@ func quote(s string) string {
 
 // checkEmail accepts a plain address (no display name, no quoted local part,
 // no comments): a dot-atom local part of RFC 5322 and a DNS domain with at
-// least two labels. The address is returned in lower case.
+// least two labels. The address is returned as the source wrote it, in its
+// case: Clerk compares addresses in any case (its user filters match them
+// case-insensitively), and so do the duplicates rule, the sync's diff and
+// the emulator, so no case is changed behind the user's back (a mapping
+// that wants lower case says transform: lower). White space around it is
+// dropped before, with a warning (property.trimmed).
 func checkEmail(s string, _ *Options) (string, *problem) {
-	s = strings.TrimSpace(s)
 	if reason := emailProblem(s); reason != "" {
 		return "", &problem{CodeEmailInvalid, "not an email address " + quote(s) + ": " + reason}
 	}
-	return strings.ToLower(s), nil
+	return s, nil
 }
 
 // emailProblem says what is wrong with an address, "" when nothing is.

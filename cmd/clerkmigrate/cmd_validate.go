@@ -238,7 +238,7 @@ func printValidation(w io.Writer, r *validate.Result, top int, dir string, files
 	}
 	fmt.Fprintln(w)
 	printCodes(w, "problems:", r.ByCode, false, top)
-	printCodes(w, "warnings (the rows stay valid and are sent as they are):", r.ByCode, true, top)
+	printCodes(w, "warnings (the rows stay valid and are sent, as each warning says):", r.ByCode, true, top)
 	cv := r.Coverage
 	fmt.Fprintf(w, "coverage: %d with MFA, %d without a password, %d with several emails\n",
 		cv.WithMFA, cv.WithoutPassword, cv.WithSeveralEmails)

@@ -11,10 +11,11 @@ import (
 
 // TestWarningsGetOneVerdict: rows whose only findings are warnings (a
 // digest in a form Clerk's documentation leaves open, a username with a dot
-// on an instance that allows dots) are valid for validate and import
-// --dry-run, and created by import; none of them exits 1, and every one
-// keeps the warning in its row's message. A broken digest is refused by all
-// three alike.
+// on an instance that allows dots, white space around an email or the
+// legacy id, dropped, and an email given twice in a row, sent once) are
+// valid for validate and import --dry-run, and created by import and sync;
+// none of them exits 1, and every one keeps the warning in its row's
+// message. A broken digest is refused by all three alike.
 func TestWarningsGetOneVerdict(t *testing.T) {
 	const key = "sk_test_warnings"
 	srv, err := emulator.Start(emulator.Config{SecretKey: key, UsernameAllows: "."})
@@ -23,21 +24,25 @@ func TestWarningsGetOneVerdict(t *testing.T) {
 	}
 	defer srv.Close()
 	hex := func(n int) string { return strings.Repeat("ab", n) }
-	csv := "id,email,username,hash,hasher\n" +
-		"w1,w1@example.com,john.doe,,\n" +
-		"w2,w2@example.com,,scrypt:32768:8:1$abcDEF123$" + hex(64) + ",scrypt_werkzeug\n" +
-		"w3,w3@example.com,,$H$9" + strings.Repeat("a", 30) + ",phpass\n" +
-		"w4,w4@example.com,,pbkdf2_sha1$1000$salt$" + hex(32) + ",pbkdf2_sha1\n"
-	mapping := "version: 1\nkey: id\nfields:\n  email_address: { from: email, verified: true }\n  username: user\n" +
+	csv := "id,email,username,hash,hasher,email2\n" +
+		"w1,w1@example.com,john.doe,,,\n" +
+		"w2,w2@example.com,,scrypt:32768:8:1$abcDEF123$" + hex(64) + ",scrypt_werkzeug,\n" +
+		"w3,w3@example.com,,$H$9" + strings.Repeat("a", 30) + ",phpass,\n" +
+		"w4,w4@example.com,,pbkdf2_sha1$1000$salt$" + hex(32) + ",pbkdf2_sha1,\n" +
+		"w5,\" w5@example.com \",,,,\n" + // value_trimmed
+		" w6,w6@example.com,,,,\n" + // value_trimmed (external_id)
+		"w7,w7@example.com,,,,W7@example.com\n" // value_repeated
+	const warnings = 6
+	mapping := "version: 1\nkey: id\nfields:\n  email_address: { from: [email, email2], verified: true }\n  username: user\n" +
 		"  password_digest: hash\n  password_hasher: { from: hasher, when: hash }\n"
 	mapping = strings.Replace(mapping, "username: user", "username: username", 1)
 	// Each command in its own directory: validate and a dry run share
 	// their run (and so its ledger rows) by design.
 	dirs := map[string]string{}
-	for _, cmd := range []string{"validate", "dry-run", "import"} {
+	for _, cmd := range []string{"validate", "dry-run", "import", "sync"} {
 		dirs[cmd] = t.TempDir()
 		for name, text := range map[string]string{"users.csv": csv, "map.yaml": mapping,
-			"broken.csv": "id,email,username,hash,hasher\nb1,b1@example.com,,$2b$10$short,bcrypt\n"} {
+			"broken.csv": "id,email,username,hash,hasher,email2\nb1,b1@example.com,,$2b$10$short,bcrypt,\n"} {
 			if err := os.WriteFile(filepath.Join(dirs[cmd], name), []byte(text), 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -47,17 +52,28 @@ func TestWarningsGetOneVerdict(t *testing.T) {
 	args := []string{"--no-progress", "--source", "users.csv", "--mapping", "map.yaml"}
 
 	v := runCLI(t, dirs["validate"], env, append([]string{"validate"}, args...)...)
-	if v.code != ExitOK || !strings.Contains(v.stdout, "4 valid, 0 invalid, 3 findings (3 of them warnings)") ||
+	if v.code != ExitOK || !strings.Contains(v.stdout, "7 valid, 0 invalid, 6 findings (6 of them warnings)") ||
 		!strings.Contains(v.stdout, "warnings (the rows stay valid") {
 		t.Errorf("validate: exit %d\n%s%s", v.code, v.stdout, v.stderr)
 	}
 	d := runCLI(t, dirs["dry-run"], env, append([]string{"import", "--dry-run"}, args...)...)
-	if d.code != ExitOK || !strings.Contains(d.stdout, "4 valid, 0 invalid, 3 findings (3 of them warnings)") {
+	if d.code != ExitOK || !strings.Contains(d.stdout, "7 valid, 0 invalid, 6 findings (6 of them warnings)") {
 		t.Errorf("import --dry-run: exit %d\n%s%s", d.code, d.stdout, d.stderr)
 	}
 	i := runCLI(t, dirs["import"], env, append([]string{"import", "--target", srv.URL()}, args...)...)
-	if i.code != ExitOK || !strings.Contains(i.stdout, "created  4") {
+	if i.code != ExitOK || !strings.Contains(i.stdout, "created  7") {
 		t.Errorf("import: exit %d\n%s%s", i.code, i.stdout, i.stderr)
+	}
+	// The sync of the same rows into an instance of its own creates them
+	// all, with the same warnings.
+	other, err := emulator.Start(emulator.Config{SecretKey: key, UsernameAllows: "."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	s := runCLI(t, dirs["sync"], env, append([]string{"sync", "--target", other.URL()}, args...)...)
+	if s.code != ExitOK || len(other.Emulator().Snapshot().Users) != 7 {
+		t.Errorf("sync: exit %d, %d users\n%s%s", s.code, len(other.Emulator().Snapshot().Users), s.stdout, s.stderr)
 	}
 	// Each run's outcomes keep the warnings as the rows' messages.
 	var outs []string
@@ -65,13 +81,13 @@ func TestWarningsGetOneVerdict(t *testing.T) {
 		found, _ := filepath.Glob(filepath.Join(dir, defaultOutDir, "*", "outcomes.csv"))
 		outs = append(outs, found...)
 	}
-	if len(outs) != 3 {
+	if len(outs) != 4 {
 		t.Fatalf("outcomes files %v, want one per command", outs)
 	}
 	for _, p := range outs {
 		b, _ := os.ReadFile(p)
-		if n := strings.Count(string(b), "warning: "); n != 3 {
-			t.Errorf("%s holds %d warnings, want 3:\n%s", p, n, b)
+		if n := strings.Count(string(b), "warning: "); n != warnings {
+			t.Errorf("%s holds %d warnings, want %d:\n%s", p, n, warnings, b)
 		}
 	}
 	// A broken digest: refused by every command.
@@ -81,7 +97,14 @@ func TestWarningsGetOneVerdict(t *testing.T) {
 			t.Errorf("%v over a broken digest: exit %d, want %d\n%s", cmd, r.code, ExitRowsFailed, r.stdout)
 		}
 	}
-	if n := len(srv.Emulator().Snapshot().Users); n != 4 {
-		t.Errorf("the emulator holds %d users, want the 4 valid rows", n)
+	if n := len(srv.Emulator().Snapshot().Users); n != 7 {
+		t.Errorf("the emulator holds %d users, want the 7 valid rows", n)
+	}
+	for _, u := range srv.Emulator().Snapshot().Users {
+		if id := *u.ExternalID; id == "w5" || id == "w6" || id == "w7" {
+			if len(u.EmailAddresses) != 1 || u.EmailAddresses[0].Value != id+"@example.com" {
+				t.Errorf("user %s was created with %+v, want its one address without white space", id, u.EmailAddresses)
+			}
+		}
 	}
 }
