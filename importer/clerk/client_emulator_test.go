@@ -56,16 +56,18 @@ func TestClientAgainstEmulator(t *testing.T) {
 		PrivateMetadata: map[string]any{"legacy_id": 42},
 	})
 	must(err)
-	if u.ID == "" || deref(u.ExternalID) != "legacy-42" || deref(u.Username) != "ada_l" || !u.PasswordEnabled ||
-		len(u.EmailAddresses) != 1 || u.EmailAddresses[0].EmailAddress != "ada@example.com" ||
-		deref(u.PrimaryEmailAddressID) != u.EmailAddresses[0].ID {
+	// CreateUser decodes what its callers read; GetUser the whole user.
+	if u.ID == "" || u.Object != "user" || deref(u.ExternalID) != "legacy-42" || u.CreatedAt == 0 || u.UpdatedAt == 0 {
 		t.Fatalf("created user = %+v", u)
 	}
 	id := u.ID
 
 	got, err := c.GetUser(ctx, id)
 	must(err)
-	if got.ID != id || deref(got.FirstName) != "Ada" {
+	primary := deref(got.PrimaryEmailAddressID)
+	if got.ID != id || deref(got.FirstName) != "Ada" || deref(got.Username) != "ada_l" || !got.PasswordEnabled ||
+		len(got.EmailAddresses) != 1 || got.EmailAddresses[0].EmailAddress != "ada@example.com" ||
+		deref(got.PrimaryEmailAddressID) != got.EmailAddresses[0].ID || got.UpdatedAt != u.UpdatedAt {
 		t.Errorf("GetUser = %+v", got)
 	}
 
@@ -123,7 +125,7 @@ func TestClientAgainstEmulator(t *testing.T) {
 	}
 	got, err = c.GetUser(ctx, id)
 	must(err)
-	if len(got.EmailAddresses) != 2 || len(got.PhoneNumbers) != 1 || deref(got.PrimaryEmailAddressID) != u.EmailAddresses[0].ID {
+	if len(got.EmailAddresses) != 2 || len(got.PhoneNumbers) != 1 || deref(got.PrimaryEmailAddressID) != primary {
 		t.Errorf("after adding identifiers: %d emails, %d phones, primary %q", len(got.EmailAddresses), len(got.PhoneNumbers), deref(got.PrimaryEmailAddressID))
 	}
 

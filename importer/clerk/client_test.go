@@ -64,9 +64,9 @@ func TestEveryMethodMatchesSpec(t *testing.T) {
 				Banned:                           request.Value(false),
 				Locked:                           request.Value(false),
 			})
-			if err == nil && (u.ID != "user_1" || *u.ExternalID != "legacy-1" || len(u.EmailAddresses) != 1 ||
-				u.EmailAddresses[0].Verification.Status != "verified" || u.PublicMetadata["plan"] != "pro") {
-				t.Errorf("decoded user = %+v", u)
+			if err == nil && (u.ID != "user_1" || *u.ExternalID != "legacy-1" || u.CreatedAt != 1700000000000 ||
+				u.UpdatedAt != 1700000000001 || u.EmailAddresses != nil || u.PublicMetadata != nil) {
+				t.Errorf("decoded user = %+v, want id, external_id and times only", u)
 			}
 			return err
 		}, check{method: "POST", path: "/v1/users", body: map[string]any{"external_id": "legacy-1", "last_name": nil}}},
