@@ -16,6 +16,7 @@ package request
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 )
 
 // Identification statuses for email_address_identification_status and
@@ -110,7 +111,34 @@ func (f Field[T]) MarshalJSON() ([]byte, error) {
 	if !f.set || f.null {
 		return []byte("null"), nil
 	}
+	switch v := any(f.v).(type) {
+	case string:
+		if b, ok := plainString(v); ok {
+			return b, nil
+		}
+	case bool:
+		return strconv.AppendBool(nil, v), nil
+	case int:
+		return strconv.AppendInt(nil, int64(v), 10), nil
+	}
 	return json.Marshal(f.v)
+}
+
+// plainString quotes s when it needs no escape at all (printable ASCII
+// without the quote, the backslash and the <, > and & that encoding/json
+// escapes): the same bytes json.Marshal writes, without its encoder (a
+// request's fields were a third of the cost of encoding it); false
+// otherwise.
+func plainString(s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return nil, false
+		}
+	}
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), true
 }
 
 // UnmarshalJSON reads a value or an explicit null.
