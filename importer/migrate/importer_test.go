@@ -218,7 +218,7 @@ func TestFatalErrorStopsTheRunAndLeavesItResumable(t *testing.T) {
 		return api.mem.create(p)
 	}
 	cfg := testConfig(t, st, rowsSource(200), api)
-	cfg.Workers = 1
+	cfg.Workers, cfg.MarkBatch = 1, 32 // the ledger shows how far the reader got
 	sum, err := Run(context.Background(), cfg)
 	var fe *runner.FatalError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "resume") {

@@ -108,7 +108,7 @@ type Config struct {
 	// ctx is cancelled; 0 means 10 s.
 	ShutdownGrace time.Duration
 	// MarkBatch is how many rows the reader marks in flight at once;
-	// 0 means 32.
+	// 0 means runner.DefaultMarkBatch.
 	MarkBatch int
 	// TempDir holds the duplicate check's spill files; empty means
 	// os.TempDir().
