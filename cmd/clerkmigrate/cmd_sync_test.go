@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -127,7 +128,8 @@ func TestSyncPlanDespiteInvalidRows(t *testing.T) {
 		t.Fatalf("stdout says the plan was written, but: %v\n%s", err, r.stdout)
 	}
 	var p struct {
-		Counts map[string]int64 `json:"counts"`
+		Counts    map[string]int64 `json:"counts"`
+		NotSynced []string         `json:"not_synced"`
 	}
 	if err := json.Unmarshal(b, &p); err != nil {
 		t.Fatal(err)
@@ -139,6 +141,13 @@ func TestSyncPlanDespiteInvalidRows(t *testing.T) {
 		if k != strings.ToLower(k) {
 			t.Errorf("plan counts key %q is not snake_case", k)
 		}
+	}
+	// Nothing mapped is ignored without a word: the sample maps
+	// skip_password_requirement, which no update can change.
+	const notSynced = "skip_password_requirement: a create-time option"
+	if !strings.Contains(r.stdout, "not synced (mapped, but the sync cannot update them): "+notSynced) ||
+		!strings.Contains(r.stderr, "skip_password_requirement") || !slices.Contains(p.NotSynced, notSynced) {
+		t.Errorf("the run does not say that skip_password_requirement is not synced: plan %v\n%s\n%s", p.NotSynced, r.stdout, r.stderr)
 	}
 }
 

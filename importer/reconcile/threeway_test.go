@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/pacer"
 	"github.com/clerkmigrate/clerkmigrate/importer/migrate"
 	"github.com/clerkmigrate/clerkmigrate/mapping/request"
+	"github.com/clerkmigrate/clerkmigrate/reports"
 )
 
 // threeWayMapping is the test mapping with created_at mapped.
@@ -134,6 +137,7 @@ func TestThreeWayDiff(t *testing.T) {
 	if sum.ByOutcome[checkpoint.Drift] != 1 || sum.ByOutcome[checkpoint.Conflict] != 1 {
 		t.Errorf("sync counts %v: want 1 drift, 1 conflict", sum.ByOutcome)
 	}
+	checkEditReports(t, e, sum.RunID)
 	// One verdict: the plan made just before said the same of every row.
 	var p Plan
 	if err := json.Unmarshal(plan.Bytes(), &p); err != nil {
@@ -187,5 +191,115 @@ func TestThreeWayDiff(t *testing.T) {
 	_, rows = e.syncOutcomes(t, next, false, nil)
 	if !strings.HasPrefix(rows["u2"], "unchanged") || !strings.HasPrefix(rows["u1"], "drift") {
 		t.Errorf("after --source-wins: u2 %q, u1 %q; want unchanged and drift", rows["u2"], rows["u1"])
+	}
+}
+
+// TestThreeWayIdentifiersAndReplacedMetadata: addresses are judged one by
+// one and the primary as a field. An address a user added in Clerk is
+// kept by --prune-identifiers (it deletes only what the tool wrote), a
+// primary switched in Clerk is not switched back, an address the tool
+// wrote that was removed in Clerk is not added back, and in Replace mode a
+// metadata key Clerk-side code added is kept: each is drift, reported,
+// and costs no call.
+func TestThreeWayIdentifiersAndReplacedMetadata(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, emulator.Config{})
+	seed := seedUsers(5)
+	e.importWithPrints(t, seed)
+	addEmail := func(ext, addr string, primary bool) {
+		t.Helper()
+		p := clerk.CreateEmailAddressParams{UserID: clerkID(t, e, ext), EmailAddress: addr, Verified: request.Value(true)}
+		if primary {
+			p.Primary = request.Value(true)
+		}
+		if _, err := e.api.CreateEmailAddress(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addEmail("u1", "own@example.org", false)        // u1 adds an address in Clerk
+	addEmail("u2", "new-primary@example.org", true) // u2 makes another address primary
+	addEmail("u3", "moved@example.org", true)       // u3 moves to another address and drops the old one
+	for _, a := range users(t, e.srv.Emulator())["u3"].EmailAddresses {
+		if a.Value == seed[2].Email {
+			if err := e.api.DeleteEmailAddress(ctx, a.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := e.api.UpdateUserMetadata(ctx, clerkID(t, e, "u4"), &clerk.MetadataParams{
+		PublicMetadata: map[string]any{"crm": "gold"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := e.config(t, writeSource(t, e.dir, "same.csv", seed))
+	cfg.PruneIdentifiers, cfg.Metadata = true, Replace
+	before := e.srv.Emulator().Stats()
+	sum, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, writes, routes := calls(before, e.srv.Emulator().Stats()); writes != 0 {
+		t.Errorf("the sync wrote over Clerk-side edits: %v", routes)
+	}
+	rows := map[string]string{}
+	e.ledger.Rows(ctx, sum.RunID, checkpoint.Filter{}, func(r checkpoint.RowState) error {
+		rows[r.Key] = string(r.Outcome) + ": " + r.Message
+		return nil
+	})
+	for key, want := range map[string][]string{
+		"u1": {"drift:", "email_address own@example.org was added in Clerk: kept"},
+		"u2": {"drift:", "primary_email_address"},
+		"u3": {"drift:", "primary_email_address", "was removed in Clerk: not added back"},
+		"u4": {"drift:", "public_metadata.crm"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(rows[key], w) {
+				t.Errorf("%s: %q, want it to say %q", key, rows[key], w)
+			}
+		}
+	}
+	if sum.ByOutcome[checkpoint.Drift] != 4 {
+		t.Errorf("outcomes %v, want 4 drift", sum.ByOutcome)
+	}
+	got := users(t, e.srv.Emulator())
+	if p := primary(got["u2"].EmailAddresses, got["u2"].PrimaryEmailAddressID); p != "new-primary@example.org" {
+		t.Errorf("u2's primary switched back to %q", p)
+	}
+	if len(got["u1"].EmailAddresses) != 2 || len(got["u3"].EmailAddresses) != 1 || got["u4"].PublicMetadata["crm"] != "gold" {
+		t.Errorf("u1 has %d addresses, u3 %d, u4's metadata %v: Clerk-side edits undone", len(got["u1"].EmailAddresses),
+			len(got["u3"].EmailAddresses), got["u4"].PublicMetadata)
+	}
+}
+
+// checkEditReports: summary.json counts the run's drift and conflict, and
+// report.html lists those users in a section of their own.
+func checkEditReports(t *testing.T, e *env, runID string) {
+	t.Helper()
+	files, err := reports.Write(context.Background(), e.ledger, runID, filepath.Join(e.dir, "reports", runID), reports.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Counts map[string]int64 `json:"counts_by_outcome"`
+	}
+	b, err := os.ReadFile(files.Summary)
+	if err != nil || json.Unmarshal(b, &sum) != nil || sum.Counts["drift"] != 1 || sum.Counts["conflict"] != 1 {
+		t.Errorf("summary.json counts %v (%v), want drift 1, conflict 1", sum.Counts, err)
+	}
+	html, err := os.ReadFile(files.HTML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(html)
+	if i := strings.Index(section, `id="clerk-edits"`); i >= 0 {
+		section = section[i:]
+		section = section[:strings.Index(section, "</section>")]
+	} else {
+		section = ""
+	}
+	for _, want := range []string{"1 drift, 1 conflict", ">u1<", ">u2<", "first_name", "last_name"} {
+		if !strings.Contains(section, want) {
+			t.Errorf("report.html's section of Clerk-side edits lacks %q:\n%s", want, section)
+		}
 	}
 }
