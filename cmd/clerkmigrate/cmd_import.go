@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -114,21 +115,28 @@ func runImport(c *cli.Context) error {
 	if inc != nil {
 		cfg.Meta, cfg.HighWater = inc.meta(), inc.highWater(src)
 	}
+	work := workload{rows: src.Info().Rows, rate: t.Rate}
+	work.rows -= settledBefore(c, store, cmp.Or(cfg.RunID,
+		runner.DefaultID(runner.KindImport, src.Info().Fingerprint, cfg.MappingFingerprint, cfg.Target)))
 	if path := c.String("only-keys"); path != "" {
 		keys, err := reports.ReadKeys(path)
 		if err != nil {
 			return withCode(ExitUsage, err)
 		}
 		cfg.OnlyKeys = func(k string) bool { _, ok := keys[k]; return ok }
+		// Only the keys given run, those the source holds: up to that many
+		// (settled or not: --retry-failed sends settled ones again).
+		work.rows, work.upTo = int64(len(keys)), true
+		if n := src.Info().Rows; n > 0 {
+			work.rows = min(work.rows, n)
+		}
 	}
-	work := workload{rows: src.Info().Rows, rate: t.Rate}
-	work.rows -= settledBefore(c, store, cmp.Or(cfg.RunID,
-		runner.DefaultID(runner.KindImport, src.Info().Fingerprint, cfg.MappingFingerprint, cfg.Target)))
 	var runID string
 	err = runAndReport(c, store, work, func(p *progressView) (runner.Summary, error) {
 		cfg.Progress = p.Update
 		cfg.LogEvery = -1 // the view logs the progress (--stats)
 		cfg.TargetLock = t.LockFor(c.Context, cfg.Gateway)
+		cfg.Started = p.Started
 		sum, err := migrate.Run(c.Context, cfg)
 		runID = sum.RunID
 		return sum, err
@@ -366,12 +374,13 @@ func settledBefore(c *cli.Context, store checkpoint.Store, id string) int64 {
 	return p.Settled()
 }
 
-// runAndReport says what the job is about to do, runs it, writes its reports
-// to OUT/<run-id>/ and prints a summary; the exit code says whether every
-// row ended well.
+// runAndReport runs the job, which says what it is about to do through the
+// view's Started once it holds its run and target, writes its reports to
+// OUT/<run-id>/ and prints a summary; the exit code says whether every row
+// ended well.
 func runAndReport(c *cli.Context, store checkpoint.Store, work workload, job func(*progressView) (runner.Summary, error)) error {
 	view := newProgressView(c, work.rows)
-	logEstimate(c, work)
+	view.Started = sync.OnceFunc(func() { logEstimate(c, work) })
 	started := time.Now()
 	sum, runErr := job(view)
 	view.Finish()

@@ -208,6 +208,7 @@ func runRollback(c *cli.Context) error {
 	}
 	err = runAndReport(c, store, work, func(v *progressView) (runner.Summary, error) {
 		cfg.Progress = v.Update
+		cfg.Started = v.Started
 		cfg.LogEvery = -1 // the view logs the progress (--stats)
 		return migrate.Rollback(c.Context, cfg)
 	})

@@ -140,6 +140,7 @@ func runSync(c *cli.Context) error {
 	runErr := runAndReport(c, store, work, func(p *progressView) (runner.Summary, error) {
 		cfg.Progress = p.Update
 		cfg.TargetLock = t.LockFor(c.Context, cfg.Gateway)
+		cfg.Started = p.Started
 		sum, syncErr = reconcile.Run(c.Context, cfg)
 		return sum.Summary, syncErr
 	})

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -79,15 +80,21 @@ func TestJSONLogFormatWritesOnlyJSONLinesToStderr(t *testing.T) {
 		t.Errorf("run finished: elapsed without its unit: %v", finished)
 	}
 
-	// Usage errors, in a command's flags and in the global ones.
+	// Usage errors, in a command's flags and in the global ones: one JSON
+	// record on stderr, nothing on stdout (urfave/cli's "Incorrect Usage"
+	// and help text went there as plain text).
 	for _, args := range [][]string{
 		{"--log-format", "json", "import", "--no-such-flag"},
 		{"--log-format=json", "--no-such-flag", "import"},
+		{"--log-format", "json", "import", "--max-in-flight", "many"},
 		{"--log-format", "json", "status", "--out", "nothing-here"},
 	} {
 		res := runProcess(t, dir, noKey, args...)
 		if res.code != ExitUsage {
 			t.Errorf("%v: exit %d, want %d", args, res.code, ExitUsage)
+		}
+		if res.stdout != "" {
+			t.Errorf("%v: a usage error under json wrote to stdout:\n%s", args, res.stdout)
 		}
 		recs := jsonLines(t, res)
 		if len(recs) == 0 || recs[len(recs)-1]["exit_code"] != float64(ExitUsage) {
@@ -170,5 +177,23 @@ func TestStrayStderrLinesBecomeRecordsUnderJSON(t *testing.T) {
 	recs := jsonLines(t, cliResult{stderr: buf.String()})
 	if len(recs) != 3 || recs[0]["msg"] != "warning: a stray line" || recs[1]["msg"] != "and a second" || recs[2]["n"] != 1.0 {
 		t.Errorf("records %v from:\n%s", recs, buf.String())
+	}
+}
+
+// TestEstimateCountsOnlyTheKeysGiven: with --only-keys the estimate line
+// counts the keys given (the most rows that can run), says "up to", not
+// the whole source's 41 rows, and the run does what it said.
+func TestEstimateCountsOnlyTheKeysGiven(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "keys.txt")
+	if err := os.WriteFile(keys, []byte("1001\n1002\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := runCLI(t, dir, map[string]string{secretKeyEnv: ""}, "import", "--no-progress", "--only-keys", keys)
+	if res.code != ExitOK || !strings.Contains(res.stdout, "created  2") {
+		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	if !regexp.MustCompile(`up to 2 rows at 100 req/s: at most about 1 s`).MatchString(res.stderr) {
+		t.Errorf("the estimate does not count the 2 keys given:\n%s", res.stderr)
 	}
 }

@@ -69,6 +69,7 @@ func TestAnotherInstanceBehindTheSameURLIsRefused(t *testing.T) {
 			t.Errorf("%s into another instance: exit %d, want %d naming %s and %s\nstdout:\n%s\nstderr:\n%s",
 				what, res.code, ExitUsage, ia, ib, res.stdout, res.stderr)
 		}
+		noEstimate(t, res)
 		if n := deletes(b); n != 0 {
 			t.Errorf("%s sent %d deletes to the other instance", what, n)
 		}

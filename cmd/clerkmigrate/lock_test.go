@@ -85,6 +85,16 @@ func refusedFor(t *testing.T, res cliResult, holder string, pid int) {
 	if !strings.Contains(res.stderr, "run "+holder) || !strings.Contains(res.stderr, fmt.Sprintf("pid %d", pid)) {
 		t.Errorf("the refusal does not name run %s of pid %d:\n%s", holder, pid, res.stderr)
 	}
+	noEstimate(t, res)
+}
+
+// noEstimate asserts that a refused run did not say what it was about to
+// do ("41 rows at 1000 req/s: about 1 s"): it did none of it.
+func noEstimate(t *testing.T, res cliResult) {
+	t.Helper()
+	if strings.Contains(res.stderr, " req/s: ") {
+		t.Errorf("a refused run printed the estimate of the run it did not do:\n%s", res.stderr)
+	}
 }
 
 // noReportDir asserts that OUT/<run> was not written.

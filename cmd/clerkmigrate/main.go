@@ -33,7 +33,11 @@ func run(args []string, stdout, stderr *os.File) int {
 	defer stop()
 	app := newApp(stdout, stderr)
 	con := app.ErrWriter.(*console)
-	con.setFormat(jsonRequested(args), slog.LevelInfo)
+	json := jsonRequested(args)
+	con.setFormat(json, slog.LevelInfo)
+	if json {
+		usageErrorsAsRecords(app)
+	}
 	err := app.RunContext(ctx, args)
 	code := exitCodeOf(err)
 	if err != nil {
@@ -72,6 +76,29 @@ func newApp(stdout, stderr *os.File) *cli.App {
 			presetsCommand(),
 		},
 	}
+}
+
+// usageErrorsAsRecords makes a usage error (an unknown flag, a flag's bad
+// value) of the app or any command the run's error, which the console writes
+// as one JSON record on stderr with its exit code, instead of urfave/cli's
+// "Incorrect Usage" and the help as plain text on stdout: under
+// --log-format json every line on stderr is JSON and stdout holds only what
+// the command did.
+func usageErrorsAsRecords(app *cli.App) {
+	asRecord := func(name string) cli.OnUsageErrorFunc {
+		return func(_ *cli.Context, err error, _ bool) error {
+			return usageErrorf("%v (see clerkmigrate %s--help)", err, name)
+		}
+	}
+	app.OnUsageError = asRecord("")
+	var walk func(cmds []*cli.Command, prefix string)
+	walk = func(cmds []*cli.Command, prefix string) {
+		for _, c := range cmds {
+			c.OnUsageError = asRecord(prefix + c.Name + " ")
+			walk(c.Subcommands, prefix+c.Name+" ")
+		}
+	}
+	walk(app.Commands, "")
 }
 
 // errInterrupted is returned when a signal stopped the run.

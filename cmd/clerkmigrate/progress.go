@@ -66,6 +66,10 @@ type progressView struct {
 	last     runner.Progress
 	lastAt   time.Time
 	series   []reports.Sample
+	// Started says what the job is about to do (logEstimate), once: the
+	// engines call it once the ledger holds the run and its target, so a
+	// refused run prints no estimate of work it does not do.
+	Started func()
 }
 
 // newProgressView reads --progress, --no-progress and --stats (checked by
@@ -240,6 +244,9 @@ type workload struct {
 	// atMost: a row costs at most one call (a sync calls only for users
 	// who changed), so the estimate is an upper bound.
 	atMost bool
+	// upTo: rows is a bound on the rows that run (import --only-keys: the
+	// keys given, of which the source may hold fewer).
+	upTo bool
 }
 
 // logEstimate says how long the rows take at the budget, e.g.
@@ -252,12 +259,16 @@ func logEstimate(c *cli.Context, w workload) {
 	took := time.Duration(float64(w.rows) / perSec * float64(time.Second))
 	msg := fmt.Sprintf("%s rows at %s req/s: about %s", groupDigits(w.rows),
 		strconv.FormatFloat(perSec, 'f', -1, 64), humanDuration(took))
-	if w.atMost {
+	switch {
+	case w.atMost:
 		msg = fmt.Sprintf("%s rows at %s req/s: at most about %s (a user who did not change costs no call)",
+			groupDigits(w.rows), strconv.FormatFloat(perSec, 'f', -1, 64), humanDuration(took))
+	case w.upTo:
+		msg = fmt.Sprintf("up to %s rows at %s req/s: at most about %s (--only-keys: the keys given that the source holds)",
 			groupDigits(w.rows), strconv.FormatFloat(perSec, 'f', -1, 64), humanDuration(took))
 	}
 	consoleOf(c).notice(slog.LevelInfo, msg, "rows", w.rows, "budget_requests_per_sec", perSec,
-		"estimate_s", round1(took.Seconds()), "upper_bound", w.atMost)
+		"estimate_s", round1(took.Seconds()), "upper_bound", w.atMost || w.upTo)
 }
 
 // humanDuration writes d for a person, to the second under ten minutes and

@@ -104,6 +104,12 @@ type Config struct {
 	// Progress, when set, is called from the writer after each ledger
 	// flush (at most every 100 ms or so); it must return quickly.
 	Progress func(runner.Progress)
+	// Started, when set, is called once the ledger holds the run and its
+	// target (after the pre-flight and the lock, before the first row):
+	// where the caller says what the run is about to do, so that a run
+	// refused (another holds the target, another instance) says nothing of
+	// work it will not do.
+	Started func()
 	// ShutdownGrace bounds how long in-flight requests may run on after
 	// ctx is cancelled; 0 means 10 s.
 	ShutdownGrace time.Duration
@@ -185,6 +191,9 @@ func Run(ctx context.Context, cfg Config) (runner.Summary, error) {
 	opened, err := runner.Open(ctx, cfg.Store, spec, cfg.Resume)
 	if err != nil {
 		return runner.Summary{RunID: spec.ID, Kind: spec.Kind}, fmt.Errorf("migrate: %w", err)
+	}
+	if cfg.Started != nil {
+		cfg.Started()
 	}
 	info := cfg.Source.Info()
 	p := runner.NewPipeline[*job](runner.Config{RunID: spec.ID, Kind: spec.Kind, Store: cfg.Store, Gateway: cfg.Gateway,

@@ -39,11 +39,12 @@ type RollbackConfig struct {
 	TargetLock   string
 	SharedTarget bool
 	// Workers, Logger, LogEvery (a negative value: no progress lines),
-	// Progress and ShutdownGrace are as in Config.
+	// Progress, Started and ShutdownGrace are as in Config.
 	Workers       int
 	Logger        *slog.Logger
 	LogEvery      time.Duration
 	Progress      func(runner.Progress)
+	Started       func()
 	ShutdownGrace time.Duration
 	// DryRun settles each user that would be deleted as valid, and calls
 	// nothing.
@@ -127,6 +128,9 @@ func Rollback(ctx context.Context, cfg RollbackConfig) (runner.Summary, error) {
 	opened, err := runner.Open(ctx, cfg.Store, spec, false)
 	if err != nil {
 		return runner.Summary{RunID: runID, Kind: runner.KindRollback}, fmt.Errorf("migrate: rollback: %w", err)
+	}
+	if cfg.Started != nil {
+		cfg.Started()
 	}
 	g := cfg.Gateway
 	if cfg.DryRun {

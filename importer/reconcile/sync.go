@@ -174,6 +174,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Progress, when set, is called after each ledger flush.
 	Progress func(runner.Progress)
+	// Started, when set, is called once the ledger holds the run and its
+	// target (after the pre-flight and the lock, before the scan):
+	// where the caller says what the run is about to do, so that a run
+	// refused (another holds the target, another instance) says nothing of
+	// work it will not do.
+	Started func()
 
 	// pageSize is the scans' page size: PageSize, fewer in tests.
 	pageSize int
@@ -354,6 +360,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	})
 	if err != nil {
 		return Summary{}, fmt.Errorf("reconcile: opening run %s: %w", r.id, err)
+	}
+	if cfg.Started != nil {
+		cfg.Started()
 	}
 	// A ledger that loses its hold on the run stops it at once: another
 	// process may take the run and the target over.
