@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
@@ -35,6 +36,8 @@ func syncCommand() *cli.Command {
 			"users added in Clerk themselves during a trickle migration"},
 		&cli.BoolFlag{Name: "source-wins", Usage: "send the source's value of a field edited both in Clerk and in the source since the " +
 			"last sync (a conflict); without it Clerk's value is kept. Either way the user's outcome is conflict"},
+		&cli.BoolFlag{Name: "full", Usage: "a full sync even with --since-last: read every source row and list every Clerk user; " +
+			"only a full sync judges orphans (see INCREMENTAL SYNC)"},
 		&cli.StringFlag{Name: "plan", Usage: "write the plan (JSON, no secrets) to this file; change nothing in Clerk"},
 		&cli.StringFlag{Name: "apply", Usage: "carry out exactly the plan in this file (refused if Clerk or the source changed since)"},
 	)
@@ -67,11 +70,26 @@ func syncCommand() *cli.Command {
 			"--delete-orphans, --prune-identifiers, --apply) is refused (exit 2, naming both) when the key reaches\n" +
 			"another Clerk instance than a run that made this target's users ours recorded (one URL, two instances).\n" +
 			"With --since/--since-last (Postgres) only changed rows are read and orphans are not judged.\n\n" +
-			duplicatesHelp + "\n\n" + verifiedHelp + "\n\n" + incrementalHelp + "\n\n" + targetLockHelp + "\n\n" + syncExitCodes,
+			syncScanHelp + "\n\n" + duplicatesHelp + "\n\n" + verifiedHelp + "\n\n" + incrementalHelp + "\n\n" + targetLockHelp + "\n\n" + syncExitCodes,
 		Flags:  flags,
 		Action: runSync,
 	}
 }
+
+// syncScanHelp says what a sync reads of Clerk and which runs judge orphans.
+const syncScanHelp = `INCREMENTAL SYNC:
+   The ledger keeps its copy of Clerk's users between runs and updates it in place: a sync writes to it
+   only the users whose updated_at moved. A full sync (no --since/--since-last, or --full) lists every
+   Clerk user (500 a page) and reads every source row: it is the only run that judges orphans, and it
+   drops from the copy the users deleted in Clerk. An incremental sync (--updated-at-column C --since-last)
+   reads the source rows changed since the last run and lists only the Clerk users updated since the last
+   scan (order_by=-updated_at, down to that scan's high-water mark less --since-overlap): 200 changed rows cost
+   about 200 writes and a page or two. It judges no orphans and does not see users deleted in Clerk (an
+   update to one fails with resource_not_found until the next full sync creates it again). Run a full sync
+   now and then (say weekly: add --full to the nightly command). Each run records its scan (clerk_scan,
+   clerk_high_water in status RUN-ID).
+   An unchanged user costs no call and, once a row made it ours, no row either: it is counted (status,
+   summary.json rows.not_listed), not listed in the outcome files. clerkmigrate prune drops old runs' rows.`
 
 func runSync(c *cli.Context) error {
 	orphans, err := orphanAction(c)
@@ -96,6 +114,14 @@ func runSync(c *cli.Context) error {
 	}
 	defer t.Close()
 	target := targetID(c, t)
+	if c.Bool("full") {
+		if c.Timestamp("since") != nil {
+			return usageErrorf("--full and --since exclude each other")
+		}
+		if err := c.Set("since-last", "false"); err != nil { // a full run still records its mark for the next --since-last
+			return withCode(ExitFatal, err)
+		}
+	}
 	inc, err := resolveIncremental(c, store, reconcile.KindSync)
 	if err != nil {
 		return err
@@ -118,7 +144,9 @@ func runSync(c *cli.Context) error {
 		SourceWins: c.Bool("source-wins"),
 	}
 	if inc != nil {
-		cfg.Incremental = !inc.since.IsZero()
+		// The Clerk scan takes the source's margin (1 ms at the least: 0
+		// would mean the default).
+		cfg.Incremental, cfg.ClerkOverlap = !inc.since.IsZero(), max(c.Duration("since-overlap"), time.Millisecond)
 		cfg.Meta, cfg.HighWater = inc.meta(), inc.highWater(src)
 	}
 	if path := c.String("apply"); path != "" {

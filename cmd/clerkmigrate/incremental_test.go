@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/stores"
+	"github.com/clerkmigrate/clerkmigrate/importer/clerk"
 	"github.com/clerkmigrate/clerkmigrate/importer/clerk/emulator"
 	"github.com/clerkmigrate/clerkmigrate/importer/reconcile"
 	"github.com/clerkmigrate/clerkmigrate/importer/runner"
@@ -317,6 +319,43 @@ func TestSyncSinceLastReadsOnlyChangedRows(t *testing.T) {
 		if u.ExternalID != nil && *u.ExternalID == "u0015" && (u.FirstName == nil || *u.FirstName != "Changedu0015") {
 			t.Errorf("u0015's first name in Clerk: %v", u.FirstName)
 		}
+	}
+	if inc.Meta[reconcile.MetaClerkScan] != reconcile.ScanIncremental || !strings.Contains(r.stdout, "clerk scan: incremental") {
+		t.Errorf("the incremental sync scanned Clerk %q:\n%s", inc.Meta[reconcile.MetaClerkScan], r.stdout)
+	}
+
+	// Edits in Clerk between runs: the next incremental sync lists those
+	// users and the 15 the last one wrote, in one page, and writes them to
+	// its index.
+	api, err := clerk.New(clerk.Config{BaseURL: e.srv.URL(), SecretKey: incKey, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range e.srv.Emulator().Snapshot().Users {
+		if x := *u.ExternalID; x == "u0030" || x == "u0031" {
+			if _, err := api.UpdateUserMetadata(context.Background(), u.ID, &clerk.MetadataParams{PrivateMetadata: map[string]any{"note": "set in Clerk"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	before = e.srv.Emulator().Stats()
+	r = e.cli(e.args("sync", "--since-last", "--since-overlap", "0")...)
+	mustExit(t, "second sync --since-last", r, ExitOK)
+	after = e.srv.Emulator().Stats()
+	m := regexp.MustCompile(`clerk scan: incremental, (\d+) users listed, 17 new or changed written to the index`).FindStringSubmatch(r.stdout)
+	if l := delta("GET /v1/users"); l != 1 || m == nil || len(m[1]) > 2 || m[1] > "19" { // 17 to 19
+		t.Errorf("second incremental sync: %d list pages, want 1, listing the 2 users edited in Clerk and the 15 written (and the one at the mark):\n%s", l, r.stdout)
+	}
+
+	// --full overrides --since-last: every row, every Clerk user, orphans
+	// judged, and a mark for the next --since-last.
+	r = e.cli(e.args("sync", "--since-last", "--full")...)
+	mustExit(t, "sync --since-last --full", r, ExitOK)
+	full, p := e.newestRun(reconcile.KindSync)
+	if p.Settled() != 205 || full.Meta[reconcile.MetaClerkScan] != reconcile.ScanFull || full.Meta[reconcile.MetaOrphanStep] == reconcile.OrphansNotJudged ||
+		full.Meta[runner.MetaHighWater] != rfc3339(e.maxUpdatedAt()) {
+		t.Errorf("sync --full: %v, scan %q, orphan step %q, mark %q\n%s", p.ByOutcome, full.Meta[reconcile.MetaClerkScan],
+			full.Meta[reconcile.MetaOrphanStep], full.Meta[runner.MetaHighWater], r.stdout)
 	}
 }
 
