@@ -16,6 +16,7 @@ import (
 // callCounts counts the sync's calls by kind.
 type callCounts struct {
 	pages, creates, updates, metadata, emails, phones, flags, deletes atomic.Int64
+	settled                                                           atomic.Int64
 	emailsRemoved, phonesRemoved                                      atomic.Int64
 }
 

@@ -6,10 +6,10 @@
 //
 // # How a sync runs
 //
-//  1. Scan: every Clerk user is read with GET /v1/users (500 a page, the
-//     starting_after cursor, order +created_at, through the Clerk gateway
-//     every write of the sync takes too) into the ledger's
-//     checkpoint.ClerkIndex, one page at a time: memory holds one page.
+//  1. Scan: the ledger's checkpoint.ClerkIndex, its copy of Clerk's users,
+//     is kept between runs and brought in step (see "The index"), one page
+//     at a time through the Clerk gateway every write of the sync takes
+//     too: memory holds one page.
 //  2. Pass: the source is read first for the duplicate rule of validate and
 //     import (verdict.Scan: a later row holding an earlier row's email,
 //     phone number, username or key is invalid, a duplicate of it, and
@@ -37,13 +37,49 @@
 //     (OrphanGuardError) and nothing is banned or deleted, since a broken
 //     source must not wipe an instance. The others are recorded not_ours
 //     and never touched, whatever the options. An incremental source
-//     (--since) yields only changed rows, so orphans are not judged.
+//     (--since) yields only changed rows, so orphans are not judged: only
+//     a full sync (a full source and a full scan) judges them.
 //
 // Every source row ends with exactly one outcome in the ledger (created,
 // updated, unchanged, failed, invalid; skipped in an apply for a row the plan
 // did not cover), every other Clerk user the source does not list with one
 // more (orphan, banned, deleted, failed; not_ours), at positions after the
-// source's last.
+// source's last. An unchanged row with nothing to say (no message) whose
+// user an earlier row already made ours (see "Ownership") is counted, not
+// recorded as a row of its own (checkpoint.Tallier): the run's counts, and
+// so status and summary.json (rows.not_listed), hold it; the outcome files
+// list the rows recorded. A night with nothing to do writes a few counts,
+// not a row per user. The first row of a user (an import's created or
+// exists, a sync's first match) is always recorded: it is what makes the
+// user ours, and `clerkmigrate prune` keeps it (checkpoint.Pruner).
+//
+// # The index
+//
+// The index is kept between runs and updated in place, so that a night's
+// local cost follows the change, not the user base. A scan writes only
+// the users whose updated_at moved (checkpoint.ClerkIndex.UpdatedAts) and
+// records, once complete, the index's high-water mark: Clerk's newest
+// updated_at as the scan began (checkpoint.IndexState; also in the run's
+// Meta, MetaClerkScan and MetaClerkHighWater).
+//
+//   - A full scan (every sync whose source is not incremental) lists every
+//     user in created_at order with the starting_after cursor, marks each
+//     listed, and then drops the users it did not list: those deleted in
+//     Clerk. A full scan costs one more call than its pages: the newest
+//     updated_at, asked first (order_by=-updated_at, limit 1).
+//   - An incremental scan (Config.Incremental, --since-last) lists the users
+//     updated since the mark less Config.ClerkOverlap (order_by=-updated_at,
+//     newest first, by offset: Clerk's cursor works only in created_at
+//     order; each page starts a tenth of a page early, so that a user
+//     deleted between two requests skips no one) and stops at the first
+//     older user: 200 changes cost a page. It cannot see users deleted in
+//     Clerk: the index keeps them until the next full scan, and an update
+//     to one fails with resource_not_found. An index without a mark (the
+//     first sync, a ledger from before, a reset) is scanned in full.
+//
+// The marks of a run (listed, seen) are appended to the ledger, not
+// indexed, and read by one anti-join each; an index written with another
+// encoding of the user's state (stateVersion) is rebuilt.
 //
 // # Ownership
 //
@@ -187,7 +223,9 @@
 // the snapshot of the run that set the mark, with an older updated-at, is
 // re-read within that margin. Re-reading costs no call, since an unchanged
 // user is left alone. Each invocation is its own run; Config.Incremental
-// skips the orphan step (OrphansNotJudged).
+// skips the orphan step (OrphansNotJudged) and scans Clerk incrementally
+// (see "The index"); the CLI's --full makes a full sync of a --since-last
+// command line.
 //
 // # Known limits
 //

@@ -292,3 +292,44 @@ func TestNoOpSyncTalliesUnchanged(t *testing.T) {
 		t.Errorf("sync without u1, u2, u51: %d orphans, %d not ours, %d deleted, %v; want 3, 0, 3", sum.Orphans, sum.NotOurs, sum.Deletes, err)
 	}
 }
+
+// TestSettledUsersSkipTheDiff: a user as it was at the last sync on both
+// sides (the same mapped request, the same updated_at in Clerk) is
+// unchanged without a field-by-field comparison; a change on either side,
+// a secret included, makes it compared again, and the change is made.
+func TestSettledUsersSkipTheDiff(t *testing.T) {
+	e := newEnv(t, emulator.Config{})
+	seed := seedUsers(40)
+	e.seed(t, seed)
+	ctx := context.Background()
+	sync := func(what string, us []legacyUser) Summary {
+		t.Helper()
+		sum, err := Run(ctx, e.config(t, writeSource(t, e.dir, fmt.Sprintf("s%d.csv", time.Now().UnixNano()), us)))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return sum
+	}
+	if sum := sync("first sync", seed); sum.Settled != 0 || sum.ByOutcome[checkpoint.Unchanged] != 40 {
+		t.Fatalf("first sync: %d settled, %v; want 0 (nothing recorded yet), 40 unchanged", sum.Settled, sum.ByOutcome)
+	}
+	if sum := sync("second sync", seed); sum.Settled != 40 || sum.ByOutcome[checkpoint.Unchanged] != 40 {
+		t.Fatalf("second sync: %d settled, %v; want all 40 unchanged without a diff", sum.Settled, sum.ByOutcome)
+	}
+	snap := users(t, e.srv.Emulator())
+	if _, err := e.api.UpdateUser(ctx, snap["u5"].ID, &clerk.UpdateUserParams{FirstName: request.Value("Clerk")}); err != nil {
+		t.Fatal(err)
+	}
+	next := slices.Clone(seed)
+	next[9].Last = "Source"  // u10
+	next[19].DigestVersion++ // u20: a new password digest
+	sum := sync("sync after edits", next)
+	if sum.Settled != 37 || sum.ByOutcome[checkpoint.Updated] != 2 || sum.ByOutcome[checkpoint.Unchanged] != 37 {
+		t.Errorf("after an edit in Clerk and two in the source: %d settled, %v; want 37 settled, the 2 source changes updated, u5 compared", sum.Settled, sum.ByOutcome)
+	}
+	after := users(t, e.srv.Emulator())
+	if deref(after["u10"].LastName) != "Source" || after["u20"].PasswordLastUpdatedAt == snap["u20"].PasswordLastUpdatedAt {
+		t.Errorf("the source's changes were not sent: u10 last name %q, u20's password updated %v", deref(after["u10"].LastName),
+			after["u20"].PasswordLastUpdatedAt != snap["u20"].PasswordLastUpdatedAt)
+	}
+}

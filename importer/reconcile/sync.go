@@ -208,6 +208,9 @@ type Summary struct {
 	// another updated_at), Dropped those gone from Clerk (full scans).
 	Scan                       string
 	Listed, Reindexed, Dropped int64
+	// Settled counts the users found as they were at the last sync, on
+	// both sides (see settledGroup): unchanged without a comparison.
+	Settled int64
 }
 
 // OrphanGuardError is a refused orphan step: more orphans than MaxDelete,
@@ -248,6 +251,9 @@ type run struct {
 	planned map[string]PlanEntry
 	// scanned is what the scan did to the index.
 	scanned scanCounts
+	// settledKey keys the rows' settled states; nil: no shortcut (a plan
+	// or an apply diffs every row).
+	settledKey []byte
 
 	mu      sync.Mutex
 	outcome map[checkpoint.Outcome]int64
@@ -378,6 +384,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		}()
 	}
 	r.base = cfg.Gateway.Stats().Sub(cfg.Gateway.ClaimPreflight()) // the run's counts include its pre-flight
+	if r.kind == KindSync && len(cfg.FingerprintKey) > 0 {
+		r.settledKey = cfg.settledKey()
+	}
 	r.d = newDiffer(cfg.Managed, cfg.Metadata, cfg.FingerprintKey, cfg.PruneIdentifiers, cfg.SourceWins)
 	r.w = &writer{g: cfg.Gateway, mode: cfg.Metadata, n: &r.n}
 	if cfg.PlanTo != nil {
@@ -495,6 +504,8 @@ type row struct {
 	c      change
 	done   bool // settled without a call
 	tally  bool // unchanged, owned, nothing to say: counted, not recorded as a row
+	// settled is the row's settled state (see settledGroup).
+	settled string
 }
 
 // result is a settled row and the fingerprints to record with it; a
@@ -679,12 +690,18 @@ func (r *run) prepare(ctx context.Context, batch []*row) error {
 		}
 		if u, ok := have[rw.ext]; ok {
 			rw.have = &u
+			rw.s.ClerkID = u.ClerkID
+			if r.settledAgain(rw, fps[rw.ext]) {
+				rw.c = change{} // as at the last sync, on both sides
+				r.n.settled.Add(1)
+				continue
+			}
 			st, err := decodeState(u)
 			if err != nil {
 				return fmt.Errorf("reconcile: index entry of %s: %w", rw.ext, err)
 			}
 			rw.c = r.d.diff(rw.ext, rw.params, st, fps[rw.ext])
-			rw.s.ClerkID = u.ClerkID
+			r.recordSettled(rw, fps[rw.ext][settledGroup])
 		} else {
 			rw.c = r.d.forCreate(rw.ext, rw.params)
 			newEmails = append(newEmails, rw.params.EmailAddresses...)
@@ -1207,6 +1224,7 @@ func (r *run) summary(status checkpoint.RunStatus) Summary {
 	s.Orphans = s.ByOutcome[checkpoint.Orphan] + s.ByOutcome[checkpoint.Banned] + s.ByOutcome[checkpoint.Deleted]
 	s.NotOurs = s.ByOutcome[checkpoint.NotOurs]
 	s.Scan, s.Listed, s.Reindexed, s.Dropped = r.scanned.kind, r.scanned.listed, r.scanned.written, r.scanned.dropped
+	s.Settled = r.n.settled.Load()
 	if r.plan != nil {
 		c := r.plan.counts
 		c.Unchanged, c.Invalid, c.Failed = s.ByOutcome[checkpoint.Unchanged], s.ByOutcome[checkpoint.Invalid], s.ByOutcome[checkpoint.Failed]
