@@ -18,9 +18,10 @@ const (
 
 // exitMeanings says what each exit code means for a command that runs rows.
 var exitMeanings = map[int]string{
-	ExitOK:          "every row ended well (created, already in Clerk, or valid in a dry run)",
-	ExitRowsFailed:  "the run finished, but some rows failed or were invalid (see failures.csv)",
-	ExitUsage:       "usage: bad flags, a bad mapping file, a source that cannot be opened",
+	ExitOK:         "every row ended well (created, already in Clerk, or valid in a dry run)",
+	ExitRowsFailed: "the run finished, but some rows failed or were invalid (see failures.csv)",
+	ExitUsage: "usage: bad flags, a bad mapping file, a source that cannot be opened; a key that reaches another " +
+		"Clerk instance than the run recorded (nothing written)",
 	ExitFatal:       "fatal: the run could not go on (key refused, quota; the run or its target held by another run)",
 	ExitInterrupted: "interrupted by SIGINT/SIGTERM; run the same command again to resume",
 	ExitOrphanGuard: "the orphan step was refused (more orphans than --max-delete); nothing was banned or deleted",
