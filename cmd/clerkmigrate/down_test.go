@@ -200,6 +200,37 @@ func TestTargetDyingMidRunExitsThree(t *testing.T) {
 	wantAllCreatedOnce(t, runCLI(t, dir, env, args...), s, rows)
 }
 
+// TestFrozenTargetExitsThree: a target that accepts connections and
+// answers nothing (a frozen host) in the middle of an import stops it with
+// exit 3 once requests time out in a row, no row failed; the same command
+// finishes the run once it answers again.
+func TestFrozenTargetExitsThree(t *testing.T) {
+	const key, rows = "sk_live_frozen", 400
+	s := newSwitchable(t, emulator.Config{SecretKey: key, Faults: emulator.Faults{Latency: 20 * time.Millisecond}})
+	s.up(t)
+	dir := t.TempDir()
+	args := importArgs(t, dir, s.url(), rows)
+	env := map[string]string{secretKeyEnv: key}
+	go func() {
+		for s.users() < 60 { // past the 32 answers the timeout waits for
+			time.Sleep(5 * time.Millisecond)
+		}
+		s.freeze()
+	}()
+	res := runCLI(t, dir, env, args...)
+	if res.code != ExitFatal || !strings.Contains(res.stderr, "stopped answering") {
+		t.Fatalf("exit %d, want %d saying the target stopped answering\nstdout:\n%s\nstderr:\n%s",
+			res.code, ExitFatal, res.stdout, res.stderr)
+	}
+	noFailedRows(t, filepath.Join(dir, "out"))
+	s.release()
+	s.down()
+	s = &switchable{emu: s.emu, addr: s.addr, frozen: make(chan struct{}), thaw: make(chan struct{})}
+	s.up(t)
+	t.Cleanup(s.down)
+	wantAllCreatedOnce(t, runCLI(t, dir, env, args...), s, rows)
+}
+
 // TestSIGTERMWhileTheTargetIsSilent: SIGTERM to a real clerkmigrate process
 // whose target stopped answering (connections accepted, nothing answered:
 // a frozen host) exits 4 as soon as the target has been silent for
@@ -210,7 +241,10 @@ func TestSIGTERMWhileTheTargetIsSilent(t *testing.T) {
 	s := newSwitchable(t, emulator.Config{SecretKey: key, Faults: emulator.Faults{Latency: 20 * time.Millisecond}})
 	s.up(t)
 	dir := t.TempDir()
-	args := importArgs(t, dir, s.url(), rows)
+	// A fixed 30 s timeout: the target's silence, not its timeouts, is
+	// what this test is about (those would stop the run on their own:
+	// TestFrozenTargetExitsThree).
+	args := append(importArgs(t, dir, s.url(), rows), "--request-timeout", "30s")
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), childEnv+"=1", secretKeyEnv+"="+key)

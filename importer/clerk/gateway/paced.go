@@ -38,8 +38,12 @@ func paced(p *pacer.Pacer) layer {
 			timedOut := err != nil && ctx.Err() == nil && clerk.Classify(err) == clerk.Canceled &&
 				errors.Is(context.Cause(actx), errAttemptTimeout)
 			if timedOut {
-				err = &clerk.TransportError{Sent: true, Err: fmt.Errorf("%w after %s: %w", errAttemptTimeout,
-					time.Since(start).Round(time.Millisecond), err)}
+				te := &clerk.TransportError{Sent: true}
+				if inner := (*clerk.TransportError)(nil); errors.As(err, &inner) {
+					te.Method, te.Path, err = inner.Method, inner.Path, inner.Err
+				}
+				te.Err = fmt.Errorf("%w after %s: %w", errAttemptTimeout, time.Since(start).Round(time.Millisecond), err)
+				err = te
 			}
 			turn.Done(outcome(c.op, err, timedOut))
 			return err

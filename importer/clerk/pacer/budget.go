@@ -105,8 +105,12 @@ import (
 // # A target that stops answering
 //
 // When DownAfter requests in a row get no answer at all (refused, reset,
-// TLS failure: not an HTTP error, not a timeout) over at least DownFor,
-// the policy stops the pacer with a *DownError.
+// TLS failure, or none within the timeout: any HTTP status is an answer)
+// over at least DownFor, the policy stops the pacer with a *DownError. A
+// frozen host accepts connections and answers nothing, so its requests
+// time out; among answered requests a few slow answers never make eight
+// in a row (a run's last slow answers are each followed by their answered
+// lookup).
 type Budget struct {
 	mu       sync.Mutex
 	told     Rate

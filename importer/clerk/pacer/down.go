@@ -17,7 +17,7 @@ type DownError struct {
 	Failures int
 	Silent   time.Duration
 	// Last is the last request's error (a refused connection, a reset, a
-	// TLS failure).
+	// TLS failure, a timeout).
 	Last error
 }
 
@@ -51,7 +51,7 @@ func (d *detector) observe(o Observation, now time.Time) error {
 	switch o.Answer {
 	case Answered:
 		d.failures = 0
-	case Unanswered:
+	case Unanswered, TimedOut:
 		if d.failures == 0 {
 			d.silentSince = o.Start
 		}

@@ -365,3 +365,31 @@ func TestTimeoutDoublesOnlyForASilentTarget(t *testing.T) {
 		t.Errorf("a target that answers nothing kept the timeout at %s, want it doubled", got)
 	}
 }
+
+// TestRequestsTimingOutInARowAreATargetDown: a frozen host accepts
+// connections and answers nothing: DownAfter timeouts in a row over DownFor
+// stop the pacer as a target down; an answer between them starts the
+// count again.
+func TestRequestsTimingOutInARowAreATargetDown(t *testing.T) {
+	b := pacer.NewBudget(pacer.Rate{Requests: 1000, Window: 10 * time.Second}, 0, 0)
+	at := time.Unix(1_800_000_000, 0)
+	observe := func(answer pacer.Answer) pacer.Decision {
+		at = at.Add(500 * time.Millisecond)
+		return b.Observe(pacer.Observation{Outcome: pacer.Outcome{Answer: answer}, Start: at.Add(-2 * time.Second), Latency: 2 * time.Second})
+	}
+	for range pacer.DownAfter - 1 {
+		if d := observe(pacer.TimedOut); d.Stop != nil {
+			t.Fatalf("stopped after fewer than %d timeouts: %v", pacer.DownAfter, d.Stop)
+		}
+	}
+	observe(pacer.Answered)
+	for range pacer.DownAfter - 1 {
+		if d := observe(pacer.TimedOut); d.Stop != nil {
+			t.Fatalf("an answer did not start the count again: %v", d.Stop)
+		}
+	}
+	d := observe(pacer.TimedOut)
+	if !errors.Is(d.Stop, pacer.ErrTargetDown) {
+		t.Errorf("%d timeouts in a row: stop = %v, want the target down", pacer.DownAfter, d.Stop)
+	}
+}
