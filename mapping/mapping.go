@@ -727,6 +727,13 @@ func (f *field) collectList(vals sources.Values, paths []string, st *rowState) (
 				out = f.addItem(out, item, i+1, path, true, st)
 			}
 		case f.split != "":
+			// White space beside a separator is the list's layout; around
+			// the whole cell it is the value's, as for a single value.
+			if t := strings.TrimSpace(s); t != s && t != "" && !slices.Contains(f.ops, opTrim) {
+				if _, pr := f.prop.trimmed(s); pr != nil {
+					st.fail(f, path, pr)
+				}
+			}
 			for n := 1; s != ""; n++ {
 				part, rest, _ := strings.Cut(s, f.split)
 				if part = strings.TrimSpace(part); part != "" {

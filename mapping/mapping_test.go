@@ -461,3 +461,19 @@ fields:
 		t.Errorf("got  %s\nwant %s", j, want)
 	}
 }
+
+// TestWhiteSpaceAroundASplitCell: in a list cell, white space beside a
+// separator is the list's layout (no warning), around the whole cell it is
+// a value's (value_trimmed, as for one value).
+func TestWhiteSpaceAroundASplitCell(t *testing.T) {
+	m := oneField(t, "email_address", `{ from: e, split: "|", verified: true }`)
+	for cell, warned := range map[string]bool{"a@x.io | b@x.io": false, " a@x.io|b@x.io": true, "a@x.io|b@x.io\t": true} {
+		p, errs := m.Map(rec(vals{"e": cell}))
+		if p == nil || len(p.EmailAddresses) != 2 || p.EmailAddresses[0] != "a@x.io" || p.EmailAddresses[1] != "b@x.io" {
+			t.Fatalf("%q: %v, %v", cell, p, errs)
+		}
+		if got := len(errs) == 1 && errs[0].Code == CodeValueTrimmed && errs[0].Warning; got != warned || (!warned && errs != nil) {
+			t.Errorf("%q: findings %v, want a value_trimmed warning: %t", cell, errs, warned)
+		}
+	}
+}
