@@ -108,3 +108,56 @@ func TestWarningsGetOneVerdict(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatedAddressWithTwoStatusesIsSentReserved: a row that gives one
+// address twice, once verified and once reserved, is valid with a
+// value_repeated warning for validate, import --dry-run, import and sync
+// alike, and import and sync create the address reserved, never verified
+// (before: the repeat was dropped with its status, silently, and the
+// address created verified).
+func TestRepeatedAddressWithTwoStatusesIsSentReserved(t *testing.T) {
+	const key = "sk_test_repeats"
+	csv := "id,emails,statuses\nr1,Ann@example.com|ann@example.com,verified|reserved\n"
+	mapping := "version: 1\nkey: id\nfields:\n  email_address: { from: emails, split: \"|\" }\n" +
+		"  email_address_identification_status: { from: statuses, split: \"|\" }\n  skip_password_requirement: { value: true }\n"
+	for _, cmd := range [][]string{{"validate"}, {"import", "--dry-run"}, {"import"}, {"sync"}} {
+		dir := t.TempDir()
+		for name, text := range map[string]string{"users.csv": csv, "map.yaml": mapping} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		args := append(cmd, "--no-progress", "--source", "users.csv", "--mapping", "map.yaml")
+		var srv *emulator.Server
+		if cmd[0] == "sync" || len(cmd) == 1 && cmd[0] == "import" {
+			var err error
+			if srv, err = emulator.Start(emulator.Config{SecretKey: key}); err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			args = append(args, "--target", srv.URL())
+		}
+		res := runCLI(t, dir, map[string]string{secretKeyEnv: key}, args...)
+		if res.code != ExitOK {
+			t.Fatalf("%v: exit %d\n%s%s", cmd, res.code, res.stdout, res.stderr)
+		}
+		outs, _ := filepath.Glob(filepath.Join(dir, defaultOutDir, "*", "outcomes.csv"))
+		if len(outs) != 1 {
+			t.Fatalf("%v: outcomes %v", cmd, outs)
+		}
+		b, _ := os.ReadFile(outs[0])
+		if !strings.Contains(string(b), `repeats value 1 ""Ann@example.com""`) || !strings.Contains(string(b), "sent reserved") {
+			t.Errorf("%v: the row's message does not carry the value_repeated warning:\n%s", cmd, b)
+		}
+		if srv == nil {
+			continue
+		}
+		users := srv.Emulator().Snapshot().Users
+		if len(users) != 1 || len(users[0].EmailAddresses) != 1 {
+			t.Fatalf("%v: users %+v, want one with one address", cmd, users)
+		}
+		if e := users[0].EmailAddresses[0]; e.Verified || !e.Reserved || e.Value != "ann@example.com" { // stored lower-cased, as Clerk does
+			t.Errorf("%v: the address was created %+v, want ann@example.com reserved, not verified", cmd, e)
+		}
+	}
+}
