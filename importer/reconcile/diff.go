@@ -126,13 +126,13 @@ func (d *differ) diff(ext string, want *request.CreateUser, have userState, reco
 	var c change
 	up := &clerk.UpdateUserParams{}
 	touched := false
-	t := d.newThreeWay(recorded[runner.GroupFields], &c)
 	sv := runner.SourceOf(want)
+	t := d.newThreeWay(recorded[runner.GroupFields], &c, sv)
 
 	// Text: a managed field the source leaves empty clears Clerk's value.
 	text := func(code string, h *string, set func(request.Field[string])) {
 		prop := runner.FieldNames[code]
-		v, ok := sv.Scalars[code]
+		v, ok := sv.Scalar(code)
 		if !ok && !d.managed(prop) {
 			t.keep(code)
 			return
@@ -158,7 +158,7 @@ func (d *differ) diff(ext string, want *request.CreateUser, have userState, reco
 	// value: an empty cell cannot clear it), and only when the index knows
 	// Clerk's (cur nil: an entry from before they were kept).
 	given := func(code string, cur *string, send func()) {
-		v, ok := sv.Scalars[code]
+		v, ok := sv.Scalar(code)
 		if !ok || cur == nil {
 			t.keep(code)
 			return
@@ -297,13 +297,14 @@ func (d *differ) identifiers(t *threeWay, c *change, s identSpec) (add []addIden
 	var blocked bool
 	add, switchTo, blocked = identDiff(c, s.kind, s.want, s.status, s.have, s.havePrimary, s.eq, allowPrimary, removed)
 	if blocked { // not switched: what Clerk holds stays the base
+		t.mixed = true
 		cur := ""
 		for _, h := range s.have {
 			if h.ID == s.havePrimary {
 				cur = s.norm(h.Value)
 			}
 		}
-		t.next[s.primary] = []string{t.fp.Value(s.primary, cur)}
+		t.set(s.primary, []string{t.fp.Value(s.primary, cur)})
 	}
 	if len(add) > 0 {
 		c.fields = append(c.fields, s.kind)
@@ -320,7 +321,11 @@ func (d *differ) identifiers(t *threeWay, c *change, s identSpec) (add []addIden
 		})
 	}
 	// The next base: the source's values, and those the tool wrote that
-	// Clerk still has although the source dropped them (not pruned).
+	// Clerk still has although the source dropped them (not pruned). When
+	// the source is unchanged and Clerk holds exactly its values, the base.
+	if t.unchanged(s.set) && len(add) == 0 && len(del) == 0 && sameSet(s.want, s.have, s.eq) {
+		return add, switchTo, del // the base stands
+	}
 	next := make([]string, 0, len(s.want))
 	for _, w := range s.want {
 		next = append(next, t.fp.Item(s.set, s.norm(w)))
@@ -333,8 +338,21 @@ func (d *differ) identifiers(t *threeWay, c *change, s identSpec) (add []addIden
 		}
 	}
 	slices.Sort(next)
-	t.next[s.set] = slices.Compact(next)
+	t.set(s.set, slices.Compact(next))
 	return add, switchTo, del
+}
+
+// sameSet reports whether want and have hold the same values.
+func sameSet(want []string, have []ident, eq func(a, b string) bool) bool {
+	if len(want) != len(have) {
+		return false
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(have, func(h ident) bool { return eq(h.Value, w) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // identDiff lists the identifiers to add, each verified as the source says
@@ -522,6 +540,9 @@ func (d *differ) metadataDiff(t *threeWay, want *request.CreateUser, have userSt
 			t.keep(f.code)
 			continue
 		}
+		if t.unchanged(f.code) && d.metadataEqual(f.want, f.have) {
+			continue // the base stands
+		}
 		if w, ok := d.metadataField(t, f.code, f.want, decodeObject(f.have)); ok {
 			*f.dst = w
 			c.fields = append(c.fields, prop)
@@ -532,6 +553,18 @@ func (d *differ) metadataDiff(t *threeWay, want *request.CreateUser, have userSt
 		return nil
 	}
 	return &mp
+}
+
+// metadataEqual reports whether Clerk's metadata object holds the
+// source's: equal in Replace mode, containing it in Merge mode.
+func (d *differ) metadataEqual(want map[string]any, have []byte) bool {
+	if want == nil {
+		want = map[string]any{}
+	}
+	if d.mode == Replace {
+		return string(canonical(want)) == string(canonicalRaw(have))
+	}
+	return contains(decodeObject(have), want)
 }
 
 // metadataField diffs one metadata object key by key and returns the body
@@ -607,7 +640,7 @@ func (d *differ) metadataField(t *threeWay, code string, want, have map[string]a
 	// Keys of the base that were not compared (Merge: dropped by the
 	// source, which Merge keeps in Clerk) are forgotten.
 	slices.Sort(next)
-	t.next[code] = next
+	t.set(code, next)
 	if !wrote {
 		return nil, false
 	}

@@ -42,49 +42,84 @@ func judge(equal, sourceChanged, clerkChanged, hasBase bool) judgement {
 // found.
 type threeWay struct {
 	fp         *runner.Fingerprinter
-	base       runner.Fields // nil: none recorded under this key
-	next       runner.Fields
+	base       runner.Record // not Valid: none recorded under this key
+	next       runner.Fields // nil: the base, unchanged
 	sourceWins bool
 	c          *change
+	// allHash is the hash of all the source's values (runner.FieldAll);
+	// sourceSame says the base records it: the source did not change
+	// since, so each field's base is the source's value and a field is
+	// judged without hashing (equal: agree; not: drift). mixed says some
+	// field's next base is not the source's value (a conflict kept, a
+	// primary not switched), so the next record has no FieldAll.
+	allHash    string
+	sourceSame bool
+	mixed      bool
 }
 
-func (d *differ) newThreeWay(recorded string, c *change) *threeWay {
-	t := &threeWay{fp: d.Fingerprinter, next: runner.Fields{}, sourceWins: d.sourceWins, c: c}
-	if recorded != "" {
-		if b, ok := runner.DecodeFields(d.keyID, recorded); ok {
-			t.base = b
-		}
+func (d *differ) newThreeWay(recorded string, c *change, sv runner.SourceValues) *threeWay {
+	t := &threeWay{fp: d.Fingerprinter, sourceWins: d.sourceWins, c: c}
+	t.base = runner.ReadRecord(d.keyID, recorded)
+	t.allHash = t.fp.SourceHash(sv)
+	if all, ok := t.base.Get(runner.FieldAll); ok && all == t.allHash {
+		t.sourceSame = true
 	}
 	return t
 }
 
-// baseOf is the recorded base of a scalar field.
-func (t *threeWay) baseOf(code string) (string, bool) {
-	items, ok := t.base[code]
-	if !ok || len(items) != 1 {
-		return "", false
-	}
-	return items[0], true
+// unchanged reports whether the source is known unchanged for code since
+// its base was recorded: the base then stands for the source's value.
+func (t *threeWay) unchanged(code string) bool {
+	_, ok := t.base.Get(code)
+	return t.sourceSame && ok
 }
 
-// keep carries a field's base over unchanged (not compared this time).
-func (t *threeWay) keep(code string) {
-	if items, ok := t.base[code]; ok {
-		t.next[code] = items
+// baseOf is the recorded base of a scalar field.
+func (t *threeWay) baseOf(code string) (string, bool) {
+	items, ok := t.base.Get(code)
+	if !ok || items == "" || strings.Contains(items, ",") {
+		return "", false
 	}
+	return items, true
+}
+
+// keep carries a field's base over unchanged (not compared this time):
+// the next record is the base but for what set changes.
+func (t *threeWay) keep(string) {}
+
+// set makes items the next base of code. The next record is written (a
+// copy of the base, then changed) only when it differs from the base: a
+// night with nothing new builds no record.
+func (t *threeWay) set(code string, items []string) {
+	if old, ok := t.base.Get(code); ok && old == strings.Join(items, ",") {
+		return
+	}
+	if t.next == nil {
+		t.next = t.base.Fields()
+		if t.next == nil {
+			t.next = runner.Fields{}
+		}
+	}
+	t.next[code] = items
 }
 
 // scalar judges one scalar field whose source value is s and Clerk's c,
 // records its next base and says whether to send s. A drift or a conflict
 // is noted on the change under the field's name.
 func (t *threeWay) scalar(code, s, c string, equal bool) bool {
+	if t.unchanged(code) { // no hashing: agree, or Clerk alone changed
+		if !equal {
+			t.c.drift = appendOnce(t.c.drift, runner.FieldNames[code])
+		}
+		return false
+	}
 	hs, hc := t.fp.Value(code, s), t.fp.Value(code, c)
 	b, hasBase := t.baseOf(code)
 	return t.resolve(runner.FieldNames[code], judge(equal, hs != b, hc != b, hasBase), func(kept bool) {
 		if kept {
-			t.next[code] = []string{b}
+			t.set(code, []string{b})
 		} else {
-			t.next[code] = []string{hs}
+			t.set(code, []string{hs})
 		}
 	})
 }
@@ -102,6 +137,7 @@ func (t *threeWay) resolve(name string, j judgement, record func(kept bool)) boo
 	case conflict:
 		t.c.conflicts = appendOnce(t.c.conflicts, name)
 		if !t.sourceWins {
+			t.mixed = true
 			record(true)
 			return false
 		}
@@ -119,36 +155,48 @@ func appendOnce(list []string, v string) []string {
 
 // hasItem reports whether the base of a set field holds the item's hash.
 func (t *threeWay) hasItem(code, item string) (in, hasBase bool) {
-	items, ok := t.base[code]
+	items, ok := t.base.Get(code)
 	if !ok {
 		return false, false
 	}
-	return slices.Contains(items, item), true
+	return runner.Has(items, item), true
 }
 
 // metaBase is the recorded base of one metadata key: the hash of the
 // source's value and of Clerk's when they differed (a merge that Clerk's
 // value contains with more), absent ("", "") when the key was not there.
 func (t *threeWay) metaBase(code, keyHash string) (src, clerk string, hasBase bool) {
-	items, ok := t.base[code]
+	items, ok := t.base.Get(code)
 	if !ok {
 		return "", "", false
 	}
-	for _, it := range items {
-		parts := strings.Split(it, ".")
-		if parts[0] != keyHash || len(parts) < 2 {
+	for items != "" {
+		var it string
+		it, items, _ = strings.Cut(items, ",")
+		rest, ok := strings.CutPrefix(it, keyHash+".")
+		if !ok {
 			continue
 		}
-		if len(parts) == 3 {
-			return parts[1], parts[2], true
+		src, clerk, two := strings.Cut(rest, ".")
+		if !two {
+			clerk = src
 		}
-		return parts[1], parts[1], true
+		return src, clerk, true
 	}
 	return "", "", true
 }
 
 // encoded is the next record, or "" when it equals the recorded one.
 func (t *threeWay) encoded(recorded string) string {
+	if !t.mixed {
+		t.set(runner.FieldAll, []string{t.allHash})
+	} else if _, ok := t.base.Get(runner.FieldAll); ok {
+		t.set(runner.FieldAll, nil)
+		delete(t.next, runner.FieldAll)
+	}
+	if t.next == nil { // the base, unchanged
+		return ""
+	}
 	e := t.next.Encode(t.fp.KeyID())
 	if e == recorded {
 		return ""

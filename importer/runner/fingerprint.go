@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"hash"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
@@ -31,13 +34,16 @@ const (
 type Fingerprinter struct {
 	key   []byte
 	keyID string
+	macs  sync.Pool // of keyed HMACs, Reset between uses (no re-keying)
 }
 
 // NewFingerprinter keys fingerprints with key.
 func NewFingerprinter(key []byte) *Fingerprinter {
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte("clerkmigrate fingerprint key id"))
-	return &Fingerprinter{key: key, keyID: hex.EncodeToString(mac.Sum(nil))[:8]}
+	f := &Fingerprinter{key: key, keyID: hex.EncodeToString(mac.Sum(nil))[:8]}
+	f.macs.New = func() any { return hmac.New(sha256.New, key) }
+	return f
 }
 
 // KeyID names the key: every fingerprint starts with it and ":", so one
@@ -46,13 +52,18 @@ func (f *Fingerprinter) KeyID() string { return f.keyID }
 
 // Sum is the keyed hash of parts under label, n hex digits long.
 func (f *Fingerprinter) Sum(n int, label string, parts ...string) string {
-	mac := hmac.New(sha256.New, f.key)
-	mac.Write([]byte(label))
+	mac := f.macs.Get().(hash.Hash)
+	defer f.macs.Put(mac)
+	mac.Reset()
+	io.WriteString(mac, label)
 	for _, p := range parts {
 		mac.Write([]byte{0})
-		mac.Write([]byte(p))
+		io.WriteString(mac, p)
 	}
-	return hex.EncodeToString(mac.Sum(nil))[:n]
+	var sum [sha256.Size]byte
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], mac.Sum(sum[:0]))
+	return string(out[:n])
 }
 
 // Secret is the fingerprint of one secret group's value: "<key id>:" and
@@ -121,6 +132,11 @@ const (
 	FieldPublic      = "pm"
 	FieldPrivate     = "vm"
 	FieldUnsafe      = "um"
+	// FieldAll is not a field: the hash of all the source's values
+	// (SourceHash) when every field's base is the source's value, so that
+	// a sync finding the source unchanged compares Clerk's values with
+	// the source's without hashing them field by field.
+	FieldAll = "al"
 )
 
 // FieldNames names each field code as the mapping, the plan and the
@@ -180,7 +196,7 @@ func DecodeFields(keyID, s string) (Fields, bool) {
 	if !ok {
 		return nil, false
 	}
-	fs := Fields{}
+	fs := make(Fields, strings.Count(rest, ";")+1)
 	for _, e := range strings.Split(rest, ";") {
 		code, items, ok := strings.Cut(e, "=")
 		if !ok {
@@ -227,23 +243,51 @@ func Millis(v string) string {
 // request does not give it), the lower-cased emails and the phones in
 // order, each metadata object's top-level keys and canonical values.
 type SourceValues struct {
-	Scalars  map[string]string
+	scalars  []scalar // in scalarCodes order
 	Emails   []string
 	Phones   []string
-	Metadata map[string]map[string]any
+	metadata [3]map[string]any // public, private, unsafe
+}
+
+type scalar struct{ code, value string }
+
+// Scalar is the source's value of a scalar field, and whether it gives one.
+func (sv *SourceValues) Scalar(code string) (string, bool) {
+	for _, x := range sv.scalars {
+		if x.code == code {
+			return x.value, true
+		}
+	}
+	return "", false
+}
+
+func (sv *SourceValues) setScalar(code, v string) { sv.scalars = append(sv.scalars, scalar{code, v}) }
+
+// Metadata is the source's metadata object of code (FieldPublic,
+// FieldPrivate, FieldUnsafe); nil when it gives none.
+func (sv *SourceValues) Metadata(code string) map[string]any {
+	switch code {
+	case FieldPublic:
+		return sv.metadata[0]
+	case FieldPrivate:
+		return sv.metadata[1]
+	case FieldUnsafe:
+		return sv.metadata[2]
+	}
+	return nil
 }
 
 // SourceOf takes the values of p the sync manages.
 func SourceOf(p *request.CreateUser) SourceValues {
-	sv := SourceValues{Scalars: map[string]string{}, Metadata: map[string]map[string]any{}}
+	sv := SourceValues{scalars: make([]scalar, 0, len(scalarCodes))}
 	str := func(code string, fv request.Field[string]) {
 		if v, ok := fv.Get(); ok {
-			sv.Scalars[code] = v
+			sv.setScalar(code, v)
 		}
 	}
 	boolean := func(code string, fv request.Field[bool]) {
 		if v, ok := fv.Get(); ok {
-			sv.Scalars[code] = strconv.FormatBool(v)
+			sv.setScalar(code, strconv.FormatBool(v))
 		}
 	}
 	str(FieldFirstName, p.FirstName)
@@ -251,15 +295,15 @@ func SourceOf(p *request.CreateUser) SourceValues {
 	str(FieldUsername, p.Username)
 	str(FieldLocale, p.Locale)
 	if v, ok := p.CreatedAt.Get(); ok {
-		sv.Scalars[FieldCreatedAt] = Millis(v)
+		sv.setScalar(FieldCreatedAt, Millis(v))
 	}
 	if v, ok := p.LegalAcceptedAt.Get(); ok {
-		sv.Scalars[FieldLegal] = Millis(v)
+		sv.setScalar(FieldLegal, Millis(v))
 	}
 	boolean(FieldDeleteSelf, p.DeleteSelfEnabled)
 	boolean(FieldCreateOrg, p.CreateOrganizationEnabled)
 	if v, ok := p.CreateOrganizationsLimit.Get(); ok {
-		sv.Scalars[FieldOrgLimit] = strconv.Itoa(v)
+		sv.setScalar(FieldOrgLimit, strconv.Itoa(v))
 	}
 	boolean(FieldBanned, p.Banned)
 	boolean(FieldLocked, p.Locked)
@@ -268,17 +312,39 @@ func SourceOf(p *request.CreateUser) SourceValues {
 	}
 	sv.Phones = append(sv.Phones, p.PhoneNumbers...)
 	if len(sv.Emails) > 0 {
-		sv.Scalars[FieldPrimaryMail] = sv.Emails[0]
+		sv.setScalar(FieldPrimaryMail, sv.Emails[0])
 	}
 	if len(sv.Phones) > 0 {
-		sv.Scalars[FieldPrimaryTel] = sv.Phones[0]
+		sv.setScalar(FieldPrimaryTel, sv.Phones[0])
 	}
-	for code, m := range map[string]map[string]any{FieldPublic: p.PublicMetadata, FieldPrivate: p.PrivateMetadata, FieldUnsafe: p.UnsafeMetadata} {
-		if m != nil {
-			sv.Metadata[code] = m
+	sv.metadata = [3]map[string]any{p.PublicMetadata, p.PrivateMetadata, p.UnsafeMetadata}
+	return sv
+}
+
+// scalarCodes are the codes of the scalar fields, in a fixed order.
+var scalarCodes = []string{FieldFirstName, FieldLastName, FieldUsername, FieldLocale, FieldCreatedAt, FieldLegal,
+	FieldDeleteSelf, FieldCreateOrg, FieldOrgLimit, FieldBanned, FieldLocked, FieldPrimaryMail, FieldPrimaryTel}
+
+// SourceHash is one hash of all of sv, for FieldAll.
+func (f *Fingerprinter) SourceHash(sv SourceValues) string {
+	var b strings.Builder
+	b.Grow(256)
+	for _, x := range sv.scalars { // in scalarCodes order
+		b.WriteString(x.code)
+		b.WriteByte('=')
+		b.WriteString(x.value)
+		b.WriteByte(0)
+	}
+	b.WriteString("em=" + strings.Join(sv.Emails, "\x01") + "\x00ph=" + strings.Join(sv.Phones, "\x01") + "\x00")
+	for _, c := range []string{FieldPublic, FieldPrivate, FieldUnsafe} {
+		if m := sv.Metadata(c); m != nil {
+			js, _ := json.Marshal(m) // map keys sorted
+			b.WriteString(c + "=")
+			b.Write(js)
+			b.WriteString("\x00")
 		}
 	}
-	return sv
+	return f.Sum(12, "all", b.String())
 }
 
 // Base is the Fields record of a user created from p: every field as the
@@ -293,15 +359,17 @@ func (f *Fingerprinter) Base(p *request.CreateUser) Fields {
 		case FieldPhones:
 			fs[code] = f.items(code, sv.Phones)
 		case FieldPublic, FieldPrivate, FieldUnsafe:
-			fs[code] = f.Meta(code, sv.Metadata[code])
-		case FieldBanned, FieldLocked, FieldDeleteSelf, FieldCreateOrg, FieldOrgLimit:
-			if v, ok := sv.Scalars[code]; ok { // not given: Clerk's default, which the sync does not compare
+			fs[code] = f.Meta(code, sv.Metadata(code))
+		case FieldBanned, FieldLocked, FieldDeleteSelf, FieldCreateOrg, FieldOrgLimit, FieldCreatedAt, FieldLegal:
+			if v, ok := sv.Scalar(code); ok { // not given: Clerk's default, which the sync does not compare
 				fs[code] = []string{f.Value(code, v)}
 			}
 		default:
-			fs[code] = []string{f.Value(code, sv.Scalars[code])}
+			v, _ := sv.Scalar(code)
+			fs[code] = []string{f.Value(code, v)}
 		}
 	}
+	fs[FieldAll] = []string{f.SourceHash(sv)}
 	return fs
 }
 
@@ -322,4 +390,59 @@ func (f *Fingerprinter) Meta(code string, m map[string]any) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Record is an encoded Fields record, read entry by entry without being
+// decoded whole (a sync reads one for every user each night).
+type Record struct {
+	body string // after "<key id>:"
+	ok   bool
+}
+
+// ReadRecord reads a record Encode wrote under keyID; Valid is false when
+// it is empty or was written under another key (a rotated secret key).
+func ReadRecord(keyID, s string) Record {
+	body, ok := strings.CutPrefix(s, keyID+":")
+	return Record{body: body, ok: ok}
+}
+
+// Valid reports whether the record was read.
+func (r Record) Valid() bool { return r.ok }
+
+// Get is the items of code as encoded ("a,b"; "" for none), and whether
+// the record has code.
+func (r Record) Get(code string) (string, bool) {
+	if !r.ok {
+		return "", false
+	}
+	rest := r.body
+	for rest != "" {
+		var e string
+		e, rest, _ = strings.Cut(rest, ";")
+		if c, items, ok := strings.Cut(e, "="); ok && c == code {
+			return items, true
+		}
+	}
+	return "", false
+}
+
+// Has reports whether items (as Get returns them) hold item.
+func Has(items, item string) bool {
+	for items != "" {
+		var it string
+		it, items, _ = strings.Cut(items, ",")
+		if it == item {
+			return true
+		}
+	}
+	return false
+}
+
+// Fields decodes the whole record (nil when not Valid).
+func (r Record) Fields() Fields {
+	if !r.ok {
+		return nil
+	}
+	fs, _ := DecodeFields("", ":"+r.body)
+	return fs
 }
