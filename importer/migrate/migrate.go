@@ -246,9 +246,10 @@ func (pr *printRecorder) add(ctx context.Context, j *job) {
 	if pr == nil {
 		return
 	}
+	prints := pr.fp.Created(j.ext, j.params) // the hashing, outside the lock
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
-	pr.batch = append(pr.batch, pr.fp.Created(j.ext, j.params)...)
+	pr.batch = append(pr.batch, prints...)
 	if len(pr.batch) >= printBatch {
 		pr.write(context.WithoutCancel(ctx))
 	}
