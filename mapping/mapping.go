@@ -378,6 +378,17 @@ func (m *Mapping) Key() string { return m.key }
 // it changes when the meaning of the file changes, not with comments.
 func (m *Mapping) Fingerprint() string { return m.fingerprint }
 
+// Properties lists the CreateUser properties the mapping sets (its fields'
+// names), sorted: the properties a sync manages.
+func (m *Mapping) Properties() []string {
+	out := make([]string, 0, len(m.fields))
+	for i := range m.fields {
+		out = append(out, m.fields[i].prop.name)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // Columns lists the key and every column or path the mapping reads, once
 // each, so that a source can check its header before the first row.
 func (m *Mapping) Columns() []string { return slices.Clone(m.columns) }

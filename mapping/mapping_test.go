@@ -2,6 +2,8 @@ package mapping
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"reflect"
 	"slices"
@@ -475,5 +477,29 @@ func TestWhiteSpaceAroundASplitCell(t *testing.T) {
 		if got := len(errs) == 1 && errs[0].Code == CodeValueTrimmed && errs[0].Warning; got != warned || (!warned && errs != nil) {
 			t.Errorf("%q: findings %v, want a value_trimmed warning: %t", cell, errs, warned)
 		}
+	}
+}
+
+// TestPropertiesAreTheMappedFields: Properties lists the properties the
+// mapping sets, the sync's managed fields, whatever file or preset it
+// came from.
+func TestPropertiesAreTheMappedFields(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.yaml")
+	if err := os.WriteFile(path, []byte("version: 1\nkey: id\nfields:\n  email_address: { from: email, verified: true }\n"+
+		"  first_name: first\n  skip_password_requirement: { value: true }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := m.Properties()
+	for _, want := range []string{"email_address", "first_name", "skip_password_requirement"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Properties() = %v, want it to hold %s", got, want)
+		}
+	}
+	if slices.Contains(got, "last_name") || slices.Contains(got, "external_id") {
+		t.Errorf("Properties() = %v: lists what the mapping does not set", got)
 	}
 }

@@ -7,17 +7,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
-	"gopkg.in/yaml.v3"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 	"github.com/clerkmigrate/clerkmigrate/importer/reconcile"
 	"github.com/clerkmigrate/clerkmigrate/importer/runner"
-	"github.com/clerkmigrate/clerkmigrate/samples"
 )
 
 func syncCommand() *cli.Command {
@@ -131,10 +128,7 @@ func runSync(c *cli.Context) error {
 		return err
 	}
 	defer src.Close()
-	managed, err := managedProperties(c)
-	if err != nil {
-		return withCode(ExitUsage, err)
-	}
+	managed := m.Properties() // the file's, or the preset's
 	cfg := reconcile.Config{
 		Source: src, Mapper: m, MappingFingerprint: m.Fingerprint(), Store: store, Index: index,
 		Gateway: t.Gateway(c), Target: target, TargetLock: t.Lock, SharedTarget: c.Bool("parallel"),
@@ -216,34 +210,6 @@ func orphanAction(c *cli.Context) (reconcile.OrphanAction, error) {
 		return reconcile.DeleteOrphans, nil
 	}
 	return reconcile.ReportOrphans, nil
-}
-
-// managedProperties lists the CreateUser properties the mapping file sets:
-// for those an empty source value clears Clerk's.
-func managedProperties(c *cli.Context) ([]string, error) {
-	path := c.String("mapping")
-	var data []byte
-	var err error
-	if path == "" {
-		data, err = samples.FS.ReadFile(samples.DefaultMapping)
-	} else {
-		data, err = os.ReadFile(path)
-	}
-	if err != nil {
-		return nil, err
-	}
-	var doc struct {
-		Fields map[string]yaml.Node `yaml:"fields"`
-	}
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("reading the mapping's fields: %w", err)
-	}
-	out := make([]string, 0, len(doc.Fields))
-	for name := range doc.Fields {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out, nil
 }
 
 // finishPlan moves the plan into place once the sync finished (invalid or
