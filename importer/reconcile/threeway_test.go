@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -191,6 +192,18 @@ func TestThreeWayDiff(t *testing.T) {
 	_, rows = e.syncOutcomes(t, next, false, nil)
 	if !strings.HasPrefix(rows["u2"], "unchanged") || !strings.HasPrefix(rows["u1"], "drift") {
 		t.Errorf("after --source-wins: u2 %q, u1 %q; want unchanged and drift", rows["u2"], rows["u1"])
+	}
+	// A plan says how it settles conflicts, and is applied only the same way.
+	plan.Reset()
+	e.syncOutcomes(t, next, true, &plan)
+	var sw Plan
+	if err := json.Unmarshal(plan.Bytes(), &sw); err != nil || !sw.SourceWins {
+		t.Fatalf("plan with --source-wins: %v, source_wins %v", err, sw.SourceWins)
+	}
+	cfg := e.config(t, writeSource(t, e.dir, "next.csv", next))
+	cfg.ApplyPlan = &sw
+	if _, err := Run(ctx, cfg); !errors.Is(err, ErrStalePlan) || !strings.Contains(fmt.Sprint(err), "--source-wins") {
+		t.Errorf("applying a --source-wins plan without it: %v, want refused as stale", err)
 	}
 }
 
