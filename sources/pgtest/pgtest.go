@@ -19,6 +19,9 @@ import (
 // Env is the variable that holds the test server's connection string.
 const Env = "CLERKMIGRATE_TEST_PG"
 
+// example is the connection string .ci/run uses.
+const example = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
 // ConnString returns the test server's connection string, or skips tb
 // (fails it under CI=true) when none is configured.
 func ConnString(tb testing.TB) string {
@@ -28,7 +31,7 @@ func ConnString(tb testing.TB) string {
 		if os.Getenv("CI") == "true" {
 			tb.Fatalf("%s is not set, and CI=true: the Postgres tests must run", Env)
 		}
-		tb.Skipf("%s is not set", Env)
+		tb.Skipf("needs Postgres: set %s, e.g. %s=%s (under CI=true the test fails instead)", Env, Env, example)
 	}
 	return dsn
 }
