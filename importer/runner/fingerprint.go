@@ -145,8 +145,8 @@ var FieldNames = map[string]string{
 	FieldFirstName: "first_name", FieldLastName: "last_name", FieldUsername: "username", FieldLocale: "locale",
 	FieldCreatedAt: "created_at", FieldLegal: "legal_accepted_at", FieldDeleteSelf: "delete_self_enabled",
 	FieldCreateOrg: "create_organization_enabled", FieldOrgLimit: "create_organizations_limit",
-	FieldBanned: "banned", FieldLocked: "locked", FieldPrimaryMail: "primary_email_address",
-	FieldPrimaryTel: "primary_phone_number", FieldEmails: "email_address", FieldPhones: "phone_number",
+	FieldBanned: "banned", FieldLocked: "locked", FieldPrimaryMail: "primary_email_address_id",
+	FieldPrimaryTel: "primary_phone_number_id", FieldEmails: "email_address", FieldPhones: "phone_number",
 	FieldPublic: "public_metadata", FieldPrivate: "private_metadata", FieldUnsafe: "unsafe_metadata",
 }
 
