@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/checkpoint/internal/ledger"
 )
 
 var _ checkpoint.Pruner = (*Store)(nil)
@@ -34,11 +35,7 @@ func (s *Store) PruneRun(ctx context.Context, runID string) (checkpoint.PruneSta
 		if err != nil {
 			return st, err
 		}
-		for r := range runs {
-			if r < seq {
-				earlier = append(earlier, r)
-			}
-		}
+		earlier = ledger.EarlierRuns(runs, seq)
 	}
 	outcomes := make([]string, len(checkpoint.OwningOutcomes))
 	for i, o := range checkpoint.OwningOutcomes {

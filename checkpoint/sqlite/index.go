@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"slices"
 	"strings"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/internal/ledger"
@@ -353,29 +352,14 @@ func (s *Store) Owners(ctx context.Context, scope string, users []checkpoint.Ind
 	if err := s.usable(ctx); err != nil {
 		return nil, err
 	}
-	out := map[string]string{}
 	if len(users) == 0 {
-		return out, nil
+		return map[string]string{}, nil
 	}
 	runs, err := s.owningRuns(ctx, scope)
-	if err != nil || len(runs) == 0 {
-		return out, err
+	if err != nil {
+		return nil, err
 	}
-	page := slices.Clone(users)
-	for start := 0; start < len(page); start += indexChunk {
-		chunk := page[start:min(len(page), start+indexChunk)]
-		owners, err := s.ownerRows(ctx, ledger.ClerkIDs(chunk))
-		if err != nil {
-			return nil, err
-		}
-		ledger.SetOwners(chunk, runs, owners)
-		for _, u := range chunk {
-			if u.Owner != "" {
-				out[u.ClerkID] = u.Owner
-			}
-		}
-	}
-	return out, nil
+	return ledger.Owners(users, indexChunk, runs, func(ids []string) ([]ledger.OwnerRow, error) { return s.ownerRows(ctx, ids) })
 }
 
 // owningRuns are the runs that own users in scope (ledger.OwningRunsQuery).

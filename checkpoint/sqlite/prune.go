@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
+	"github.com/clerkmigrate/clerkmigrate/checkpoint/internal/ledger"
 )
 
 var _ checkpoint.Pruner = (*Store)(nil)
@@ -38,19 +39,15 @@ func (s *Store) PruneRun(ctx context.Context, runID string) (checkpoint.PruneSta
 	if err != nil {
 		return st, s.fail(ctx, "prune", err)
 	}
+	owning := slices.Contains(checkpoint.OwningKinds, kind)
 	var earlier []int64 // runs of the same target that own users, before this one
-	if slices.Contains(checkpoint.OwningKinds, kind) {
+	if owning {
 		runs, err := s.owningRuns(ctx, meta[checkpoint.MetaTarget])
 		if err != nil {
 			return st, err
 		}
-		for r := range runs {
-			if r < seq {
-				earlier = append(earlier, r)
-			}
-		}
+		earlier = ledger.EarlierRuns(runs, seq)
 	}
-	owning := slices.Contains(checkpoint.OwningKinds, kind)
 	list, _ := json.Marshal(append(earlier, -1)) // -1: no run; json_each of [] is fine too
 	outcomes := make([]string, len(checkpoint.OwningOutcomes))
 	args := []any{seq, boolInt(owning), string(list)}

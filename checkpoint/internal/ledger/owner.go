@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"slices"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint"
 )
@@ -112,6 +113,42 @@ func SetOwners(page []checkpoint.IndexedUser, runs map[int64]string, rows []Owne
 			page[i].Owner = runs[seq]
 		}
 	}
+}
+
+// Owners is a store's ClerkIndex.Owners: the owning run of each of users
+// that runs (the scope's owning runs, seq -> id) own, by Clerk id, reading
+// the ledger rows of chunk users at a time with rows (OwnerRowsQuery).
+func Owners(users []checkpoint.IndexedUser, chunk int, runs map[int64]string, rows func(clerkIDs []string) ([]OwnerRow, error)) (map[string]string, error) {
+	out := map[string]string{}
+	if len(users) == 0 || len(runs) == 0 {
+		return out, nil
+	}
+	page := slices.Clone(users)
+	for start := 0; start < len(page); start += chunk {
+		part := page[start:min(len(page), start+chunk)]
+		owners, err := rows(ClerkIDs(part))
+		if err != nil {
+			return nil, err
+		}
+		SetOwners(part, runs, owners)
+		for _, u := range part {
+			if u.Owner != "" {
+				out[u.ClerkID] = u.Owner
+			}
+		}
+	}
+	return out, nil
+}
+
+// EarlierRuns lists the runs (seq -> id) before seq.
+func EarlierRuns(runs map[int64]string, seq int64) []int64 {
+	out := []int64{}
+	for r := range runs {
+		if r < seq {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // ClerkIDs lists the page's Clerk ids.
