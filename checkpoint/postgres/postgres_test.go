@@ -35,10 +35,12 @@ func testSchema(tb testing.TB, dsn string) string {
 	tb.Helper()
 	sum := sha256.Sum256([]byte(tb.Name()))
 	name := nonIdent.ReplaceAllString(strings.ToLower(tb.Name()), "_")
-	if len(name) > 40 {
-		name = name[len(name)-40:]
+	if len(name) > 30 {
+		name = name[len(name)-30:]
 	}
-	schema := "cmt_" + hex.EncodeToString(sum[:4]) + "_" + name
+	// Unique to this process too: another checkout may run the same test
+	// on the same server at the same moment.
+	schema := pgtest.Name("cmt_" + hex.EncodeToString(sum[:4]) + "_" + name)
 	drop := func() {
 		conn, err := pgx.Connect(context.Background(), dsn)
 		if err != nil {

@@ -73,6 +73,7 @@ func TestOpenEmpty(t *testing.T) {
 // before and after the test; exists tells whether the schema is there.
 func freshSchema(t *testing.T, schema string) (ledgerDSN string, exists func() bool) {
 	dsn := pgtest.ConnString(t)
+	schema = pgtest.Name(schema) // not another process's, on the shared server
 	withConn := func(f func(*pgx.Conn) error) {
 		conn, err := pgx.Connect(context.Background(), dsn)
 		if err != nil {

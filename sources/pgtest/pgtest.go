@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +36,18 @@ func ConnString(tb testing.TB) string {
 	}
 	return dsn
 }
+
+// Name returns prefix made unique to this process: prefix, "_p", the
+// process id, "_", a sequence number. The server is shared by every
+// checkout's tests on the machine (and CI's): a schema named after the test
+// alone let two runs of the same test, in two processes, drop each other's
+// schema and take each other's advisory locks. At most len(prefix)+20
+// bytes.
+func Name(prefix string) string {
+	return fmt.Sprintf("%s_p%d_%d", prefix, os.Getpid(), seq.Add(1))
+}
+
+var seq atomic.Int64
 
 // Configured reports whether a test server is configured, or must be
 // (CI=true), for tests that run a Postgres case beside others.
