@@ -87,7 +87,14 @@ func (s *Store) acquire(ctx context.Context, spec checkpoint.RunSpec) (*heldRun,
 		lostCh: make(chan struct{}), done: make(chan struct{})}
 	h.cond = sync.NewCond(&h.imu)
 	refuse := func(err error) (*heldRun, error) {
-		conn.Close(context.Background()) // the session's end drops what it took
+		// Let go of what this session took before it ends: the server drops
+		// a closed session's locks only once its backend has gone, a moment
+		// after the close, so the same BeginRun retried at once found its
+		// own run still locked ("held by an unknown holder").
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		conn.Exec(uctx, `SELECT pg_advisory_unlock_all()`)
+		cancel()
+		conn.Close(context.Background()) // and the session's end drops anything left
 		return nil, err
 	}
 	var got bool
