@@ -488,6 +488,10 @@ func (d *differ) secrets(ext string, want *request.CreateUser, recorded map[stri
 			continue
 		}
 		c.fps = append(c.fps, checkpoint.Fingerprint{ExternalID: ext, Group: g, Value: now})
+		if ok && strings.HasPrefix(old, d.keyID+":") && !strings.HasSuffix(old, ":-") && strings.HasSuffix(now, ":-") {
+			c.notes = append(c.notes, fmt.Sprintf("%s removed in the source: not synced, Clerk keeps the one it has "+
+				"(the sync cannot remove it)", g))
+		}
 		if !ok || !strings.HasPrefix(old, d.keyID+":") || strings.HasSuffix(now, ":-") {
 			// Baseline (no fingerprint under this key), or the source
 			// dropped the secret, which the API cannot take back: record.

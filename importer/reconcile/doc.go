@@ -196,7 +196,8 @@
 // was rotated), the fingerprint is recorded and nothing is sent: the sync
 // cannot tell what Clerk holds.
 // A secret the source dropped cannot be taken back through the API: its
-// fingerprint is updated and nothing is sent.
+// fingerprint is updated, nothing is sent, and the row's message says so
+// (once: "password removed in the source: not synced ...").
 //
 // # Plans
 //

@@ -43,6 +43,7 @@ type legacyUser struct {
 	Plan                   string
 	N                      int
 	DigestVersion          int
+	NoDigest               bool // the source has no password for the user
 	Banned                 bool
 	// CreatedAt is the created_at column (RFC 3339), read only by
 	// mappings that map it.
@@ -58,6 +59,9 @@ const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 // digest is a well-formed bcrypt digest that differs by user and version.
 func (u legacyUser) digest() string {
+	if u.NoDigest {
+		return ""
+	}
 	const base = "$2a$10$54cbf.ymtKSc4jsKFRlzae9cuuBPUuF9HdApTvElGczWqU1ST1uv6"
 	n := u.N*7 + u.DigestVersion
 	b := []byte(base)

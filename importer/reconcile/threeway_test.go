@@ -316,3 +316,21 @@ func checkEditReports(t *testing.T, e *env, runID string) {
 		}
 	}
 }
+
+// TestSecretDroppedBySourceIsNamed: a password the source no longer has
+// cannot be taken back through the API; the row says so once, instead of
+// the sync passing over it in silence.
+func TestSecretDroppedBySourceIsNamed(t *testing.T) {
+	e := newEnv(t, emulator.Config{})
+	seed := seedUsers(2)
+	e.importWithPrints(t, seed)
+	next := append([]legacyUser(nil), seed...)
+	next[0].NoDigest = true
+	_, rows := e.syncOutcomes(t, next, false, nil)
+	if !strings.HasPrefix(rows["u1"], "unchanged") || !strings.Contains(rows["u1"], "password removed in the source: not synced") {
+		t.Errorf("u1: %q, want unchanged, saying the password is not synced", rows["u1"])
+	}
+	if _, rows = e.syncOutcomes(t, next, false, nil); rows["u1"] != "unchanged: " {
+		t.Errorf("the next sync: u1 %q, want unchanged with nothing to say", rows["u1"])
+	}
+}
