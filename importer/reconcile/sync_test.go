@@ -49,6 +49,7 @@ func seedUsers(n int) []legacyUser {
 // 10,000 did at a seventh of the CPU; the cost at 100,000 users is
 // BenchmarkNightlySync100k's.
 func TestSyncEndToEnd(t *testing.T) {
+	t.Parallel()
 	const n = 1_200
 	e := newEnv(t, emulator.Config{})
 	emu := e.srv.Emulator()
