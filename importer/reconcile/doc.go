@@ -72,7 +72,9 @@
 //     newest first, by offset: Clerk's cursor works only in created_at
 //     order; each page starts a tenth of a page early, so that a user
 //     deleted between two requests skips no one) and stops at the first
-//     older user: 200 changes cost a page. It cannot see users deleted in
+//     older user: 200 changes cost a page; past MaxIncrementalPages (50,000
+//     users changed: Clerk's large offsets time out) it goes on as a full
+//     scan. It cannot see users deleted in
 //     Clerk: the index keeps them until the next full scan, and an update
 //     to one fails with resource_not_found. An index without a mark (the
 //     first sync, a ledger from before, a reset) is scanned in full.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -91,6 +92,17 @@ func (r *run) scan(ctx context.Context) error {
 		r.log.Info("incremental scan: listing the Clerk users updated since the last scan",
 			"since", msTime(stop), "high_water", msTime(st.HighWater), "overlap", r.cfg.ClerkOverlap)
 		err = r.scanSince(ctx, stop, &c, &top)
+		if errors.Is(err, errTooDeep) {
+			r.log.Warn("incremental scan: more Clerk users changed than an offset listing should page through; scanning in full",
+				"pages", r.cfg.maxIncrementalPages)
+			c = scanCounts{kind: ScanFull}
+			if top, err = r.newestUpdate(ctx); err == nil {
+				err = r.scanAll(ctx, &c)
+			}
+			if err == nil {
+				c.dropped, err = x.DropUnlisted(ctx, r.scope)
+			}
+		}
 	} else {
 		if r.cfg.Incremental {
 			r.log.Info("full scan of Clerk's users: the index has no complete scan to go on from")
@@ -128,6 +140,14 @@ func (r *run) scan(ctx context.Context) error {
 func msTime(ms int64) string {
 	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
+
+// MaxIncrementalPages bounds an incremental scan: past it (50,000 users
+// changed since the last scan, at 500 a page) the scan goes on in full, by
+// the cursor, since Clerk's large offsets time out.
+const MaxIncrementalPages = 100
+
+// errTooDeep: an incremental scan reached MaxIncrementalPages.
+var errTooDeep = errors.New("reconcile: incremental scan too deep")
 
 // newestUpdate asks Clerk for its most recently updated user (one call):
 // the high-water mark of a full scan that begins now.
@@ -176,7 +196,7 @@ func (r *run) scanAll(ctx context.Context, c *scanCounts) error {
 // the front instead, to be read by the next sync: its updated_at is past
 // the mark this scan records).
 func (r *run) scanSince(ctx context.Context, stop int64, c *scanCounts, top *int64) error {
-	offset, overlap := 0, r.cfg.pageSize/10
+	offset, overlap, pages := 0, r.cfg.pageSize/10, 0
 	for {
 		r.n.pages.Add(1)
 		page, err := r.cfg.Gateway.ListUsers(ctx, clerk.ListUsersParams{Limit: r.cfg.pageSize, OrderBy: "-updated_at", Offset: offset})
@@ -200,6 +220,9 @@ func (r *run) scanSince(ctx context.Context, stop int64, c *scanCounts, top *int
 		}
 		if n < len(page) || len(page) < r.cfg.pageSize {
 			return nil
+		}
+		if pages++; pages >= r.cfg.maxIncrementalPages {
+			return errTooDeep
 		}
 		offset += len(page) - overlap
 	}

@@ -191,6 +191,21 @@ func TestIncrementalScanMissesNothing(t *testing.T) {
 	if sum.NotOurs != 1 {
 		t.Errorf("full sync: %d users not ours, want the one created in Clerk by someone else", sum.NotOurs)
 	}
+
+	// Too many changes for an offset listing: the scan goes on in full.
+	deep := func() Summary {
+		cfg := e.config(t, writeSource(t, e.dir, "none.csv", nil))
+		cfg.Incremental, cfg.ClerkOverlap, cfg.pageSize, cfg.maxIncrementalPages = true, time.Hour, 20, 2
+		sum, err := Run(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	all := int64(len(e.srv.Emulator().Snapshot().Users))
+	if sum := deep(); sum.Scan != ScanFull || sum.Listed != all || sum.Pages != 2+1+all/20+1 {
+		t.Errorf("an incremental scan past its page bound: %s scan, %d listed, %d pages; want full, %d, 2 + the probe + %d", sum.Scan, sum.Listed, sum.Pages, all, all/20+1)
+	}
 }
 
 // indexMatchesClerk checks that the index holds every Clerk user as Clerk

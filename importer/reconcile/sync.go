@@ -181,8 +181,9 @@ type Config struct {
 	// work it will not do.
 	Started func()
 
-	// pageSize is the scans' page size: PageSize, fewer in tests.
-	pageSize int
+	// pageSize is the scans' page size: PageSize, fewer in tests;
+	// maxIncrementalPages is MaxIncrementalPages, fewer in tests.
+	pageSize, maxIncrementalPages int
 }
 
 // Summary is what a sync did.
@@ -287,6 +288,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.pageSize <= 0 {
 		c.pageSize = PageSize
+	}
+	if c.maxIncrementalPages <= 0 {
+		c.maxIncrementalPages = MaxIncrementalPages
 	}
 	if c.ClerkOverlap <= 0 {
 		c.ClerkOverlap = ClerkOverlap
