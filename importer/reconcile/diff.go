@@ -161,6 +161,7 @@ func (d *differ) diff(ext string, want *request.CreateUser, have userState, reco
 		v, ok := sv.Scalar(code)
 		if !ok || cur == nil {
 			t.keep(code)
+			t.mixed = t.mixed || ok // a base not of the source's value: no FieldAll
 			return
 		}
 		if t.scalar(code, v, *cur, v == *cur) {
