@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/internal/ledger"
@@ -351,26 +352,30 @@ func (s *Store) Fingerprints(ctx context.Context, scope string, externalIDs []st
 	if len(externalIDs) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, s.q(`SELECT external_id, grp, value FROM §clerk_fingerprints WHERE scope = $1 AND external_id = ANY($2)`),
+	rows, err := s.pool.Query(ctx, s.q(`SELECT external_id, prints::text FROM §clerk_user_prints WHERE scope = $1 AND external_id = ANY($2)`),
 		scope, cleanAll(externalIDs))
 	if err != nil {
 		return nil, s.fail(ctx, "index: fingerprints", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var ext, grp, v string
-		if err := rows.Scan(&ext, &grp, &v); err != nil {
+		var ext, prints string
+		if err := rows.Scan(&ext, &prints); err != nil {
 			return nil, s.fail(ctx, "index: fingerprints", err)
 		}
-		if out[ext] == nil {
-			out[ext] = map[string]string{}
+		m, err := ledger.DecodePrints(prints)
+		if err != nil {
+			return nil, s.fail(ctx, "index: fingerprints of "+strconv.Quote(ext), err)
 		}
-		out[ext][grp] = v
+		if len(m) > 0 {
+			out[ext] = m
+		}
 	}
 	return out, s.fail(ctx, "index: fingerprints", rows.Err())
 }
 
-// PutFingerprints records fingerprints in one statement.
+// PutFingerprints records fingerprints in one statement: one row a user,
+// whose groups a put replaces one by one (jsonb ||).
 func (s *Store) PutFingerprints(ctx context.Context, scope string, fps []checkpoint.Fingerprint) error {
 	if err := s.usable(ctx); err != nil {
 		return err
@@ -378,23 +383,19 @@ func (s *Store) PutFingerprints(ctx context.Context, scope string, fps []checkpo
 	if len(fps) == 0 {
 		return nil
 	}
-	// One statement cannot touch the same row twice: the last one wins.
-	last := map[[2]string]int{}
+	cleaned := make([]checkpoint.Fingerprint, len(fps))
 	for i, f := range fps {
-		last[[2]string{f.ExternalID, f.Group}] = i
+		cleaned[i] = checkpoint.Fingerprint{ExternalID: clean(f.ExternalID), Group: clean(f.Group), Value: clean(f.Value)}
 	}
-	var exts, grps, vals []string
-	for i, f := range fps {
-		if last[[2]string{f.ExternalID, f.Group}] != i {
-			continue
-		}
-		exts = append(exts, clean(f.ExternalID))
-		grps = append(grps, clean(f.Group))
-		vals = append(vals, clean(f.Value))
+	users := ledger.GroupPrints(cleaned) // one a user: one statement cannot touch a row twice
+	exts := make([]string, len(users))
+	prints := make([]string, len(users))
+	for i, u := range users {
+		exts[i], prints[i] = u.ExternalID, u.Prints
 	}
-	_, err := s.pool.Exec(ctx, s.q(`INSERT INTO §clerk_fingerprints (scope, external_id, grp, value)
-		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[])
-		ON CONFLICT (scope, external_id, grp) DO UPDATE SET value = excluded.value`), scope, exts, grps, vals)
+	_, err := s.pool.Exec(ctx, s.q(`INSERT INTO §clerk_user_prints (scope, external_id, prints)
+		SELECT $1, e, p::jsonb FROM unnest($2::text[], $3::text[]) AS u(e, p)
+		ON CONFLICT (scope, external_id) DO UPDATE SET prints = §clerk_user_prints.prints || excluded.prints`), scope, exts, prints)
 	return s.fail(ctx, "index: put fingerprints", err)
 }
 

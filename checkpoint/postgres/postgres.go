@@ -229,6 +229,20 @@ var migrations = []string{
 		value text NOT NULL,
 		PRIMARY KEY (scope, kind, value)
 	);`,
+	// 5: a user's fingerprints are one row (a jsonb object, group →
+	// fingerprint) instead of one a group: an import records four groups a
+	// user, and the rows were most of its fingerprints' cost. The rows of
+	// version 4 are folded into it.
+	`CREATE TABLE IF NOT EXISTS %[1]s.clerk_user_prints (
+		scope       text NOT NULL,
+		external_id text NOT NULL,
+		prints      jsonb NOT NULL, -- group → fingerprint
+		PRIMARY KEY (scope, external_id)
+	);
+	INSERT INTO %[1]s.clerk_user_prints (scope, external_id, prints)
+		SELECT scope, external_id, jsonb_object_agg(grp, value) FROM %[1]s.clerk_fingerprints GROUP BY scope, external_id
+		ON CONFLICT (scope, external_id) DO UPDATE SET prints = %[1]s.clerk_user_prints.prints || excluded.prints;
+	DROP TABLE %[1]s.clerk_fingerprints;`,
 }
 
 // migrate creates the schema and brings it to the last of migrations, one

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 
 	"github.com/clerkmigrate/clerkmigrate/checkpoint/internal/ledger"
@@ -400,21 +401,25 @@ func (s *Store) Fingerprints(ctx context.Context, scope string, externalIDs []st
 		for _, k := range chunk {
 			args = append(args, k)
 		}
-		rows, err := s.reader.QueryContext(ctx, `SELECT external_id, grp, value FROM clerk_fingerprints
+		rows, err := s.reader.QueryContext(ctx, `SELECT external_id, prints FROM clerk_user_prints
 			WHERE scope = ? AND external_id IN (`+placeholders(len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, wrap("index: fingerprints", err)
 		}
 		for rows.Next() {
-			var ext, grp, v string
-			if err := rows.Scan(&ext, &grp, &v); err != nil {
+			var ext, prints string
+			if err := rows.Scan(&ext, &prints); err != nil {
 				rows.Close()
 				return nil, wrap("index: fingerprints", err)
 			}
-			if out[ext] == nil {
-				out[ext] = map[string]string{}
+			m, err := ledger.DecodePrints(prints)
+			if err != nil {
+				rows.Close()
+				return nil, wrap("index: fingerprints of "+strconv.Quote(ext), err)
 			}
-			out[ext][grp] = v
+			if len(m) > 0 {
+				out[ext] = m
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -424,35 +429,39 @@ func (s *Store) Fingerprints(ctx context.Context, scope string, externalIDs []st
 	return out, nil
 }
 
-// PutFingerprints records fingerprints in one transaction.
+// PutFingerprints records fingerprints in one transaction: one row a user,
+// whose groups a put replaces one by one (json_patch).
 func (s *Store) PutFingerprints(ctx context.Context, scope string, fps []checkpoint.Fingerprint) error {
 	if err := s.usable(ctx); err != nil {
 		return err
 	}
+	users := ledger.GroupPrints(fps)
 	return s.inTx(ctx, "index: put fingerprints", func(tx *sql.Tx) error {
-		// Up to printsPerInsert rows a statement: a statement's own cost
-		// was most of a row's (an import records four a user).
-		args := make([]any, 0, 4*min(len(fps), printsPerInsert))
-		for len(fps) > 0 {
-			n := min(len(fps), printsPerInsert)
+		// Up to printsPerInsert users a statement: a statement's own cost
+		// was most of a row's.
+		args := make([]any, 0, 3*min(len(users), printsPerInsert))
+		for len(users) > 0 {
+			n := min(len(users), printsPerInsert)
 			args = args[:0]
-			for _, f := range fps[:n] {
-				args = append(args, scope, f.ExternalID, f.Group, f.Value)
+			for _, u := range users[:n] {
+				args = append(args, scope, u.ExternalID, u.Prints)
 			}
-			q := `INSERT OR REPLACE INTO clerk_fingerprints (scope, external_id, grp, value) VALUES ` +
-				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", n), ", ")
+			q := `INSERT INTO clerk_user_prints (scope, external_id, prints) VALUES ` +
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", n), ", ") +
+				` ON CONFLICT (scope, external_id) DO UPDATE SET prints = json_patch(prints, excluded.prints)`
 			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return err
 			}
-			fps = fps[n:]
+			users = users[n:]
 		}
 		return nil
 	})
 }
 
-// printsPerInsert is how many fingerprints one INSERT of PutFingerprints
-// writes (4 bound values each, well under SQLite's limit of 32,766).
-const printsPerInsert = 128
+// printsPerInsert is how many users' fingerprints one INSERT of
+// PutFingerprints writes (3 bound values each, well under SQLite's limit
+// of 32,766).
+const printsPerInsert = 256
 
 // inTx runs fn in one write transaction.
 func (s *Store) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {

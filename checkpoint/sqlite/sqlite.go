@@ -203,6 +203,19 @@ var migrations = []string{
 		kind  INTEGER NOT NULL, -- 1 listed (value: clerk_id), 2 seen (value: external_id)
 		value TEXT NOT NULL
 	);`,
+	// 5: a user's fingerprints are one row (a JSON object, group →
+	// fingerprint) instead of one a group: an import records four groups a
+	// user, and the rows were most of its fingerprints' cost. The rows of
+	// version 4 are folded into it.
+	`CREATE TABLE IF NOT EXISTS clerk_user_prints (
+		scope       TEXT NOT NULL,
+		external_id TEXT NOT NULL,
+		prints      TEXT NOT NULL, -- JSON object: group → fingerprint
+		PRIMARY KEY (scope, external_id)
+	) WITHOUT ROWID;
+	INSERT OR REPLACE INTO clerk_user_prints (scope, external_id, prints)
+		SELECT scope, external_id, json_group_object(grp, value) FROM clerk_fingerprints GROUP BY scope, external_id;
+	DROP TABLE clerk_fingerprints;`,
 }
 
 // migrate brings the file's schema up to the last of migrations.

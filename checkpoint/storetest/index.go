@@ -388,7 +388,7 @@ func testIndexTablesOnOpen(t *testing.T, x checkpoint.ClerkIndex) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"clerk_index", "clerk_index_emails", "clerk_fingerprints"} {
+	for _, want := range []string{"clerk_index", "clerk_index_emails", "clerk_user_prints"} {
 		if _, ok := tables[want]; !ok {
 			t.Errorf("table %s missing from a freshly opened store (tables: %v)", want, slices.Sorted(maps.Keys(tables)))
 		}
@@ -398,8 +398,8 @@ func testIndexTablesOnOpen(t *testing.T, x checkpoint.ClerkIndex) {
 // CurrentVersion is the schema version both stores bring a ledger to:
 // 2 made the index tables a migration, 3 indexed ledger rows by Clerk id
 // for the sync's ownership rule, 4 keeps the index between syncs (its
-// state and the run's marks).
-const CurrentVersion = 4
+// state and the run's marks), 5 keeps a user's fingerprints in one row.
+const CurrentVersion = 5
 
 // IndexStore is a ClerkIndex that can be closed (the stores are both).
 type IndexStore interface {
@@ -463,6 +463,64 @@ func RunIndexUpgrade(t *testing.T, mk func(t *testing.T) Version1) {
 			}
 		})
 	}
+}
+
+// Version4 is how a store's test makes a ledger of schema version 4, the
+// last one that kept a row a fingerprint group.
+type Version4 struct {
+	// Open opens the test's ledger (the same one each time).
+	Open func(t *testing.T) IndexStore
+	// Downgrade turns the closed ledger into version 4's layout holding
+	// these fingerprints: scope, external id, group, value.
+	Downgrade func(t *testing.T, prints [][4]string)
+	// Version reads the closed or open ledger's schema version.
+	Version func(t *testing.T) int
+}
+
+// RunPrintsUpgrade: the fingerprints of a version-4 ledger (a row a group)
+// read the same after the upgrade to one row a user, and a put then
+// replaces only the groups it gives.
+func RunPrintsUpgrade(t *testing.T, mk func(t *testing.T) Version4) {
+	ctx := context.Background()
+	v4 := mk(t)
+	v4.Open(t).Close()
+	v4.Downgrade(t, [][4]string{
+		{"a", "ext-1", "password", "k1:abc"},
+		{"a", "ext-1", "fields", "k1:fn=x;ln=y,z"},
+		{"a", "ext-1", "totp", "k1:-"},
+		{"a", "ext-2", "password", `odd "quoted" \ value`},
+		{"b", "ext-1", "password", "k1:other"},
+	})
+	if v := v4.Version(t); v != 4 {
+		t.Fatalf("Downgrade left version %d", v)
+	}
+	x := v4.Open(t)
+	defer x.Close()
+	if v := v4.Version(t); v != CurrentVersion {
+		t.Errorf("schema version %d after Open, want %d", v, CurrentVersion)
+	}
+	check := func(scope string, want map[string]map[string]string) {
+		t.Helper()
+		got, err := x.Fingerprints(ctx, scope, []string{"ext-1", "ext-2", "ext-3"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("Fingerprints(%s) = %v, want %v", scope, got, want)
+		}
+	}
+	check("a", map[string]map[string]string{
+		"ext-1": {"fields": "k1:fn=x;ln=y,z", "password": "k1:abc", "totp": "k1:-"},
+		"ext-2": {"password": `odd "quoted" \ value`},
+	})
+	check("b", map[string]map[string]string{"ext-1": {"password": "k1:other"}})
+	if err := x.PutFingerprints(ctx, "a", []checkpoint.Fingerprint{{ExternalID: "ext-1", Group: "totp", Value: "k1:new"}}); err != nil {
+		t.Fatal(err)
+	}
+	check("a", map[string]map[string]string{
+		"ext-1": {"fields": "k1:fn=x;ln=y,z", "password": "k1:abc", "totp": "k1:new"},
+		"ext-2": {"password": `odd "quoted" \ value`},
+	})
 }
 
 // testIndexOwnership: of the users the source no longer lists, only those a
