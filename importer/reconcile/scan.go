@@ -84,7 +84,7 @@ func (r *run) scan(ctx context.Context) error {
 	if err := x.ClearMarks(ctx, r.scope); err != nil {
 		return err
 	}
-	c := scanCounts{kind: ScanFull}
+	var c scanCounts
 	var top int64 // the newest updated_at in Clerk as the scan begins
 	if r.cfg.Incremental && st.HighWater > 0 {
 		c.kind = ScanIncremental
@@ -95,24 +95,13 @@ func (r *run) scan(ctx context.Context) error {
 		if errors.Is(err, errTooDeep) {
 			r.log.Warn("incremental scan: more Clerk users changed than an offset listing should page through; scanning in full",
 				"pages", r.cfg.maxIncrementalPages)
-			c = scanCounts{kind: ScanFull}
-			if top, err = r.newestUpdate(ctx); err == nil {
-				err = r.scanAll(ctx, &c)
-			}
-			if err == nil {
-				c.dropped, err = x.DropUnlisted(ctx, r.scope)
-			}
+			top, err = r.fullScan(ctx, &c)
 		}
 	} else {
 		if r.cfg.Incremental {
 			r.log.Info("full scan of Clerk's users: the index has no complete scan to go on from")
 		}
-		if top, err = r.newestUpdate(ctx); err == nil {
-			err = r.scanAll(ctx, &c)
-		}
-		if err == nil {
-			c.dropped, err = x.DropUnlisted(ctx, r.scope)
-		}
+		top, err = r.fullScan(ctx, &c)
 	}
 	if err != nil {
 		return err
@@ -148,6 +137,20 @@ const MaxIncrementalPages = 100
 
 // errTooDeep: an incremental scan reached MaxIncrementalPages.
 var errTooDeep = errors.New("reconcile: incremental scan too deep")
+
+// fullScan asks for the newest update, lists every user and drops those
+// not listed; it returns the newest update, the scan's high-water mark.
+func (r *run) fullScan(ctx context.Context, c *scanCounts) (int64, error) {
+	*c = scanCounts{kind: ScanFull}
+	top, err := r.newestUpdate(ctx)
+	if err == nil {
+		err = r.scanAll(ctx, c)
+	}
+	if err == nil {
+		c.dropped, err = r.cfg.Index.DropUnlisted(ctx, r.scope)
+	}
+	return top, err
+}
 
 // newestUpdate asks Clerk for its most recently updated user (one call):
 // the high-water mark of a full scan that begins now.
