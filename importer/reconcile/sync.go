@@ -508,8 +508,10 @@ type row struct {
 	c      change
 	done   bool // settled without a call
 	tally  bool // unchanged, owned, nothing to say: counted, not recorded as a row
-	// settled is the row's settled state (see settledGroup).
-	settled string
+	// settled is the row's settled state (see settledGroup); settledHit:
+	// the state recorded is the same.
+	settled    string
+	settledHit bool
 }
 
 // result is a settled row and the fingerprints to record with it; a
@@ -697,6 +699,7 @@ func (r *run) prepare(ctx context.Context, batch []*row) error {
 			rw.s.ClerkID = u.ClerkID
 			if r.settledAgain(rw, fps[rw.ext]) {
 				rw.c = change{} // as at the last sync, on both sides
+				rw.settledHit = true
 				r.n.settled.Add(1)
 				continue
 			}
@@ -739,9 +742,17 @@ func (r *run) tallyUnchanged(ctx context.Context, batch []*row) error {
 	}
 	var us []checkpoint.IndexedUser
 	for _, rw := range batch {
-		if rw.done && rw.s.Outcome == checkpoint.Unchanged && rw.s.Message == "" && rw.have != nil && rw.have.ExternalID == rw.s.Key {
-			us = append(us, *rw.have)
+		if !rw.done || rw.s.Outcome != checkpoint.Unchanged || rw.s.Message != "" || rw.have == nil || rw.have.ExternalID != rw.s.Key {
+			continue
 		}
+		// A settled state is recorded by a sync of this target that
+		// settled the row (a row, which made the user ours, or a tally of
+		// a user already ours) before it recorded the state.
+		if rw.settledHit {
+			rw.tally = true
+			continue
+		}
+		us = append(us, *rw.have)
 	}
 	if len(us) == 0 {
 		return nil
