@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"hash"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,7 +33,13 @@ const (
 type Fingerprinter struct {
 	key   []byte
 	keyID string
-	macs  sync.Pool // of keyed HMACs, Reset between uses (no re-keying)
+	macs  sync.Pool // of *keyedMAC, Reset between uses (no re-keying)
+}
+
+// keyedMAC is a keyed HMAC and a buffer for what it hashes.
+type keyedMAC struct {
+	hash.Hash
+	buf []byte
 }
 
 // NewFingerprinter keys fingerprints with key.
@@ -42,7 +47,7 @@ func NewFingerprinter(key []byte) *Fingerprinter {
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte("clerkmigrate fingerprint key id"))
 	f := &Fingerprinter{key: key, keyID: hex.EncodeToString(mac.Sum(nil))[:8]}
-	f.macs.New = func() any { return hmac.New(sha256.New, key) }
+	f.macs.New = func() any { return &keyedMAC{Hash: hmac.New(sha256.New, key), buf: make([]byte, 0, 128)} }
 	return f
 }
 
@@ -52,18 +57,38 @@ func (f *Fingerprinter) KeyID() string { return f.keyID }
 
 // Sum is the keyed hash of parts under label, n hex digits long.
 func (f *Fingerprinter) Sum(n int, label string, parts ...string) string {
-	mac := f.macs.Get().(hash.Hash)
+	mac := f.macs.Get().(*keyedMAC)
 	defer f.macs.Put(mac)
 	mac.Reset()
-	io.WriteString(mac, label)
+	mac.buf = append(mac.buf[:0], label...)
 	for _, p := range parts {
-		mac.Write([]byte{0})
-		io.WriteString(mac, p)
+		mac.buf = append(append(mac.buf, 0), p...)
 	}
+	mac.Write(mac.buf)
 	var sum [sha256.Size]byte
 	var out [2 * sha256.Size]byte
 	hex.Encode(out[:], mac.Sum(sum[:0]))
 	return string(out[:n])
+}
+
+// appendSum appends Sum(n, kind+"\x00"+code, v) to b, without building the
+// label or the string (a user's record takes a dozen).
+func (f *Fingerprinter) appendSum(b []byte, n int, kind, code, v string) []byte {
+	mac := f.macs.Get().(*keyedMAC)
+	mac.Reset()
+	mac.buf = append(append(append(append(append(mac.buf[:0], kind...), 0), code...), 0), v...)
+	mac.Write(mac.buf)
+	var sum [sha256.Size]byte
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], mac.Sum(sum[:0]))
+	f.macs.Put(mac)
+	return append(b, out[:n]...)
+}
+
+// sum is appendSum as a string.
+func (f *Fingerprinter) sum(n int, kind, code, v string) string {
+	var b [2 * sha256.Size]byte
+	return string(f.appendSum(b[:0], n, kind, code, v))
 }
 
 // Secret is the fingerprint of one secret group's value: "<key id>:" and
@@ -83,14 +108,18 @@ func (f *Fingerprinter) Secret(group string, parts ...string) string {
 
 // Secrets are the fingerprints of a request's secret groups.
 func (f *Fingerprinter) Secrets(p *request.CreateUser) map[string]string {
-	pw, _ := p.Password.Get()
+	pw, totp, codes := f.secrets(p)
+	return map[string]string{GroupPassword: pw, GroupTOTP: totp, GroupBackupCodes: codes}
+}
+
+// secrets are the fingerprints of the password, TOTP and backup code groups.
+func (f *Fingerprinter) secrets(p *request.CreateUser) (pw, totp, codes string) {
+	plain, _ := p.Password.Get()
 	digest, _ := p.PasswordDigest.Get()
-	totp, _ := p.TOTPSecret.Get()
-	return map[string]string{
-		GroupPassword:    f.Secret(GroupPassword, pw, digest, p.PasswordHasher),
-		GroupTOTP:        f.Secret(GroupTOTP, totp),
-		GroupBackupCodes: f.Secret(GroupBackupCodes, strings.Join(p.BackupCodes, "\x00")),
-	}
+	secret, _ := p.TOTPSecret.Get()
+	return f.Secret(GroupPassword, plain, digest, p.PasswordHasher),
+		f.Secret(GroupTOTP, secret),
+		f.Secret(GroupBackupCodes, strings.Join(p.BackupCodes, "\x00"))
 }
 
 // Created are the fingerprints to record for a user created with p under
@@ -99,11 +128,13 @@ func (f *Fingerprinter) Secrets(p *request.CreateUser) map[string]string {
 // fields as created (GroupFields), so that the first sync tells an edit
 // made in Clerk since from one made in the source.
 func (f *Fingerprinter) Created(ext string, p *request.CreateUser) []checkpoint.Fingerprint {
-	var out []checkpoint.Fingerprint
-	for g, v := range f.Secrets(p) {
-		out = append(out, checkpoint.Fingerprint{ExternalID: ext, Group: g, Value: v})
+	pw, totp, codes := f.secrets(p)
+	return []checkpoint.Fingerprint{
+		{ExternalID: ext, Group: GroupPassword, Value: pw},
+		{ExternalID: ext, Group: GroupTOTP, Value: totp},
+		{ExternalID: ext, Group: GroupBackupCodes, Value: codes},
+		{ExternalID: ext, Group: GroupFields, Value: f.baseRecord(p)},
 	}
-	return append(out, checkpoint.Fingerprint{ExternalID: ext, Group: GroupFields, Value: f.Base(p).Encode(f.keyID)})
 }
 
 // GroupFields is the fingerprint group of a user's managed fields as the
@@ -158,17 +189,17 @@ var FieldNames = map[string]string{
 type Fields map[string][]string
 
 // Value is the normalised text a Fields hash is taken of.
-func (f *Fingerprinter) Value(code, v string) string { return f.Sum(12, "field\x00"+code, v) }
+func (f *Fingerprinter) Value(code, v string) string { return f.sum(12, "field", code, v) }
 
 // Item is the hash of one email address (lower-cased) or phone number.
-func (f *Fingerprinter) Item(code, v string) string { return f.Sum(10, "item\x00"+code, v) }
+func (f *Fingerprinter) Item(code, v string) string { return f.sum(10, "item", code, v) }
 
 // MetaKey and MetaValue hash one top-level metadata key and its value
 // (canonical JSON).
-func (f *Fingerprinter) MetaKey(code, k string) string { return f.Sum(8, "key\x00"+code, k) }
+func (f *Fingerprinter) MetaKey(code, k string) string { return f.sum(8, "key", code, k) }
 
 // MetaValue hashes the canonical JSON of one metadata value.
-func (f *Fingerprinter) MetaValue(code, v string) string { return f.Sum(10, "val\x00"+code, v) }
+func (f *Fingerprinter) MetaValue(code, v string) string { return f.sum(10, "val", code, v) }
 
 // Encode is the record as the ledger keeps it: "<key id>:" then
 // "code=item,item" entries, sorted, joined by ";".
@@ -213,6 +244,16 @@ func DecodeFields(keyID, s string) (Fields, bool) {
 // CanonicalJSON encodes v so that equal values give equal bytes (object
 // keys sorted, numbers as float64).
 func CanonicalJSON(v any) string {
+	switch v := v.(type) {
+	case string:
+		if plainJSON(v) {
+			return `"` + v + `"`
+		}
+	case bool:
+		return strconv.FormatBool(v)
+	case nil:
+		return "null"
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return ""
@@ -223,6 +264,44 @@ func CanonicalJSON(v any) string {
 	}
 	out, _ := json.Marshal(back)
 	return string(out)
+}
+
+// plainJSON reports whether s encodes in JSON as itself between quotes:
+// printable ASCII with nothing encoding/json escapes (it escapes <, > and
+// & too).
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
+}
+
+// appendObjectJSON appends m as json.Marshal writes it (keys sorted).
+func appendObjectJSON(b []byte, m map[string]any) []byte {
+	keys := make([]string, 0, len(m))
+	plain := true
+	for k, v := range m {
+		keys = append(keys, k)
+		if s, ok := v.(string); !ok || !plainJSON(k) || !plainJSON(s) {
+			plain = false
+		}
+	}
+	if !plain {
+		js, _ := json.Marshal(m) // map keys sorted
+		return append(b, js...)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(append(append(append(append(b, '"'), k...), `":"`...), m[k].(string)...), '"')
+	}
+	return append(b, '}')
 }
 
 // Millis is an RFC 3339 time as Unix milliseconds in decimal ("" for none
@@ -327,54 +406,109 @@ var scalarCodes = []string{FieldFirstName, FieldLastName, FieldUsername, FieldLo
 
 // SourceHash is one hash of all of sv, for FieldAll.
 func (f *Fingerprinter) SourceHash(sv SourceValues) string {
-	var b strings.Builder
-	b.Grow(256)
+	b := make([]byte, 0, 256)
 	for _, x := range sv.scalars { // in scalarCodes order
-		b.WriteString(x.code)
-		b.WriteByte('=')
-		b.WriteString(x.value)
-		b.WriteByte(0)
+		b = append(append(append(append(b, x.code...), '='), x.value...), 0)
 	}
-	b.WriteString("em=" + strings.Join(sv.Emails, "\x01") + "\x00ph=" + strings.Join(sv.Phones, "\x01") + "\x00")
+	b = append(b, "em="...)
+	for i, e := range sv.Emails {
+		if i > 0 {
+			b = append(b, 1)
+		}
+		b = append(b, e...)
+	}
+	b = append(b, "\x00ph="...)
+	for i, p := range sv.Phones {
+		if i > 0 {
+			b = append(b, 1)
+		}
+		b = append(b, p...)
+	}
+	b = append(b, 0)
 	for _, c := range []string{FieldPublic, FieldPrivate, FieldUnsafe} {
 		if m := sv.Metadata(c); m != nil {
-			js, _ := json.Marshal(m) // map keys sorted
-			b.WriteString(c + "=")
-			b.Write(js)
-			b.WriteString("\x00")
+			b = append(append(b, c...), '=')
+			b = append(appendObjectJSON(b, m), 0)
 		}
 	}
-	return f.Sum(12, "all", b.String())
+	return f.Sum(12, "all", string(b))
 }
 
 // Base is the Fields record of a user created from p: every field as the
 // create set it (a field p does not give as Clerk then holds it: empty).
 func (f *Fingerprinter) Base(p *request.CreateUser) Fields {
-	sv := SourceOf(p)
-	fs := Fields{}
-	for code := range FieldNames {
-		switch code {
-		case FieldEmails:
-			fs[code] = f.items(code, sv.Emails)
-		case FieldPhones:
-			fs[code] = f.items(code, sv.Phones)
-		case FieldPublic, FieldPrivate, FieldUnsafe:
-			fs[code] = f.Meta(code, sv.Metadata(code))
-		case FieldBanned, FieldLocked, FieldDeleteSelf, FieldCreateOrg, FieldOrgLimit, FieldCreatedAt, FieldLegal:
-			if v, ok := sv.Scalar(code); ok { // not given: Clerk's default, which the sync does not compare
-				fs[code] = []string{f.Value(code, v)}
-			}
-		default:
-			v, _ := sv.Scalar(code)
-			fs[code] = []string{f.Value(code, v)}
-		}
-	}
-	fs[FieldAll] = []string{f.SourceHash(sv)}
+	fs, _ := DecodeFields(f.keyID, f.baseRecord(p))
 	return fs
 }
 
+// recordCodes are the codes of a created user's record in the order
+// Encode writes them (sorted).
+var recordCodes = func() []string {
+	codes := []string{FieldAll}
+	for c := range FieldNames {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	return codes
+}()
+
+// baseRecord is Base(p).Encode(keyID), written as it is hashed.
+func (f *Fingerprinter) baseRecord(p *request.CreateUser) string {
+	sv := SourceOf(p)
+	b := make([]byte, 0, 384)
+	b = append(append(b, f.keyID...), ':')
+	var items []string
+	first := true
+	for _, code := range recordCodes {
+		switch code {
+		case FieldBanned, FieldLocked, FieldDeleteSelf, FieldCreateOrg, FieldOrgLimit, FieldCreatedAt, FieldLegal:
+			if _, ok := sv.Scalar(code); !ok { // not given: Clerk's default, which the sync does not compare
+				continue
+			}
+		}
+		if !first {
+			b = append(b, ';')
+		}
+		first = false
+		b = append(append(b, code...), '=')
+		switch code {
+		case FieldAll:
+			b = append(b, f.SourceHash(sv)...)
+		case FieldEmails, FieldPhones:
+			vs := sv.Emails
+			if code == FieldPhones {
+				vs = sv.Phones
+			}
+			items = f.appendItems(items[:0], code, vs)
+			b = appendJoined(b, items)
+		case FieldPublic, FieldPrivate, FieldUnsafe:
+			items = f.appendMeta(items[:0], code, sv.Metadata(code))
+			b = appendJoined(b, items)
+		default:
+			v, _ := sv.Scalar(code)
+			b = f.appendSum(b, 12, "field", code, v) // Value
+		}
+	}
+	return string(b)
+}
+
+// appendJoined appends items joined by ",".
+func appendJoined(b []byte, items []string) []byte {
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, it...)
+	}
+	return b
+}
+
 func (f *Fingerprinter) items(code string, vs []string) []string {
-	out := make([]string, 0, len(vs))
+	return f.appendItems(make([]string, 0, len(vs)), code, vs)
+}
+
+// appendItems appends the sorted Item hashes of vs to out.
+func (f *Fingerprinter) appendItems(out []string, code string, vs []string) []string {
 	for _, v := range vs {
 		out = append(out, f.Item(code, v))
 	}
@@ -384,9 +518,15 @@ func (f *Fingerprinter) items(code string, vs []string) []string {
 
 // Meta are the "key hash.value hash" items of a metadata object, sorted.
 func (f *Fingerprinter) Meta(code string, m map[string]any) []string {
-	out := make([]string, 0, len(m))
+	return f.appendMeta(make([]string, 0, len(m)), code, m)
+}
+
+func (f *Fingerprinter) appendMeta(out []string, code string, m map[string]any) []string {
+	var b [8 + 1 + 10]byte
 	for k, v := range m {
-		out = append(out, f.MetaKey(code, k)+"."+f.MetaValue(code, CanonicalJSON(v)))
+		h := f.appendSum(b[:0], 8, "key", code, k) // MetaKey
+		h = f.appendSum(append(h, '.'), 10, "val", code, CanonicalJSON(v))
+		out = append(out, string(h))
 	}
 	slices.Sort(out)
 	return out
