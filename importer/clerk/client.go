@@ -240,7 +240,13 @@ func (c *Client) do(ctx context.Context, cl call) error {
 	var body io.Reader
 	var bodyBytes []byte
 	if cl.in != nil {
-		b, err := json.Marshal(cl.in)
+		var b []byte
+		var err error
+		if a, ok := cl.in.(jsonAppender); ok {
+			b, err = a.AppendJSON(make([]byte, 0, 512))
+		} else {
+			b, err = json.Marshal(cl.in)
+		}
 		if err != nil {
 			return &RequestError{Method: cl.method, Path: fullPath, Err: fmt.Errorf("encode request body: %w", err)}
 		}
@@ -308,6 +314,12 @@ func (c *Client) do(ctx context.Context, cl call) error {
 			Err: fmt.Errorf("decode %d response (%s): %w", resp.StatusCode, contentType(resp), err)}
 	}
 	return nil
+}
+
+// jsonAppender is a request body that writes its own JSON, as json.Marshal
+// would (request.CreateUser).
+type jsonAppender interface {
+	AppendJSON([]byte) ([]byte, error)
 }
 
 // noReplay is the body of a request that has none: empty, without

@@ -28,7 +28,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/clerkmigrate/clerkmigrate/mapping/request"
@@ -319,7 +318,9 @@ func (w *eofWatcher) Next(ctx context.Context) (sources.Record, error) {
 // request with every secret replaced by a marker, so the ledger never holds
 // anything derived from a password or digest.
 func requestHash(p *request.CreateUser) string {
-	b, err := json.Marshal(p.Redacted())
+	r := p.Redacted()
+	var buf [1024]byte
+	b, err := r.AppendJSON(buf[:0]) // json.Marshal's bytes
 	if err != nil {
 		return ""
 	}

@@ -130,10 +130,8 @@ func (f Field[T]) MarshalJSON() ([]byte, error) {
 // request's fields were a third of the cost of encoding it); false
 // otherwise.
 func plainString(s string) ([]byte, bool) {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return nil, false
-		}
+	if !isPlain(s) {
+		return nil, false
 	}
 	b := make([]byte, 0, len(s)+2)
 	b = append(b, '"')
