@@ -175,19 +175,22 @@ func TestImportIntoABadCertificateExitsThree(t *testing.T) {
 // of an import stops it with exit 3, no row failed; the same command,
 // once the target is back, finishes the run with no user twice.
 func TestTargetDyingMidRunExitsThree(t *testing.T) {
+	t.Parallel()
 	const key, rows = "sk_live_dying", 400
 	s := newSwitchable(t, emulator.Config{SecretKey: key, Faults: emulator.Faults{Latency: 20 * time.Millisecond}})
 	s.up(t)
 	dir := t.TempDir()
 	args := importArgs(t, dir, s.url(), rows)
 	env := map[string]string{secretKeyEnv: key}
+	downed := make(chan struct{})
 	go func() {
+		defer close(downed)
 		for s.users() < 50 {
 			time.Sleep(5 * time.Millisecond)
 		}
 		s.down()
 	}()
-	res := runCLI(t, dir, env, args...)
+	res := runCLIProcess(t, dir, env, args...)
 	if res.code != ExitFatal || !strings.Contains(res.stderr, "stopped answering") || !strings.Contains(res.stderr, "re-run the same command") {
 		t.Fatalf("exit %d, want %d saying the target stopped answering and how to resume\nstdout:\n%s\nstderr:\n%s",
 			res.code, ExitFatal, res.stdout, res.stderr)
@@ -196,8 +199,9 @@ func TestTargetDyingMidRunExitsThree(t *testing.T) {
 	if n := s.users(); n >= rows {
 		t.Fatalf("the target went down too late to test anything: %d users", n)
 	}
+	<-downed
 	s.up(t)
-	wantAllCreatedOnce(t, runCLI(t, dir, env, args...), s, rows)
+	wantAllCreatedOnce(t, runCLIProcess(t, dir, env, args...), s, rows)
 }
 
 // TestFrozenTargetExitsThree: a target that accepts connections and
@@ -205,6 +209,7 @@ func TestTargetDyingMidRunExitsThree(t *testing.T) {
 // exit 3 once requests time out in a row, no row failed; the same command
 // finishes the run once it answers again.
 func TestFrozenTargetExitsThree(t *testing.T) {
+	t.Parallel()
 	const key, rows = "sk_live_frozen", 400
 	s := newSwitchable(t, emulator.Config{SecretKey: key, Faults: emulator.Faults{Latency: 20 * time.Millisecond}})
 	s.up(t)
@@ -217,7 +222,7 @@ func TestFrozenTargetExitsThree(t *testing.T) {
 		}
 		s.freeze()
 	}()
-	res := runCLI(t, dir, env, args...)
+	res := runCLIProcess(t, dir, env, args...)
 	if res.code != ExitFatal || !strings.Contains(res.stderr, "stopped answering") {
 		t.Fatalf("exit %d, want %d saying the target stopped answering\nstdout:\n%s\nstderr:\n%s",
 			res.code, ExitFatal, res.stdout, res.stderr)
@@ -228,7 +233,7 @@ func TestFrozenTargetExitsThree(t *testing.T) {
 	s = &switchable{emu: s.emu, addr: s.addr, frozen: make(chan struct{}), thaw: make(chan struct{})}
 	s.up(t)
 	t.Cleanup(s.down)
-	wantAllCreatedOnce(t, runCLI(t, dir, env, args...), s, rows)
+	wantAllCreatedOnce(t, runCLIProcess(t, dir, env, args...), s, rows)
 }
 
 // TestSIGTERMWhileTheTargetIsSilent: SIGTERM to a real clerkmigrate process
@@ -237,6 +242,7 @@ func TestFrozenTargetExitsThree(t *testing.T) {
 // runner.SilentGrace, not after the 10 s grace that requests under way get
 // from a target that answers; the same command then finishes the run.
 func TestSIGTERMWhileTheTargetIsSilent(t *testing.T) {
+	t.Parallel()
 	const key, rows = "sk_live_silent", 300
 	s := newSwitchable(t, emulator.Config{SecretKey: key, Faults: emulator.Faults{Latency: 20 * time.Millisecond}})
 	s.up(t)
@@ -293,5 +299,5 @@ func TestSIGTERMWhileTheTargetIsSilent(t *testing.T) {
 	s = &switchable{emu: s.emu, addr: s.addr, frozen: make(chan struct{}), thaw: make(chan struct{})}
 	s.up(t)
 	t.Cleanup(s.down)
-	wantAllCreatedOnce(t, runCLI(t, dir, map[string]string{secretKeyEnv: key}, args...), s, rows)
+	wantAllCreatedOnce(t, runCLIProcess(t, dir, map[string]string{secretKeyEnv: key}, args...), s, rows)
 }

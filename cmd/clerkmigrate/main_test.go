@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -40,6 +43,32 @@ func runCLI(t *testing.T, dir string, env map[string]string, args ...string) cli
 	out, _ := os.ReadFile(outF.Name())
 	errOut, _ := os.ReadFile(errF.Name())
 	return cliResult{code: code, stdout: string(out), stderr: string(errOut)}
+}
+
+// runCLIProcess runs the CLI as runCLI does, in a process of its own: this
+// test binary, which TestMain turns into the command. It changes neither
+// the test's directory nor its environment, so the tests that use it can
+// run side by side (t.Parallel): those that wait on a target's timeouts,
+// silences and windows, not on the CPU.
+func runCLIProcess(t *testing.T, dir string, env map[string]string, args ...string) cliResult {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v) // the last of a name wins
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	code := 0
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("running the command: %v", err)
+		}
+		code = ee.ExitCode()
+	}
+	return cliResult{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 
 // repoRoot is the repository, found before any test changes directory.

@@ -75,6 +75,7 @@ func readRunSummary(t *testing.T, out string) runSummary {
 // of users, and every failed attempt the emulator caused is either a retry
 // or a lost answer a lookup found applied.
 func TestSummaryCountsWhatTheServerReceived(t *testing.T) {
+	t.Parallel()
 	const key, rows = "sk_test_counting", 150
 	srv, err := emulator.Start(emulator.Config{SecretKey: key, RequestsPerWindow: 40, Window: time.Second,
 		Faults: emulator.Faults{Seed: 14, ErrorRate: 0.05, LostResponseRate: 0.04, ResetRate: 0.03}})
@@ -87,7 +88,7 @@ func TestSummaryCountsWhatTheServerReceived(t *testing.T) {
 	// --rate 600 per 10 s is 60/s against a limit of 40 per second: 429s
 	// until the pacer learns the limit. The fixed timeout keeps a loaded
 	// machine's stall from adding a timeout the emulator never caused.
-	res := runCLI(t, dir, map[string]string{secretKeyEnv: key}, "import", "--no-progress",
+	res := runCLIProcess(t, dir, map[string]string{secretKeyEnv: key}, "import", "--no-progress",
 		"--source", writeUsers(t, dir, rows), "--mapping", repoFile(t, "samples/legacy_users.mapping.yaml"),
 		"--target", srv.URL(), "--out", out, "--rate", "600", "--request-timeout", "30s")
 	if res.code != ExitOK {
@@ -125,6 +126,7 @@ func TestSummaryCountsWhatTheServerReceived(t *testing.T) {
 // summary.json; the default ceiling at the same latency and budget is not
 // reached and not reported.
 func TestMaxInFlightThatLimitsTheRateIsSaid(t *testing.T) {
+	t.Parallel()
 	// The ceiling is reported once it held the rate down for a whole
 	// window (10 s), after 32 answers: 160 rows at 10 a second.
 	const key, rows = "sk_live_capped", 160
@@ -137,6 +139,7 @@ func TestMaxInFlightThatLimitsTheRateIsSaid(t *testing.T) {
 		{"default flags", nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			// 200 ms a request at 100 requests/s: Little's law asks for
 			// about 20 at once (more with the queued margin); 2 allow 10/s.
 			srv, err := emulator.Start(emulator.Config{SecretKey: key, Faults: emulator.Faults{Latency: 200 * time.Millisecond}})
@@ -148,7 +151,7 @@ func TestMaxInFlightThatLimitsTheRateIsSaid(t *testing.T) {
 			out := filepath.Join(dir, "out")
 			args := append([]string{"import", "--no-progress", "--source", writeUsers(t, dir, rows),
 				"--mapping", repoFile(t, "samples/legacy_users.mapping.yaml"), "--target", srv.URL(), "--out", out}, tc.flags...)
-			res := runCLI(t, dir, map[string]string{secretKeyEnv: key}, args...)
+			res := runCLIProcess(t, dir, map[string]string{secretKeyEnv: key}, args...)
 			if res.code != ExitOK {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
 			}
