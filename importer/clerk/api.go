@@ -17,6 +17,9 @@ type API interface {
 	CreateUser(ctx context.Context, p *request.CreateUser) (*User, error)
 	GetUser(ctx context.Context, id string) (*User, error)
 	ListUsers(ctx context.Context, p ListUsersParams) ([]User, error)
+	// ListUsersLazy is ListUsers decoding only each user's id and
+	// updated_at until ListedUser.User is called (the sync's scan).
+	ListUsersLazy(ctx context.Context, p ListUsersParams) ([]ListedUser, error)
 	CountUsers(ctx context.Context, p ListUsersParams) (int64, error)
 	UpdateUser(ctx context.Context, id string, p *UpdateUserParams) (*User, error)
 	UpdateUserMetadata(ctx context.Context, id string, p *MetadataParams) (*User, error)

@@ -3,10 +3,13 @@ package clerk_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"github.com/clerkmigrate/clerkmigrate/mapping/request"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -105,6 +108,26 @@ func TestEveryMethodMatchesSpec(t *testing.T) {
 		}, check{method: "GET", path: "/v1/users", query: "email_address=a%2B1%40example.com&email_address=b%40example.com" +
 			"&external_id=legacy-1&external_id=legacy-2&limit=500&order_by=%2Bcreated_at&phone_number=%2B15555550100" +
 			"&query=ada&starting_after=user_0&user_id=user_1&username=ada&web3_wallet=0x01"}},
+		{"ListUsersLazy", func() error {
+			listed, err := c.ListUsersLazy(ctx, clerk.ListUsersParams{Limit: 500, OrderBy: "+created_at", StartingAfter: "user_0"})
+			if err != nil {
+				return err
+			}
+			var full []clerk.User // what ListUsers decodes from the same answer
+			if err := json.Unmarshal([]byte("["+userJSON("user_1")+","+userJSON("user_2")+"]"), &full); err != nil {
+				t.Fatal(err)
+			}
+			if len(listed) != 2 || listed[1].ID != "user_2" || listed[1].UpdatedAt != 1700000000001 {
+				t.Fatalf("ListUsersLazy = %+v", listed)
+			}
+			for i := range listed {
+				u, err := listed[i].User()
+				if err != nil || !reflect.DeepEqual(u, full[i]) {
+					t.Errorf("ListedUser.User() = %+v, %v; ListUsers read %+v", u, err, full[i])
+				}
+			}
+			return nil
+		}, check{method: "GET", path: "/v1/users", query: "limit=500&order_by=%2Bcreated_at&starting_after=user_0"}},
 		{"ListUsers with offset", func() error {
 			_, err := c.ListUsers(ctx, clerk.ListUsersParams{Limit: 10, Offset: 20})
 			return err
@@ -450,5 +473,55 @@ func TestConnectionsAreReused(t *testing.T) {
 	}
 	if n := newConns.Load(); n != 1 {
 		t.Errorf("20 sequential calls opened %d connections, want 1", n)
+	}
+}
+
+// TestListUsersLazyRefusesABrokenPage: a page ListUsersLazy cannot split
+// into user objects is a *TransportError, as ListUsers' would be, and an
+// empty page is no users.
+func TestListUsersLazyRefusesABrokenPage(t *testing.T) {
+	for name, tc := range map[string]struct {
+		body  string
+		users int
+	}{
+		"empty":            {body: " [ ] ", users: 0},
+		"one":              {body: `[{"id":"user_1","updated_at":5,"first_name":"A\"]}"}]`, users: 1},
+		"not an array":     {body: `{"id":"user_1"}`, users: -1},
+		"unterminated":     {body: `[{"id":"user_1","updated_at":5}`, users: -1},
+		"unbalanced":       {body: `[{"id":"user_1","x":[1,2}]`, users: -1},
+		"not an object":    {body: `["user_1"]`, users: -1},
+		"trailing data":    {body: `[{"id":"user_1"}] x`, users: -1},
+		"bad updated_at":   {body: `[{"id":"user_1","updated_at":"soon"}]`, users: -1},
+		"missing comma":    {body: `[{"id":"user_1"} {"id":"user_2"}]`, users: -1},
+		"unterminated str": {body: `[{"id":"user_1}]`, users: -1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := newFakeClerk(t)
+			srv.answer = func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, tc.body)
+			}
+			c, err := clerk.New(clerk.Config{BaseURL: srv.URL + "/v1", SecretKey: testKey})
+			if err != nil {
+				t.Fatal(err)
+			}
+			users, err := c.ListUsersLazy(context.Background(), clerk.ListUsersParams{Limit: 10})
+			if tc.users < 0 {
+				var te *clerk.TransportError
+				if !errors.As(err, &te) || !te.Sent {
+					t.Fatalf("ListUsersLazy(%s) = %v, %v; want a *TransportError", tc.body, users, err)
+				}
+				return
+			}
+			if err != nil || len(users) != tc.users {
+				t.Fatalf("ListUsersLazy(%s) = %v, %v; want %d users", tc.body, users, err, tc.users)
+			}
+			if tc.users == 1 {
+				u, err := users[0].User()
+				if err != nil || u.ID != "user_1" || u.UpdatedAt != 5 || *u.FirstName != `A"]}` {
+					t.Errorf("User() = %+v, %v", u, err)
+				}
+			}
+		})
 	}
 }

@@ -156,7 +156,7 @@ func (r *run) fullScan(ctx context.Context, c *scanCounts) (int64, error) {
 // the high-water mark of a full scan that begins now.
 func (r *run) newestUpdate(ctx context.Context) (int64, error) {
 	r.n.pages.Add(1)
-	page, err := r.cfg.Gateway.ListUsers(ctx, clerk.ListUsersParams{Limit: 1, OrderBy: "-updated_at"})
+	page, err := r.cfg.Gateway.ListUsersLazy(ctx, clerk.ListUsersParams{Limit: 1, OrderBy: "-updated_at"})
 	if err != nil || len(page) == 0 {
 		return 0, err
 	}
@@ -169,7 +169,7 @@ func (r *run) scanAll(ctx context.Context, c *scanCounts) error {
 	after := ""
 	for {
 		r.n.pages.Add(1)
-		page, err := r.cfg.Gateway.ListUsers(ctx, clerk.ListUsersParams{Limit: r.cfg.pageSize, OrderBy: "+created_at", StartingAfter: after})
+		page, err := r.cfg.Gateway.ListUsersLazy(ctx, clerk.ListUsersParams{Limit: r.cfg.pageSize, OrderBy: "+created_at", StartingAfter: after})
 		if err != nil {
 			return fmt.Errorf("reconcile: listing Clerk's users after %q: %w", after, err)
 		}
@@ -202,7 +202,7 @@ func (r *run) scanSince(ctx context.Context, stop int64, c *scanCounts, top *int
 	offset, overlap, pages := 0, r.cfg.pageSize/10, 0
 	for {
 		r.n.pages.Add(1)
-		page, err := r.cfg.Gateway.ListUsers(ctx, clerk.ListUsersParams{Limit: r.cfg.pageSize, OrderBy: "-updated_at", Offset: offset})
+		page, err := r.cfg.Gateway.ListUsersLazy(ctx, clerk.ListUsersParams{Limit: r.cfg.pageSize, OrderBy: "-updated_at", Offset: offset})
 		if err != nil {
 			return fmt.Errorf("reconcile: listing Clerk's users updated since %s (offset %d): %w", msTime(stop), offset, err)
 		}
@@ -232,8 +232,9 @@ func (r *run) scanSince(ctx context.Context, stop int64, c *scanCounts, top *int
 }
 
 // putChanged writes the users of a page that the index lacks or holds with
-// another updated_at.
-func (r *run) putChanged(ctx context.Context, page []clerk.User, c *scanCounts) error {
+// another updated_at. Only those are decoded in full: of the others the
+// scan reads the id and updated_at (clerk.ListedUser).
+func (r *run) putChanged(ctx context.Context, page []clerk.ListedUser, c *scanCounts) error {
 	if len(page) == 0 {
 		return nil
 	}
@@ -250,7 +251,11 @@ func (r *run) putChanged(ctx context.Context, page []clerk.User, c *scanCounts) 
 		if at, ok := have[page[i].ID]; ok && at == page[i].UpdatedAt {
 			continue
 		}
-		x, err := indexed(&page[i])
+		u, err := page[i].User()
+		if err != nil {
+			return fmt.Errorf("reconcile: reading Clerk's user: %w", err)
+		}
+		x, err := indexed(&u)
 		if err != nil {
 			return err
 		}

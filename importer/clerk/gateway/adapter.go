@@ -46,6 +46,12 @@ func (g *Gateway) ListUsers(ctx context.Context, p clerk.ListUsersParams) ([]cle
 	return result(g, ctx, OpListUsers, "", func(ctx context.Context) ([]clerk.User, error) { return g.api.ListUsers(ctx, p) })
 }
 
+// ListUsersLazy reads a page of users, decoding each one's id and
+// updated_at only (clerk.ListedUser).
+func (g *Gateway) ListUsersLazy(ctx context.Context, p clerk.ListUsersParams) ([]clerk.ListedUser, error) {
+	return result(g, ctx, OpListUsersLazy, "", func(ctx context.Context) ([]clerk.ListedUser, error) { return g.api.ListUsersLazy(ctx, p) })
+}
+
 // CountUsers counts users.
 func (g *Gateway) CountUsers(ctx context.Context, p clerk.ListUsersParams) (int64, error) {
 	return result(g, ctx, OpCountUsers, "", func(ctx context.Context) (int64, error) { return g.api.CountUsers(ctx, p) })

@@ -25,8 +25,8 @@
 // # Why a chain of handlers, not a type per layer
 //
 // restic wraps its whole Backend interface in one type per layer, each
-// with every method and a `var _ Backend = ...` check. clerk.API has 17
-// methods, so that would be 68 forwarding methods that differ only in the
+// with every method and a `var _ Backend = ...` check. clerk.API has 19
+// methods, so that would be 76 forwarding methods that differ only in the
 // call they forward, and a layer that must treat each method alike (count
 // it, pace it, retry it) would repeat itself 17 times. Here the one
 // adapter, Gateway, turns each method into a call value (which call,
@@ -166,7 +166,7 @@ func (s Stats) Sub(earlier Stats) Stats {
 // count): the lookups by external_id before a resend, on resume and after
 // a taken identifier among them.
 func (s Stats) Lookups() int64 {
-	return s.Sent[OpGetUser] + s.Sent[OpListUsers] + s.Sent[OpCountUsers]
+	return s.Sent[OpGetUser] + s.Sent[OpListUsers] + s.Sent[OpListUsersLazy] + s.Sent[OpCountUsers]
 }
 
 // Stats returns a snapshot of the counters.

@@ -23,6 +23,7 @@ const (
 	OpDeletePhoneNumber
 	OpGetInstance
 	OpBanUsers
+	OpListUsersLazy
 	numOps
 )
 
@@ -45,10 +46,12 @@ var opNames = [numOps]string{
 	OpDeletePhoneNumber:   "DELETE /v1/phone_numbers/{phone_number_id}",
 	OpGetInstance:         "GET /v1/instance",
 	OpBanUsers:            "POST /v1/users/ban",
+	OpListUsersLazy:       "GET /v1/users",
 }
 
 // String is the call's method and route, as the emulator's statistics
-// and Clerk's documentation name it.
+// and Clerk's documentation name it. Two calls may send one route
+// (ListUsers and ListUsersLazy: GET /v1/users).
 func (o Op) String() string {
 	if o < numOps {
 		return opNames[o]
