@@ -2,6 +2,7 @@ package clerk
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -44,4 +45,45 @@ func TestDecodeCreatedReadsWhatUnmarshalReads(t *testing.T) {
 			t.Errorf("%q decoded as %+v, want an error", body, u)
 		}
 	}
+}
+
+// BenchmarkDecodeListed splits a page of 500 users as the emulator lists
+// them (ListUsersLazy), against encoding/json decoding the same page
+// (ListUsers).
+func BenchmarkDecodeListed(b *testing.B) {
+	var page []byte
+	page = append(page, '[')
+	for i := range 500 {
+		if i > 0 {
+			page = append(page, ',')
+		}
+		page = fmt.Appendf(page, `{"id":"user_%06d","object":"user","external_id":"b%d","primary_email_address_id":"idn_%06d",`+
+			`"primary_phone_number_id":null,"primary_web3_wallet_id":null,"username":"user%d","first_name":"Ada","last_name":"Lovelace%d",`+
+			`"locale":"en-US","has_image":false,"public_metadata":{"plan":"free","role":"member"},"private_metadata":{},"unsafe_metadata":{},`+
+			`"email_addresses":[{"id":"idn_%06d","object":"email_address","email_address":"user%d@example.com","reserved":false,`+
+			`"verification":{"object":"verification_admin","status":"verified","strategy":"admin"},"linked_to":[]}],`+
+			`"phone_numbers":[],"web3_wallets":[],"passkeys":[],"external_accounts":[],"saml_accounts":[],"enterprise_accounts":[],`+
+			`"password_enabled":true,"two_factor_enabled":false,"totp_enabled":false,"backup_code_enabled":false,"last_sign_in_at":null,`+
+			`"banned":false,"locked":false,"lockout_expires_in_seconds":null,"verification_attempts_remaining":null,`+
+			`"created_at":1577934245000,"updated_at":%d,"delete_self_enabled":true,"create_organization_enabled":true,"last_active_at":null}`,
+			i, i, i, i, i, i, i, 1700000000000+i)
+	}
+	page = append(page, ']')
+	b.Run("lazy", func(b *testing.B) {
+		b.SetBytes(int64(len(page)))
+		for b.Loop() {
+			if us, err := decodeListed(page); err != nil || len(us) != 500 {
+				b.Fatal(len(us), err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.SetBytes(int64(len(page)))
+		for b.Loop() {
+			var us []User
+			if err := json.Unmarshal(page, &us); err != nil || len(us) != 500 {
+				b.Fatal(len(us), err)
+			}
+		}
+	})
 }
