@@ -186,7 +186,8 @@
 //
 // Clerk never returns passwords, digests, TOTP secrets or backup codes, so
 // the sync cannot compare them. The ledger keeps, per user and group
-// (password, totp, backup_codes), a fingerprint: an HMAC-SHA256 of the
+// (password, totp, backup_codes; all of a user's groups, "fields" too, in
+// one row since schema version 5), a fingerprint: an HMAC-SHA256 of the
 // source's value under a key derived from the instance's secret key (never
 // stored), prefixed with an id of that key (runner.Fingerprinter). A secret
 // is sent only when its fingerprint changed since it was last sent. The
