@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -30,12 +29,18 @@ func (c Config) settledKey() []byte {
 }
 
 // settled is the settled state of a row mapped to p, in Clerk as of
-// updatedAt.
+// updatedAt. It hashes p as json.NewEncoder(mac).Encode(p) wrote it (what
+// json.Marshal writes, and a newline), by request.CreateUser.AppendJSON,
+// without reflection: the states recorded before are the same
+// (TestSettledStateIsStable). encoding/json was 0.5 of the 0.6 CPU s the
+// hash cost a no-op sync of 100,000 users.
 func settled(key []byte, p *request.CreateUser, updatedAt int64) string {
 	mac := hmac.New(sha256.New, key)
-	if err := json.NewEncoder(mac).Encode(p); err != nil {
+	b, err := p.AppendJSON(make([]byte, 0, 1024))
+	if err != nil {
 		return ""
 	}
+	mac.Write(append(b, '\n'))
 	return hex.EncodeToString(mac.Sum(nil)[:16]) + "@" + strconv.FormatInt(updatedAt, 10)
 }
 
