@@ -57,8 +57,11 @@
 //
 // The index is kept between runs and updated in place, so that a night's
 // local cost follows the change, not the user base. A scan writes only
-// the users whose updated_at moved (checkpoint.ClerkIndex.UpdatedAts) and
-// records, once complete, the index's high-water mark: Clerk's newest
+// the users whose updated_at moved (checkpoint.ClerkIndex.UpdatedAts), and
+// decodes only those in full: it lists with clerk.API's ListUsersLazy,
+// which reads each user's id and updated_at and keeps the rest as Clerk
+// sent it (clerk.ListedUser). It records, once complete, the index's
+// high-water mark: Clerk's newest
 // updated_at as the scan began (checkpoint.IndexState; also in the run's
 // Meta, MetaClerkScan and MetaClerkHighWater).
 //
