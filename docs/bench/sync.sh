@@ -15,7 +15,11 @@
 #   change1   a full sync with 1 % of the users changed (a last name)
 #   noop3     a full sync with nothing to do after it
 # and, with PRUNE=1, `clerkmigrate prune` and the ledger's size before/after.
-# KEEP=1 keeps the work directory.
+# KEEP=1 keeps the work directory. OLD=BINARY (a clerkmigrate built from an
+# earlier commit, of the same ledger schema) adds PAIRS (default 5) no-op
+# syncs of OLD and of this build in turn, on the same ledger and emulator
+# after the first sync, and prints the median CPU of each and the median of
+# the pairs' ratios (this build / OLD).
 set -euo pipefail
 
 users=${1:-100000}
@@ -83,6 +87,18 @@ common=(--mapping "$root/samples/legacy_users.mapping.yaml" --target "$url/v1" -
 echo "importing $users users (not measured)..."
 "$cm" import --source "$work/base.csv" "${common[@]}" > "$work/import.log" 2>&1 || { tail "$work/import.log"; exit 1; }
 measure first "$cm" sync --source "$work/base.csv" "${common[@]}"
+if [ -n "${OLD:-}" ]; then
+	cpu() { awk -F'[ (]+' '/^  CPU/ { print $3 }'; }
+	: > "$work/pairs.txt"
+	for i in $(seq "${PAIRS:-5}"); do
+		a=$(measure "old$i" "$OLD" sync --source "$work/base.csv" "${common[@]}" | tee /dev/stderr | cpu)
+		b=$(measure "new$i" "$cm" sync --source "$work/base.csv" "${common[@]}" | tee /dev/stderr | cpu)
+		echo "$a $b" >> "$work/pairs.txt"
+	done 2>&1
+	sort -n -k1 "$work/pairs.txt" | awk '{ a[NR] = $1 } END { printf "OLD no-op CPU median %s s\n", a[int((NR + 1) / 2)] }'
+	sort -n -k2 "$work/pairs.txt" | awk '{ b[NR] = $2 } END { printf "this build no-op CPU median %s s\n", b[int((NR + 1) / 2)] }'
+	awk '{ print $2 / $1 }' "$work/pairs.txt" | sort -n | awk '{ r[NR] = $1 } END { printf "ratio (this build / OLD): median %.2f, spread %.2f-%.2f over %d pairs\n", r[int((NR + 1) / 2)], r[1], r[NR], NR }'
+fi
 measure noop "$cm" sync --source "$work/base.csv" "${common[@]}"
 measure noop2 "$cm" sync --source "$work/base.csv" "${common[@]}"
 measure change1 "$cm" sync --source "$work/changed.csv" "${common[@]}"
