@@ -348,3 +348,39 @@ func TestSettledUsersSkipTheDiff(t *testing.T) {
 			after["u20"].PasswordLastUpdatedAt != snap["u20"].PasswordLastUpdatedAt)
 	}
 }
+
+// unseenCounter counts the orphan step's walks of the users the source
+// did not list (Unseen called by the sync itself, not by CountUnseen).
+type unseenCounter struct {
+	checkpoint.ClerkIndex
+	walks int
+}
+
+func (u *unseenCounter) Unseen(ctx context.Context, scope string, fn func(checkpoint.IndexedUser) error) error {
+	u.walks++
+	return u.ClerkIndex.Unseen(ctx, scope, fn)
+}
+
+// TestNoOrphanNoWalk: a full sync whose source lists every Clerk user
+// does not walk the unseen users after counting none; one that lists one
+// fewer walks them once and reports it.
+func TestNoOrphanNoWalk(t *testing.T) {
+	e := newEnv(t, emulator.Config{})
+	seed := seedUsers(10)
+	e.seed(t, seed)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		users  []legacyUser
+		walks  int
+		orphan int64
+	}{{seed, 0, 0}, {seed[1:], 1, 1}} {
+		cfg := e.config(t, writeSource(t, e.dir, fmt.Sprintf("s%d.csv", len(tc.users)), tc.users))
+		x := &unseenCounter{ClerkIndex: cfg.Index}
+		cfg.Index = x
+		sum, err := Run(ctx, cfg)
+		if err != nil || x.walks != tc.walks || sum.Orphans != tc.orphan {
+			t.Errorf("%d of %d users listed: %d walks of the unseen, %d orphans, %v; want %d, %d",
+				len(tc.users), len(seed), x.walks, sum.Orphans, err, tc.walks, tc.orphan)
+		}
+	}
+}
