@@ -2,9 +2,9 @@ package mapping
 
 import (
 	"errors"
+	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"os"
 	"path/filepath"
-	"github.com/clerkmigrate/clerkmigrate/mapping/request"
 	"reflect"
 	"slices"
 	"strings"
