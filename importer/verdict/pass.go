@@ -14,13 +14,6 @@ import (
 // batchSize is how many records a worker maps at once.
 const batchSize = 256
 
-// batchesPerWorker is how many batches a worker has in flight or waiting:
-// the buffer between the reader and the in-order collector. A deeper one
-// keeps the reader and the workers busy while the collector blocks (it
-// spills a sorted chunk of duplicate keys now and then), for a few MB of
-// records held in memory, whatever the source's length.
-const batchesPerWorker = 8
-
 // Batch is a run of records in source order and what a worker made of
 // each.
 type Batch[R any] struct {
@@ -39,7 +32,7 @@ func Pass[R any](ctx context.Context, src sources.Source, workers int,
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers = max(1, workers)
-	nb := workers * batchesPerWorker
+	nb := workers * 4
 	free := make(chan *Batch[R], nb)
 	for range nb {
 		free <- &Batch[R]{Recs: make([]sources.Record, 0, batchSize), Res: make([]R, batchSize)}
