@@ -38,7 +38,7 @@ var goldenKey = []byte("golden fingerprint key")
 // TestFingerprintsAreStable: the fingerprints of a user are the same as
 // the ones ledgers already hold (the sync compares the source's with the
 // recorded ones, so a change in how they are made would read every user
-// as changed); the values were taken from the code as of 5ef5cfd.
+// as changed); the values were taken from the code as of 9867879.
 func TestFingerprintsAreStable(t *testing.T) {
 	want := []string{
 		"ext-0 backup_codes 4f2556d2:4cefeec7dfde650cacfd0ee8cd962652",
