@@ -96,6 +96,7 @@ func runSync(c *cli.Context) error {
 	if c.String("plan") != "" && c.String("apply") != "" {
 		return usageErrorf("--plan and --apply exclude each other")
 	}
+	runGC()
 	store, err := openLedger(c)
 	if err != nil {
 		return err
